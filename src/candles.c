@@ -1,0 +1,382 @@
+/*
+ * candles.c - storage for the tables of candles.h. Raw candles grow by
+ * doubling (each column its own array, text in one arena); a series and a
+ * frame keep every column in one 64-byte aligned block so that vector code,
+ * BLAS and GSL can work on them and there is one point of failure.
+ */
+#include "candles.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const mde_field_names[MDE_NFIELDS] = {
+	"open",   "high",         "low",            "close",
+	"volume", "quote_volume", "taker_buy_base", "taker_buy_quote",
+};
+
+const char *const mde_column_names[MDE_NFEATURES] = {
+#define MDE_COLUMN(e, name, type) name,
+#include "columns.def"
+#undef MDE_COLUMN
+};
+const char *const mde_column_types[MDE_NFEATURES] = {
+#define MDE_COLUMN(e, name, type) type,
+#include "columns.def"
+#undef MDE_COLUMN
+};
+
+static const char *const origin_names[MDE_NSRC] = {
+	"binance", "binance-spot", "yahoo", "polygon", "replay", "csv",
+};
+
+const char *mde_origin_name(int origin)
+{
+	return origin >= 0 && origin < MDE_NSRC ? origin_names[origin] : "?";
+}
+
+const char *mde_asset_name(int asset)
+{
+	return asset == MDE_EQUITY ? "equity" : "crypto";
+}
+
+int mde_asset_parse(const char *s, int *asset)
+{
+	if (s && strcmp(s, "crypto") == 0)
+		*asset = MDE_CRYPTO;
+	else if (s && strcmp(s, "equity") == 0)
+		*asset = MDE_EQUITY;
+	else
+		return MDE_EINVAL;
+	return 0;
+}
+
+/* ---- raw candles ---------------------------------------------------- */
+
+void mde_candles_init(mde_candles *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void mde_candles_free(mde_candles *c)
+{
+	if (!c)
+		return;
+	free(c->open_time_ms);
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		free(c->val[f]);
+		free(c->txt[f]);
+	}
+	free(c->trades);
+	free(c->origin);
+	free(c->text);
+	memset(c, 0, sizeof *c);
+}
+
+void mde_candles_clear(mde_candles *c)
+{
+	c->n = 0;
+	c->text_len = 0;
+}
+
+static int grow(void **p, size_t elem, size_t n)
+{
+	void *q = realloc(*p, elem * n);
+	if (!q)
+		return MDE_ENOMEM;
+	*p = q;
+	return 0;
+}
+
+int mde_candles_reserve(mde_candles *c, size_t n)
+{
+	if (n <= c->cap)
+		return 0;
+	size_t cap = c->cap ? c->cap : 256;
+	while (cap < n)
+		cap *= 2;
+	if (grow((void **)&c->open_time_ms, sizeof(int64_t), cap) ||
+	    grow((void **)&c->trades, sizeof(int64_t), cap) ||
+	    grow((void **)&c->origin, 1, cap))
+		return MDE_ENOMEM;
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		if (grow((void **)&c->val[f], sizeof(double), cap) ||
+		    grow((void **)&c->txt[f], sizeof(uint32_t), cap))
+			return MDE_ENOMEM;
+	c->cap = cap;
+	return 0;
+}
+
+static int text_append(mde_candles *c, const char *s, size_t len,
+		       uint32_t *off)
+{
+	if (c->text_len + len + 1 > c->text_cap) {
+		size_t cap = c->text_cap ? c->text_cap : 4096;
+		while (cap < c->text_len + len + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX || grow((void **)&c->text, 1, cap))
+			return MDE_ENOMEM;
+		c->text_cap = cap;
+	}
+	memcpy(c->text + c->text_len, s, len);
+	c->text[c->text_len + len] = '\0';
+	*off = (uint32_t)c->text_len;
+	c->text_len += len + 1;
+	return 0;
+}
+
+/* strtod on a bounded, not necessarily terminated string. */
+static int parse_decimal(const char *s, size_t len, double *out)
+{
+	char buf[64];
+	if (len == 0 || len >= sizeof buf)
+		return MDE_EPARSE;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *end;
+	errno = 0;
+	double v = strtod(buf, &end);
+	if (end != buf + len || buf[0] == ' ' || buf[0] == '\t')
+		return MDE_EPARSE;
+	if (strpbrk(buf, "xXpP"))
+		return MDE_EPARSE; /* no hexadecimal floats from a source */
+	*out = v;
+	return 0;
+}
+
+int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
+{
+	double v[MDE_NFIELDS];
+	size_t len[MDE_NFIELDS];
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const char *s = in->txt[f];
+		len[f] = s ? (in->len[f] ? in->len[f] : strlen(s)) : 0;
+		v[f] = NAN;
+		if (len[f] && parse_decimal(s, len[f], &v[f]))
+			return mde_err_set(err, MDE_EPARSE, false,
+					   "%s is not a number: \"%.*s\"",
+					   mde_field_names[f],
+					   (int)(len[f] > 40 ? 40 : len[f]), s);
+	}
+	if (mde_candles_reserve(c, c->n + 1))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	size_t i = c->n, text_mark = c->text_len;
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		c->val[f][i] = v[f];
+		c->txt[f][i] = MDE_NULL_TXT;
+		if (len[f] && text_append(c, in->txt[f], len[f], &c->txt[f][i])) {
+			c->text_len = text_mark;
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+		}
+	}
+	c->open_time_ms[i] = in->open_time_ms;
+	c->trades[i] = in->trades;
+	c->origin[i] = (uint8_t)in->origin;
+	c->n++;
+	return 0;
+}
+
+int mde_fmt_double(char *buf, size_t len, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		int k = snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v || prec == 17)
+			return k;
+	}
+	return 0;
+}
+
+int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
+			 const double vals[MDE_NFIELDS], int64_t trades,
+			 int origin)
+{
+	char buf[MDE_NFIELDS][40];
+	mde_candle_in in = {.open_time_ms = open_time_ms,
+			    .trades = trades,
+			    .origin = origin};
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		if (isnan(vals[f]))
+			continue;
+		mde_fmt_double(buf[f], sizeof buf[f], vals[f]);
+		in.txt[f] = buf[f];
+	}
+	return mde_candles_push(c, &in, NULL);
+}
+
+int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
+{
+	mde_candle_in in = {.open_time_ms = src->open_time_ms[i],
+			    .trades = src->trades[i],
+			    .origin = src->origin[i]};
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		in.txt[f] = mde_candles_text(src, i, f);
+	return mde_candles_push(dst, &in, NULL);
+}
+
+/* ---- aligned blocks: series and frame ------------------------------- */
+
+#define MDE_ALIGN 64
+static size_t round_up(size_t x)
+{
+	return (x + MDE_ALIGN - 1) & ~(size_t)(MDE_ALIGN - 1);
+}
+
+void mde_series_free(mde_series *s)
+{
+	if (!s)
+		return;
+	free(s->mem);
+	memset(s, 0, sizeof *s);
+}
+
+int mde_series_reserve(mde_series *s, size_t n)
+{
+	if (n <= s->cap && s->mem)
+		return 0;
+	size_t cap = s->cap ? s->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	size_t d = round_up(cap * 8), b = round_up(cap), u = round_up(cap * 4);
+	size_t total = d * (2 + MDE_NFIELDS) + b + u;
+	char *mem = aligned_alloc(MDE_ALIGN, total);
+	if (!mem)
+		return MDE_ENOMEM;
+	mde_series old = *s;
+	char *p = mem;
+	s->t = (int64_t *)p, p += d;
+	s->trades = (int64_t *)p, p += d;
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		s->val[f] = (double *)p, p += d;
+	s->row = (uint32_t *)p, p += u;
+	s->valid = (uint8_t *)p;
+	if (old.mem && old.n) {
+		memcpy(s->t, old.t, old.n * 8);
+		memcpy(s->trades, old.trades, old.n * 8);
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			memcpy(s->val[f], old.val[f], old.n * 8);
+		memcpy(s->row, old.row, old.n * 4);
+		memcpy(s->valid, old.valid, old.n);
+	}
+	free(old.mem);
+	s->mem = mem;
+	s->cap = cap;
+	return 0;
+}
+
+void mde_frame_free(mde_frame *f)
+{
+	if (!f)
+		return;
+	free(f->mem);
+	memset(f, 0, sizeof *f);
+}
+
+int mde_frame_reserve(mde_frame *f, size_t n)
+{
+	if (n <= f->cap && f->mem)
+		return 0;
+	size_t cap = n ? n : 1;
+	size_t d = round_up(cap * 8), u = round_up(cap * 4);
+	char *mem = aligned_alloc(MDE_ALIGN, d * (MDE_NFEATURES + 1) + u);
+	if (!mem)
+		return MDE_ENOMEM;
+	free(f->mem);
+	char *p = mem;
+	for (int k = 0; k < MDE_NFEATURES; k++)
+		f->col[k] = (double *)p, p += d;
+	f->quality = (double *)p, p += d;
+	f->flags = (int32_t *)p;
+	f->mem = mem;
+	f->cap = cap;
+	f->n = 0;
+	return 0;
+}
+
+/* ---- auxiliary series ----------------------------------------------- */
+
+void mde_aux_free(mde_aux *a)
+{
+	if (!a)
+		return;
+	free(a->t);
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+int mde_aux_push(mde_aux *a, int64_t t, double v)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 128;
+		if (grow((void **)&a->t, 8, cap) || grow((void **)&a->v, 8, cap))
+			return MDE_ENOMEM;
+		a->cap = cap;
+	}
+	a->t[a->n] = t;
+	a->v[a->n] = v;
+	a->n++;
+	return 0;
+}
+
+/* Insertion-ordered stable merge sort on (t, v) pairs by t. */
+static void merge_sort(int64_t *t, double *v, int64_t *tt, double *tv,
+		       size_t n)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2;
+	merge_sort(t, v, tt, tv, h);
+	merge_sort(t + h, v + h, tt, tv, n - h);
+	if (t[h - 1] <= t[h])
+		return;
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n) {
+		if (t[j] < t[i])
+			tt[k] = t[j], tv[k++] = v[j++];
+		else
+			tt[k] = t[i], tv[k++] = v[i++];
+	}
+	while (i < h)
+		tt[k] = t[i], tv[k++] = v[i++];
+	while (j < n)
+		tt[k] = t[j], tv[k++] = v[j++];
+	memcpy(t, tt, n * 8);
+	memcpy(v, tv, n * 8);
+}
+
+void mde_aux_normalize(mde_aux *a)
+{
+	if (a->n < 2)
+		return;
+	int64_t *tt = malloc(a->n * 8);
+	double *tv = malloc(a->n * 8);
+	bool sorted = true;
+	for (size_t i = 1; i < a->n && sorted; i++)
+		sorted = a->t[i - 1] <= a->t[i];
+	if (!sorted && tt && tv)
+		merge_sort(a->t, a->v, tt, tv, a->n);
+	free(tt);
+	free(tv);
+	/* Stable sort: among equal times the last pushed is last; keep it. */
+	size_t w = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (w > 0 && a->t[w - 1] == a->t[i]) {
+			a->v[w - 1] = a->v[i];
+			continue;
+		}
+		a->t[w] = a->t[i];
+		a->v[w] = a->v[i];
+		w++;
+	}
+	a->n = w;
+}
+
+void mde_auxset_free(mde_auxset *a)
+{
+	if (!a)
+		return;
+	for (int k = 0; k < MDE_NAUX; k++)
+		mde_aux_free(&a->s[k]);
+}

@@ -1,0 +1,7 @@
+/* main.c - placeholder until the CLI lands (next commit). */
+#include <stdio.h>
+int main(void)
+{
+	puts("mdenrich " MDE_VERSION);
+	return 0;
+}
