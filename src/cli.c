@@ -1,0 +1,447 @@
+/*
+ * cli.c - argument parsing for every subcommand of CLI.md. Global flags
+ * (--config, --db, the source URLs, --log-*) are accepted before or after
+ * the subcommand. Every check that needs no database or network is done
+ * here, so that a bad command line exits 2 having changed nothing.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "timeutil.h"
+
+enum {
+	O_CONFIG = 1000, O_DB, O_BINANCE, O_BINANCE_SPOT, O_YAHOO, O_POLYGON,
+	O_LOG_FORMAT, O_LOG_LEVEL, O_HELP, O_VERSION,
+	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
+	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
+	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
+	O_LS, O_LIQ, O_INFLOW
+};
+
+#define GLOBAL_OPTS                                                   \
+	{"config", required_argument, NULL, O_CONFIG},                \
+	{"db", required_argument, NULL, O_DB},                        \
+	{"binance-url", required_argument, NULL, O_BINANCE},          \
+	{"binance-spot-url", required_argument, NULL, O_BINANCE_SPOT},\
+	{"yahoo-url", required_argument, NULL, O_YAHOO},              \
+	{"polygon-url", required_argument, NULL, O_POLYGON},          \
+	{"log-format", required_argument, NULL, O_LOG_FORMAT},        \
+	{"log-level", required_argument, NULL, O_LOG_LEVEL},          \
+	{"help", no_argument, NULL, O_HELP},                          \
+	{"version", no_argument, NULL, O_VERSION}
+
+#define OPT(name, has, id) {name, has, NULL, id}
+#define END {NULL, 0, NULL, 0}
+
+static const struct option opts_global[] = {GLOBAL_OPTS, END};
+static const struct option opts_none[] = {GLOBAL_OPTS, END};
+static const struct option opts_run[] = {
+	GLOBAL_OPTS, OPT("schedule", 1, O_SCHEDULE), OPT("symbols", 1, O_SYMBOLS),
+	OPT("timeframe", 1, O_TIMEFRAME), OPT("since", 1, O_SINCE),
+	OPT("until", 1, O_UNTIL), OPT("source", 1, O_SOURCE),
+	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET), END};
+static const struct option opts_backfill[] = {
+	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("from", 1, O_FROM), OPT("to", 1, O_TO), OPT("source", 1, O_SOURCE),
+	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET), END};
+static const struct option opts_resume[] = {GLOBAL_OPTS, OPT("job", 1, O_JOB),
+					     END};
+static const struct option opts_worker[] = {
+	GLOBAL_OPTS, OPT("max-jobs", 1, O_MAX_JOBS),
+	OPT("idle-exit", 0, O_IDLE_EXIT), END};
+static const struct option opts_status[] = {GLOBAL_OPTS,
+					     OPT("format", 1, O_FORMAT), END};
+static const struct option opts_quality[] = {
+	GLOBAL_OPTS, OPT("symbol", 1, O_SYMBOL), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("since", 1, O_SINCE), OPT("format", 1, O_FORMAT), END};
+static const struct option opts_compute[] = {
+	GLOBAL_OPTS, OPT("timeframe", 1, O_TIMEFRAME), OPT("asset-class", 1, O_ASSET),
+	OPT("input", 1, O_INPUT), OPT("output", 1, O_OUTPUT),
+	OPT("funding", 1, O_FUNDING), OPT("open-interest", 1, O_OI),
+	OPT("long-short", 1, O_LS), OPT("liquidations", 1, O_LIQ),
+	OPT("inflow", 1, O_INFLOW), END};
+
+static const char global_help[] =
+	"Global options (any subcommand):\n"
+	"  --config FILE          INI config (else $MDENRICH_CONFIG, else config/mdenrich.conf)\n"
+	"  --db URL               PostgreSQL URL (else $MDENRICH_DB_URL, $DATABASE_URL, PG*)\n"
+	"  --binance-url URL      Binance USD-M futures base URL\n"
+	"  --binance-spot-url URL Binance spot base URL\n"
+	"  --yahoo-url URL        Yahoo chart base URL\n"
+	"  --polygon-url URL      Polygon base URL (key from $POLYGON_API_KEY)\n"
+	"  --log-format text|json (default: text on a terminal, json otherwise)\n"
+	"  --log-level debug|info|warn|error\n"
+	"  --help, --version\n";
+
+static const struct command {
+	const char *name;
+	int cmd;
+	const struct option *opts;
+	const char *usage;
+} commands[] = {
+	{"migrate", MDE_CMD_MIGRATE, opts_none,
+	 "mdenrich migrate\n"
+	 "  Apply the missing migrations (recorded in schema_migrations).\n"
+	 "  Safe to run any number of times and concurrently.\n"},
+	{"run", MDE_CMD_RUN, opts_run,
+	 "mdenrich run --schedule hourly|nightly\n"
+	 "mdenrich run --symbols LIST --timeframe TF [--since TIME] [--until TIME]\n"
+	 "             [--source binance|binance-spot|yahoo|polygon|replay:DIR]\n"
+	 "             [--overlap N] [--asset-class crypto|equity]\n"
+	 "  Incremental enrichment of each series from its last stored candle\n"
+	 "  (minus N overlap candles, default 24) to the last closed candle.\n"
+	 "  A series with nothing stored starts at --since.\n"},
+	{"backfill", MDE_CMD_BACKFILL, opts_backfill,
+	 "mdenrich backfill --symbols LIST --timeframe TF --from TIME --to TIME\n"
+	 "                  [--source ...] [--chunk 30d] [--asset-class crypto|equity]\n"
+	 "  Enrich a historical range as a durable job (prints the job id);\n"
+	 "  continue an interrupted job with `mdenrich resume`.\n"},
+	{"resume", MDE_CMD_RESUME, opts_resume,
+	 "mdenrich resume [--job ID]\n"
+	 "  Continue every unfinished backfill job, or one.\n"},
+	{"worker", MDE_CMD_WORKER, opts_worker,
+	 "mdenrich worker [--max-jobs N] [--idle-exit]\n"
+	 "  Claim backfill chunks (FOR UPDATE SKIP LOCKED, with a lease) and run\n"
+	 "  them. --max-jobs stops after N chunks; --idle-exit stops when\n"
+	 "  nothing is left to claim.\n"},
+	{"status", MDE_CMD_STATUS, opts_status,
+	 "mdenrich status [--format table|json]\n"
+	 "  enrichment_status and backfill_state at a glance.\n"},
+	{"quality", MDE_CMD_QUALITY, opts_quality,
+	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
+	 "                 [--format table|json|csv]\n"
+	 "  The data_quality_metrics rows, worst first.\n"},
+	{"compute", MDE_CMD_COMPUTE, opts_compute,
+	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
+	 "                 [--input FILE.csv] [--output FILE.csv]\n"
+	 "                 [--funding FILE.csv] [--open-interest FILE.csv]\n"
+	 "                 [--long-short FILE.csv] [--liquidations FILE.csv]\n"
+	 "                 [--inflow FILE.csv]\n"
+	 "  No database, no network: candles as CSV in (stdin by default), the\n"
+	 "  same rows with every feature column out (stdout by default).\n"},
+};
+
+static void print_program_help(FILE *out)
+{
+	fprintf(out,
+		"mdenrich %s - market-data feature enrichment into PostgreSQL\n\n"
+		"Usage: mdenrich [global options] COMMAND [options]\n\n"
+		"Commands:\n"
+		"  migrate   apply database migrations\n"
+		"  run       incremental enrichment (hourly/nightly or ad hoc)\n"
+		"  backfill  enrich a historical range as a resumable job\n"
+		"  resume    continue unfinished backfill jobs\n"
+		"  worker    claim and run backfill chunks (any number of hosts)\n"
+		"  status    series and backfill status\n"
+		"  quality   data quality metrics, worst first\n"
+		"  compute   offline: CSV candles in, CSV features out\n\n"
+		"%s\n"
+		"`mdenrich COMMAND --help` describes a command. Exit status: 0 done,\n"
+		"1 fatal, 2 usage or configuration error, 3 some series failed,\n"
+		"130 interrupted.\n",
+		MDE_VERSION, global_help);
+}
+
+static int usage_error(FILE *errf, const char *cmd, const char *fmt,
+		       const char *arg)
+{
+	fprintf(errf, "mdenrich%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	fprintf(errf, fmt, arg);
+	fprintf(errf, "\nTry `mdenrich%s%s --help`.\n", cmd ? " " : "",
+		cmd ? cmd : "");
+	return MDE_EXIT_USAGE;
+}
+
+int mde_symbols_check(const char *list)
+{
+	if (!list || !*list)
+		return MDE_EINVAL;
+	size_t len = 0;
+	for (const char *p = list;; p++) {
+		if (*p == ',' || !*p) {
+			if (len == 0 || len > 32)
+				return MDE_EINVAL;
+			len = 0;
+			if (!*p)
+				break;
+			continue;
+		}
+		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    !strchr(".-_=^:", *p))
+			return MDE_EINVAL;
+		len++;
+	}
+	return 0;
+}
+
+int mde_source_check(const char *s)
+{
+	static const char *names[] = {"binance", "binance-spot", "yahoo",
+				      "polygon"};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return 0;
+	if (strncmp(s, "replay:", 7) == 0 && s[7])
+		return 0;
+	return MDE_EINVAL;
+}
+
+static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
+			  const char *v, int64_t *out)
+{
+	if (mde_time_parse(v, out) == 0)
+		return 0;
+	fprintf(errf,
+		"mdenrich %s: %s: bad time \"%s\" (use ISO 8601 such as "
+		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds)\n",
+		cmd, flag, v);
+	return MDE_EXIT_USAGE;
+}
+
+/* Handles one option; returns 0 or an exit code. */
+static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
+{
+	const char *cmd = c->cmd_name;
+	long v;
+	int fmt;
+	switch (id) {
+	case O_CONFIG: c->config_path = arg; break;
+	case O_DB: c->db_url = arg; break;
+	case O_BINANCE: c->binance_url = arg; break;
+	case O_BINANCE_SPOT: c->binance_spot_url = arg; break;
+	case O_YAHOO: c->yahoo_url = arg; break;
+	case O_POLYGON: c->polygon_url = arg; break;
+	case O_LOG_FORMAT:
+		if (mde_log_parse_format(arg, &fmt))
+			return usage_error(errf, cmd,
+					   "--log-format must be text or json, "
+					   "not \"%s\"", arg);
+		c->log_format = arg;
+		break;
+	case O_LOG_LEVEL:
+		if (mde_log_parse_level(arg, &fmt))
+			return usage_error(errf, cmd,
+					   "--log-level must be debug, info, "
+					   "warn or error, not \"%s\"", arg);
+		c->log_level = arg;
+		break;
+	case O_SCHEDULE:
+		if (strcmp(arg, "hourly") && strcmp(arg, "nightly"))
+			return usage_error(errf, cmd,
+					   "--schedule must be hourly or "
+					   "nightly, not \"%s\"", arg);
+		c->schedule = arg;
+		break;
+	case O_SYMBOLS:
+		if (mde_symbols_check(arg))
+			return usage_error(errf, cmd,
+					   "--symbols: bad symbol list \"%s\" "
+					   "(e.g. BTCUSDT,ETHUSDT)", arg);
+		c->symbols = arg;
+		break;
+	case O_SYMBOL:
+		if (mde_symbols_check(arg) || strchr(arg, ','))
+			return usage_error(errf, cmd, "--symbol: bad symbol "
+					   "\"%s\"", arg);
+		c->symbol = arg;
+		break;
+	case O_TIMEFRAME:
+		if (mde_tf_parse(arg, &c->period_ms))
+			return usage_error(errf, cmd,
+					   "bad timeframe \"%s\" (one of 1m 5m "
+					   "15m 30m 1h 4h 1d)", arg);
+		c->timeframe = arg;
+		break;
+	case O_SOURCE:
+		if (mde_source_check(arg))
+			return usage_error(errf, cmd,
+					   "--source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", arg);
+		c->source = arg;
+		break;
+	case O_ASSET:
+		if (strcmp(arg, "crypto") && strcmp(arg, "equity"))
+			return usage_error(errf, cmd,
+					   "--asset-class must be crypto or "
+					   "equity, not \"%s\"", arg);
+		c->asset_class = arg;
+		break;
+	case O_OVERLAP:
+		if (mde_int_parse(arg, 0, 1000000, &v))
+			return usage_error(errf, cmd, "--overlap must be a "
+					   "number of candles >= 0, not \"%s\"",
+					   arg);
+		c->overlap = (int)v;
+		break;
+	case O_SINCE: return parse_time_arg(errf, cmd, "--since", arg, &c->since_ms);
+	case O_UNTIL: return parse_time_arg(errf, cmd, "--until", arg, &c->until_ms);
+	case O_FROM: return parse_time_arg(errf, cmd, "--from", arg, &c->from_ms);
+	case O_TO: return parse_time_arg(errf, cmd, "--to", arg, &c->to_ms);
+	case O_CHUNK:
+		if (mde_duration_parse(arg, &c->chunk_ms))
+			return usage_error(errf, cmd, "--chunk: bad duration "
+					   "\"%s\" (e.g. 30d, 12h)", arg);
+		break;
+	case O_JOB:
+		if (mde_int_parse(arg, 1, INT64_MAX > LONG_MAX ? LONG_MAX : LONG_MAX, &v))
+			return usage_error(errf, cmd, "--job: bad job id \"%s\"",
+					   arg);
+		c->job_id = v;
+		break;
+	case O_MAX_JOBS:
+		if (mde_int_parse(arg, 1, 1000000000, &v))
+			return usage_error(errf, cmd, "--max-jobs must be a "
+					   "positive number, not \"%s\"", arg);
+		c->max_jobs = v;
+		break;
+	case O_IDLE_EXIT: c->idle_exit = true; break;
+	case O_FORMAT: {
+		bool csv_ok = c->cmd == MDE_CMD_QUALITY;
+		if (strcmp(arg, "table") && strcmp(arg, "json") &&
+		    (!csv_ok || strcmp(arg, "csv")))
+			return usage_error(errf, cmd,
+					   csv_ok ? "--format must be table, "
+						    "json or csv, not \"%s\""
+						  : "--format must be table or "
+						    "json, not \"%s\"",
+					   arg);
+		c->format = arg;
+		break;
+	}
+	case O_INPUT: c->input = arg; break;
+	case O_OUTPUT: c->output = arg; break;
+	case O_FUNDING: c->funding = arg; break;
+	case O_OI: c->open_interest = arg; break;
+	case O_LS: c->long_short = arg; break;
+	case O_LIQ: c->liquidations = arg; break;
+	case O_INFLOW: c->inflow = arg; break;
+	case O_HELP: {
+		c->cmd = MDE_CMD_HELP;
+		for (size_t i = 0; i < MDE_ARRAY_LEN(commands); i++)
+			if (cmd && strcmp(commands[i].name, cmd) == 0) {
+				fprintf(out, "Usage: %s\n%s",
+					commands[i].usage, global_help);
+				return MDE_EXIT_OK;
+			}
+		print_program_help(out);
+		return MDE_EXIT_OK;
+	}
+	case O_VERSION:
+		c->cmd = MDE_CMD_VERSION;
+		fprintf(out, "mdenrich %s (feature_version 1)\n", MDE_VERSION);
+		return MDE_EXIT_OK;
+	default:
+		return MDE_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Reports getopt's complaint about argv[optind - 1] in our own words. */
+static int bad_option(FILE *errf, const char *cmd, int ch, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	if (ch == ':')
+		return usage_error(errf, cmd, "option %s needs a value", arg);
+	return usage_error(errf, cmd, "unknown option %s", arg);
+}
+
+static int check_required(mde_cli *c, FILE *errf)
+{
+	const char *cmd = c->cmd_name;
+	switch (c->cmd) {
+	case MDE_CMD_RUN:
+		if (c->schedule && (c->symbols || c->timeframe))
+			return usage_error(errf, cmd, "%s", "--schedule takes "
+					   "the series from the config file; do "
+					   "not combine it with --symbols or "
+					   "--timeframe");
+		if (!c->schedule && (!c->symbols || !c->timeframe))
+			return usage_error(errf, cmd, "%s", "give --schedule, "
+					   "or --symbols and --timeframe");
+		if (c->since_ms != INT64_MIN && c->until_ms != INT64_MIN &&
+		    c->since_ms >= c->until_ms)
+			return usage_error(errf, cmd, "%s",
+					   "--since must be before --until");
+		break;
+	case MDE_CMD_BACKFILL:
+		if (!c->symbols || !c->timeframe || c->from_ms == INT64_MIN ||
+		    c->to_ms == INT64_MIN)
+			return usage_error(errf, cmd, "%s", "--symbols, "
+					   "--timeframe, --from and --to are "
+					   "required");
+		if (c->from_ms >= c->to_ms)
+			return usage_error(errf, cmd, "%s",
+					   "--from must be before --to");
+		break;
+	case MDE_CMD_COMPUTE:
+		if (!c->timeframe)
+			return usage_error(errf, cmd, "%s",
+					   "--timeframe is required");
+		break;
+	}
+	if (c->asset_class && c->timeframe && !strcmp(c->asset_class, "equity") &&
+	    strcmp(c->timeframe, "1d"))
+		return usage_error(errf, cmd, "%s", "equity series are 1d only");
+	return 0;
+}
+
+int mde_cli_parse(int argc, char **argv, mde_cli *c, FILE *out, FILE *errf)
+{
+	memset(c, 0, sizeof *c);
+	c->overlap = -1;
+	c->since_ms = c->until_ms = c->from_ms = c->to_ms = INT64_MIN;
+	opterr = 0;
+	optind = 0; /* full reinitialisation of getopt (glibc) */
+
+	/* Global options before the subcommand. */
+	int ch, rc;
+	while ((ch = getopt_long(argc, argv, "+:", opts_global, NULL)) != -1) {
+		if (ch == '?' || ch == ':')
+			return bad_option(errf, NULL, ch, argv);
+		if ((rc = take(c, ch, optarg, out, errf)) != 0 ||
+		    c->cmd == MDE_CMD_HELP || c->cmd == MDE_CMD_VERSION)
+			return rc;
+	}
+	if (optind >= argc) {
+		print_program_help(errf);
+		return MDE_EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	const struct command *command = NULL;
+	for (size_t i = 0; i < MDE_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			command = &commands[i];
+	if (!command) {
+		if (strcmp(name, "help") == 0) {
+			c->cmd = MDE_CMD_HELP;
+			print_program_help(out);
+			return MDE_EXIT_OK;
+		}
+		return usage_error(errf, NULL, "unknown command \"%s\"", name);
+	}
+	c->cmd = command->cmd;
+	c->cmd_name = command->name;
+
+	/* The subcommand's own options (and the global ones again). */
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 0;
+	while ((ch = getopt_long(sub_argc, sub_argv, "+:", command->opts,
+				 NULL)) != -1) {
+		if (ch == '?' || ch == ':')
+			return bad_option(errf, c->cmd_name, ch, sub_argv);
+		if ((rc = take(c, ch, optarg, out, errf)) != 0 ||
+		    c->cmd == MDE_CMD_HELP || c->cmd == MDE_CMD_VERSION)
+			return rc;
+	}
+	if (optind < sub_argc)
+		return usage_error(errf, c->cmd_name, "unexpected argument "
+				   "\"%s\"", sub_argv[optind]);
+	return check_required(c, errf);
+}

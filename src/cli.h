@@ -1,0 +1,76 @@
+/*
+ * cli.h - the command line of CLI.md, parsed with getopt_long. Parsing
+ * only reads and checks arguments; it changes nothing. Pointers in mde_cli
+ * point into argv and live as long as it does.
+ */
+#ifndef MDE_CLI_H
+#define MDE_CLI_H
+
+#include <stdio.h>
+
+#include "mde.h"
+
+enum mde_cmd {
+	MDE_CMD_NONE,
+	MDE_CMD_MIGRATE,
+	MDE_CMD_RUN,
+	MDE_CMD_BACKFILL,
+	MDE_CMD_RESUME,
+	MDE_CMD_WORKER,
+	MDE_CMD_STATUS,
+	MDE_CMD_QUALITY,
+	MDE_CMD_COMPUTE,
+	MDE_CMD_HELP,    /* --help printed; exit 0 */
+	MDE_CMD_VERSION  /* --version printed; exit 0 */
+};
+
+typedef struct mde_cli {
+	int cmd;
+	const char *cmd_name;
+
+	/* settings that override the config file and environment */
+	const char *config_path;
+	const char *db_url;
+	const char *binance_url, *binance_spot_url, *yahoo_url, *polygon_url;
+	const char *log_format, *log_level;
+
+	/* run, backfill */
+	const char *schedule;      /* "hourly" | "nightly" */
+	const char *symbols;       /* comma separated, checked */
+	const char *timeframe;
+	int64_t period_ms;
+	const char *source;        /* binance|binance-spot|yahoo|polygon|replay:DIR */
+	const char *asset_class;
+	int overlap;               /* -1 = from config */
+	int64_t since_ms, until_ms;/* INT64_MIN = not given */
+	int64_t from_ms, to_ms;
+	int64_t chunk_ms;          /* 0 = from config */
+
+	/* resume, worker */
+	int64_t job_id;            /* 0 = every unfinished job */
+	long max_jobs;             /* 0 = no limit */
+	bool idle_exit;
+
+	/* status, quality */
+	const char *format;        /* table|json|csv */
+	const char *symbol;
+
+	/* compute */
+	const char *input, *output, *funding, *open_interest, *long_short,
+		*liquidations, *inflow;
+} mde_cli;
+
+/*
+ * Parses argv. Returns 0 when a command is ready to run, or an exit code:
+ * MDE_EXIT_USAGE after writing the problem to errf, MDE_EXIT_OK after
+ * printing help or the version to out (cli->cmd says which).
+ */
+int mde_cli_parse(int argc, char **argv, mde_cli *cli, FILE *out,
+		  FILE *errf);
+
+/* Checks a comma separated symbol list (A-Z 0-9 . - _ = ^ :). */
+int mde_symbols_check(const char *list) MDE_MUSTCHECK;
+/* Checks a --source value. */
+int mde_source_check(const char *src) MDE_MUSTCHECK;
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * config.h - every setting of mdenrich, resolved in CLI.md's order:
+ * built-in defaults < config file (INI, libinih) < environment < flags.
+ * config/mdenrich.conf.example documents every key.
+ *
+ * Ownership: every string in mde_config is heap-owned by the struct and
+ * freed by mde_config_free; setters copy their argument.
+ */
+#ifndef MDE_CONFIG_H
+#define MDE_CONFIG_H
+
+#include "mde.h"
+
+/* A [universe NAME] section: a set of series run together on a schedule. */
+typedef struct mde_universe {
+	char *name;
+	char *symbols;     /* comma separated */
+	char *timeframe;   /* "1h" */
+	char *source;      /* "binance", "yahoo", ... */
+	char *asset_class; /* "crypto" | "equity" */
+	char *schedule;    /* "hourly" | "nightly" | "" */
+	char *since;       /* TIME of the first candle of a new series */
+} mde_universe;
+
+typedef struct mde_config {
+	char *config_path; /* the file that was read, or NULL */
+
+	char *db_url;
+	int db_connect_timeout_s;
+	int db_max_retries;     /* attempts for a batch after transient errors */
+
+	char *binance_url;
+	char *binance_spot_url;
+	char *yahoo_url;
+	char *polygon_url;
+	char *polygon_key;
+
+	int http_connect_timeout_ms;
+	int http_timeout_ms;
+	int http_max_attempts;
+	int http_backoff_ms;
+	long http_max_body_bytes;
+	int weight_budget;      /* Binance request weight per minute */
+	int breaker_threshold;  /* consecutive failures that open a breaker */
+	int breaker_cooldown_ms;
+
+	int log_format;         /* enum mde_log_format, -1 = auto */
+	int log_level;          /* enum mde_log_level */
+
+	int overlap;            /* candles re-fetched by run */
+	int64_t chunk_ms;       /* backfill chunk length */
+	int lease_s;            /* worker lease */
+	int batch_rows;         /* rows per store transaction */
+
+	mde_universe *universes;
+	size_t nuniverses;
+} mde_config;
+
+/* Fills the built-in defaults. */
+int mde_config_defaults(mde_config *cfg) MDE_MUSTCHECK;
+/*
+ * Reads the config file: `path` if not NULL (must exist), else
+ * $MDENRICH_CONFIG (must exist), else config/mdenrich.conf when present.
+ * Unknown sections or keys and bad values are errors naming the line.
+ */
+int mde_config_load_file(mde_config *cfg, const char *path,
+			 mde_err *err) MDE_MUSTCHECK;
+/* Applies the environment variables of CLI.md. */
+int mde_config_load_env(mde_config *cfg, mde_err *err) MDE_MUSTCHECK;
+/* Sets one key of a section as the INI file would ("database", "url"). */
+int mde_config_set(mde_config *cfg, const char *section, const char *key,
+		   const char *value, mde_err *err) MDE_MUSTCHECK;
+/* Registers the database password and API keys with the log masker. */
+void mde_config_register_secrets(const mde_config *cfg);
+void mde_config_free(mde_config *cfg);
+
+/* "30d", "12h", "90m", "2w", "500ms" or plain milliseconds. */
+int mde_duration_parse(const char *s, int64_t *ms) MDE_MUSTCHECK;
+/* A whole number in [lo, hi]. */
+int mde_int_parse(const char *s, long lo, long hi, long *out) MDE_MUSTCHECK;
+
+#endif
