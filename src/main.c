@@ -1,7 +1,82 @@
-/* main.c - placeholder until the CLI lands (next commit). */
+/*
+ * main.c - parse the command line, resolve the configuration in CLI.md's
+ * order (defaults < file < environment < flags), set up logging and run one
+ * subcommand. The only place that exits the process.
+ */
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+
+/* Applies the flags that override the config file and the environment. */
+static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 {
-	puts("mdenrich " MDE_VERSION);
+	const struct {
+		const char *v, *section, *key;
+	} flags[] = {
+		{cli->db_url, "database", "url"},
+		{cli->binance_url, "sources", "binance_url"},
+		{cli->binance_spot_url, "sources", "binance_spot_url"},
+		{cli->yahoo_url, "sources", "yahoo_url"},
+		{cli->polygon_url, "sources", "polygon_url"},
+		{cli->log_format, "log", "format"},
+		{cli->log_level, "log", "level"},
+	};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(flags); i++)
+		if (flags[i].v) {
+			int rc = mde_config_set(cfg, flags[i].section,
+						flags[i].key, flags[i].v, err);
+			if (rc)
+				return rc;
+		}
+	if (cli->overlap >= 0)
+		cfg->overlap = cli->overlap;
+	if (cli->chunk_ms > 0)
+		cfg->chunk_ms = cli->chunk_ms;
 	return 0;
+}
+
+static int dispatch(const mde_config *cfg, const mde_cli *cli)
+{
+	switch (cli->cmd) {
+	case MDE_CMD_MIGRATE: return mde_cmd_migrate(cfg, cli);
+	case MDE_CMD_COMPUTE: return mde_cmd_compute(cfg, cli);
+	case MDE_CMD_RUN: return mde_cmd_run(cfg, cli);
+	case MDE_CMD_BACKFILL: return mde_cmd_backfill(cfg, cli);
+	case MDE_CMD_RESUME: return mde_cmd_resume(cfg, cli);
+	case MDE_CMD_WORKER: return mde_cmd_worker(cfg, cli);
+	case MDE_CMD_STATUS: return mde_cmd_status(cfg, cli);
+	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
+	}
+	return MDE_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	mde_cli cli;
+	int code = mde_cli_parse(argc, argv, &cli, stdout, stderr);
+	if (code != 0 || cli.cmd == MDE_CMD_HELP || cli.cmd == MDE_CMD_VERSION)
+		exit(code);
+
+	mde_config cfg;
+	mde_err err = {0};
+	if (mde_config_defaults(&cfg) ||
+	    mde_config_load_file(&cfg, cli.config_path, &err) ||
+	    mde_config_load_env(&cfg, &err) || apply_flags(&cfg, &cli, &err)) {
+		fprintf(stderr, "mdenrich %s: configuration error: %s\n",
+			cli.cmd_name, err.msg[0] ? err.msg : "out of memory");
+		mde_config_free(&cfg);
+		exit(MDE_EXIT_USAGE);
+	}
+	mde_config_register_secrets(&cfg);
+	mde_log_setup(stderr, cfg.log_format);
+	mde_log_level = cfg.log_level;
+
+	code = dispatch(&cfg, &cli);
+	mde_config_free(&cfg);
+	mde_log_clear_secrets();
+	exit(code);
 }
