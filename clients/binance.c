@@ -1,0 +1,371 @@
+/*
+ * binance.c - request URLs and response parsers for Binance USD-M futures
+ * (/fapi/v1/klines, /fapi/v1/fundingRate, the /futures/data/ series) and spot
+ * (/api/v3/klines). No I/O: fetch.c sends the requests and pages.
+ *
+ * Shapes (docs/SOURCES.md, shared spec SOURCES.md §2-7): a kline is a
+ * 12-element array [openTime:int, open:str, high:str, low:str, close:str,
+ * volume:str, closeTime:int, quoteVolume:str, trades:int, takerBuyBase:str,
+ * takerBuyQuote:str, ignore]; decimals are strings and keep their text;
+ * times are integer ms (the /futures/data timestamp may be a string). A
+ * body that is an object instead of an array is an error body, even with
+ * HTTP 200. Any bad row rejects the whole page: nothing half-parsed is
+ * returned.
+ */
+#include "clients.h"
+#include "source.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "timeutil.h"
+
+static const struct {
+	int64_t ms;
+	const char *name;
+} intervals[] = {
+	{MDE_MINUTE_MS, "1m"},       {3 * MDE_MINUTE_MS, "3m"},
+	{5 * MDE_MINUTE_MS, "5m"},   {15 * MDE_MINUTE_MS, "15m"},
+	{30 * MDE_MINUTE_MS, "30m"}, {MDE_HOUR_MS, "1h"},
+	{2 * MDE_HOUR_MS, "2h"},     {4 * MDE_HOUR_MS, "4h"},
+	{6 * MDE_HOUR_MS, "6h"},     {8 * MDE_HOUR_MS, "8h"},
+	{12 * MDE_HOUR_MS, "12h"},   {MDE_DAY_MS, "1d"},
+};
+
+const char *mde_binance_interval(int64_t period_ms)
+{
+	for (size_t i = 0; i < MDE_ARRAY_LEN(intervals); i++)
+		if (intervals[i].ms == period_ms)
+			return intervals[i].name;
+	return NULL;
+}
+
+int mde_binance_klines_weight(int limit)
+{
+	return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
+}
+
+static int put(char *buf, size_t cap, int k)
+{
+	return (k < 0 || (size_t)k >= cap) ? MDE_EINVAL : 0;
+}
+
+int mde_binance_klines_url(char *buf, size_t cap, const char *base,
+			   bool spot, const char *symbol, int64_t period_ms,
+			   int64_t start_ms, int64_t end_incl_ms, int limit)
+{
+	const char *iv = mde_binance_interval(period_ms);
+	if (!iv)
+		return MDE_EINVAL;
+	char sym[64] = "";
+	if (mde_url_escape(sym, sizeof sym, symbol))
+		return MDE_EINVAL;
+	return put(buf, cap,
+		   snprintf(buf, cap,
+			    "%s%s?symbol=%s&interval=%s&startTime=%lld"
+			    "&endTime=%lld&limit=%d",
+			    base, spot ? "/api/v3/klines" : "/fapi/v1/klines",
+			    sym, iv, (long long)start_ms,
+			    (long long)end_incl_ms, limit));
+}
+
+int mde_binance_funding_url(char *buf, size_t cap, const char *base,
+			    const char *symbol, int64_t start_ms,
+			    int64_t end_incl_ms, int limit)
+{
+	char sym[64] = "";
+	if (mde_url_escape(sym, sizeof sym, symbol))
+		return MDE_EINVAL;
+	return put(buf, cap,
+		   snprintf(buf, cap,
+			    "%s/fapi/v1/fundingRate?symbol=%s&startTime=%lld"
+			    "&endTime=%lld&limit=%d",
+			    base, sym, (long long)start_ms,
+			    (long long)end_incl_ms, limit));
+}
+
+const char *mde_binance_futdata_path(int kind)
+{
+	switch (kind) {
+	case MDE_AUX_OPEN_INTEREST:
+		return "/futures/data/openInterestHist";
+	case MDE_AUX_LONG_SHORT:
+		return "/futures/data/globalLongShortAccountRatio";
+	case MDE_AUX_TAKER:
+		return "/futures/data/takerlongshortRatio";
+	default:
+		return NULL;
+	}
+}
+
+static const char *futdata_field(int kind)
+{
+	switch (kind) {
+	case MDE_AUX_OPEN_INTEREST:
+		return "sumOpenInterest";
+	case MDE_AUX_LONG_SHORT:
+		return "longShortRatio";
+	case MDE_AUX_TAKER:
+		return "buySellRatio";
+	default:
+		return NULL;
+	}
+}
+
+int mde_binance_futdata_url(char *buf, size_t cap, const char *base,
+			    int kind, const char *symbol, int64_t period_ms,
+			    int64_t start_ms, int64_t end_incl_ms, int limit)
+{
+	const char *path = mde_binance_futdata_path(kind);
+	const char *iv = mde_binance_interval(period_ms);
+	/* the period enum of /futures/data: 5m ... 1d, no 1m/3m/8h */
+	if (!path || !iv || period_ms < 5 * MDE_MINUTE_MS ||
+	    period_ms == 8 * MDE_HOUR_MS)
+		return MDE_EINVAL;
+	char sym[64] = "";
+	if (mde_url_escape(sym, sizeof sym, symbol))
+		return MDE_EINVAL;
+	return put(buf, cap,
+		   snprintf(buf, cap,
+			    "%s%s?symbol=%s&period=%s&startTime=%lld"
+			    "&endTime=%lld&limit=%d",
+			    base, path, sym, iv, (long long)start_ms,
+			    (long long)end_incl_ms, limit));
+}
+
+int mde_binance_error_body(const char *body, size_t len, mde_err *err)
+{
+	if (!body || len == 0 || len > 4096)
+		return 0;
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "msg");
+	int64_t c = 0;
+	int rc = 0;
+	if (cJSON_IsObject(j) && cJSON_IsNumber(code) &&
+	    mde_json_int(code, &c) == 0 && c < 0) {
+		int status = err ? err->http_status : 0;
+		int64_t ra = err ? err->retry_after_ms : 0;
+		bool retry = c == -1000 || c == -1001 || c == -1007 ||
+			     c == -1008;
+		const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
+		bool banned = c == -1003 && strstr(m, "banned");
+		rc = mde_err_set(err, banned ? MDE_EBANNED : MDE_ENET,
+				 retry || (c == -1003 && !banned),
+				 "binance error %lld: %.200s%s", (long long)c,
+				 m, status == 200 ? " (with HTTP 200)" : "");
+		if (err) {
+			err->http_status = status;
+			err->retry_after_ms = ra;
+		}
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* A body that should be an array: JSON, an array, not an error object. */
+static int parse_array(const char *body, size_t len, cJSON **out,
+		       mde_err *err)
+{
+	int rc = mde_json_parse(body, len, out, err);
+	if (rc)
+		return rc;
+	if (cJSON_IsArray(*out))
+		return 0;
+	if (err)
+		err->http_status = 200;
+	rc = mde_binance_error_body(body, len, err);
+	if (rc == 0)
+		rc = mde_err_set(err, MDE_EPARSE, false,
+				 "expected a JSON array, got %s",
+				 cJSON_IsObject(*out) ? "an object" : "a scalar");
+	if (err)
+		err->http_status = 200;
+	cJSON_Delete(*out);
+	*out = NULL;
+	return rc;
+}
+
+static void page_time(mde_page *pg, int64_t t)
+{
+	if (pg->first_ms == INT64_MIN)
+		pg->first_ms = t;
+	if (t > pg->last_ms)
+		pg->last_ms = t;
+}
+
+static const char *kline_str(const cJSON *row, int i)
+{
+	const cJSON *j = cJSON_GetArrayItem(row, i);
+	if (!cJSON_IsString(j) || !j->valuestring || !j->valuestring[0])
+		return NULL;
+	return j->valuestring;
+}
+
+int mde_binance_parse_klines(const char *body, size_t len, int origin,
+			     const mde_window *w, mde_candles *out,
+			     mde_page *pg, mde_err *err)
+{
+	/* kline index of each mde_field */
+	static const int idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
+	size_t n0 = out->n, t0 = out->text_len, i = 0;
+	cJSON *root = NULL;
+	mde_page_reset(pg);
+	int rc = parse_array(body, len, &root, err);
+	if (rc)
+		goto done;
+	const cJSON *row;
+	cJSON_ArrayForEach(row, root)
+	{
+		mde_candle_in in = {.origin = origin};
+		int64_t ct;
+		if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 12) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "kline %zu: not a 12-element array", i);
+			goto done;
+		}
+		if (mde_json_int(cJSON_GetArrayItem(row, 0), &in.open_time_ms) ||
+		    !cJSON_IsNumber(cJSON_GetArrayItem(row, 0)) ||
+		    mde_json_int(cJSON_GetArrayItem(row, 6), &ct) ||
+		    !cJSON_IsNumber(cJSON_GetArrayItem(row, 8)) ||
+		    mde_json_int(cJSON_GetArrayItem(row, 8), &in.trades)) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "kline %zu: open time, close time or "
+					 "trades is not an integer", i);
+			goto done;
+		}
+		for (int f = 0; f < MDE_NFIELDS; f++) {
+			in.txt[f] = kline_str(row, idx[f]);
+			if (!in.txt[f]) {
+				rc = mde_err_set(err, MDE_EPARSE, false,
+						 "kline %zu: %s is not a "
+						 "non-empty string", i,
+						 mde_field_names[f]);
+				goto done;
+			}
+		}
+		pg->rows++;
+		page_time(pg, in.open_time_ms);
+		i++;
+		if (in.open_time_ms < w->start_ms ||
+		    in.open_time_ms >= w->end_ms ||
+		    in.open_time_ms + w->period_ms > w->now_ms)
+			continue;
+		mde_err e2;
+		rc = mde_candles_push(out, &in, &e2);
+		if (rc) {
+			rc = mde_err_set(err, rc, false, "kline %zu: %s", i - 1,
+					 e2.msg);
+			goto done;
+		}
+		pg->kept++;
+	}
+done:
+	if (rc) {
+		out->n = n0;
+		out->text_len = t0;
+		pg->kept = 0;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int push_aux(mde_aux *out, int64_t t, double v, mde_err *err)
+{
+	if (mde_aux_push(out, t, v))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	return 0;
+}
+
+int mde_binance_parse_funding(const char *body, size_t len,
+			      const mde_window *w, mde_aux *out,
+			      mde_page *pg, mde_err *err)
+{
+	size_t n0 = out->n, i = 0;
+	cJSON *root = NULL;
+	mde_page_reset(pg);
+	int rc = parse_array(body, len, &root, err);
+	if (rc)
+		goto done;
+	const cJSON *row;
+	cJSON_ArrayForEach(row, root)
+	{
+		int64_t t;
+		double v;
+		if (!cJSON_IsObject(row) ||
+		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
+					 row, "fundingTime"), &t) ||
+		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(
+					    row, "fundingRate"), &v)) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "funding row %zu: missing or bad "
+					 "fundingTime/fundingRate", i);
+			goto done;
+		}
+		pg->rows++;
+		page_time(pg, t);
+		i++;
+		if (t < w->start_ms || t >= w->end_ms)
+			continue;
+		if ((rc = push_aux(out, t, v, err)))
+			goto done;
+		pg->kept++;
+	}
+done:
+	if (rc) {
+		out->n = n0;
+		pg->kept = 0;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int mde_binance_parse_futdata(const char *body, size_t len, int kind,
+			      const mde_window *w, int64_t after_ms,
+			      mde_aux *out, mde_page *pg, mde_err *err)
+{
+	size_t n0 = out->n, i = 0;
+	cJSON *root = NULL;
+	const char *field = futdata_field(kind);
+	mde_page_reset(pg);
+	if (!field)
+		return mde_err_set(err, MDE_EINVAL, false, "bad aux kind %d",
+				   kind);
+	int rc = parse_array(body, len, &root, err);
+	if (rc)
+		goto done;
+	const cJSON *row;
+	cJSON_ArrayForEach(row, root)
+	{
+		int64_t t;
+		double v;
+		if (!cJSON_IsObject(row) ||
+		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
+					 row, "timestamp"), &t) ||
+		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(row, field),
+				    &v)) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "row %zu: missing or bad timestamp/%s",
+					 i, field);
+			goto done;
+		}
+		pg->rows++;
+		page_time(pg, t);
+		i++;
+		if (t < w->start_ms || t >= w->end_ms || t <= after_ms)
+			continue;
+		if (out->n > n0 && t <= out->t[out->n - 1])
+			continue; /* a repeat inside the page */
+		if ((rc = push_aux(out, t, v, err)))
+			goto done;
+		pg->kept++;
+	}
+done:
+	if (rc) {
+		out->n = n0;
+		pg->kept = 0;
+	}
+	cJSON_Delete(root);
+	return rc;
+}

@@ -1,0 +1,144 @@
+/*
+ * source.h - the fetch stage as the pipeline sees it: closed candles and
+ * auxiliary series for one symbol and time range, from a named source,
+ * with retries, rate-limit manners, a circuit breaker per source and
+ * fallback to the next source for the same data.
+ *
+ *   source "binance"       USD-M futures klines; on failure (after retries,
+ *                          or breaker open, or 418) the rest of the range
+ *                          comes from spot. Aux series: futures only.
+ *   source "binance-spot"  spot klines only.
+ *   source "polygon"       Polygon aggregates when a key is configured,
+ *                          else / on failure Yahoo.
+ *   source "yahoo"         Yahoo chart only.
+ *   source "replay"        files under opts.replay_dir (data/README.md);
+ *                          "replay:DIR" is accepted too (DIR wins).
+ *   NULL or "auto"         crypto: "binance"; equity: "polygon".
+ * Every candle's origin (enum mde_origin) says who served it.
+ *
+ * Each HTTP request (and each replay file read) produces one mde_fetch_rec
+ * through opts.log_cb: the raw material of enrichment_fetch_log. The
+ * record never holds a secret (the Polygon key travels in an
+ * Authorization header, and params are redacted anyway).
+ *
+ * A fetcher is used by one thread at a time; open one per worker thread.
+ * Its rate-limit, ban and breaker state lives as long as it does, so keep
+ * one fetcher for a whole run.
+ */
+#ifndef MDE_SOURCE_H
+#define MDE_SOURCE_H
+
+#include "candles.h"
+#include "mde.h"
+
+/* Aux kind beyond enum mde_aux_kind: takerlongshortRatio buySellRatio. */
+#define MDE_AUX_TAKER MDE_NAUX
+
+/* One request, as enrichment_fetch_log wants it. Pointers are valid only
+ * during the callback. */
+typedef struct mde_fetch_rec {
+	const char *source;    /* "binance", "binance-spot", "yahoo", ... */
+	const char *endpoint;  /* URL path ("/fapi/v1/klines") or replay file */
+	const char *symbol;    /* as sent to the source */
+	const char *params;    /* query string, secrets removed */
+	int http_status;       /* 0 when no HTTP status was received */
+	size_t rows;           /* rows in the response body */
+	size_t bytes;          /* body bytes */
+	int64_t latency_ms;
+	int attempt;           /* 1 for the first try of a request */
+	const char *error;     /* NULL on success */
+	int64_t requested_at_ms; /* wall clock */
+} mde_fetch_rec;
+
+typedef void (*mde_fetch_log_fn)(void *ud, const mde_fetch_rec *rec);
+
+typedef struct mde_fetch_opts {
+	const char *binance_url;      /* NULL = https://fapi.binance.com */
+	const char *binance_spot_url; /* NULL = https://api.binance.com */
+	const char *yahoo_url;        /* NULL = https://query1.finance.yahoo.com */
+	const char *polygon_url;      /* NULL = https://api.polygon.io */
+	const char *polygon_key;      /* NULL or "" = no Polygon */
+	const char *replay_dir;       /* for source "replay" */
+	long connect_timeout_ms;      /* 0 = 5000 */
+	long timeout_ms;              /* per request; 0 = 30000 */
+	size_t max_body_bytes;        /* 0 = 64 MiB */
+	int max_attempts;             /* per request; 0 = 5 */
+	int64_t backoff_base_ms;      /* 0 = 500; doubles per attempt */
+	int64_t backoff_max_ms;       /* 0 = 30000 */
+	int64_t max_wait_ms;          /* longest Retry-After we sleep; 0 = 300000 */
+	int weight_budget_per_min;    /* futures; 0 = 2400 */
+	int spot_weight_budget_per_min; /* 0 = 6000 */
+	int64_t weight_window_ms;     /* 0 = 60000 (tests shorten it) */
+	int breaker_threshold;        /* consecutive failures; 0 = 5 */
+	int64_t breaker_cooldown_ms;  /* 0 = 60000 */
+	mde_fetch_log_fn log_cb;      /* may be NULL */
+	void *log_ud;
+	int64_t now_ms;               /* "now" for closed-candle and 30-day
+					 rules; 0 = wall clock */
+} mde_fetch_opts;
+
+typedef struct mde_fetcher mde_fetcher;
+
+/* Per source (index = enum mde_origin) counters. */
+typedef struct mde_fetch_src_stats {
+	size_t requests, failures, retries, rows;
+	int breaker_state;        /* enum mde_breaker_state (clients.h):
+				     0 closed, 1 open, 2 half-open */
+	size_t breaker_opens;
+	int64_t banned_until_ms;  /* wall clock; 0 = not banned */
+} mde_fetch_src_stats;
+
+typedef struct mde_fetch_stats {
+	mde_fetch_src_stats src[MDE_NSRC];
+	size_t holes;             /* aux requests clamped by the 30-day rule */
+	int64_t hole_ms;          /* total length of those holes */
+	size_t fallbacks;         /* times a fallback source took over */
+	int64_t waited_ms;        /* slept for budget / Retry-After / backoff */
+} mde_fetch_stats;
+
+/* opts is copied (strings too). *out is NULL on error. */
+int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
+		     mde_err *err) MDE_MUSTCHECK;
+/* Accepts NULL. */
+void mde_fetcher_close(mde_fetcher *f);
+
+/*
+ * Appends to out the closed candles with open_time in [start_ms, end_ms)
+ * of symbol (canonical: BTCUSDT, AAPL), asset (enum mde_asset), period_ms
+ * (a timeframe of timeutil.h). Equity daily bars get open_time 00:00 UTC
+ * of their trading date. Rows come in source order (ascending); a row is
+ * never appended from a response that failed to parse.
+ * On error, out keeps what earlier pages (and sources) delivered: the
+ * caller may store that part. Returns 0, or MDE_ENET / MDE_EPARSE /
+ * MDE_EBANNED (breaker open or 418, err->retry_after_ms = ban left) /
+ * MDE_EINVAL (unknown source, unsupported timeframe).
+ */
+int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
+		      const char *symbol, int64_t period_ms, int64_t start_ms,
+		      int64_t end_ms, mde_candles *out,
+		      mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * Appends to out the aux series kind (MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
+ * MDE_AUX_LONG_SHORT, MDE_AUX_TAKER) with time in [start_ms, end_ms),
+ * ascending, no duplicate times. period_ms is the statistics period for
+ * the /futures/data series (5m ... 1d), ignored for funding. source:
+ * "binance" (or NULL/"auto"/"binance-spot": aux always comes from futures)
+ * or "replay". Binance serves /futures/data only for the last 30 days: the
+ * start is clamped and [start_ms, *unfetchable_until_ms) is the hole that
+ * can no longer be fetched (== start_ms when there is none; also counted in
+ * the stats). Liquidations and inflow have no source: MDE_ENOTFOUND.
+ */
+int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
+		  const char *symbol, int64_t period_ms, int64_t start_ms,
+		  int64_t end_ms, mde_aux *out, int64_t *unfetchable_until_ms,
+		  mde_err *err) MDE_MUSTCHECK;
+
+void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
+/* "closed", "open", "half-open" for source origin (enum mde_origin). */
+const char *mde_fetch_breaker(const mde_fetcher *f, int origin);
+/* enum mde_origin of a source name ("binance" ... "replay", "replay:DIR"),
+ * or -1. */
+int mde_fetch_source_origin(const char *source);
+
+#endif
