@@ -1,0 +1,149 @@
+/*
+ * engine.c - runs the kernel registry (features.def) over one series and
+ * fills the row quality columns.
+ *
+ * The engine owns the only allocation of a computation besides the frame:
+ * one 64-byte aligned block with the run lengths and the kernels' scratch.
+ * Kernels run in registry order, one after the other, on the whole series
+ * (column at a time keeps each loop simple and vectorizable).
+ */
+#include "engine.h"
+#include "timeutil.h"
+#include "window.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const mde_kernel mde_kernels[] = {
+#define MDE_KERNEL(nm) {#nm, mde_k_##nm, mde_k_##nm##_start, mde_k_##nm##_warmup},
+#include "features.def"
+#undef MDE_KERNEL
+};
+const size_t mde_nkernels = MDE_ARRAY_LEN(mde_kernels);
+
+int64_t mde_features_staleness(int kind, int64_t period_ms)
+{
+	switch (kind) {
+	case MDE_AUX_FUNDING:
+		return 24 * MDE_HOUR_MS;
+	case MDE_AUX_OPEN_INTEREST:
+	case MDE_AUX_LONG_SHORT:
+		return mde_max64(2 * period_ms, 2 * MDE_HOUR_MS);
+	case MDE_AUX_INFLOW:
+		return 2 * MDE_DAY_MS;
+	}
+	return 0;
+}
+
+void mde_features_aux_need(int kind, int64_t t0_ms, int64_t period_ms,
+			   int64_t *since_ms, size_t *events_before)
+{
+	int64_t lim = mde_features_staleness(kind, period_ms);
+	*events_before = kind == MDE_AUX_FUNDING ? 89 : 0;
+	*since_ms = t0_ms - lim;
+	if (kind == MDE_AUX_OPEN_INTEREST)
+		*since_ms -= period_ms;
+}
+
+size_t mde_features_warmup(int64_t period_ms, int asset)
+{
+	size_t w = 0;
+	for (size_t k = 0; k < mde_nkernels; k++) {
+		size_t x = mde_kernels[k].warmup(period_ms, asset);
+		if (x > w)
+			w = x;
+	}
+	return w;
+}
+
+static bool aux_sorted(const mde_aux *a, bool strict)
+{
+	for (size_t i = 1; i < a->n; i++)
+		if (a->t[i] < a->t[i - 1] || (strict && a->t[i] == a->t[i - 1]))
+			return false;
+	return true;
+}
+
+/* Bits 1 and 2 of validation_flags and quality_score. */
+static void quality(const mde_series *s, mde_frame *out)
+{
+	const double *lr = out->col[MDE_COL_LOG_RETURN];
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->valid[i]) {
+			out->flags[i] = 0;
+			out->quality[i] = NAN;
+			continue;
+		}
+		int32_t f = 0;
+		double q = 1.0;
+		if (fabs(lr[i]) > 0.5) { /* false for NaN */
+			f |= MDE_VF_EXTREME;
+			q -= 0.5;
+		}
+		if (s->val[MDE_VOLUME][i] == 0.0) {
+			f |= MDE_VF_ZERO_VOLUME;
+			q -= 0.25;
+		}
+		out->flags[i] = f;
+		out->quality[i] = q < 0.0 ? 0.0 : q;
+	}
+}
+
+int mde_features_compute(mde_frame *out, const mde_series *s,
+			 const mde_auxset *aux, mde_err *err)
+{
+	static const mde_auxset none;
+	int rc = 0;
+	void *mem = NULL;
+	size_t n = s->n;
+	if (!aux)
+		aux = &none;
+	for (int k = 0; k < MDE_NAUX; k++) {
+		if (aux->configured[k] &&
+		    !aux_sorted(&aux->s[k], k != MDE_AUX_LIQUIDATIONS)) {
+			rc = mde_err_set(err, MDE_EINVAL, false,
+					 "auxiliary series %d is not sorted by "
+					 "time", k);
+			goto done;
+		}
+	}
+	if (mde_frame_reserve(out, n ? n : 1)) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	out->n = n;
+	if (n == 0)
+		goto done;
+	size_t run_bytes = (n * sizeof(uint32_t) + 63) & ~(size_t)63;
+	size_t scratch_bytes = n * MDE_KERNEL_SCRATCH_PER_ROW;
+	mem = aligned_alloc(64, run_bytes + ((scratch_bytes + 63) & ~(size_t)63));
+	if (!mem) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	uint32_t *run = mem;
+	mde_win_runs(s->valid, n, run);
+	mde_kin in = {
+		.n = n,
+		.period_ms = s->period_ms,
+		.asset = s->asset,
+		.t = s->t,
+		.valid = s->valid,
+		.run = run,
+		.o = s->val[MDE_OPEN],
+		.h = s->val[MDE_HIGH],
+		.l = s->val[MDE_LOW],
+		.c = s->val[MDE_CLOSE],
+		.v = s->val[MDE_VOLUME],
+		.tbb = s->val[MDE_TAKER_BUY_BASE],
+		.aux = aux,
+		.scratch = (char *)mem + run_bytes,
+	};
+	for (size_t k = 0; k < mde_nkernels; k++)
+		mde_kernels[k].fn(&in, out->col);
+	quality(s, out);
+done:
+	free(mem);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * volatility.c - volatility_20, volatility_50: sample standard deviation
+ * (n - 1 divisor, not annualised) of log_return over the 20 (50) bars
+ * ending at t, in two passes per window (mean, then squared deviations):
+ * an add-one-remove-one running variance is not accurate to 1e-9 after a
+ * large move leaves the window. The N log returns exist iff the N + 1 bars
+ * ending at t do. Reads log_return (written by returns.c).
+ */
+#include "engine.h"
+#include "window.h"
+
+static void vol(const mde_kin *in, const double *lr, size_t w,
+		double *out)
+{
+	double *mean = in->scratch;
+	uint32_t *eq = (uint32_t *)(mean + in->n);
+	mde_win_eqrun(lr, in->n, eq);
+	mde_win_meansd(lr, in->n, w, in->run, (uint32_t)w + 1, eq, mean,
+		       out);
+}
+
+void mde_k_volatility(const mde_kin *in, double *const col[])
+{
+	const double *lr = col[MDE_COL_LOG_RETURN];
+	vol(in, lr, 20, col[MDE_COL_VOLATILITY_20]);
+	vol(in, lr, 50, col[MDE_COL_VOLATILITY_50]);
+}
+
+size_t mde_k_volatility_start(int64_t period_ms, int asset)
+{
+	return 20;
+}
+
+size_t mde_k_volatility_warmup(int64_t period_ms, int asset)
+{
+	return 50;
+}

@@ -1,0 +1,180 @@
+/*
+ * window.c - rolling-window helpers of the feature kernels (see window.h).
+ *
+ * Speed: the hot loops run over tiles of TILE rows that stay in L1, one lag
+ * at a time, so every inner loop is an element-wise vector operation. The
+ * functions are cloned for AVX2 (target_clones, picked at load time); with
+ * ISO C's -ffp-contract=off both clones perform the same IEEE operations in
+ * the same order, so the results do not depend on the CPU.
+ */
+#include "window.h"
+
+#include <math.h>
+
+#define TILE 256
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+	!defined(__SANITIZE_ADDRESS__)
+#define MDE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define MDE_CLONES
+#endif
+
+void mde_win_runs(const uint8_t *valid, size_t n, uint32_t *run)
+{
+	uint32_t r = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = valid[i] ? r + 1 : 0;
+		run[i] = r;
+	}
+}
+
+void mde_win_eqrun(const double *x, size_t n, uint32_t *eq)
+{
+	uint32_t r = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = (i > 0 && x[i] == x[i - 1]) ? r + 1 : 1;
+		eq[i] = r;
+	}
+}
+
+/*
+ * For the rows j in [0, len) of a tile whose first row is x (x[-w+1] is
+ * readable): mean[j] = (sum over k of x[j - k]) / w, then, when sd != NULL,
+ * sd[j] = sqrt(sum over k of (x[j - k] - mean[j])^2 / (w - 1)).
+ */
+static inline void tile_meansd(const double *restrict x, size_t len,
+			       size_t w, double *restrict mean,
+			       double *restrict sd)
+{
+	for (size_t j = 0; j < len; j++)
+		mean[j] = x[j];
+	for (size_t k = 1; k < w; k++) {
+		const double *xk = x - k;
+		for (size_t j = 0; j < len; j++)
+			mean[j] += xk[j];
+	}
+	const double dw = (double)w;
+	for (size_t j = 0; j < len; j++)
+		mean[j] /= dw;
+	if (!sd)
+		return;
+	for (size_t j = 0; j < len; j++) {
+		double d = x[j] - mean[j];
+		sd[j] = d * d;
+	}
+	for (size_t k = 1; k < w; k++) {
+		const double *xk = x - k;
+		for (size_t j = 0; j < len; j++) {
+			double d = xk[j] - mean[j];
+			sd[j] += d * d;
+		}
+	}
+	const double dn = (double)(w - 1);
+	for (size_t j = 0; j < len; j++)
+		sd[j] = sqrt(sd[j] / dn);
+}
+
+MDE_CLONES
+void mde_win_meansd(const double *x, size_t n, size_t w, const uint32_t *run,
+		    uint32_t need, const uint32_t *eq, double *mean,
+		    double *sd)
+{
+	size_t first = w - 1 < n ? w - 1 : n;
+	for (size_t i = 0; i < first; i++) {
+		mean[i] = NAN;
+		if (sd)
+			sd[i] = NAN;
+	}
+	size_t i = first;
+	for (; i + TILE <= n; i += TILE)
+		tile_meansd(x + i, TILE, w, mean + i, sd ? sd + i : NULL);
+	if (i < n)
+		tile_meansd(x + i, n - i, w, mean + i, sd ? sd + i : NULL);
+	for (i = first; i < n; i++) {
+		if (run[i] < need) {
+			mean[i] = NAN;
+			if (sd)
+				sd[i] = NAN;
+		} else if (eq[i] >= w) {
+			/* all equal: exactly that mean and exactly 0 */
+			mean[i] = x[i];
+			if (sd)
+				sd[i] = 0.0;
+		}
+	}
+}
+
+static inline double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static inline void tile_max(const double *restrict x, size_t len, size_t w,
+			    double *restrict o)
+{
+	for (size_t j = 0; j < len; j++)
+		o[j] = x[j];
+	for (size_t k = 1; k < w; k++) {
+		const double *xk = x - k;
+		for (size_t j = 0; j < len; j++)
+			o[j] = max2(o[j], xk[j]);
+	}
+}
+
+static inline void tile_min(const double *restrict x, size_t len, size_t w,
+			    double *restrict o)
+{
+	for (size_t j = 0; j < len; j++)
+		o[j] = x[j];
+	for (size_t k = 1; k < w; k++) {
+		const double *xk = x - k;
+		for (size_t j = 0; j < len; j++)
+			o[j] = min2(o[j], xk[j]);
+	}
+}
+
+MDE_CLONES
+void mde_win_max(const double *x, size_t n, size_t w, double *out)
+{
+	size_t i = w - 1;
+	for (; i + TILE <= n; i += TILE)
+		tile_max(x + i, TILE, w, out + i);
+	if (i < n)
+		tile_max(x + i, n - i, w, out + i);
+}
+
+MDE_CLONES
+void mde_win_min(const double *x, size_t n, size_t w, double *out)
+{
+	size_t i = w - 1;
+	for (; i + TILE <= n; i += TILE)
+		tile_min(x + i, TILE, w, out + i);
+	if (i < n)
+		tile_min(x + i, n - i, w, out + i);
+}
+
+void mde_win_asof(const int64_t *t, const uint8_t *valid, size_t n,
+		  int64_t period_ms, const int64_t *ta, const double *va,
+		  size_t na, int64_t limit_ms, double *out, int32_t *idx)
+{
+	size_t j = 0; /* observations [0, j) have ta < t[i] + period_ms */
+	for (size_t i = 0; i < n; i++) {
+		int64_t end = t[i] + period_ms;
+		while (j < na && ta[j] < end)
+			j++;
+		double v = NAN;
+		int32_t k = -1;
+		if (valid[i] && j > 0 && end - ta[j - 1] <= limit_ms) {
+			k = (int32_t)(j - 1);
+			v = va[k];
+		}
+		out[i] = v;
+		if (idx)
+			idx[i] = k;
+	}
+}
