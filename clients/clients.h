@@ -143,6 +143,38 @@ int mde_symbol_for(char *out, size_t cap, const char *canonical, int asset,
 int mde_symbol_canonical(char *out, size_t cap,
 			 const char *sym) MDE_MUSTCHECK;
 
+/* ---- replay.c ------------------------------------------------------ */
+
+/* What a replay read touched, for the fetch log. */
+typedef struct mde_replay_info {
+	char file[160];   /* relative to the replay dir: "BTCUSDT/klines_1h.json" */
+	size_t bytes, rows;
+} mde_replay_info;
+
+/*
+ * Candles of symbol from DIR/SYMBOL/klines_<tf>.json (Binance kline array),
+ * else chart_<tf>.json (Yahoo chart body), else aggs_<tf>.json (Polygon
+ * body), filtered by w; origin MDE_SRC_REPLAY. MDE_ENOTFOUND when none of
+ * the files exists.
+ */
+int mde_replay_candles(const char *dir, const char *symbol,
+		       const mde_window *w, size_t max_bytes,
+		       mde_candles *out, mde_replay_info *info,
+		       mde_err *err) MDE_MUSTCHECK;
+/*
+ * Aux series from DIR/SYMBOL/funding.json, open_interest_<tf>.json (else
+ * open_interest.json), long_short_<tf>.json (else long_short.json),
+ * taker_<tf>.json (else taker.json): the REST bodies of Binance.
+ */
+int mde_replay_aux(const char *dir, int kind, const char *symbol,
+		   int64_t period_ms, const mde_window *w, size_t max_bytes,
+		   mde_aux *out, mde_replay_info *info,
+		   mde_err *err) MDE_MUSTCHECK;
+/* Reads a whole file (at most max_bytes) into a NUL-terminated buffer the
+ * caller frees. MDE_ENOTFOUND when it does not exist. */
+int mde_read_file(const char *path, size_t max_bytes, char **out,
+		  size_t *len, mde_err *err) MDE_MUSTCHECK;
+
 /* ---- breaker.c ----------------------------------------------------- */
 
 enum mde_breaker_state { MDE_BRK_CLOSED, MDE_BRK_OPEN, MDE_BRK_HALF_OPEN };
