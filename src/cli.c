@@ -8,6 +8,8 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "config.h"
@@ -116,6 +118,10 @@ static const struct command {
 	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
 	 "                 [--format table|json|csv]\n"
 	 "  The data_quality_metrics rows, worst first.\n"},
+	{"config", MDE_CMD_CONFIG, opts_none,
+	 "mdenrich config\n"
+	 "  Print the effective configuration (defaults < file < environment <\n"
+	 "  flags), with passwords and API keys masked.\n"},
 	{"compute", MDE_CMD_COMPUTE, opts_compute,
 	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
 	 "                 [--input FILE.csv] [--output FILE.csv]\n"
@@ -139,7 +145,8 @@ static void print_program_help(FILE *out)
 		"  worker    claim and run backfill chunks (any number of hosts)\n"
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
-		"  compute   offline: CSV candles in, CSV features out\n\n"
+		"  compute   offline: CSV candles in, CSV features out\n"
+		"  config    print the effective configuration\n\n"
 		"%s\n"
 		"`mdenrich COMMAND --help` describes a command. Exit status: 0 done,\n"
 		"1 fatal, 2 usage or configuration error, 3 some series failed,\n"
@@ -147,11 +154,15 @@ static void print_program_help(FILE *out)
 		MDE_VERSION, global_help);
 }
 
-static int usage_error(FILE *errf, const char *cmd, const char *fmt,
-		       const char *arg)
+static int usage_error(FILE *errf, const char *cmd, const char *fmt, ...)
+	MDE_PRINTF(3, 4);
+static int usage_error(FILE *errf, const char *cmd, const char *fmt, ...)
 {
 	fprintf(errf, "mdenrich%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	fprintf(errf, fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(errf, fmt, ap);
+	va_end(ap);
 	fprintf(errf, "\nTry `mdenrich%s%s --help`.\n", cmd ? " " : "",
 		cmd ? cmd : "");
 	return MDE_EXIT_USAGE;
@@ -289,7 +300,7 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "\"%s\" (e.g. 30d, 12h)", arg);
 		break;
 	case O_JOB:
-		if (mde_int_parse(arg, 1, INT64_MAX > LONG_MAX ? LONG_MAX : LONG_MAX, &v))
+		if (mde_int_parse(arg, 1, LONG_MAX, &v))
 			return usage_error(errf, cmd, "--job: bad job id \"%s\"",
 					   arg);
 		c->job_id = v;
@@ -306,10 +317,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		if (strcmp(arg, "table") && strcmp(arg, "json") &&
 		    (!csv_ok || strcmp(arg, "csv")))
 			return usage_error(errf, cmd,
-					   csv_ok ? "--format must be table, "
-						    "json or csv, not \"%s\""
-						  : "--format must be table or "
-						    "json, not \"%s\"",
+					   "--format must be table%s or json, "
+					   "not \"%s\"", csv_ok ? ", csv" : "",
 					   arg);
 		c->format = arg;
 		break;

@@ -20,6 +20,7 @@ enum mde_cmd {
 	MDE_CMD_STATUS,
 	MDE_CMD_QUALITY,
 	MDE_CMD_COMPUTE,
+	MDE_CMD_CONFIG,  /* print the effective configuration */
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };

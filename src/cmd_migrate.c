@@ -12,7 +12,6 @@ int mde_cmd_migrate(const mde_config *cfg, const mde_cli *cli)
 	mde_err err = {0};
 	PGconn *c = NULL;
 	if (mde_db_connect(&c, cfg->db_url, cfg->db_connect_timeout_s, &err)) {
-		mde_error("migrate.failed", "error=\"%s\"", err.msg);
 		fprintf(stderr, "mdenrich migrate: %s\n", err.msg);
 		return MDE_EXIT_FATAL;
 	}
@@ -20,7 +19,6 @@ int mde_cmd_migrate(const mde_config *cfg, const mde_cli *cli)
 	int rc = mde_migrate(c, &applied, &err);
 	PQfinish(c);
 	if (rc) {
-		mde_error("migrate.failed", "error=\"%s\"", err.msg);
 		fprintf(stderr, "mdenrich migrate: %s\n", err.msg);
 		return MDE_EXIT_FATAL;
 	}

@@ -182,6 +182,25 @@ static void json_escape(FILE *f, const char *s, size_t n)
 	}
 }
 
+/*
+ * A quoted value ends at a quote followed by the end of the line or by
+ * " key=", so that free text with quotes inside (a server's error message)
+ * stays one value.
+ */
+static bool closing_quote(const char *p)
+{
+	if (*p != '"')
+		return false;
+	if (!p[1])
+		return true;
+	if (p[1] != ' ')
+		return false;
+	const char *k = p + 2;
+	while (isalnum((unsigned char)*k) || *k == '_' || *k == '.')
+		k++;
+	return k > p + 2 && *k == '=';
+}
+
 /* Emits key=value pairs as JSON members; bare words become "msg". */
 static void kv_to_json(FILE *f, const char *s)
 {
@@ -206,7 +225,7 @@ static void kv_to_json(FILE *f, const char *s)
 		size_t vl;
 		if (*p == '"') {
 			v = ++p;
-			while (*p && *p != '"')
+			while (*p && !closing_quote(p))
 				p += (*p == '\\' && p[1]) ? 2 : 1;
 			vl = (size_t)(p - v);
 			if (*p)

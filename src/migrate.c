@@ -58,6 +58,13 @@ done:
 
 int mde_migrate(PGconn *c, int *applied, mde_err *err)
 {
+	return mde_migrate_list(c, mde_migrations, mde_nmigrations, applied,
+				err);
+}
+
+int mde_migrate_list(PGconn *c, const mde_migration *list, size_t n,
+		     int *applied, mde_err *err)
+{
 	*applied = 0;
 	int rc = mde_db_exec(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
 			     err);
@@ -70,8 +77,8 @@ int mde_migrate(PGconn *c, int *applied, mde_err *err)
 			 " name text NOT NULL,"
 			 " applied_at timestamptz NOT NULL DEFAULT now())",
 			 err);
-	for (size_t i = 0; !rc && i < mde_nmigrations; i++) {
-		const mde_migration *m = &mde_migrations[i];
+	for (size_t i = 0; !rc && i < n; i++) {
+		const mde_migration *m = &list[i];
 		bool yes = false;
 		rc = applied_version(c, m->version, &yes, err);
 		if (rc || yes)

@@ -23,6 +23,9 @@ extern const size_t mde_nmigrations;
 
 /* Applies what is missing; *applied = how many were applied now. */
 int mde_migrate(PGconn *c, int *applied, mde_err *err) MDE_MUSTCHECK;
+/* The same over any list sorted by version (tests pass their own). */
+int mde_migrate_list(PGconn *c, const mde_migration *list, size_t n,
+		     int *applied, mde_err *err) MDE_MUSTCHECK;
 /* 0 when every embedded migration is applied, MDE_ENOTFOUND otherwise. */
 int mde_migrate_check(PGconn *c, mde_err *err) MDE_MUSTCHECK;
 
