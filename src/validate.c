@@ -1,0 +1,213 @@
+/*
+ * validate.c - FEATURES.md "Validation": every hard check of every row,
+ * duplicates (last row wins, then validated), out-of-order counting, and
+ * the hand-over of the accepted rows to mde_grid_place (grid.c).
+ *
+ * A bad candle is data, not an error: it gets every reason it fails and
+ * goes to the rejects. Only allocation failure or an absurd grid is an
+ * error.
+ */
+#include "validate.h"
+#include "timeutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const reason_names[MDE_RJ_NREASONS] = {
+	"missing_field",   "not_finite", "nonpositive_price",
+	"negative_volume", "high_low",   "misaligned",
+	"not_closed",      "taker_gt_volume", "taker_quote_gt_quote",
+};
+
+const char *mde_reject_reason_name(uint32_t bit)
+{
+	for (int k = 0; k < MDE_RJ_NREASONS; k++)
+		if (bit == (1u << k))
+			return reason_names[k];
+	return "?";
+}
+
+char *mde_reject_reasons_str(uint32_t mask, char *buf, size_t len)
+{
+	size_t o = 0;
+	if (len)
+		buf[0] = '\0';
+	for (int k = 0; k < MDE_RJ_NREASONS && len; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		int w = snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+				 reason_names[k]);
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+static bool present(const mde_candles *c, int f, size_t i)
+{
+	return c->txt[f][i] != MDE_NULL_TXT;
+}
+
+uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
+			  int asset, int64_t now_ms)
+{
+	uint32_t r = 0;
+	static const int prices[] = {MDE_OPEN, MDE_HIGH, MDE_LOW, MDE_CLOSE};
+	for (size_t k = 0; k < MDE_ARRAY_LEN(prices); k++) {
+		double v = c->val[prices[k]][i];
+		if (!present(c, prices[k], i))
+			r |= MDE_RJ_MISSING;
+		else if (!isfinite(v))
+			r |= MDE_RJ_NOT_FINITE;
+		else if (v <= 0.0)
+			r |= MDE_RJ_NONPOSITIVE;
+	}
+	static const int vols[] = {MDE_VOLUME, MDE_QUOTE_VOLUME,
+				   MDE_TAKER_BUY_BASE, MDE_TAKER_BUY_QUOTE};
+	for (size_t k = 0; k < MDE_ARRAY_LEN(vols); k++) {
+		double v = c->val[vols[k]][i];
+		if (!present(c, vols[k], i)) {
+			if (vols[k] == MDE_VOLUME)
+				r |= MDE_RJ_MISSING;
+		} else if (!isfinite(v)) {
+			r |= MDE_RJ_NOT_FINITE;
+		} else if (v < 0.0) {
+			r |= MDE_RJ_NEGATIVE_VOLUME;
+		}
+	}
+	double o = c->val[MDE_OPEN][i], h = c->val[MDE_HIGH][i],
+	       l = c->val[MDE_LOW][i], cl = c->val[MDE_CLOSE][i];
+	if (isfinite(o) && isfinite(h) && isfinite(l) && isfinite(cl) &&
+	    (l > o || l > cl || o > h || cl > h))
+		r |= MDE_RJ_HIGH_LOW;
+	double v = c->val[MDE_VOLUME][i], tb = c->val[MDE_TAKER_BUY_BASE][i];
+	if (isfinite(v) && isfinite(tb) && tb > v)
+		r |= MDE_RJ_TAKER_GT_VOLUME;
+	double qv = c->val[MDE_QUOTE_VOLUME][i],
+	       tq = c->val[MDE_TAKER_BUY_QUOTE][i];
+	if (isfinite(qv) && isfinite(tq) && tq > qv)
+		r |= MDE_RJ_TAKER_QUOTE_GT_QUOTE;
+	int64_t t = c->open_time_ms[i];
+	if (asset == MDE_CRYPTO && t - mde_floor_div(t, period_ms) * period_ms)
+		r |= MDE_RJ_MISALIGNED;
+	if (t > now_ms - period_ms)
+		r |= MDE_RJ_NOT_CLOSED;
+	return r;
+}
+
+void mde_validation_free(mde_validation *v)
+{
+	if (!v)
+		return;
+	mde_series_free(&v->series);
+	free(v->rejects);
+	free(v->dups);
+	memset(v, 0, sizeof *v);
+}
+
+typedef struct tkey {
+	int64_t t;
+	uint32_t row;
+} tkey;
+
+static int cmp_tkey(const void *pa, const void *pb)
+{
+	const tkey *a = pa, *b = pb;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->row < b->row ? -1 : a->row > b->row;
+}
+
+int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
+		 int asset, int64_t now_ms, mde_err *err)
+{
+	int rc = 0;
+	size_t n = c->n;
+	uint32_t *reasons = NULL, *keep = NULL;
+	uint8_t *winner = NULL;
+	tkey *keys = NULL;
+	memset(out, 0, sizeof *out);
+	if (period_ms <= 0 || n >= UINT32_MAX) {
+		rc = mde_err_set(err, MDE_EINVAL, false,
+				 "bad period or too many candles");
+		goto done;
+	}
+	size_t cap = n ? n : 1;
+	reasons = malloc(cap * sizeof *reasons);
+	keep = malloc(cap * sizeof *keep);
+	winner = malloc(cap);
+	if (!reasons || !keep || !winner)
+		goto nomem;
+	mde_vstats *st = &out->stats;
+	st->received = n;
+	bool strict = true;
+	for (size_t i = 0; i < n; i++) {
+		reasons[i] = mde_validate_row(c, i, period_ms, asset, now_ms);
+		winner[i] = 1;
+		if (i > 0 && c->open_time_ms[i] <= c->open_time_ms[i - 1]) {
+			strict = false;
+			st->out_of_order += c->open_time_ms[i] <
+					    c->open_time_ms[i - 1];
+		}
+	}
+	size_t nkeep = 0;
+	if (strict) {
+		for (size_t i = 0; i < n; i++)
+			if (!reasons[i])
+				keep[nkeep++] = (uint32_t)i;
+	} else {
+		keys = malloc(n * sizeof *keys);
+		if (!keys)
+			goto nomem;
+		for (size_t i = 0; i < n; i++)
+			keys[i] = (tkey){c->open_time_ms[i], (uint32_t)i};
+		qsort(keys, n, sizeof *keys, cmp_tkey);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t row = keys[i].row;
+			if (i + 1 < n && keys[i + 1].t == keys[i].t)
+				winner[row] = 0; /* a later copy follows */
+			else if (!reasons[row])
+				keep[nkeep++] = row;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!winner[i])
+			st->duplicates++;
+		else if (reasons[i])
+			st->rejected++;
+	}
+	out->rejects = malloc((st->rejected ? st->rejected : 1) *
+			      sizeof *out->rejects);
+	out->dups = malloc((st->duplicates ? st->duplicates : 1) *
+			   sizeof *out->dups);
+	if (!out->rejects || !out->dups)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		if (!winner[i])
+			out->dups[out->ndups++] = (uint32_t)i;
+		else if (reasons[i])
+			out->rejects[out->nrejects++] =
+				(mde_reject){(uint32_t)i, reasons[i]};
+	}
+	rc = mde_grid_place(&out->series, c, keep, nkeep, period_ms, asset,
+			    err);
+	if (rc)
+		goto done;
+	st->valid = nkeep;
+	st->expected = asset == MDE_CRYPTO ? out->series.n : nkeep + st->rejected;
+	st->gaps = asset == MDE_CRYPTO ? out->series.n - nkeep : 0;
+	goto done;
+nomem:
+	rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+done:
+	if (rc)
+		mde_validation_free(out);
+	free(reasons);
+	free(keep);
+	free(winner);
+	free(keys);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/*
+ * validate.h - the hard checks of FEATURES.md "Validation" and the
+ * placement of the accepted candles on their grid.
+ *
+ *   mde_candles (arrival order, duplicates, garbage)
+ *        --mde_validate-->  mde_series (sorted, one slot per period for
+ *                           crypto with gaps as NaN; one per bar for equity)
+ *                           + rejects (row, every reason) + duplicates
+ *                           + counts for the quality metrics
+ *
+ * Duplicates of one open_time: the last row in arrival order wins and is
+ * then validated; when it fails, the slot is a gap (the earlier copy is not
+ * used) and the earlier copies are counted as duplicates, never as valid.
+ */
+#ifndef MDE_VALIDATE_H
+#define MDE_VALIDATE_H
+
+#include "candles.h"
+
+/* Reasons a candle is rejected: bits of mde_reject.reasons. */
+enum mde_reject_reason {
+	MDE_RJ_MISSING = 1u << 0,       /* "missing_field": open, high, low,
+					   close or volume is empty */
+	MDE_RJ_NOT_FINITE = 1u << 1,    /* "not_finite": NaN or infinite */
+	MDE_RJ_NONPOSITIVE = 1u << 2,   /* "nonpositive_price": o/h/l/c <= 0 */
+	MDE_RJ_NEGATIVE_VOLUME = 1u << 3, /* "negative_volume": volume, quote
+					   or taker volume < 0 */
+	MDE_RJ_HIGH_LOW = 1u << 4,      /* "high_low": low > min(open, close)
+					   or max(open, close) > high */
+	MDE_RJ_MISALIGNED = 1u << 5,    /* "misaligned": crypto open_time not
+					   a multiple of the period */
+	MDE_RJ_NOT_CLOSED = 1u << 6,    /* "not_closed": open_time + P > now */
+	MDE_RJ_TAKER_GT_VOLUME = 1u << 7, /* "taker_gt_volume" */
+	MDE_RJ_TAKER_QUOTE_GT_QUOTE = 1u << 8, /* "taker_quote_gt_quote" */
+	MDE_RJ_NREASONS = 9
+};
+
+/* Name of one reason bit (e.g. "high_low"), "?" for anything else. */
+const char *mde_reject_reason_name(uint32_t bit);
+/* Writes the names of every bit of mask, comma separated, into buf
+   (truncated to len); returns buf. */
+char *mde_reject_reasons_str(uint32_t mask, char *buf, size_t len);
+
+/* Every reason row i of c fails (0 = valid). */
+uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
+			  int asset, int64_t now_ms);
+
+typedef struct mde_reject {
+	uint32_t row;     /* index into the mde_candles validated */
+	uint32_t reasons; /* enum mde_reject_reason bits, never 0 */
+} mde_reject;
+
+typedef struct mde_vstats {
+	size_t received;     /* rows in the input */
+	size_t valid;        /* rows placed in the series */
+	size_t rejected;     /* winning rows that failed a check */
+	size_t duplicates;   /* rows superseded by a later row, same time */
+	size_t out_of_order; /* rows whose open_time < the row before's */
+	size_t expected;     /* slots of the grid (crypto) or valid +
+				rejected (equity) */
+	size_t gaps;         /* crypto: expected - valid; equity: 0 */
+} mde_vstats;
+
+typedef struct mde_validation {
+	mde_series series;   /* owned; free with mde_validation_free */
+	mde_reject *rejects; /* owned, nrejects entries, ascending row */
+	size_t nrejects;
+	uint32_t *dups;      /* owned: rows superseded, ascending */
+	size_t ndups;
+	mde_vstats stats;
+} mde_validation;
+
+/*
+ * Validates every row of c and places the valid ones on the grid of
+ * period_ms (crypto: one slot per period from the first to the last valid
+ * candle; equity: consecutive bars, open_time as given). out is
+ * overwritten (call mde_validation_free before reusing it); c is only
+ * read, and series.row / rejects / dups index into it. Returns 0,
+ * MDE_ENOMEM, or MDE_EINVAL (bad period, or a crypto grid of more than
+ * MDE_GRID_MAX slots). On error out holds nothing to free but is safe to
+ * pass to mde_validation_free.
+ */
+int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
+		 int asset, int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
+void mde_validation_free(mde_validation *v);
+
+/* Largest crypto grid mde_grid_place builds (slots). */
+#define MDE_GRID_MAX (UINT32_MAX / 2)
+
+/*
+ * Places rows[0..nrows) of c, taken as valid, on the grid: in list order,
+ * a later row of the same open_time replaces an earlier one (the store
+ * lists history read back from the database first, then the new candles).
+ * out (empty or previously used; its contents are replaced) is reserved
+ * here. Crypto rows must be aligned to period_ms. Returns 0, MDE_ENOMEM,
+ * MDE_EINVAL (misaligned crypto row, grid too large).
+ */
+int mde_grid_place(mde_series *out, const mde_candles *c,
+		   const uint32_t *rows, size_t nrows, int64_t period_ms,
+		   int asset, mde_err *err) MDE_MUSTCHECK;
+
+#endif
