@@ -93,6 +93,13 @@ static void quality(const mde_series *s, mde_frame *out)
 int mde_features_compute(mde_frame *out, const mde_series *s,
 			 const mde_auxset *aux, mde_err *err)
 {
+	return mde_features_compute_timed(out, s, aux, NULL, err);
+}
+
+int mde_features_compute_timed(mde_frame *out, const mde_series *s,
+			       const mde_auxset *aux, int64_t *kernel_ns,
+			       mde_err *err)
+{
 	static const mde_auxset none;
 	int rc = 0;
 	void *mem = NULL;
@@ -140,8 +147,12 @@ int mde_features_compute(mde_frame *out, const mde_series *s,
 		.aux = aux,
 		.scratch = (char *)mem + run_bytes,
 	};
-	for (size_t k = 0; k < mde_nkernels; k++)
+	for (size_t k = 0; k < mde_nkernels; k++) {
+		int64_t t0 = kernel_ns ? mde_mono_ns() : 0;
 		mde_kernels[k].fn(&in, out->col);
+		if (kernel_ns)
+			kernel_ns[k] += mde_mono_ns() - t0;
+	}
 	quality(s, out);
 done:
 	free(mem);

@@ -31,7 +31,7 @@
 #define MDE_WILDER_WARMUP 1000
 
 /* Scratch the engine gives each kernel: bytes per series slot. */
-#define MDE_KERNEL_SCRATCH_PER_ROW (4 * sizeof(double))
+#define MDE_KERNEL_SCRATCH_PER_ROW sizeof(double)
 
 /* Everything a kernel reads. All arrays have n elements and are aligned. */
 typedef struct mde_kin {
@@ -85,6 +85,12 @@ extern const size_t mde_nkernels;
  */
 int mde_features_compute(mde_frame *out, const mde_series *s,
 			 const mde_auxset *aux, mde_err *err) MDE_MUSTCHECK;
+
+/* The same, adding each kernel's time (ns) to kernel_ns[k] (registry
+   order, mde_nkernels entries) when kernel_ns is not NULL. */
+int mde_features_compute_timed(mde_frame *out, const mde_series *s,
+			       const mde_auxset *aux, int64_t *kernel_ns,
+			       mde_err *err) MDE_MUSTCHECK;
 
 /*
  * Bars (crypto: grid slots, i.e. warmup * period_ms of time; equity: stored

@@ -8,12 +8,10 @@
 
 void mde_k_sma(const mde_kin *in, double *const col[])
 {
-	uint32_t *eq = in->scratch;
-	mde_win_eqrun(in->c, in->n, eq);
-	mde_win_meansd(in->c, in->n, 20, in->run, 20, eq,
-		       col[MDE_COL_SMA_20], NULL);
-	mde_win_meansd(in->c, in->n, 50, in->run, 50, eq,
-		       col[MDE_COL_SMA_50], NULL);
+	mde_win_meansd(in->c, in->n, 20, in->run, 20, col[MDE_COL_SMA_20],
+		       NULL);
+	mde_win_meansd(in->c, in->n, 50, in->run, 50, col[MDE_COL_SMA_50],
+		       NULL);
 }
 
 size_t mde_k_sma_start(int64_t period_ms, int asset)

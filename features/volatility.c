@@ -12,11 +12,7 @@
 static void vol(const mde_kin *in, const double *lr, size_t w,
 		double *out)
 {
-	double *mean = in->scratch;
-	uint32_t *eq = (uint32_t *)(mean + in->n);
-	mde_win_eqrun(lr, in->n, eq);
-	mde_win_meansd(lr, in->n, w, in->run, (uint32_t)w + 1, eq, mean,
-		       out);
+	mde_win_meansd(lr, in->n, w, in->run, (uint32_t)w + 1, NULL, out);
 }
 
 void mde_k_volatility(const mde_kin *in, double *const col[])

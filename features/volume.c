@@ -13,12 +13,10 @@ void mde_k_volume(const mde_kin *in, double *const col[])
 {
 	double *m = col[MDE_COL_ROLLING_VOLUME_20];
 	double *z = col[MDE_COL_VOLUME_SPIKE_SCORE];
-	double *sd = in->scratch;
-	uint32_t *eq = (uint32_t *)(sd + in->n);
-	mde_win_eqrun(in->v, in->n, eq);
-	mde_win_meansd(in->v, in->n, 20, in->run, 20, eq, m, sd);
+	/* the standard deviation goes into z, then z becomes the score */
+	mde_win_meansd(in->v, in->n, 20, in->run, 20, m, z);
 	for (size_t i = 0; i < in->n; i++)
-		z[i] = sd[i] > 0.0 ? (in->v[i] - m[i]) / sd[i] : NAN;
+		z[i] = z[i] > 0.0 ? (in->v[i] - m[i]) / z[i] : NAN;
 }
 
 size_t mde_k_volume_start(int64_t period_ms, int asset)

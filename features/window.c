@@ -15,7 +15,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
 	!defined(__SANITIZE_ADDRESS__)
-#define MDE_CLONES __attribute__((target_clones("avx2", "default")))
+#define MDE_CLONES \
+	__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define MDE_CLONES
 #endif
@@ -26,15 +27,6 @@ void mde_win_runs(const uint8_t *valid, size_t n, uint32_t *run)
 	for (size_t i = 0; i < n; i++) {
 		r = valid[i] ? r + 1 : 0;
 		run[i] = r;
-	}
-}
-
-void mde_win_eqrun(const double *x, size_t n, uint32_t *eq)
-{
-	uint32_t r = 0;
-	for (size_t i = 0; i < n; i++) {
-		r = (i > 0 && x[i] == x[i - 1]) ? r + 1 : 1;
-		eq[i] = r;
 	}
 }
 
@@ -77,30 +69,39 @@ static inline void tile_meansd(const double *restrict x, size_t len,
 
 MDE_CLONES
 void mde_win_meansd(const double *x, size_t n, size_t w, const uint32_t *run,
-		    uint32_t need, const uint32_t *eq, double *mean,
-		    double *sd)
+		    uint32_t need, double *mean, double *sd)
 {
+	double mbuf[TILE];
 	size_t first = w - 1 < n ? w - 1 : n;
+	uint32_t eq = 0; /* equal values in a row ending at i */
 	for (size_t i = 0; i < first; i++) {
-		mean[i] = NAN;
+		eq = (i > 0 && x[i] == x[i - 1]) ? eq + 1 : 1;
+		if (mean)
+			mean[i] = NAN;
 		if (sd)
 			sd[i] = NAN;
 	}
-	size_t i = first;
-	for (; i + TILE <= n; i += TILE)
-		tile_meansd(x + i, TILE, w, mean + i, sd ? sd + i : NULL);
-	if (i < n)
-		tile_meansd(x + i, n - i, w, mean + i, sd ? sd + i : NULL);
-	for (i = first; i < n; i++) {
-		if (run[i] < need) {
-			mean[i] = NAN;
-			if (sd)
-				sd[i] = NAN;
-		} else if (eq[i] >= w) {
-			/* all equal: exactly that mean and exactly 0 */
-			mean[i] = x[i];
-			if (sd)
-				sd[i] = 0.0;
+	for (size_t i = first; i < n; i += TILE) {
+		size_t len = n - i < TILE ? n - i : TILE;
+		double *m = mean ? mean + i : mbuf;
+		double *d = sd ? sd + i : NULL;
+		if (len == TILE)
+			tile_meansd(x + i, TILE, w, m, d);
+		else
+			tile_meansd(x + i, len, w, m, d);
+		for (size_t j = 0; j < len; j++) {
+			size_t r = i + j;
+			eq = (r > 0 && x[r] == x[r - 1]) ? eq + 1 : 1;
+			if (run[r] < need) {
+				m[j] = NAN;
+				if (d)
+					d[j] = NAN;
+			} else if (eq >= w) {
+				/* all equal: exactly that mean and exactly 0 */
+				m[j] = x[r];
+				if (d)
+					d[j] = 0.0;
+			}
 		}
 	}
 }

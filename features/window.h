@@ -16,18 +16,16 @@
 
 /* run[i] = valid slots in a row ending at i (0 for a gap). */
 void mde_win_runs(const uint8_t *valid, size_t n, uint32_t *run);
-/* eq[i] = equal values in a row ending at i (NaN never equals). */
-void mde_win_eqrun(const double *x, size_t n, uint32_t *eq);
 
 /*
- * Rolling mean (and, when sd != NULL, sample standard deviation computed in
- * two passes: mean, then squared deviations) of the w values ending at each
- * row. A row is defined iff run[i] >= need; otherwise NaN. A window whose w
- * values are all equal (eq[i] >= w) has exactly that mean and sd 0.
+ * Rolling mean (when mean != NULL) and sample standard deviation (when
+ * sd != NULL), computed in two passes (mean, then squared deviations) per
+ * window of the w values ending at each row. A row is defined iff
+ * run[i] >= need; otherwise NaN. A window whose w values are all equal has
+ * exactly that mean and sd exactly 0. Needs no scratch.
  */
 void mde_win_meansd(const double *x, size_t n, size_t w, const uint32_t *run,
-		    uint32_t need, const uint32_t *eq, double *mean,
-		    double *sd);
+		    uint32_t need, double *mean, double *sd);
 
 /* out[i] = max (min) of x[i-w+1..i] for i >= w-1, rows < w-1 untouched.
    Windows that contain a NaN give an unspecified value. */

@@ -129,7 +129,12 @@ int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
 	uint32_t *reasons = NULL, *keep = NULL;
 	uint8_t *winner = NULL;
 	tkey *keys = NULL;
+	/* keep a previous series' buffer: reusing it saves the page faults */
+	mde_series keep_series = out->series;
+	free(out->rejects);
+	free(out->dups);
 	memset(out, 0, sizeof *out);
+	out->series = keep_series;
 	if (period_ms <= 0 || n >= UINT32_MAX) {
 		rc = mde_err_set(err, MDE_EINVAL, false,
 				 "bad period or too many candles");

@@ -73,9 +73,10 @@ typedef struct mde_validation {
 /*
  * Validates every row of c and places the valid ones on the grid of
  * period_ms (crypto: one slot per period from the first to the last valid
- * candle; equity: consecutive bars, open_time as given). out is
- * overwritten (call mde_validation_free before reusing it); c is only
- * read, and series.row / rejects / dups index into it. Returns 0,
+ * candle; equity: consecutive bars, open_time as given). out must be
+ * zeroed or hold a previous result, whose buffers are reused (the series'
+ * block is kept when large enough: no page faults on the next batch); c is
+ * only read, and series.row / rejects / dups index into it. Returns 0,
  * MDE_ENOMEM, or MDE_EINVAL (bad period, or a crypto grid of more than
  * MDE_GRID_MAX slots). On error out holds nothing to free but is safe to
  * pass to mde_validation_free.

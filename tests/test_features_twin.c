@@ -43,7 +43,7 @@ static void run_case(uint64_t seed, size_t n, int64_t P, int asset,
 	int64_t t0 = INT64_C(1700006400000); /* 2023-11-15 00:00 UTC */
 	tu_random_candles(&c, seed, n, t0, P, gaps && asset == MDE_CRYPTO,
 			  adv);
-	mde_validation v;
+	mde_validation v = {0};
 	tu_validate(&v, &c, P, asset);
 	mde_auxset aux;
 	memset(&aux, 0, sizeof aux);
