@@ -734,9 +734,10 @@ static int futdata(mde_fetcher *f, int kind, const char *sym, int64_t P,
 			return rc;
 		if (out->n)
 			a.after = out->t[out->n - 1];
-		/* a full page may have been cut short of its window */
-		if (q.pg.rows >= (size_t)limit && q.pg.last_ms < we &&
-		    q.pg.last_ms >= ws)
+		/* a full page that stops before the window's last slot may
+		 * have been cut short (unaligned stamps): resume after it */
+		if (q.pg.rows >= (size_t)limit && q.pg.last_ms >= ws &&
+		    q.pg.last_ms < we - P + 1)
 			ws = q.pg.last_ms + 1;
 		else
 			ws = we + 1;

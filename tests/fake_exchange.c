@@ -897,6 +897,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			x->max_used = x->used;
 		rec.used_weight = x->used;
 	}
+	/* recorded on arrival, so a slow reply is seen at once */
+	rec.status = -1;
+	if (x->nreqs == x->capreqs) {
+		size_t cap = x->capreqs ? x->capreqs * 2 : 256;
+		fx_req *n = realloc(x->reqs, cap * sizeof *n);
+		if (n)
+			x->reqs = n, x->capreqs = cap;
+	}
+	size_t slot = x->nreqs;
+	if (x->nreqs < x->capreqs)
+		x->reqs[x->nreqs++] = rec;
 	pthread_mutex_unlock(&x->mu);
 
 	switch (fault) {
@@ -982,16 +993,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			r.body.n /= 2;
 	}
 
-	rec.status = r.reset ? 0 : r.status;
 	pthread_mutex_lock(&x->mu);
-	if (x->nreqs == x->capreqs) {
-		size_t cap = x->capreqs ? x->capreqs * 2 : 256;
-		fx_req *n = realloc(x->reqs, cap * sizeof *n);
-		if (n)
-			x->reqs = n, x->capreqs = cap;
-	}
-	if (x->nreqs < x->capreqs)
-		x->reqs[x->nreqs++] = rec;
+	if (slot < x->nreqs)
+		x->reqs[slot].status = r.reset ? 0 : r.status;
 	pthread_mutex_unlock(&x->mu);
 
 	if (r.reset) {

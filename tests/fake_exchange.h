@@ -64,7 +64,7 @@ typedef struct fx_req {
 	char auth[160];            /* Authorization header, "" if none */
 	int64_t mono_ms;           /* arrival, monotonic */
 	int64_t wall_ms;
-	int status;                /* 0 = connection reset */
+	int status;                /* 0 = reset, -1 = not answered yet */
 	int64_t used_weight;       /* after this request */
 } fx_req;
 
