@@ -1,0 +1,172 @@
+/*
+ * cmd_run.c - `mdenrich run`: incremental enrichment of each series from
+ * its last stored candle (minus the overlap that re-checks amendments) to
+ * the last closed candle, for the series of the command line or of the
+ * config file's universes of a schedule.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+#include "pipeline.h"
+#include "timeutil.h"
+
+typedef struct {
+	const char *symbols, *timeframe, *source, *asset, *since;
+} series_set;
+
+static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
+		   size_t *failed)
+{
+	int64_t P;
+	int asset = MDE_CRYPTO;
+	if (mde_tf_parse(set->timeframe, &P) ||
+	    (set->asset && mde_asset_parse(set->asset, &asset)))
+		return MDE_EXIT_USAGE;
+	const char *source = set->source ? set->source
+			     : asset == MDE_EQUITY ? "polygon" : "binance";
+	int64_t since = INT64_MIN;
+	if (cli->since_ms != INT64_MIN)
+		since = cli->since_ms;
+	else if (set->since && *set->since &&
+		 mde_time_parse(set->since, &since))
+		return MDE_EXIT_USAGE;
+	int64_t now = mde_now_ms();
+	int64_t end = cli->until_ms != INT64_MIN ? cli->until_ms
+						 : mde_last_closed_end(now, P);
+
+	char *list = strdup(set->symbols);
+	if (!list)
+		return MDE_EXIT_FATAL;
+	int code = MDE_EXIT_OK;
+	for (char *save = NULL, *sym = strtok_r(list, ",", &save); sym;
+	     sym = strtok_r(NULL, ",", &save)) {
+		if (mde_stop_requested) {
+			code = MDE_EXIT_INTERRUPTED;
+			break;
+		}
+		p->series_total++;
+		mde_err err = {0};
+		bool got = false;
+		if (mde_series_lock(p, sym, set->timeframe, false, &got, &err)) {
+			fprintf(stderr, "mdenrich run: %s: %s\n", sym, err.msg);
+			code = MDE_EXIT_FATAL;
+			break;
+		}
+		if (!got) {
+			mde_info("series.busy", "symbol=%s timeframe=%s "
+				 "reason=\"another run or worker holds it; "
+				 "skipped\"", sym, set->timeframe);
+			continue;
+		}
+		int64_t last;
+		bool found;
+		int rc = mde_store_last_time(p->store, sym, set->timeframe,
+					     &last, &found, &err);
+		int64_t start = 0;
+		if (!rc && found) {
+			start = last - (int64_t)p->cfg->overlap * P;
+			if (since != INT64_MIN && cli->since_ms != INT64_MIN &&
+			    since < start)
+				start = since;
+		} else if (!rc && since != INT64_MIN) {
+			start = since;
+		} else if (!rc) {
+			rc = mde_err_set(&err, MDE_EINVAL, false,
+					 "nothing stored yet for %s %s: give "
+					 "--since", sym, set->timeframe);
+		}
+		if (!rc && asset == MDE_CRYPTO)
+			start = mde_floor_div(start, P) * P;
+		if (!rc && start < end) {
+			mde_series_job j = {
+				.symbol = sym, .timeframe = set->timeframe,
+				.period_ms = P, .asset = asset,
+				.source = source, .start_ms = start,
+				.end_ms = end,
+			};
+			mde_info("series.start", "symbol=%s timeframe=%s "
+				 "source=%s from=%lld to=%lld", sym,
+				 set->timeframe, source, (long long)start,
+				 (long long)end);
+			rc = mde_pipeline_series(p, &j, &err);
+		}
+		mde_pipeline_series_done(p, sym, set->timeframe, asset, source,
+					 rc, &err);
+		mde_series_unlock(p, sym, set->timeframe);
+		if (rc == MDE_EINTR) {
+			code = MDE_EXIT_INTERRUPTED;
+			break;
+		}
+		if (rc) {
+			(*failed)++;
+			p->series_failed++;
+			fprintf(stderr, "mdenrich run: %s %s failed: %s\n", sym,
+				set->timeframe, err.msg);
+		}
+	}
+	free(list);
+	return code;
+}
+
+int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
+{
+	int kind = !cli->schedule ? MDE_RUN_MANUAL
+		   : strcmp(cli->schedule, "hourly") == 0 ? MDE_RUN_HOURLY
+							  : MDE_RUN_NIGHTLY;
+	if (cli->schedule) {
+		size_t n = 0;
+		for (size_t i = 0; i < cfg->nuniverses; i++)
+			n += strcmp(cfg->universes[i].schedule,
+				    cli->schedule) == 0;
+		if (n == 0) {
+			fprintf(stderr, "mdenrich run: no [universe] of the "
+				"config file has schedule = %s\n",
+				cli->schedule);
+			return MDE_EXIT_USAGE;
+		}
+	}
+	mde_install_signal_handlers();
+	mde_pipeline p;
+	mde_err err = {0};
+	char args[512];
+	snprintf(args, sizeof args, "run %s%s %s %s",
+		 cli->schedule ? "--schedule " : "",
+		 cli->schedule ? cli->schedule : "",
+		 cli->symbols ? cli->symbols : "",
+		 cli->timeframe ? cli->timeframe : "");
+	int code = mde_pipeline_open(&p, cfg, kind, cli->source, args, &err);
+	if (code) {
+		fprintf(stderr, "mdenrich run: %s\n", err.msg);
+		mde_pipeline_close(&p, code, err.msg);
+		return code;
+	}
+	size_t failed = 0;
+	if (cli->schedule) {
+		for (size_t i = 0; i < cfg->nuniverses && !code; i++) {
+			const mde_universe *u = &cfg->universes[i];
+			if (strcmp(u->schedule, cli->schedule) != 0)
+				continue;
+			series_set set = {u->symbols, u->timeframe,
+					  cli->source ? cli->source : u->source,
+					  u->asset_class, u->since};
+			code = run_set(&p, cli, &set, &failed);
+		}
+	} else {
+		series_set set = {cli->symbols, cli->timeframe, cli->source,
+				  cli->asset_class, NULL};
+		code = run_set(&p, cli, &set, &failed);
+	}
+	if (!code && failed)
+		code = MDE_EXIT_PARTIAL;
+	mde_info("run.done", "series=%zu failed=%zu fetched=%zu written=%zu "
+		 "unchanged=%zu rejected=%zu corrections=%zu exit=%d",
+		 p.series_total, p.series_failed, p.rows_fetched,
+		 p.rows_written, p.rows_unchanged, p.rows_rejected,
+		 p.corrections, code);
+	mde_pipeline_close(&p, code, NULL);
+	return code;
+}

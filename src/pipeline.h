@@ -1,0 +1,92 @@
+/*
+ * pipeline.h - the only module that knows the order of the stages:
+ * fetch -> validate -> compute -> store, for one series and time range.
+ *
+ * A series range [start_ms, end_ms) is enriched as follows: the candles are
+ * fetched (with fallback), validated (rejects kept with every reason), and
+ * laid on the grid after the stored history the features need (their
+ * warm-up before start, and the stored candles up to a warm-up after end, so
+ * that a prepend of older history recomputes what depends on it); the
+ * features are computed over that whole stretch and the rows from start on
+ * are written in batches of batch_rows, each batch one transaction that
+ * also advances the backfill cursor. A transient database error rolls the
+ * batch back, reconnects with backoff and retries it.
+ */
+#ifndef MDE_PIPELINE_H
+#define MDE_PIPELINE_H
+
+#include <signal.h>
+
+#include "candles.h"
+#include "config.h"
+#include "source.h"
+#include "store.h"
+
+/* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
+extern volatile sig_atomic_t mde_stop_requested;
+void mde_install_signal_handlers(void);
+
+enum mde_run_kind { MDE_RUN_HOURLY, MDE_RUN_NIGHTLY, MDE_RUN_MANUAL,
+		    MDE_RUN_BACKFILL, MDE_RUN_WORKER };
+
+typedef struct mde_pipeline {
+	const mde_config *cfg;
+	mde_store *store;
+	mde_fetcher *fetcher;
+	mde_fetch_logbuf logbuf;
+	int64_t run_id;
+	char owner[160];         /* host:pid, the lease owner */
+	const char *replay_dir;  /* from --source replay:DIR */
+	/* totals for enrichment_runs */
+	size_t series_total, series_failed, rows_fetched, rows_written,
+		rows_unchanged, rows_rejected, corrections;
+	/* progress reporting (backfill) */
+	size_t progress_done, progress_total;
+	int64_t progress_started_ms, progress_last_ms;
+	bool progress;
+} mde_pipeline;
+
+typedef struct mde_series_job {
+	const char *symbol;
+	const char *timeframe;
+	int64_t period_ms;
+	int asset;            /* enum mde_asset */
+	const char *source;   /* binance|binance-spot|yahoo|polygon|replay:DIR */
+	int64_t start_ms, end_ms;
+	int64_t job_id;       /* backfill chunk, 0 = none */
+	int chunk_no;
+} mde_series_job;
+
+/* Connects, opens the fetcher, records the run. Returns an exit code. */
+int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
+		      const char *source, const char *args, mde_err *err);
+/* Records the run's end (status from code) and frees everything. */
+void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
+
+/*
+ * Enriches one series range. Returns 0, MDE_EINTR (stopped after a
+ * committed batch), or an error for this series (the others may go on):
+ * err->retryable false when retrying now cannot help.
+ */
+int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
+			mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * Records how a series ended (rc 0 = ok) in enrichment_status, in its own
+ * small transaction; a failure to do so is logged, not returned.
+ */
+void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
+			      const char *timeframe, int asset,
+			      const char *source, int rc, const mde_err *err);
+
+/* Per-series advisory lock on the store's connection. */
+int mde_series_lock(mde_pipeline *p, const char *symbol,
+		    const char *timeframe, bool wait, bool *got,
+		    mde_err *err) MDE_MUSTCHECK;
+void mde_series_unlock(mde_pipeline *p, const char *symbol,
+		       const char *timeframe);
+
+/* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
+int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);
+
+#endif

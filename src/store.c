@@ -1,0 +1,818 @@
+/*
+ * store.c - the writer of store.h. A batch is staged with binary COPY into
+ * a temporary table (one per connection, emptied at commit), then moved
+ * into market_data_v2 by set-based statements, so the cost per candle is
+ * one COPY row and one index probe. Statements are built once from the
+ * column list of columns.def.
+ */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "timeutil.h"
+
+struct mde_store {
+	PGconn *c;
+	char *url;
+	int timeout_s;
+	bool stage_ready;
+};
+
+PGconn *mde_store_conn(mde_store *s)
+{
+	return s->c;
+}
+
+int mde_store_open(mde_store **out, const char *url, int connect_timeout_s,
+		   mde_err *err)
+{
+	*out = NULL;
+	mde_store *s = calloc(1, sizeof *s);
+	if (!s || !(s->url = strdup(url ? url : ""))) {
+		free(s);
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	}
+	s->timeout_s = connect_timeout_s;
+	int rc = mde_db_connect(&s->c, s->url, s->timeout_s, err);
+	if (rc) {
+		mde_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int mde_store_reconnect(mde_store *s, mde_err *err)
+{
+	PQfinish(s->c);
+	s->c = NULL;
+	s->stage_ready = false;
+	return mde_db_connect(&s->c, s->url, s->timeout_s, err);
+}
+
+void mde_store_close(mde_store *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->c);
+	free(s->url);
+	free(s);
+}
+
+/* ---- fetch log buffer ---------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void mde_fetch_logbuf_add(void *ud, const mde_fetch_rec *rec)
+{
+	mde_fetch_logbuf *b = ud;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		void *p = realloc(b->rows, cap * sizeof *b->rows);
+		if (!p)
+			return; /* the log is best effort; the data is not */
+		b->rows = p;
+		b->cap = cap;
+	}
+	struct mde_fetch_logrow *r = &b->rows[b->n++];
+	r->source = dup_or_null(rec->source);
+	r->endpoint = dup_or_null(rec->endpoint);
+	r->symbol = dup_or_null(rec->symbol);
+	char red[2048];
+	r->params = rec->params ? strdup(mde_redact(rec->params, red,
+						    sizeof red))
+				: NULL;
+	r->error = dup_or_null(rec->error);
+	r->http_status = rec->http_status;
+	r->attempt = rec->attempt;
+	r->rows = (int64_t)rec->rows;
+	r->bytes = (int64_t)rec->bytes;
+	r->latency_ms = rec->latency_ms;
+	r->requested_at_ms = rec->requested_at_ms;
+}
+
+void mde_fetch_logbuf_clear(mde_fetch_logbuf *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct mde_fetch_logrow *r = &b->rows[i];
+		free(r->source);
+		free(r->endpoint);
+		free(r->symbol);
+		free(r->params);
+		free(r->error);
+	}
+	b->n = 0;
+}
+
+void mde_fetch_logbuf_free(mde_fetch_logbuf *b)
+{
+	if (!b)
+		return;
+	mde_fetch_logbuf_clear(b);
+	free(b->rows);
+	memset(b, 0, sizeof *b);
+}
+
+/* ---- binary numeric ------------------------------------------------- */
+
+int mde_numeric_encode(const char *text, unsigned char *out, size_t cap)
+{
+	const char *p = text;
+	int neg = 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	char dig[128];
+	int nd = 0, point = -1;
+	for (; *p && *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.' && point < 0) {
+			point = nd;
+		} else if (*p >= '0' && *p <= '9' && nd < (int)sizeof dig) {
+			dig[nd++] = (char)(*p - '0');
+		} else {
+			return -1;
+		}
+	}
+	if (nd == 0)
+		return -1;
+	if (point < 0)
+		point = nd;
+	if (*p) { /* exponent */
+		char *end;
+		long e = strtol(p + 1, &end, 10);
+		if (*end || e > 1000 || e < -1000)
+			return -1;
+		point += (int)e;
+	}
+	int dscale = nd - point > 0 ? nd - point : 0;
+	/* Digit k of the number has place value 10^(point - 1 - k). Group by
+	 * 4 from the decimal point: group g covers 10^(4g) .. 10^(4g+3). */
+	int hi = point - 1;           /* highest power of ten present */
+	int lo = point - nd;          /* lowest */
+	int ghi = hi >= 0 ? hi / 4 : -((-hi + 3) / 4);
+	int glo = lo >= 0 ? lo / 4 : -((-lo + 3) / 4);
+	int16_t groups[64];
+	int ng = 0;
+	for (int g = ghi; g >= glo && ng < 64; g--) {
+		int v = 0;
+		for (int k = 3; k >= 0; k--) {
+			int pw = 4 * g + k, idx = point - 1 - pw;
+			v = v * 10 + (idx >= 0 && idx < nd ? dig[idx] : 0);
+		}
+		groups[ng++] = (int16_t)v;
+	}
+	int weight = ghi, first = 0, last = ng;
+	while (first < last && groups[first] == 0)
+		first++, weight--;
+	while (last > first && groups[last - 1] == 0)
+		last--;
+	int ndigits = last - first;
+	if (ndigits == 0)
+		weight = 0, neg = 0;
+	size_t need = 8 + 2 * (size_t)ndigits;
+	if (need > cap)
+		return -1;
+	uint16_t h[4] = {htons((uint16_t)ndigits), htons((uint16_t)weight),
+			 htons(neg ? 0x4000 : 0), htons((uint16_t)dscale)};
+	memcpy(out, h, 8);
+	for (int i = 0; i < ndigits; i++) {
+		uint16_t d = htons((uint16_t)groups[first + i]);
+		memcpy(out + 8 + 2 * i, &d, 2);
+	}
+	return (int)need;
+}
+
+/* ---- binary COPY buffer --------------------------------------------- */
+
+typedef struct {
+	unsigned char *p;
+	size_t n, cap;
+	bool oom;
+} buf_t;
+
+static void buf_put(buf_t *b, const void *src, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 1 << 16;
+		while (cap < b->n + len)
+			cap *= 2;
+		void *q = realloc(b->p, cap);
+		if (!q) {
+			b->oom = true;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, src, len);
+	b->n += len;
+}
+
+static void put16(buf_t *b, int16_t v)
+{
+	uint16_t x = htons((uint16_t)v);
+	buf_put(b, &x, 2);
+}
+
+static void put32(buf_t *b, int32_t v)
+{
+	uint32_t x = htonl((uint32_t)v);
+	buf_put(b, &x, 4);
+}
+
+static void put64(buf_t *b, int64_t v)
+{
+	uint64_t x = htobe64((uint64_t)v);
+	buf_put(b, &x, 8);
+}
+
+static void f_null(buf_t *b)
+{
+	put32(b, -1);
+}
+
+static void f_text(buf_t *b, const char *s)
+{
+	size_t n = strlen(s);
+	put32(b, (int32_t)n);
+	buf_put(b, s, n);
+}
+
+static void f_int8(buf_t *b, int64_t v)
+{
+	put32(b, 8);
+	put64(b, v);
+}
+
+static void f_int4(buf_t *b, int32_t v)
+{
+	put32(b, 4);
+	put32(b, v);
+}
+
+/* timestamptz: microseconds since 2000-01-01 00:00 UTC. */
+static void f_time(buf_t *b, int64_t ms)
+{
+	f_int8(b, (ms - INT64_C(946684800000)) * 1000);
+}
+
+static void f_float8(buf_t *b, double v)
+{
+	if (isnan(v)) {
+		f_null(b);
+		return;
+	}
+	uint64_t bits;
+	memcpy(&bits, &v, 8);
+	put32(b, 8);
+	put64(b, (int64_t)bits);
+}
+
+static void f_int2(buf_t *b, double v)
+{
+	if (isnan(v)) {
+		f_null(b);
+		return;
+	}
+	put32(b, 2);
+	put16(b, (int16_t)lrint(v));
+}
+
+static int f_numeric(buf_t *b, const char *text)
+{
+	if (!text) {
+		f_null(b);
+		return 0;
+	}
+	unsigned char tmp[8 + 2 * 64];
+	int n = mde_numeric_encode(text, tmp, sizeof tmp);
+	if (n < 0)
+		return -1;
+	put32(b, n);
+	buf_put(b, tmp, (size_t)n);
+	return 0;
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+#define OHLCV_COLS "open, high, low, close, volume, quote_volume, " \
+		   "taker_buy_base, taker_buy_quote, trades"
+#define NSTAGE (5 + 9 + MDE_NFEATURES + 4)
+
+static char stage_cols[1024];
+static char sql_stage[2048], sql_upsert[16384], sql_corr[4096];
+
+static void cat(char *dst, size_t cap, const char *fmt, ...)
+	MDE_PRINTF(3, 4);
+static void cat(char *dst, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(dst);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* "OHLCV and trades differ, and x may replace m; or x upgrades m from a
+ * fallback source": the candle itself changed (new revision). */
+#define CHANGED(x)                                                      \
+	"(((m.open, m.high, m.low, m.close, m.volume, m.quote_volume, "  \
+	"m.taker_buy_base, m.taker_buy_quote, m.trades) IS DISTINCT FROM (" \
+	x ".open, " x ".high, " x ".low, " x ".close, " x ".volume, " x    \
+	".quote_volume, " x ".taker_buy_base, " x ".taker_buy_quote, " x  \
+	".trades) AND mde_source_rank(" x ".source) >= "                  \
+	"mde_source_rank(m.source)) OR mde_source_rank(" x ".source) > "  \
+	"mde_source_rank(m.source))"
+
+static void build_sql(void)
+{
+	if (stage_cols[0])
+		return;
+	cat(stage_cols, sizeof stage_cols,
+	    "symbol, timeframe, open_time, asset_class, source, " OHLCV_COLS);
+	for (int k = 0; k < MDE_NFEATURES; k++)
+		cat(stage_cols, sizeof stage_cols, ", %s", mde_column_names[k]);
+	cat(stage_cols, sizeof stage_cols,
+	    ", validation_flags, quality_score, feature_version, run_id");
+
+	snprintf(sql_stage, sizeof sql_stage,
+		 "CREATE TEMP TABLE IF NOT EXISTS mde_stage ON COMMIT DELETE "
+		 "ROWS AS SELECT %s FROM market_data_v2 WITH NO DATA",
+		 stage_cols);
+
+	/* Amended candles: old and new values of the fields that changed. */
+	char *q = sql_corr;
+	size_t cap = sizeof sql_corr;
+	cat(q, cap, "INSERT INTO data_corrections (symbol, timeframe, "
+		    "open_time, old_revision, new_revision, old_source, source");
+	static const char *f[] = {"open", "high", "low", "close", "volume",
+				  "quote_volume", "taker_buy_base",
+				  "taker_buy_quote", "trades"};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(f); i++)
+		cat(q, cap, ", old_%s, new_%s", f[i], f[i]);
+	cat(q, cap, ", run_id) SELECT m.symbol, m.timeframe, m.open_time, "
+		    "m.revision, m.revision + 1, m.source, s.source");
+	for (size_t i = 0; i < MDE_ARRAY_LEN(f); i++)
+		cat(q, cap,
+		    ", CASE WHEN m.%s IS DISTINCT FROM s.%s THEN m.%s END"
+		    ", CASE WHEN m.%s IS DISTINCT FROM s.%s THEN s.%s END",
+		    f[i], f[i], f[i], f[i], f[i], f[i]);
+	cat(q, cap, ", s.run_id FROM mde_stage s JOIN market_data_v2 m ON "
+		    "m.symbol = s.symbol AND m.timeframe = s.timeframe AND "
+		    "m.open_time = s.open_time WHERE " CHANGED("s"));
+
+	q = sql_upsert;
+	cap = sizeof sql_upsert;
+	cat(q, cap, "WITH up AS (INSERT INTO market_data_v2 AS m (%s) "
+		    "SELECT %s FROM mde_stage ON CONFLICT (symbol, timeframe, "
+		    "open_time) DO UPDATE SET source = CASE WHEN "
+		    CHANGED("excluded") " THEN excluded.source ELSE m.source "
+		    "END",
+	    stage_cols, stage_cols);
+	for (size_t i = 0; i < MDE_ARRAY_LEN(f); i++)
+		cat(q, cap, ", %s = CASE WHEN " CHANGED("excluded")
+			    " THEN excluded.%s ELSE m.%s END",
+		    f[i], f[i], f[i]);
+	for (int k = 0; k < MDE_NFEATURES; k++)
+		cat(q, cap, ", %s = excluded.%s", mde_column_names[k],
+		    mde_column_names[k]);
+	/* Bits 4 (amended) and 8 (fallback source) belong to the store. */
+	const char *flags =
+		"((excluded.validation_flags & 3) | CASE WHEN m.revision > 1 "
+		"OR " CHANGED("excluded") " THEN 4 ELSE 0 END | CASE WHEN "
+		"mde_source_rank(CASE WHEN " CHANGED("excluded") " THEN "
+		"excluded.source ELSE m.source END) = 1 THEN 8 ELSE 0 END)";
+	cat(q, cap, ", validation_flags = %s, quality_score = "
+		    "excluded.quality_score, feature_version = "
+		    "excluded.feature_version, revision = m.revision + CASE "
+		    "WHEN " CHANGED("excluded") " THEN 1 ELSE 0 END, "
+		    "asset_class = excluded.asset_class, run_id = "
+		    "excluded.run_id, updated_at = now() WHERE "
+		    CHANGED("excluded") " OR m.validation_flags <> %s OR "
+		    "m.feature_version <> excluded.feature_version OR "
+		    "mde_fdiff(m.quality_score, excluded.quality_score)",
+	    flags, flags);
+	for (int k = 0; k < MDE_NFEATURES; k++) {
+		const char *n = mde_column_names[k];
+		if (strcmp(mde_column_types[k], "int2") == 0)
+			cat(q, cap, " OR m.%s IS DISTINCT FROM excluded.%s", n,
+			    n);
+		else
+			cat(q, cap, " OR mde_fdiff(m.%s, excluded.%s)", n, n);
+	}
+	cat(q, cap, " RETURNING (xmax = 0) AS inserted) SELECT count(*) "
+		    "FILTER (WHERE inserted), count(*) FILTER (WHERE NOT "
+		    "inserted) FROM up");
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static int exec_params(PGconn *c, const char *sql, int n,
+		       const char *const *vals, ExecStatusType want,
+		       PGresult **out, mde_err *err)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	int rc = mde_db_check(c, r, want, err);
+	if (rc || !out)
+		PQclear(r);
+	else
+		*out = r;
+	return rc;
+}
+
+static int stage_rows(mde_store *s, const mde_store_batch *b,
+		      size_t *staged, mde_err *err)
+{
+	const mde_series *se = b->series;
+	const mde_frame *fr = b->frame;
+	buf_t buf = {0};
+	static const char hdr[] = "PGCOPY\n\377\r\n";
+	buf_put(&buf, hdr, 11);
+	put32(&buf, 0);
+	put32(&buf, 0);
+	const char *asset = mde_asset_name(b->asset);
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = b->slot_from; i < b->slot_to; i++) {
+		if (!se->valid[i])
+			continue;
+		uint32_t row = se->row[i];
+		int origin = b->candles->origin[row];
+		put16(&buf, NSTAGE);
+		f_text(&buf, b->symbol);
+		f_text(&buf, b->timeframe);
+		f_time(&buf, se->t[i]);
+		f_text(&buf, asset);
+		f_text(&buf, mde_origin_name(origin));
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			if (f_numeric(&buf, mde_candles_text(b->candles, row,
+							     f))) {
+				rc = mde_err_set(err, MDE_EINVAL, false,
+						 "%s at %lld is not a decimal",
+						 mde_field_names[f],
+						 (long long)se->t[i]);
+				goto done;
+			}
+		if (b->candles->trades[row] == MDE_NULL_TRADES)
+			f_null(&buf);
+		else
+			f_int8(&buf, b->candles->trades[row]);
+		for (int k = 0; k < MDE_NFEATURES; k++) {
+			if (strcmp(mde_column_types[k], "int2") == 0)
+				f_int2(&buf, fr->col[k][i]);
+			else
+				f_float8(&buf, fr->col[k][i]);
+		}
+		bool fallback = origin == MDE_SRC_BINANCE_SPOT ||
+				origin == MDE_SRC_YAHOO;
+		f_int4(&buf, (fr->flags[i] & 3) | (fallback ? MDE_VF_FALLBACK : 0));
+		f_float8(&buf, fr->quality[i]);
+		f_int4(&buf, MDE_FEATURE_VERSION);
+		f_int8(&buf, b->run_id);
+		n++;
+	}
+	put16(&buf, -1);
+	if (buf.oom) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	*staged = n;
+	if (n == 0)
+		goto done;
+	char sql[1200];
+	snprintf(sql, sizeof sql, "COPY mde_stage (%s) FROM STDIN BINARY",
+		 stage_cols);
+	PGresult *r = PQexec(s->c, sql);
+	rc = mde_db_check(s->c, r, PGRES_COPY_IN, err);
+	PQclear(r);
+	if (rc)
+		goto done;
+	for (size_t off = 0; off < buf.n && !rc; off += 1 << 20) {
+		size_t len = buf.n - off < (1 << 20) ? buf.n - off : 1 << 20;
+		if (PQputCopyData(s->c, (const char *)buf.p + off, (int)len) != 1)
+			rc = mde_err_set(err, MDE_EDB, true, "COPY: %s",
+					 PQerrorMessage(s->c));
+	}
+	if (PQputCopyEnd(s->c, rc ? "aborted" : NULL) != 1 && !rc)
+		rc = mde_err_set(err, MDE_EDB, true, "COPY: %s",
+				 PQerrorMessage(s->c));
+	while ((r = PQgetResult(s->c)) != NULL) {
+		if (!rc)
+			rc = mde_db_check(s->c, r, PGRES_COMMAND_OK, err);
+		PQclear(r);
+	}
+done:
+	free(buf.p);
+	return rc;
+}
+
+/* Appends s as a JSON string. */
+static void json_str(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(dst);
+	if (n + 2 >= cap)
+		return;
+	dst[n++] = '"';
+	for (; s && *s && n + 8 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			n += (size_t)snprintf(dst + n, cap - n, "\\%c", ch);
+		else if (ch < 0x20)
+			n += (size_t)snprintf(dst + n, cap - n, "\\u%04x", ch);
+		else
+			dst[n++] = (char)ch;
+	}
+	dst[n++] = '"';
+	dst[n] = '\0';
+}
+
+static int write_rejects(mde_store *s, const mde_store_batch *b,
+			 mde_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO rejected_candles (symbol, timeframe, open_time, "
+		"source, raw, reasons, run_id) VALUES ($1, $2, timestamptz "
+		"'epoch' + $3::int8 * interval '1 millisecond', $4, $5::jsonb, "
+		"$6::text[], $7) ON CONFLICT (symbol, timeframe, open_time, "
+		"source) DO UPDATE SET raw = excluded.raw, reasons = "
+		"excluded.reasons, run_id = excluded.run_id, last_seen_at = "
+		"now(), times_seen = rejected_candles.times_seen + 1";
+	const mde_candles *c = b->rej_candles;
+	for (size_t k = 0; k < b->nrejects; k++) {
+		uint32_t row = b->rejects[k].row;
+		char t[32], raw[2048] = "{", reasons[512] = "{", run[32];
+		snprintf(t, sizeof t, "%lld", (long long)c->open_time_ms[row]);
+		cat(raw, sizeof raw, "\"open_time\": %s", t);
+		for (int f = 0; f < MDE_NFIELDS; f++) {
+			const char *txt = mde_candles_text(c, row, f);
+			cat(raw, sizeof raw, ", \"%s\": ", mde_field_names[f]);
+			if (txt)
+				json_str(raw, sizeof raw, txt);
+			else
+				cat(raw, sizeof raw, "null");
+		}
+		if (c->trades[row] != MDE_NULL_TRADES)
+			cat(raw, sizeof raw, ", \"trades\": %lld",
+			    (long long)c->trades[row]);
+		cat(raw, sizeof raw, "}");
+		mde_reject_reasons_str(b->rejects[k].reasons, reasons + 1,
+				       sizeof reasons - 2);
+		cat(reasons, sizeof reasons, "}");
+		snprintf(run, sizeof run, "%lld", (long long)b->run_id);
+		const char *v[] = {b->symbol, b->timeframe, t,
+				   mde_origin_name(c->origin[row]), raw,
+				   reasons, run};
+		int rc = exec_params(s->c, sql, 7, v, PGRES_COMMAND_OK, NULL,
+				     err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* '{a,b,c}' text arrays of an aux series' times and values. */
+static int aux_arrays(const mde_aux *a, char **times, char **vals)
+{
+	size_t cap = 32 + a->n * 40;
+	*times = malloc(cap);
+	*vals = malloc(cap);
+	if (!*times || !*vals)
+		return MDE_ENOMEM;
+	size_t nt = 0, nv = 0;
+	(*times)[nt++] = '{';
+	(*vals)[nv++] = '{';
+	for (size_t i = 0; i < a->n; i++) {
+		char num[40];
+		mde_fmt_double(num, sizeof num, a->v[i]);
+		nt += (size_t)snprintf(*times + nt, cap - nt, "%s%lld",
+				       i ? "," : "", (long long)a->t[i]);
+		nv += (size_t)snprintf(*vals + nv, cap - nv, "%s%s",
+				       i ? "," : "", num);
+	}
+	snprintf(*times + nt, cap - nt, "}");
+	snprintf(*vals + nv, cap - nv, "}");
+	return 0;
+}
+
+static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
+{
+	static const char funding[] =
+		"INSERT INTO funding_rates (symbol, funding_time, funding_rate, "
+		"source) SELECT $1, timestamptz 'epoch' + t * interval "
+		"'1 millisecond', v, $4 FROM unnest($2::int8[], $3::numeric[]) "
+		"AS u(t, v) WHERE $5::text IS NOT NULL ON CONFLICT (symbol, "
+		"funding_time) DO UPDATE SET funding_rate = "
+		"excluded.funding_rate, source = excluded.source, fetched_at = "
+		"now() WHERE funding_rates.funding_rate <> excluded.funding_rate";
+	static const char oi[] =
+		"INSERT INTO open_interest_hist (symbol, period, ts, "
+		"sum_open_interest, source) SELECT $1, $5, timestamptz 'epoch' "
+		"+ t * interval '1 millisecond', v, $4 FROM unnest($2::int8[], "
+		"$3::numeric[]) AS u(t, v) ON CONFLICT (symbol, period, ts) DO "
+		"UPDATE SET sum_open_interest = excluded.sum_open_interest, "
+		"fetched_at = now() WHERE open_interest_hist.sum_open_interest "
+		"<> excluded.sum_open_interest";
+	static const char ls[] =
+		"INSERT INTO long_short_ratio_hist (symbol, period, ts, "
+		"long_short_ratio, source) SELECT $1, $5, timestamptz 'epoch' "
+		"+ t * interval '1 millisecond', v, $4 FROM unnest($2::int8[], "
+		"$3::numeric[]) AS u(t, v) ON CONFLICT (symbol, period, ts) DO "
+		"UPDATE SET long_short_ratio = excluded.long_short_ratio, "
+		"fetched_at = now() WHERE long_short_ratio_hist."
+		"long_short_ratio <> excluded.long_short_ratio";
+	const struct {
+		const mde_aux *a;
+		const char *sql;
+	} list[] = {{b->funding, funding}, {b->open_interest, oi},
+		    {b->long_short, ls}};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(list); i++) {
+		if (!list[i].a || list[i].a->n == 0)
+			continue;
+		char *times = NULL, *vals = NULL;
+		int rc = aux_arrays(list[i].a, &times, &vals);
+		if (!rc) {
+			const char *v[] = {b->symbol, times, vals,
+					   b->aux_source ? b->aux_source
+							 : "binance",
+					   b->aux_period ? b->aux_period : "1h"};
+			rc = exec_params(s->c, list[i].sql, 5, v,
+					 PGRES_COMMAND_OK, NULL, err);
+		} else {
+			mde_err_set(err, rc, false, "out of memory");
+		}
+		free(times);
+		free(vals);
+		if (rc)
+			return rc;
+	}
+	/* A hole is only a hole where nothing was kept from earlier runs. */
+	static const char hole[] =
+		"INSERT INTO aux_holes (symbol, kind, period, hole_start, "
+		"hole_end, run_id) SELECT $1, $2, $3, timestamptz 'epoch' + "
+		"$4::int8 * interval '1 millisecond', timestamptz 'epoch' + "
+		"$5::int8 * interval '1 millisecond', $6 ON CONFLICT (symbol, "
+		"kind, period, hole_start) DO UPDATE SET hole_end = "
+		"greatest(aux_holes.hole_end, excluded.hole_end) WHERE "
+		"aux_holes.hole_end < excluded.hole_end";
+	for (size_t i = 0; i < b->nholes; i++) {
+		char t0[24], t1[24], run[24];
+		snprintf(t0, sizeof t0, "%lld", (long long)b->holes[i].start_ms);
+		snprintf(t1, sizeof t1, "%lld", (long long)b->holes[i].end_ms);
+		snprintf(run, sizeof run, "%lld", (long long)b->run_id);
+		const char *v[] = {b->symbol, b->holes[i].kind,
+				   b->aux_period ? b->aux_period : "1h", t0, t1,
+				   run};
+		int rc = exec_params(s->c, hole, 6, v, PGRES_COMMAND_OK, NULL,
+				     err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_logs(mde_store *s, const mde_store_batch *b,
+		      const mde_store_result *res, mde_err *err)
+{
+	static const char fetch[] =
+		"INSERT INTO enrichment_fetch_log (run_id, source, endpoint, "
+		"symbol, params, http_status, rows, bytes, latency_ms, attempt, "
+		"error, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+		"$9, $10, $11, timestamptz 'epoch' + $12::int8 * interval "
+		"'1 millisecond')";
+	char run[24];
+	snprintf(run, sizeof run, "%lld", (long long)b->run_id);
+	for (size_t i = 0; b->fetch_log && i < b->fetch_log->n; i++) {
+		struct mde_fetch_logrow *r = &b->fetch_log->rows[i];
+		char st[16], rows[24], bytes[24], lat[24], att[16], at[24];
+		snprintf(st, sizeof st, "%d", r->http_status);
+		snprintf(rows, sizeof rows, "%lld", (long long)r->rows);
+		snprintf(bytes, sizeof bytes, "%lld", (long long)r->bytes);
+		snprintf(lat, sizeof lat, "%lld", (long long)r->latency_ms);
+		snprintf(att, sizeof att, "%d", r->attempt);
+		snprintf(at, sizeof at, "%lld", (long long)r->requested_at_ms);
+		const char *v[] = {run, r->source ? r->source : "?",
+				   r->endpoint ? r->endpoint : "?", r->symbol,
+				   r->params, r->http_status ? st : NULL, rows,
+				   bytes, lat, att, r->error, at};
+		int rc = exec_params(s->c, fetch, 12, v, PGRES_COMMAND_OK,
+				     NULL, err);
+		if (rc)
+			return rc;
+	}
+	if (b->compute_ms < 0)
+		return 0;
+	static const char compute[] =
+		"INSERT INTO enrichment_compute_log (run_id, symbol, timeframe, "
+		"rows_in, rows_written, rows_unchanged, duration_ms) VALUES "
+		"($1, $2, $3, $4, $5, $6, $7)";
+	char in[24], wr[24], un[24], ms[24];
+	snprintf(in, sizeof in, "%zu", b->rows_in);
+	snprintf(wr, sizeof wr, "%zu", res->inserted + res->updated);
+	snprintf(un, sizeof un, "%zu", res->unchanged);
+	snprintf(ms, sizeof ms, "%lld", (long long)b->compute_ms);
+	const char *v[] = {run, b->symbol, b->timeframe, in, wr, un, ms};
+	return exec_params(s->c, compute, 7, v, PGRES_COMMAND_OK, NULL, err);
+}
+
+static int advance_cursor(mde_store *s, const mde_store_batch *b,
+			  mde_err *err)
+{
+	static const char sql[] =
+		"UPDATE backfill_state SET cursor = timestamptz 'epoch' + "
+		"$3::int8 * interval '1 millisecond', status = CASE WHEN $4 "
+		"THEN 'done' ELSE status END, lease_expires_at = CASE WHEN $4 "
+		"THEN NULL ELSE now() + $6::int * interval '1 second' END, "
+		"lease_owner = CASE WHEN $4 THEN NULL ELSE lease_owner END, "
+		"last_error = CASE WHEN $4 THEN NULL ELSE last_error END, "
+		"updated_at = now() WHERE job_id = $1 AND chunk_no = $2 AND "
+		"lease_owner = $5 AND status = 'running'";
+	char job[24], chunk[16], cur[24], lease[16];
+	snprintf(job, sizeof job, "%lld", (long long)b->job_id);
+	snprintf(chunk, sizeof chunk, "%d", b->chunk_no);
+	snprintf(cur, sizeof cur, "%lld", (long long)b->cursor_ms);
+	snprintf(lease, sizeof lease, "%d", b->lease_s);
+	const char *v[] = {job, chunk, cur, b->chunk_done ? "true" : "false",
+			   b->lease_owner ? b->lease_owner : "", lease};
+	PGresult *r = NULL;
+	int rc = exec_params(s->c, sql, 6, v, PGRES_COMMAND_OK, &r, err);
+	if (rc)
+		return rc;
+	bool held = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	if (!held)
+		return mde_err_set(err, MDE_ENOTFOUND, false,
+				   "lost the lease on job %lld chunk %d: "
+				   "another worker took it over",
+				   (long long)b->job_id, b->chunk_no);
+	return 0;
+}
+
+static int write_tx(mde_store *s, const mde_store_batch *b,
+		    mde_store_result *res, mde_err *err)
+{
+	int rc;
+	if (!s->stage_ready) {
+		if ((rc = mde_db_exec(s->c, sql_stage, err)))
+			return rc;
+		s->stage_ready = true;
+	}
+	if ((rc = stage_rows(s, b, &res->staged, err)))
+		return rc;
+	if (res->staged) {
+		PGresult *r = NULL;
+		if ((rc = exec_params(s->c, sql_corr, 0, NULL,
+				      PGRES_COMMAND_OK, &r, err)))
+			return rc;
+		res->corrections = strtoull(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+		if ((rc = exec_params(s->c, sql_upsert, 0, NULL,
+				      PGRES_TUPLES_OK, &r, err)))
+			return rc;
+		res->inserted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		res->updated = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+		res->unchanged = res->staged - res->inserted - res->updated;
+		PQclear(r);
+	}
+	if ((rc = write_rejects(s, b, err)))
+		return rc;
+	res->rejects = b->nrejects;
+	if ((rc = write_aux(s, b, err)) || (rc = write_logs(s, b, res, err)))
+		return rc;
+	/* QUALITY_HOOK */
+	if (b->job_id && (rc = advance_cursor(s, b, err)))
+		return rc;
+	return 0;
+}
+
+int mde_store_write(mde_store *s, const mde_store_batch *b,
+		    mde_store_result *res, mde_err *err)
+{
+	memset(res, 0, sizeof *res);
+	build_sql();
+	int rc = mde_db_exec(s->c, "BEGIN", err);
+	if (rc)
+		return rc;
+	rc = write_tx(s, b, res, err);
+	if (!rc)
+		rc = mde_db_exec(s->c, "COMMIT", err);
+	if (rc) {
+		mde_db_try(s->c, "ROLLBACK");
+		memset(res, 0, sizeof *res);
+		return rc;
+	}
+	if (b->fetch_log)
+		mde_fetch_logbuf_clear(b->fetch_log);
+	return 0;
+}

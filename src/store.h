@@ -1,0 +1,159 @@
+/*
+ * store.h - the last stage: frames into PostgreSQL, and the history the
+ * features need read back.
+ *
+ * One mde_store_write() is one transaction: the candles of a slot range are
+ * COPYed (binary) into a temporary stage table, amended candles become
+ * data_corrections rows, then one INSERT ... ON CONFLICT DO UPDATE ...
+ * WHERE ... IS DISTINCT FROM ... writes what changed and nothing else;
+ * rejects, the auxiliary series, the fetch and compute logs, the backfill
+ * cursor (with the lease check), quality metrics and enrichment_status go
+ * in the same transaction. On any error the transaction is rolled back and
+ * err->retryable says whether the pipeline may reconnect and retry.
+ *
+ * OHLCV are stored exactly as the source sent them: the numeric values are
+ * encoded from the candle's text, never from a double.
+ */
+#ifndef MDE_STORE_H
+#define MDE_STORE_H
+
+#include <libpq-fe.h>
+
+#include "candles.h"
+#include "source.h"
+#include "validate.h"
+
+typedef struct mde_store mde_store;
+
+/* Connects (see mde_db_connect). *out is NULL on error. */
+int mde_store_open(mde_store **out, const char *url, int connect_timeout_s,
+		   mde_err *err) MDE_MUSTCHECK;
+/* Drops the connection and connects again (after a transient error). */
+int mde_store_reconnect(mde_store *s, mde_err *err) MDE_MUSTCHECK;
+void mde_store_close(mde_store *s);
+PGconn *mde_store_conn(mde_store *s);
+
+/* A fetch-log record kept until the next write (strings copied). */
+typedef struct mde_fetch_logbuf {
+	size_t n, cap;
+	struct mde_fetch_logrow {
+		char *source, *endpoint, *symbol, *params, *error;
+		int http_status, attempt;
+		int64_t rows, bytes, latency_ms, requested_at_ms;
+	} *rows;
+} mde_fetch_logbuf;
+
+/* An mde_fetch_log_fn: appends rec to the mde_fetch_logbuf ud. */
+void mde_fetch_logbuf_add(void *ud, const mde_fetch_rec *rec);
+void mde_fetch_logbuf_clear(mde_fetch_logbuf *b);
+void mde_fetch_logbuf_free(mde_fetch_logbuf *b);
+
+/* Per UTC day duplicate counts of a fetch, for the quality metrics. */
+typedef struct mde_day_dups {
+	int64_t day_ms;  /* 00:00 UTC of the day */
+	int32_t count;
+} mde_day_dups;
+
+/* Everything one transaction writes. Pointers are borrowed. */
+typedef struct mde_store_batch {
+	const char *symbol;
+	const char *timeframe;
+	int64_t period_ms;
+	int asset;               /* enum mde_asset */
+	int64_t run_id;
+
+	/* Valid slots [slot_from, slot_to) of series, features from frame,
+	 * OHLCV text from candles (the row series->row[i]). */
+	const mde_series *series;
+	const mde_frame *frame;
+	const mde_candles *candles;
+	size_t slot_from, slot_to;
+
+	/* Rejected candles: rows of rej_candles with their reasons. */
+	const mde_candles *rej_candles;
+	const mde_reject *rejects;
+	size_t nrejects;
+
+	/* Auxiliary series to keep (NULL = none): funding, open interest and
+	 * long/short at aux_period ("1h", ...). */
+	const mde_aux *funding, *open_interest, *long_short;
+	const char *aux_period;
+	const char *aux_source;
+	/* An aux range that can no longer be fetched (start < end) of kind. */
+	struct {
+		const char *kind;
+		int64_t start_ms, end_ms;
+	} holes[4];
+	size_t nholes;
+
+	mde_fetch_logbuf *fetch_log; /* written and cleared; may be NULL */
+	int64_t compute_ms;          /* compute log: duration (-1 = none) */
+	size_t rows_in;              /* compute log: candles computed */
+
+	/* Backfill chunk whose cursor advances with these rows (job_id 0 =
+	 * none): cursor = cursor_ms; status 'done' when chunk_done. The
+	 * update must find lease_owner still holding the lease. */
+	int64_t job_id;
+	int chunk_no;
+	const char *lease_owner;
+	int lease_s;
+	int64_t cursor_ms;
+	bool chunk_done;
+
+	/* Quality metrics: recompute the days of [qual_from_ms, qual_to_ms)
+	 * (none when equal), with the fetch's duplicates per day. */
+	int64_t qual_from_ms, qual_to_ms;
+	const mde_day_dups *dups;
+	size_t ndups;
+	int64_t now_ms;
+} mde_store_batch;
+
+typedef struct mde_store_result {
+	size_t staged;      /* candles sent */
+	size_t inserted;    /* new rows */
+	size_t updated;     /* rows whose values changed */
+	size_t unchanged;   /* rows already equal: nothing written */
+	size_t corrections; /* amended candles (revision bumped) */
+	size_t rejects;
+} mde_store_result;
+
+/*
+ * Writes b in one transaction. Returns 0, or MDE_EDB (err->retryable for
+ * lost connections, serialization failures, deadlocks, restarts), or
+ * MDE_ENOTFOUND when the backfill lease was lost (nothing written).
+ */
+int mde_store_write(mde_store *s, const mde_store_batch *b,
+		    mde_store_result *res, mde_err *err) MDE_MUSTCHECK;
+
+/* ---- reading back -------------------------------------------------- */
+
+/* The last stored open_time of a series; *found = false when none. */
+int mde_store_last_time(mde_store *s, const char *symbol,
+			const char *timeframe, int64_t *out_ms, bool *found,
+			mde_err *err) MDE_MUSTCHECK;
+/*
+ * Appends to out the stored candles of a series with open_time in
+ * [from_ms, to_ms), ascending, text as stored, origin from the source
+ * column; plus, when last_n > 0, the last_n candles before from_ms
+ * (equity history is counted in bars, not time).
+ */
+int mde_store_load_candles(mde_store *s, const char *symbol,
+			   const char *timeframe, int64_t from_ms,
+			   int64_t to_ms, size_t last_n, mde_candles *out,
+			   mde_err *err) MDE_MUSTCHECK;
+/*
+ * Appends to out the stored aux series kind (MDE_AUX_FUNDING,
+ * MDE_AUX_OPEN_INTEREST, MDE_AUX_LONG_SHORT) of symbol with t in
+ * [since_ms, until_ms), plus the events_before observations before
+ * since_ms; ascending. period is ignored for funding.
+ */
+int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
+		       const char *period, int64_t since_ms,
+		       size_t events_before, int64_t until_ms, mde_aux *out,
+		       mde_err *err) MDE_MUSTCHECK;
+
+/* Encodes decimal text as PostgreSQL's binary numeric; returns the byte
+ * length, or -1 when the text is not a decimal number. */
+int mde_numeric_encode(const char *text, unsigned char *out, size_t cap);
+
+#endif
