@@ -27,14 +27,6 @@ int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
 {
 	return pending(cli, "the store issue");
 }
-int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
-{
-	return pending(cli, "the store issue");
-}
-int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
-{
-	return pending(cli, "the store issue");
-}
 int mde_cmd_compute(const mde_config *cfg, const mde_cli *cli)
 {
 	return pending(cli, "the feature engine issue");

@@ -1,0 +1,212 @@
+/*
+ * cmd_quality.c - `mdenrich quality`: the data_quality_metrics rows,
+ * worst first (lowest quality_score, then lowest completeness, then the
+ * most recent day; days with nothing expected, whose ratios are NULL,
+ * come last). Filters go to the server as parameters. Read-only.
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "report.h"
+#include "timeutil.h"
+
+enum {
+	Q_SYMBOL, Q_TIMEFRAME, Q_DAY, Q_EXPECTED, Q_RECEIVED, Q_VALID,
+	Q_REJECTED, Q_DUPLICATES, Q_GAPS, Q_SUSPICIOUS, Q_CORRECTIONS,
+	Q_COMPLETENESS, Q_QUALITY, Q_COMPUTED_AT, Q_NCOLS
+};
+
+/* Column names, in the order of the enum: the csv header and json keys. */
+static const char *const names[Q_NCOLS] = {
+	"symbol", "timeframe", "day", "expected", "received", "valid",
+	"rejected", "duplicates", "gaps", "suspicious", "corrections",
+	"completeness", "quality_score", "computed_at"};
+
+/* $1 symbol or NULL, $2 timeframe or NULL, $3 since (ms) or NULL. */
+static const char query_sql[] =
+	"SELECT symbol, timeframe, day::text, expected, received, valid,"
+	" rejected, duplicates, gaps, suspicious, corrections, completeness,"
+	" quality_score, (extract(epoch FROM computed_at) * 1000)::bigint "
+	"FROM data_quality_metrics "
+	"WHERE ($1::text IS NULL OR symbol = $1::text)"
+	" AND ($2::text IS NULL OR timeframe = $2::text)"
+	" AND ($3::bigint IS NULL OR day >= ((timestamptz 'epoch' +"
+	"  $3::bigint * interval '1 millisecond') AT TIME ZONE 'UTC')::date) "
+	"ORDER BY quality_score ASC NULLS LAST, completeness ASC NULLS LAST,"
+	" day DESC, symbol, timeframe";
+
+static bool is_int_col(int j)
+{
+	return j >= Q_EXPECTED && j <= Q_CORRECTIONS;
+}
+
+static int print_table(const PGresult *r, FILE *out)
+{
+	static const char *const heads[] = {
+		"SYMBOL", "TF", "DAY", "QUALITY", "COMPLETE", "EXPECTED",
+		"VALID", "GAPS", "REJECTED", "DUPS", "SUSPICIOUS",
+		"CORRECTIONS", "RECEIVED"};
+	static const int cols[] = {Q_SYMBOL, Q_TIMEFRAME, Q_DAY, Q_QUALITY,
+				   Q_COMPLETENESS, Q_EXPECTED, Q_VALID, Q_GAPS,
+				   Q_REJECTED, Q_DUPLICATES, Q_SUSPICIOUS,
+				   Q_CORRECTIONS, Q_RECEIVED};
+	mde_table t;
+	mde_table_init(&t, heads, "lllrrrrrrrrrr", MDE_ARRAY_LEN(heads));
+	int rc = 0;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		char ratio[2][32];
+		const char *cells[MDE_ARRAY_LEN(heads)];
+		for (size_t j = 0; j < MDE_ARRAY_LEN(cols); j++) {
+			int k = cols[j];
+			if (k == Q_QUALITY || k == Q_COMPLETENESS) {
+				char *b = ratio[k == Q_QUALITY];
+				if (PQgetisnull(r, i, k))
+					snprintf(b, 32, "-");
+				else
+					snprintf(b, 32, "%.4f",
+						 strtod(PQgetvalue(r, i, k),
+							NULL));
+				cells[j] = b;
+			} else {
+				cells[j] = PQgetvalue(r, i, k);
+			}
+		}
+		rc = mde_table_add(&t, cells);
+	}
+	if (rc == 0) {
+		mde_table_print(&t, out);
+		if (t.nrows == 0)
+			fprintf(out, "(no data_quality_metrics rows match)\n");
+	}
+	mde_table_free(&t);
+	return rc;
+}
+
+static void print_csv(const PGresult *r, FILE *out)
+{
+	for (int j = 0; j < Q_NCOLS; j++) {
+		if (j)
+			fputc(',', out);
+		mde_csv_field(out, names[j]);
+	}
+	fputc('\n', out);
+	for (int i = 0; i < PQntuples(r); i++) {
+		for (int j = 0; j < Q_NCOLS; j++) {
+			char tb[32];
+			if (j)
+				fputc(',', out);
+			if (PQgetisnull(r, i, j))
+				continue;
+			mde_csv_field(out, j == Q_COMPUTED_AT
+				? mde_report_time(r, i, j, tb, sizeof tb)
+				: PQgetvalue(r, i, j));
+		}
+		fputc('\n', out);
+	}
+}
+
+/* Adds name: value to o; false when out of memory. */
+static bool add_value(cJSON *o, const PGresult *r, int i, int j)
+{
+	cJSON *v;
+	char tb[32];
+	if (PQgetisnull(r, i, j))
+		v = cJSON_CreateNull();
+	else if (is_int_col(j) || j == Q_COMPLETENESS || j == Q_QUALITY)
+		v = cJSON_CreateNumber(strtod(PQgetvalue(r, i, j), NULL));
+	else if (j == Q_COMPUTED_AT)
+		v = cJSON_CreateString(mde_report_time(r, i, j, tb, sizeof tb));
+	else
+		v = cJSON_CreateString(PQgetvalue(r, i, j));
+	if (v && cJSON_AddItemToObject(o, names[j], v))
+		return true;
+	cJSON_Delete(v);
+	return false;
+}
+
+static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
+{
+	int rc = MDE_ENOMEM;
+	char tb[32], *text = NULL;
+	cJSON *doc = cJSON_CreateObject(), *filters, *rows;
+	if (!doc ||
+	    !cJSON_AddStringToObject(doc, "generated_at",
+				     mde_time_format(mde_now_ms(), tb,
+						     sizeof tb)) ||
+	    !(filters = cJSON_AddObjectToObject(doc, "filters")) ||
+	    !(rows = cJSON_AddArrayToObject(doc, "rows")))
+		goto done;
+	if (!(cli->symbol ? cJSON_AddStringToObject(filters, "symbol",
+						    cli->symbol)
+			  : cJSON_AddNullToObject(filters, "symbol")) ||
+	    !(cli->timeframe ? cJSON_AddStringToObject(filters, "timeframe",
+						       cli->timeframe)
+			     : cJSON_AddNullToObject(filters, "timeframe")) ||
+	    !(cli->since_ms != INT64_MIN
+		      ? cJSON_AddStringToObject(
+				filters, "since",
+				mde_time_format(cli->since_ms, tb, sizeof tb))
+		      : cJSON_AddNullToObject(filters, "since")))
+		goto done;
+	for (int i = 0; i < PQntuples(r); i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(rows, o)) {
+			cJSON_Delete(o);
+			goto done;
+		}
+		for (int j = 0; j < Q_NCOLS; j++)
+			if (!add_value(o, r, i, j))
+				goto done;
+	}
+	if (!(text = cJSON_Print(doc)))
+		goto done;
+	fprintf(out, "%s\n", text);
+	rc = 0;
+done:
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
+{
+	PGconn *c = NULL;
+	int code = mde_report_connect(&c, cfg, "quality");
+	if (code != MDE_EXIT_OK)
+		return code;
+
+	char since[24];
+	snprintf(since, sizeof since, "%" PRId64, cli->since_ms);
+	const char *params[3] = {cli->symbol, cli->timeframe,
+				 cli->since_ms != INT64_MIN ? since : NULL};
+	PGresult *r = PQexecParams(c, query_sql, 3, NULL, params, NULL, NULL,
+				   0);
+	mde_err err = {0};
+	if (mde_db_check(c, r, PGRES_TUPLES_OK, &err)) {
+		fprintf(stderr, "mdenrich quality: %s\n", err.msg);
+		code = MDE_EXIT_FATAL;
+		goto done;
+	}
+	const char *fmt = cli->format ? cli->format : "table";
+	int rc = 0;
+	if (strcmp(fmt, "json") == 0)
+		rc = print_json(r, cli, stdout);
+	else if (strcmp(fmt, "csv") == 0)
+		print_csv(r, stdout);
+	else
+		rc = print_table(r, stdout);
+	if (rc || fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mdenrich quality: %s\n",
+			rc ? "out of memory" : "cannot write the output");
+		code = MDE_EXIT_FATAL;
+	}
+done:
+	PQclear(r);
+	PQfinish(c);
+	return code;
+}

@@ -1,0 +1,561 @@
+/*
+ * cmd_status.c - `mdenrich status`: every series of enrichment_status and
+ * every backfill job at a glance, worst first. Read-only.
+ *
+ * Series: ordered by the severity of their last status (failed, then
+ * partial/interrupted, then anything else not ok, then ok), then by how
+ * far behind the last closed candle they are (most behind first; a series
+ * with no stored candle counts as the most behind), then by name.
+ * "Behind" is in candles: crypto counts grid slots after the last stored
+ * candle whose candle has closed (open_time + period <= now); equity (1d)
+ * counts weekdays after the last stored bar up to the last closed day
+ * (exchange holidays are not known here, so one counts as a bar behind).
+ *
+ * Backfill jobs: failed, interrupted (no live lease, work left), running,
+ * pending, then done; unfinished jobs are all listed, done ones only the
+ * MAX_DONE_JOBS most recent. Progress is the time covered by the chunks'
+ * cursors (a done chunk covers its whole range; an unfinished one up to
+ * cursor + one period) over the job's whole range.
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "report.h"
+#include "timeutil.h"
+
+#define MAX_DONE_JOBS 20
+
+#define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
+
+enum {
+	S_SYMBOL, S_TIMEFRAME, S_ASSET, S_SOURCE, S_FIRST, S_LAST, S_ROWS,
+	S_RUN_ID, S_RUN_AT, S_STATUS, S_ERROR, S_AUX_HOLES
+};
+
+static const char series_sql[] =
+	"SELECT symbol, timeframe, asset_class, source, " MS("first_open_time")
+	", " MS("last_open_time") ", rows_total, last_run_id, "
+	MS("last_run_at") ", last_status, last_error, aux_holes "
+	"FROM enrichment_status";
+
+enum {
+	J_ID, J_SYMBOLS, J_TIMEFRAME, J_ASSET, J_SOURCE, J_START, J_END,
+	J_CREATED, J_CHUNKS, J_DONE, J_RUNNING, J_PENDING, J_FAILED,
+	J_TOTAL_MS, J_COVERED_MS, J_PERIOD_MS, J_ERROR, J_LEASES,
+	J_OWNERS, J_EXPIRED, J_UPDATED
+};
+
+/* The period of each timeframe, as in timeutil.c (constant SQL text). */
+#define PERIOD(tf)                                                    \
+	"(CASE " tf " WHEN '1m' THEN 60000 WHEN '5m' THEN 300000"     \
+	" WHEN '15m' THEN 900000 WHEN '30m' THEN 1800000"             \
+	" WHEN '1h' THEN 3600000 WHEN '4h' THEN 14400000"             \
+	" ELSE 86400000 END)::bigint"
+
+static const char jobs_sql[] =
+	"SELECT j.job_id, array_to_string(j.symbols, ','), j.timeframe,"
+	" j.asset_class, j.source, " MS("j.range_start") ", "
+	MS("j.range_end") ", " MS("j.created_at") ","
+	" count(s.chunk_no),"
+	" count(*) FILTER (WHERE s.status = 'done'),"
+	" count(*) FILTER (WHERE s.status = 'running'),"
+	" count(*) FILTER (WHERE s.status = 'pending'),"
+	" count(*) FILTER (WHERE s.status = 'failed'),"
+	" coalesce(sum(" MS("s.range_end") " - " MS("s.range_start") "), 0),"
+	" coalesce(sum(CASE WHEN s.status = 'done'"
+	"  THEN " MS("s.range_end") " - " MS("s.range_start")
+	"  WHEN s.cursor IS NOT NULL THEN greatest(0, least("
+	MS("s.cursor") " + " PERIOD("s.timeframe") ", " MS("s.range_end")
+	") - " MS("s.range_start") ") ELSE 0 END), 0),"
+	" " PERIOD("j.timeframe") ","
+	" (array_agg(s.last_error ORDER BY s.updated_at DESC)"
+	"  FILTER (WHERE s.last_error IS NOT NULL))[1],"
+	" count(*) FILTER (WHERE s.status = 'running'"
+	"  AND s.lease_expires_at > now()),"
+	" string_agg(DISTINCT s.lease_owner, ',') FILTER (WHERE"
+	"  s.status = 'running' AND s.lease_expires_at > now()),"
+	" count(*) FILTER (WHERE s.status = 'running' AND"
+	"  (s.lease_expires_at IS NULL OR s.lease_expires_at <= now())),"
+	" " MS("max(s.updated_at)") " "
+	"FROM backfill_jobs j LEFT JOIN backfill_state s ON s.job_id = j.job_id "
+	"GROUP BY j.job_id";
+
+typedef struct series_row {
+	int row;         /* in the PGresult */
+	int severity;    /* 3 failed .. 0 ok */
+	int64_t behind;  /* candles; INT64_MAX = nothing stored */
+	int64_t last_closed_ms;
+} series_row;
+
+typedef struct job_row {
+	int row;
+	int severity;
+	const char *status;
+	int64_t id;
+} job_row;
+
+static int64_t num(const PGresult *r, int i, int j)
+{
+	return strtoll(PQgetvalue(r, i, j), NULL, 10);
+}
+
+static int status_severity(const PGresult *r, int i)
+{
+	if (PQgetisnull(r, i, S_STATUS))
+		return 1;
+	const char *s = PQgetvalue(r, i, S_STATUS);
+	if (strcmp(s, "failed") == 0)
+		return 3;
+	if (strcmp(s, "partial") == 0 || strcmp(s, "interrupted") == 0)
+		return 2;
+	return strcmp(s, "ok") == 0 ? 0 : 1;
+}
+
+/* Weekdays d (days since the epoch) with a < d <= b. */
+static int64_t weekdays_between(int64_t a, int64_t b)
+{
+	int64_t n = 0;
+	if (b - a > 7 * 4) { /* whole weeks first */
+		int64_t weeks = (b - a) / 7 - 1;
+		n += weeks * 5;
+		a += weeks * 7;
+	}
+	for (int64_t d = a + 1; d <= b; d++) {
+		int64_t wd = ((d % 7) + 7 + 3) % 7; /* 1970-01-01: Thursday */
+		if (wd < 5)
+			n++;
+	}
+	return n;
+}
+
+static void series_behind(series_row *s, const PGresult *r, int64_t now_ms)
+{
+	int64_t p = 0;
+	if (mde_tf_parse(PQgetvalue(r, s->row, S_TIMEFRAME), &p))
+		p = MDE_DAY_MS;
+	s->last_closed_ms = mde_floor_div(now_ms - p, p) * p;
+	if (PQgetisnull(r, s->row, S_LAST)) {
+		s->behind = INT64_MAX;
+		return;
+	}
+	int64_t last = num(r, s->row, S_LAST);
+	if (strcmp(PQgetvalue(r, s->row, S_ASSET), "equity") == 0) {
+		s->behind = weekdays_between(mde_floor_div(last, MDE_DAY_MS),
+					     mde_floor_div(now_ms - MDE_DAY_MS,
+							   MDE_DAY_MS));
+		return;
+	}
+	int64_t b = mde_floor_div(s->last_closed_ms - last, p);
+	s->behind = b > 0 ? b : 0;
+}
+
+static const PGresult *sort_result;
+
+static int series_cmp(const void *a, const void *b)
+{
+	const series_row *x = a, *y = b;
+	if (x->severity != y->severity)
+		return y->severity - x->severity;
+	if (x->behind != y->behind)
+		return x->behind < y->behind ? 1 : -1;
+	int k = strcmp(PQgetvalue(sort_result, x->row, S_SYMBOL),
+		       PQgetvalue(sort_result, y->row, S_SYMBOL));
+	if (k)
+		return k;
+	return strcmp(PQgetvalue(sort_result, x->row, S_TIMEFRAME),
+		      PQgetvalue(sort_result, y->row, S_TIMEFRAME));
+}
+
+static void job_classify(job_row *j, const PGresult *r)
+{
+	int i = j->row;
+	int64_t chunks = num(r, i, J_CHUNKS), done = num(r, i, J_DONE);
+	j->id = num(r, i, J_ID);
+	if (num(r, i, J_FAILED) > 0) {
+		j->status = "failed";
+		j->severity = 4;
+	} else if (chunks > 0 && done == chunks) {
+		j->status = "done";
+		j->severity = 0;
+	} else if (num(r, i, J_LEASES) > 0) {
+		j->status = "running";
+		j->severity = 2;
+	} else if (done > 0 || num(r, i, J_EXPIRED) > 0 ||
+		   num(r, i, J_COVERED_MS) > 0) {
+		j->status = "interrupted";
+		j->severity = 3;
+	} else {
+		j->status = "pending";
+		j->severity = 1;
+	}
+}
+
+static int job_cmp(const void *a, const void *b)
+{
+	const job_row *x = a, *y = b;
+	if (x->severity != y->severity)
+		return y->severity - x->severity;
+	return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+/* "2d 4h", "3h", "45m": a length of time, roughly. */
+static void human_span(int64_t ms, char *buf, size_t len)
+{
+	int64_t m = ms / MDE_MINUTE_MS, h = m / 60, d = h / 24;
+	if (d >= 1 && h % 24)
+		snprintf(buf, len, "%" PRId64 "d %" PRId64 "h", d, h % 24);
+	else if (d >= 1)
+		snprintf(buf, len, "%" PRId64 "d", d);
+	else if (h >= 1)
+		snprintf(buf, len, "%" PRId64 "h", h);
+	else
+		snprintf(buf, len, "%" PRId64 "m", m);
+}
+
+static void behind_text(const series_row *s, const PGresult *r, char *buf,
+			size_t len)
+{
+	if (s->behind == INT64_MAX) {
+		snprintf(buf, len, "no data");
+		return;
+	}
+	int64_t p = 0;
+	if (s->behind == 0 ||
+	    strcmp(PQgetvalue(r, s->row, S_ASSET), "equity") == 0 ||
+	    mde_tf_parse(PQgetvalue(r, s->row, S_TIMEFRAME), &p)) {
+		snprintf(buf, len, "%" PRId64, s->behind);
+		return;
+	}
+	char span[32];
+	human_span(s->behind * p, span, sizeof span);
+	snprintf(buf, len, "%" PRId64 " (%s)", s->behind, span);
+}
+
+static double progress(const PGresult *r, int i)
+{
+	int64_t total = num(r, i, J_TOTAL_MS);
+	return total > 0 ? (double)num(r, i, J_COVERED_MS) / (double)total
+			 : 0.0;
+}
+
+static int series_table(const PGresult *r, const series_row *rows, int n,
+			FILE *out)
+{
+	static const char *const heads[] = {
+		"SYMBOL", "TF", "CLASS", "SOURCE", "FIRST", "LAST", "ROWS",
+		"BEHIND", "LAST RUN", "STATUS", "AUX HOLES", "ERROR"};
+	mde_table t;
+	mde_table_init(&t, heads, "llllllrrllrl", MDE_ARRAY_LEN(heads));
+	int rc = 0;
+	for (int k = 0; k < n && rc == 0; k++) {
+		int i = rows[k].row;
+		char first[32], last[32], behind[48], run[64], at[32],
+			err[128];
+		behind_text(&rows[k], r, behind, sizeof behind);
+		mde_report_time(r, i, S_RUN_AT, at, sizeof at);
+		if (PQgetisnull(r, i, S_RUN_ID))
+			snprintf(run, sizeof run, "%s", at);
+		else
+			snprintf(run, sizeof run, "#%s %s",
+				 PQgetvalue(r, i, S_RUN_ID), at);
+		const char *cells[] = {
+			PQgetvalue(r, i, S_SYMBOL),
+			PQgetvalue(r, i, S_TIMEFRAME),
+			PQgetvalue(r, i, S_ASSET),
+			PQgetvalue(r, i, S_SOURCE),
+			mde_report_time(r, i, S_FIRST, first, sizeof first),
+			mde_report_time(r, i, S_LAST, last, sizeof last),
+			PQgetvalue(r, i, S_ROWS),
+			behind,
+			run,
+			PQgetvalue(r, i, S_STATUS),
+			PQgetvalue(r, i, S_AUX_HOLES),
+			mde_clip(PQgetvalue(r, i, S_ERROR), 60, err,
+				 sizeof err)};
+		rc = mde_table_add(&t, cells);
+	}
+	if (rc == 0) {
+		fprintf(out, "Series (worst first):\n");
+		if (n)
+			mde_table_print(&t, out);
+		else
+			fprintf(out, "  none yet (enrichment_status is "
+				     "empty)\n");
+	}
+	mde_table_free(&t);
+	return rc;
+}
+
+static int jobs_table(const PGresult *r, const job_row *rows, int n,
+		      FILE *out)
+{
+	static const char *const heads[] = {
+		"JOB", "STATUS", "SYMBOLS", "TF", "FROM", "TO",
+		"CHUNKS done/run/pend/fail", "PROGRESS", "LEASES", "LAST ERROR"};
+	mde_table t;
+	mde_table_init(&t, heads, "rlllllrrll", MDE_ARRAY_LEN(heads));
+	int rc = 0;
+	for (int k = 0; k < n && rc == 0; k++) {
+		int i = rows[k].row;
+		char from[32], to[32], chunks[96], prog[96], leases[128],
+			syms[64], err[128];
+		int64_t p = num(r, i, J_PERIOD_MS);
+		snprintf(chunks, sizeof chunks, "%s/%s/%s/%s of %s",
+			 PQgetvalue(r, i, J_DONE), PQgetvalue(r, i, J_RUNNING),
+			 PQgetvalue(r, i, J_PENDING),
+			 PQgetvalue(r, i, J_FAILED),
+			 PQgetvalue(r, i, J_CHUNKS));
+		snprintf(prog, sizeof prog,
+			 "%.1f%% (%" PRId64 "/%" PRId64 ")",
+			 100.0 * progress(r, i), num(r, i, J_COVERED_MS) / p,
+			 num(r, i, J_TOTAL_MS) / p);
+		char owners[64];
+		mde_clip(PQgetvalue(r, i, J_OWNERS), 40, owners,
+			 sizeof owners);
+		if (num(r, i, J_EXPIRED) > 0)
+			snprintf(leases, sizeof leases, "%s%s%s, %s expired",
+				 PQgetvalue(r, i, J_LEASES),
+				 owners[0] ? " " : "", owners,
+				 PQgetvalue(r, i, J_EXPIRED));
+		else
+			snprintf(leases, sizeof leases, "%s%s%s",
+				 PQgetvalue(r, i, J_LEASES),
+				 owners[0] ? " " : "", owners);
+		const char *cells[] = {
+			PQgetvalue(r, i, J_ID),
+			rows[k].status,
+			mde_clip(PQgetvalue(r, i, J_SYMBOLS), 30, syms,
+				 sizeof syms),
+			PQgetvalue(r, i, J_TIMEFRAME),
+			mde_report_time(r, i, J_START, from, sizeof from),
+			mde_report_time(r, i, J_END, to, sizeof to),
+			chunks,
+			prog,
+			leases,
+			mde_clip(PQgetvalue(r, i, J_ERROR), 60, err,
+				 sizeof err)};
+		rc = mde_table_add(&t, cells);
+	}
+	if (rc == 0) {
+		fprintf(out, "\nBackfill jobs (worst first):\n");
+		if (n)
+			mde_table_print(&t, out);
+		else
+			fprintf(out, "  none\n");
+	}
+	mde_table_free(&t);
+	return rc;
+}
+
+/* Adds key: the column as a string, or null. */
+static bool j_str(cJSON *o, const char *key, const PGresult *r, int i, int j)
+{
+	return PQgetisnull(r, i, j)
+		       ? cJSON_AddNullToObject(o, key) != NULL
+		       : cJSON_AddStringToObject(o, key, PQgetvalue(r, i, j)) !=
+				 NULL;
+}
+
+static bool j_num(cJSON *o, const char *key, const PGresult *r, int i, int j)
+{
+	return PQgetisnull(r, i, j)
+		       ? cJSON_AddNullToObject(o, key) != NULL
+		       : cJSON_AddNumberToObject(o, key,
+						 (double)num(r, i, j)) != NULL;
+}
+
+static bool j_time(cJSON *o, const char *key, const PGresult *r, int i,
+		   int j)
+{
+	char tb[32];
+	return PQgetisnull(r, i, j)
+		       ? cJSON_AddNullToObject(o, key) != NULL
+		       : cJSON_AddStringToObject(
+				 o, key, mde_report_time(r, i, j, tb,
+							 sizeof tb)) != NULL;
+}
+
+static bool series_json(cJSON *arr, const PGresult *r, const series_row *s)
+{
+	int i = s->row;
+	char tb[32];
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return j_str(o, "symbol", r, i, S_SYMBOL) &&
+	       j_str(o, "timeframe", r, i, S_TIMEFRAME) &&
+	       j_str(o, "asset_class", r, i, S_ASSET) &&
+	       j_str(o, "source", r, i, S_SOURCE) &&
+	       j_time(o, "first_open_time", r, i, S_FIRST) &&
+	       j_time(o, "last_open_time", r, i, S_LAST) &&
+	       j_num(o, "rows_total", r, i, S_ROWS) &&
+	       (s->behind == INT64_MAX
+			? cJSON_AddNullToObject(o, "behind_candles") != NULL
+			: cJSON_AddNumberToObject(o, "behind_candles",
+						  (double)s->behind) != NULL) &&
+	       cJSON_AddStringToObject(o, "last_closed_open_time",
+				       mde_time_format(s->last_closed_ms, tb,
+						       sizeof tb)) &&
+	       j_num(o, "last_run_id", r, i, S_RUN_ID) &&
+	       j_time(o, "last_run_at", r, i, S_RUN_AT) &&
+	       j_str(o, "last_status", r, i, S_STATUS) &&
+	       j_str(o, "last_error", r, i, S_ERROR) &&
+	       j_num(o, "aux_holes", r, i, S_AUX_HOLES);
+}
+
+static bool job_json(cJSON *arr, const PGresult *r, const job_row *jr)
+{
+	int i = jr->row;
+	int64_t p = num(r, i, J_PERIOD_MS);
+	cJSON *o = cJSON_CreateObject(), *syms = NULL, *ch;
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	if (!j_num(o, "job_id", r, i, J_ID) ||
+	    !cJSON_AddStringToObject(o, "status", jr->status) ||
+	    !(syms = cJSON_AddArrayToObject(o, "symbols")))
+		return false;
+	const char *list = PQgetvalue(r, i, J_SYMBOLS);
+	while (*list) {
+		size_t len = strcspn(list, ",");
+		char sym[64];
+		snprintf(sym, sizeof sym, "%.*s", (int)len, list);
+		cJSON *v = cJSON_CreateString(sym);
+		if (!v || !cJSON_AddItemToArray(syms, v)) {
+			cJSON_Delete(v);
+			return false;
+		}
+		list += len + (list[len] == ',');
+	}
+	return j_str(o, "timeframe", r, i, J_TIMEFRAME) &&
+	       j_str(o, "asset_class", r, i, J_ASSET) &&
+	       j_str(o, "source", r, i, J_SOURCE) &&
+	       j_time(o, "range_start", r, i, J_START) &&
+	       j_time(o, "range_end", r, i, J_END) &&
+	       j_time(o, "created_at", r, i, J_CREATED) &&
+	       j_time(o, "updated_at", r, i, J_UPDATED) &&
+	       (ch = cJSON_AddObjectToObject(o, "chunks")) &&
+	       j_num(ch, "total", r, i, J_CHUNKS) &&
+	       j_num(ch, "done", r, i, J_DONE) &&
+	       j_num(ch, "running", r, i, J_RUNNING) &&
+	       j_num(ch, "pending", r, i, J_PENDING) &&
+	       j_num(ch, "failed", r, i, J_FAILED) &&
+	       cJSON_AddNumberToObject(o, "progress", progress(r, i)) &&
+	       cJSON_AddNumberToObject(o, "candles_done",
+				       (double)(num(r, i, J_COVERED_MS) / p)) &&
+	       cJSON_AddNumberToObject(o, "candles_total",
+				       (double)(num(r, i, J_TOTAL_MS) / p)) &&
+	       j_num(o, "active_leases", r, i, J_LEASES) &&
+	       j_str(o, "lease_owners", r, i, J_OWNERS) &&
+	       j_num(o, "expired_leases", r, i, J_EXPIRED) &&
+	       j_str(o, "last_error", r, i, J_ERROR);
+}
+
+static int print_json(const PGresult *sr, const series_row *srows, int ns,
+		      const PGresult *jr, const job_row *jrows, int nj,
+		      int64_t now_ms, FILE *out)
+{
+	char tb[32], *text = NULL;
+	int rc = MDE_ENOMEM;
+	cJSON *doc = cJSON_CreateObject(), *series, *jobs;
+	if (!doc ||
+	    !cJSON_AddStringToObject(doc, "generated_at",
+				     mde_time_format(now_ms, tb, sizeof tb)) ||
+	    !(series = cJSON_AddArrayToObject(doc, "series")) ||
+	    !(jobs = cJSON_AddArrayToObject(doc, "backfill_jobs")))
+		goto done;
+	for (int k = 0; k < ns; k++)
+		if (!series_json(series, sr, &srows[k]))
+			goto done;
+	for (int k = 0; k < nj; k++)
+		if (!job_json(jobs, jr, &jrows[k]))
+			goto done;
+	if (!(text = cJSON_Print(doc)))
+		goto done;
+	fprintf(out, "%s\n", text);
+	rc = 0;
+done:
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
+{
+	PGconn *c = NULL;
+	PGresult *sr = NULL, *jr = NULL;
+	series_row *srows = NULL;
+	job_row *jrows = NULL;
+	mde_err err = {0};
+	int code = mde_report_connect(&c, cfg, "status");
+	if (code != MDE_EXIT_OK)
+		return code;
+
+	code = MDE_EXIT_FATAL;
+	sr = PQexec(c, series_sql);
+	if (mde_db_check(c, sr, PGRES_TUPLES_OK, &err))
+		goto fail;
+	jr = PQexec(c, jobs_sql);
+	if (mde_db_check(c, jr, PGRES_TUPLES_OK, &err))
+		goto fail;
+
+	int64_t now_ms = mde_now_ms();
+	int ns = PQntuples(sr), nj = PQntuples(jr);
+	srows = calloc(ns ? (size_t)ns : 1, sizeof *srows);
+	jrows = calloc(nj ? (size_t)nj : 1, sizeof *jrows);
+	if (!srows || !jrows) {
+		mde_err_set(&err, MDE_ENOMEM, false, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < ns; i++) {
+		srows[i].row = i;
+		srows[i].severity = status_severity(sr, i);
+		series_behind(&srows[i], sr, now_ms);
+	}
+	sort_result = sr;
+	qsort(srows, (size_t)ns, sizeof *srows, series_cmp);
+	for (int i = 0; i < nj; i++) {
+		jrows[i].row = i;
+		job_classify(&jrows[i], jr);
+	}
+	qsort(jrows, (size_t)nj, sizeof *jrows, job_cmp);
+	/* Keep every unfinished job and the most recent finished ones. */
+	int kept = 0, done_jobs = 0;
+	for (int i = 0; i < nj; i++)
+		if (jrows[i].severity > 0 || done_jobs++ < MAX_DONE_JOBS)
+			jrows[kept++] = jrows[i];
+
+	int rc;
+	if (cli->format && strcmp(cli->format, "json") == 0)
+		rc = print_json(sr, srows, ns, jr, jrows, kept, now_ms,
+				stdout);
+	else if ((rc = series_table(sr, srows, ns, stdout)) == 0)
+		rc = jobs_table(jr, jrows, kept, stdout);
+	if (rc) {
+		mde_err_set(&err, rc, false, "out of memory");
+		goto fail;
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		mde_err_set(&err, MDE_EIO, false, "cannot write the output");
+		goto fail;
+	}
+	code = MDE_EXIT_OK;
+	goto done;
+fail:
+	fprintf(stderr, "mdenrich status: %s\n", err.msg);
+done:
+	free(srows);
+	free(jrows);
+	PQclear(sr);
+	PQclear(jr);
+	PQfinish(c);
+	return code;
+}

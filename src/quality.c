@@ -1,0 +1,242 @@
+/*
+ * quality.c - see quality.h. Everything is computed by the server in one
+ * statement over the series' own rows (PK range scans), so the result
+ * depends only on what is committed plus the caller's duplicates and
+ * clock, never on which process ran the batch.
+ *
+ * Times cross the wire as bigint milliseconds and become timestamptz
+ * with `timestamptz 'epoch' + ms * interval '1 millisecond'` (exact, unlike
+ * to_timestamp(float8)); days are taken AT TIME ZONE 'UTC' so the session
+ * time zone never matters.
+ */
+#include "quality.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candles.h"
+#include "db.h"
+#include "timeutil.h"
+
+/*
+ * $1 symbol, $2 timeframe, $3 period ms, $4 'crypto'|'equity',
+ * $5 first day 00:00 (ms), $6 day after the last (ms), $7 open_time of the
+ * last closed slot (ms), $8 duplicate days (ms[]), $9 their counts.
+ */
+static const char recompute_sql[] =
+	"WITH days AS ("
+	" SELECT d0, ((timestamptz 'epoch' + d0 * interval '1 millisecond')"
+	"  AT TIME ZONE 'UTC')::date AS day"
+	" FROM generate_series($5::bigint, $6::bigint - 86400000, 86400000)"
+	"  AS d0),"
+	"b AS ("
+	" SELECT timestamptz 'epoch' + $5::bigint * interval '1 millisecond'"
+	"  AS lo,"
+	"  timestamptz 'epoch' + $6::bigint * interval '1 millisecond' AS hi),"
+	"f AS ("
+	" SELECT (extract(epoch FROM min(open_time)) * 1000)::bigint AS ms"
+	" FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2),"
+	"v AS ("
+	" SELECT (m.open_time AT TIME ZONE 'UTC')::date AS day,"
+	"  count(*) AS valid,"
+	"  count(*) FILTER (WHERE m.validation_flags & 1 <> 0) AS suspicious"
+	" FROM market_data_v2 m, b"
+	" WHERE m.symbol = $1 AND m.timeframe = $2"
+	"  AND m.open_time >= b.lo AND m.open_time < b.hi"
+	" GROUP BY 1),"
+	"rj AS ("
+	" SELECT (r.open_time AT TIME ZONE 'UTC')::date AS day,"
+	"  count(DISTINCT r.open_time) AS rejected"
+	" FROM rejected_candles r, b"
+	" WHERE r.symbol = $1 AND r.timeframe = $2"
+	"  AND r.open_time >= b.lo AND r.open_time < b.hi"
+	"  AND NOT EXISTS (SELECT 1 FROM market_data_v2 m"
+	"   WHERE m.symbol = $1 AND m.timeframe = $2"
+	"    AND m.open_time = r.open_time)"
+	" GROUP BY 1),"
+	"co AS ("
+	" SELECT (k.open_time AT TIME ZONE 'UTC')::date AS day,"
+	"  count(DISTINCT k.open_time) AS corrections"
+	" FROM data_corrections k, b"
+	" WHERE k.symbol = $1 AND k.timeframe = $2"
+	"  AND k.open_time >= b.lo AND k.open_time < b.hi"
+	" GROUP BY 1),"
+	"dp AS ("
+	" SELECT ((timestamptz 'epoch' + u.d * interval '1 millisecond')"
+	"  AT TIME ZONE 'UTC')::date AS day, sum(u.n) AS duplicates"
+	" FROM unnest($8::bigint[], $9::bigint[]) AS u(d, n)"
+	" GROUP BY 1),"
+	"ex AS ("
+	" SELECT q.day, q.duplicates FROM data_quality_metrics q, b"
+	" WHERE q.symbol = $1 AND q.timeframe = $2"
+	"  AND q.day >= (b.lo AT TIME ZONE 'UTC')::date"
+	"  AND q.day < (b.hi AT TIME ZONE 'UTC')::date),"
+	"c AS ("
+	" SELECT d.day,"
+	"  CASE WHEN $4::text = 'crypto' THEN"
+	"   CASE WHEN f.ms IS NULL THEN 0 ELSE greatest(0,"
+	"    (least(d.d0 + 86400000 - $3::bigint, $7::bigint)"
+	"     - greatest(d.d0, ceil(f.ms::numeric / $3::bigint)::bigint"
+	"                      * $3::bigint)) / $3::bigint + 1) END"
+	"  ELSE coalesce(v.valid, 0) + coalesce(rj.rejected, 0) END"
+	"   AS expected,"
+	"  coalesce(v.valid, 0) AS valid,"
+	"  coalesce(rj.rejected, 0) AS rejected,"
+	"  coalesce(dp.duplicates, ex.duplicates, 0) AS duplicates,"
+	"  coalesce(v.suspicious, 0) AS suspicious,"
+	"  coalesce(co.corrections, 0) AS corrections,"
+	"  (v.day IS NOT NULL OR rj.day IS NOT NULL OR co.day IS NOT NULL"
+	"   OR dp.day IS NOT NULL OR ex.day IS NOT NULL) AS touched"
+	" FROM days d CROSS JOIN f"
+	" LEFT JOIN v ON v.day = d.day LEFT JOIN rj ON rj.day = d.day"
+	" LEFT JOIN co ON co.day = d.day LEFT JOIN dp ON dp.day = d.day"
+	" LEFT JOIN ex ON ex.day = d.day) "
+	"INSERT INTO data_quality_metrics AS q (symbol, timeframe, day,"
+	" expected, received, valid, rejected, duplicates, gaps, suspicious,"
+	" corrections, completeness, quality_score, computed_at) "
+	"SELECT $1, $2, c.day, c.expected, c.valid + c.rejected, c.valid,"
+	" c.rejected, c.duplicates, greatest(c.expected - c.valid, 0),"
+	" c.suspicious, c.corrections,"
+	" CASE WHEN c.expected > 0 THEN c.valid::float8 / c.expected END,"
+	" CASE WHEN c.expected > 0 THEN least(1::float8, greatest(0::float8,"
+	"  (c.valid - 0.5 * c.suspicious)::float8 / c.expected)) END,"
+	" now() "
+	"FROM c WHERE c.touched OR c.expected > 0 "
+	"ON CONFLICT (symbol, timeframe, day) DO UPDATE SET"
+	" expected = EXCLUDED.expected, received = EXCLUDED.received,"
+	" valid = EXCLUDED.valid, rejected = EXCLUDED.rejected,"
+	" duplicates = EXCLUDED.duplicates, gaps = EXCLUDED.gaps,"
+	" suspicious = EXCLUDED.suspicious,"
+	" corrections = EXCLUDED.corrections,"
+	" completeness = EXCLUDED.completeness,"
+	" quality_score = EXCLUDED.quality_score,"
+	" computed_at = EXCLUDED.computed_at "
+	"WHERE (q.expected, q.received, q.valid, q.rejected, q.duplicates,"
+	" q.gaps, q.suspicious, q.corrections, q.completeness,"
+	" q.quality_score) IS DISTINCT FROM (EXCLUDED.expected,"
+	" EXCLUDED.received, EXCLUDED.valid, EXCLUDED.rejected,"
+	" EXCLUDED.duplicates, EXCLUDED.gaps, EXCLUDED.suspicious,"
+	" EXCLUDED.corrections, EXCLUDED.completeness,"
+	" EXCLUDED.quality_score)";
+
+/* Writes "{a,b,...}" of dups' days (which = 0) or counts (which = 1). */
+static char *dup_array(const mde_day_count *dups, size_t n, int which)
+{
+	size_t cap = 3 + n * 22, used = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	s[used++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = which == 0
+			? mde_floor_div(dups[i].day_ms, MDE_DAY_MS) * MDE_DAY_MS
+			: (int64_t)dups[i].n;
+		used += (size_t)snprintf(s + used, cap - used, "%s%" PRId64,
+					 i ? "," : "", v);
+	}
+	snprintf(s + used, cap - used, "}");
+	return s;
+}
+
+int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
+			  const char *timeframe, int64_t period_ms,
+			  int asset_class, int64_t from_ms, int64_t to_ms,
+			  const mde_day_count *dups, size_t ndups,
+			  int64_t now_ms, mde_err *err)
+{
+	char *days = NULL, *counts = NULL;
+	PGresult *r = NULL;
+	int rc = 0;
+	if (changed)
+		*changed = 0;
+	if (period_ms <= 0 || MDE_DAY_MS % period_ms != 0 ||
+	    (asset_class != MDE_CRYPTO && asset_class != MDE_EQUITY) ||
+	    !symbol || !timeframe)
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "quality: bad series arguments");
+	if (from_ms >= to_ms)
+		return 0;
+	if (ndups && !dups)
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "quality: dups is NULL");
+
+	int64_t lo = mde_floor_div(from_ms, MDE_DAY_MS) * MDE_DAY_MS;
+	int64_t hi = (mde_floor_div(to_ms - 1, MDE_DAY_MS) + 1) * MDE_DAY_MS;
+	/* The last slot whose candle has closed: open_time + P <= now. */
+	int64_t last_closed = mde_floor_div(now_ms - period_ms, period_ms) *
+			      period_ms;
+	days = dup_array(dups, ndups, 0);
+	counts = dup_array(dups, ndups, 1);
+	if (!days || !counts) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	char p_period[24], p_lo[24], p_hi[24], p_closed[24];
+	snprintf(p_period, sizeof p_period, "%" PRId64, period_ms);
+	snprintf(p_lo, sizeof p_lo, "%" PRId64, lo);
+	snprintf(p_hi, sizeof p_hi, "%" PRId64, hi);
+	snprintf(p_closed, sizeof p_closed, "%" PRId64, last_closed);
+	const char *params[9] = {symbol, timeframe, p_period,
+				 mde_asset_name(asset_class), p_lo, p_hi,
+				 p_closed, days, counts};
+	r = PQexecParams(c, recompute_sql, 9, NULL, params, NULL, NULL, 0);
+	rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
+	if (rc == 0 && changed)
+		*changed = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+done:
+	PQclear(r);
+	free(days);
+	free(counts);
+	return rc;
+}
+
+/*
+ * $1 symbol, $2 timeframe, $3 asset class, $4 source or NULL, $5 run id
+ * or NULL, $6 status, $7 error or NULL.
+ */
+static const char status_sql[] =
+	"INSERT INTO enrichment_status AS s (symbol, timeframe, asset_class,"
+	" source, first_open_time, last_open_time, rows_total, last_run_id,"
+	" last_run_at, last_status, last_error, aux_holes) "
+	"SELECT $1, $2, $3, $4,"
+	" (SELECT min(open_time) FROM market_data_v2"
+	"  WHERE symbol = $1 AND timeframe = $2),"
+	" (SELECT max(open_time) FROM market_data_v2"
+	"  WHERE symbol = $1 AND timeframe = $2),"
+	" (SELECT count(*) FROM market_data_v2"
+	"  WHERE symbol = $1 AND timeframe = $2),"
+	" $5::bigint, now(), $6, $7,"
+	" (SELECT count(*) FROM aux_holes WHERE symbol = $1) "
+	"ON CONFLICT (symbol, timeframe) DO UPDATE SET"
+	" asset_class = EXCLUDED.asset_class,"
+	" source = coalesce(EXCLUDED.source, s.source),"
+	" first_open_time = EXCLUDED.first_open_time,"
+	" last_open_time = EXCLUDED.last_open_time,"
+	" rows_total = EXCLUDED.rows_total,"
+	" last_run_id = coalesce(EXCLUDED.last_run_id, s.last_run_id),"
+	" last_run_at = EXCLUDED.last_run_at,"
+	" last_status = EXCLUDED.last_status,"
+	" last_error = EXCLUDED.last_error,"
+	" aux_holes = EXCLUDED.aux_holes";
+
+int mde_status_refresh(PGconn *c, const char *symbol, const char *timeframe,
+		       int asset_class, const char *source, int64_t run_id,
+		       const char *status, const char *error, mde_err *err)
+{
+	if (!symbol || !timeframe || !status ||
+	    (asset_class != MDE_CRYPTO && asset_class != MDE_EQUITY))
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "status: bad series arguments");
+	char p_run[24];
+	snprintf(p_run, sizeof p_run, "%" PRId64, run_id);
+	const char *params[7] = {symbol, timeframe,
+				 mde_asset_name(asset_class), source,
+				 run_id > 0 ? p_run : NULL, status, error};
+	PGresult *r = PQexecParams(c, status_sql, 7, NULL, params, NULL, NULL,
+				   0);
+	int rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
+	PQclear(r);
+	return rc;
+}
