@@ -122,7 +122,7 @@ static const char recompute_sql[] =
 	" EXCLUDED.quality_score)";
 
 /* Writes "{a,b,...}" of dups' days (which = 0) or counts (which = 1). */
-static char *dup_array(const mde_day_count *dups, size_t n, int which)
+static char *dup_array(const mde_day_dups *dups, size_t n, int which)
 {
 	size_t cap = 3 + n * 22, used = 0;
 	char *s = malloc(cap);
@@ -132,7 +132,7 @@ static char *dup_array(const mde_day_count *dups, size_t n, int which)
 	for (size_t i = 0; i < n; i++) {
 		int64_t v = which == 0
 			? mde_floor_div(dups[i].day_ms, MDE_DAY_MS) * MDE_DAY_MS
-			: (int64_t)dups[i].n;
+			: (int64_t)dups[i].count;
 		used += (size_t)snprintf(s + used, cap - used, "%s%" PRId64,
 					 i ? "," : "", v);
 	}
@@ -143,7 +143,7 @@ static char *dup_array(const mde_day_count *dups, size_t n, int which)
 int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const char *timeframe, int64_t period_ms,
 			  int asset_class, int64_t from_ms, int64_t to_ms,
-			  const mde_day_count *dups, size_t ndups,
+			  const mde_day_dups *dups, size_t ndups,
 			  int64_t now_ms, mde_err *err)
 {
 	char *days = NULL, *counts = NULL;

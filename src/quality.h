@@ -32,12 +32,7 @@
 #include <libpq-fe.h>
 
 #include "mde.h"
-
-/* Duplicate candles the pipeline saw for one UTC day. */
-typedef struct mde_day_count {
-	int64_t day_ms; /* any time within the UTC day (floored to 00:00) */
-	size_t n;       /* duplicate rows of that day in the latest fetch */
-} mde_day_count;
+#include "store.h" /* mde_day_dups, the pipeline's per-day duplicates */
 
 /*
  * Recomputes the data_quality_metrics rows of one series (symbol,
@@ -48,8 +43,8 @@ typedef struct mde_day_count {
  *
  * A day gets a row when it has expected slots, stored, rejected or
  * corrected candles, an entry in dups, or already a row. dups[0..ndups)
- * (may be NULL when ndups is 0) sets the duplicates of its days; entries
- * of the same day add up; entries outside the range are ignored; a day in
+ * (may be NULL when ndups is 0; day_ms may be any time of the day) sets
+ * the duplicates of its days; entries of the same day add up; entries outside the range are ignored; a day in
  * the range without an entry keeps its stored duplicates (0 when new).
  * now_ms decides which crypto slots have closed. *changed (may be NULL)
  * receives the number of rows inserted or updated.
@@ -61,7 +56,7 @@ typedef struct mde_day_count {
 int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const char *timeframe, int64_t period_ms,
 			  int asset_class, int64_t from_ms, int64_t to_ms,
-			  const mde_day_count *dups, size_t ndups,
+			  const mde_day_dups *dups, size_t ndups,
 			  int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
 
 /*
