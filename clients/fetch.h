@@ -1,0 +1,75 @@
+/*
+ * fetch.h - internal to fetch.c (policy: one request with retries, budget,
+ * bans, breaker) and fetch_series.c (pagination and fallback of candles
+ * and aux series). The pipeline uses source.h.
+ */
+#ifndef MDE_FETCH_H
+#define MDE_FETCH_H
+
+#include "clients.h"
+#include "http.h"
+#include "source.h"
+#include "timeutil.h"
+
+struct host {
+	int origin;
+	mde_http *http;
+	char *base;
+	int budget;           /* weight per window; 0 = not tracked */
+	int64_t win, used;    /* current weight window and weight used */
+	int64_t resume_mono;  /* Retry-After: no request before this */
+	int64_t banned_until; /* wall clock; 418 */
+	mde_breaker br;
+	/* request-count limits of single endpoints (funding: 500 / 5 min,
+	 * /futures/data: 1000 / 5 min per IP): fixed 5-minute windows */
+	int64_t cwin[3], cused[3];
+};
+
+enum { LIM_NONE, LIM_FUNDING, LIM_FUTDATA };
+#define LIM_WINDOW_MS (5 * MDE_MINUTE_MS)
+
+struct mde_fetcher {
+	mde_fetch_opts o;
+	char *polygon_key;
+	char *replay_dir;
+	char auth[600];       /* "Authorization: Bearer <key>" */
+	struct host h[MDE_NSRC];
+	mde_fetch_stats st;
+	uint64_t rng;
+};
+
+
+/* Parses a 2xx body into the caller's table; see struct req. */
+typedef int (*parse_fn)(void *ctx, const mde_http_resp *r, int attempt,
+			mde_page *pg, mde_err *err);
+
+struct req {
+	struct host *h;
+	const char *url;
+	const char *symbol;
+	int weight;
+	int lim;              /* LIM_*: a request-count limit applies */
+	bool auth;            /* send the Polygon key header */
+	parse_fn parse;
+	void *ctx;
+	mde_page pg;
+};
+
+/* "/path" and "query" of a URL, into the caller's buffers. */
+/* The fetcher's "now": opts.now_ms, else the wall clock. */
+int64_t mde_fetch_now(const mde_fetcher *f);
+/* "binance", "binance-spot", ... of an origin. */
+const char *mde_fetch_source_name(int origin);
+/* DIR of "replay:DIR", else opts.replay_dir (may be NULL). */
+const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
+/*
+ * Sends q->url to q->h with the retry policy: waits for Retry-After, the
+ * weight budget and request-count limits; refuses while the host is banned
+ * or its breaker is open (MDE_EBANNED); retries retryable errors with
+ * backoff up to max_attempts; one fetch-log record per attempt. On success
+ * q->pg describes the parsed page.
+ */
+int mde_fetch_request(mde_fetcher *f, struct req *q,
+		      mde_err *err) MDE_MUSTCHECK;
+
+#endif
