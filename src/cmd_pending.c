@@ -15,18 +15,6 @@ static int pending(const mde_cli *cli, const char *issue)
 	return MDE_EXIT_USAGE;
 }
 
-int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
-{
-	return pending(cli, "the store issue");
-}
-int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
-{
-	return pending(cli, "the store issue");
-}
-int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
-{
-	return pending(cli, "the store issue");
-}
 int mde_cmd_compute(const mde_config *cfg, const mde_cli *cli)
 {
 	return pending(cli, "the feature engine issue");

@@ -60,8 +60,6 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	char host[128] = "localhost";
 	gethostname(host, sizeof host - 1);
 	snprintf(p->owner, sizeof p->owner, "%s:%d", host, (int)getpid());
-	if (source && strncmp(source, "replay:", 7) == 0)
-		p->replay_dir = source + 7;
 
 	int rc = mde_store_open(&p->store, cfg->db_url,
 				cfg->db_connect_timeout_s, err);
@@ -76,7 +74,6 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.yahoo_url = cfg->yahoo_url,
 		.polygon_url = cfg->polygon_url,
 		.polygon_key = cfg->polygon_key,
-		.replay_dir = p->replay_dir,
 		.connect_timeout_ms = cfg->http_connect_timeout_ms,
 		.timeout_ms = cfg->http_timeout_ms,
 		.max_body_bytes = (size_t)cfg->http_max_body_bytes,
@@ -253,7 +250,9 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 				       "long_short"};
 	int64_t aux_ms;
 	const char *period = aux_period(j->period_ms, &aux_ms);
-	const char *src = p->replay_dir ? j->source : "binance";
+	/* Aux series come from the futures API even for a spot series. */
+	const char *src = strncmp(j->source, "replay", 6) == 0 ? j->source
+							       : "binance";
 	for (int k = 0; k < 3; k++) {
 		int kind = kinds[k];
 		int64_t since;
@@ -488,6 +487,14 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 		goto done;
 	if (crypto && (rc = load_aux(p, j, &w, j->start_ms, &aux_failed, err)))
 		goto done;
+	/* Rows written without an aux series the source does have would keep
+	 * NULL features: write nothing, the next run or resume retries. */
+	if (aux_failed) {
+		rc = mde_err_set(err, MDE_ENET, true,
+				 "an auxiliary series could not be fetched "
+				 "(see the log); nothing was written");
+		goto done;
+	}
 	int64_t t0 = mde_mono_ms();
 	if ((rc = mde_features_compute(&w.frame, &w.series, &w.aux, err)))
 		goto done;
@@ -515,7 +522,8 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 		.open_interest = &w.fetched_aux[1],
 		.long_short = &w.fetched_aux[2],
 		.aux_period = aux_period(P, &aux_ms),
-		.aux_source = p->replay_dir ? "replay" : "binance",
+		.aux_source = strncmp(j->source, "replay", 6) == 0 ? "replay"
+								  : "binance",
 		.fetch_log = &p->logbuf,
 		.compute_ms = compute_ms,
 		.rows_in = s->n,
@@ -577,10 +585,6 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	if (frc) {
 		*err = ferr;
 		rc = frc;
-	} else if (aux_failed) {
-		rc = mde_err_set(err, MDE_ENET, true,
-				 "candles stored, but an auxiliary series could "
-				 "not be fetched (see the log)");
 	}
 done:
 	work_free(&w);

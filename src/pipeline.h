@@ -36,7 +36,6 @@ typedef struct mde_pipeline {
 	mde_fetch_logbuf logbuf;
 	int64_t run_id;
 	char owner[160];         /* host:pid, the lease owner */
-	const char *replay_dir;  /* from --source replay:DIR */
 	/* totals for enrichment_runs */
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;

@@ -1,0 +1,217 @@
+/*
+ * cmd_backfill.c - `mdenrich backfill`, `resume` and `worker`: durable jobs
+ * of chunks (jobs.h) run by one loop. backfill creates a job and runs it;
+ * resume runs what is left of every unfinished job (or one); worker claims
+ * chunks of any job until told to stop. Any number of them may run at once,
+ * on any number of hosts, against one database.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "jobs.h"
+#include "log.h"
+#include "pipeline.h"
+#include "timeutil.h"
+
+enum drain_mode { DRAIN_JOB, DRAIN_WORKER };
+
+static void nap(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* Runs one claimed chunk under its series lock. */
+static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
+{
+	int64_t P;
+	int asset;
+	if (mde_tf_parse(c->timeframe, &P) ||
+	    mde_asset_parse(c->asset_class, &asset))
+		return mde_err_set(err, MDE_EINVAL, false, "bad chunk %s %s",
+				   c->timeframe, c->asset_class);
+	bool got = false;
+	int rc = mde_series_lock(p, c->symbol, c->timeframe, true, &got, err);
+	if (rc)
+		return rc;
+	mde_series_job j = {
+		.symbol = c->symbol, .timeframe = c->timeframe,
+		.period_ms = P, .asset = asset, .source = c->source,
+		.start_ms = c->cursor_ms == INT64_MIN ? c->range_start_ms
+						      : c->cursor_ms + P,
+		.end_ms = c->range_end_ms, .job_id = c->job_id,
+		.chunk_no = c->chunk_no,
+	};
+	if (j.start_ms > j.end_ms)
+		j.start_ms = j.end_ms;
+	mde_info("chunk.start", "job=%lld chunk=%d symbol=%s timeframe=%s "
+		 "from=%lld to=%lld", (long long)c->job_id, c->chunk_no,
+		 c->symbol, c->timeframe, (long long)j.start_ms,
+		 (long long)j.end_ms);
+	rc = mde_pipeline_series(p, &j, err);
+	mde_pipeline_series_done(p, c->symbol, c->timeframe, asset, c->source,
+				 rc, err);
+	mde_series_unlock(p, c->symbol, c->timeframe);
+	return rc;
+}
+
+static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
+		 bool idle_exit)
+{
+	char host[128] = "localhost";
+	gethostname(host, sizeof host - 1);
+	mde_err err = {0};
+	size_t open = 0, retry = 0, candles = 0, failed = 0;
+	long chunks = 0;
+	if (!mde_job_remaining(p->store, job_id, &open, &retry, &candles, &err)) {
+		p->progress_total = candles;
+		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
+		p->progress = true;
+	}
+	for (;;) {
+		if (mde_stop_requested)
+			return MDE_EXIT_INTERRUPTED;
+		mde_chunk c;
+		bool found = false;
+		if (mde_job_reap(p->store, host, &err) ||
+		    mde_job_claim(p->store, job_id, p->owner, p->cfg->lease_s,
+				  &c, &found, &err)) {
+			fprintf(stderr, "mdenrich: %s\n", err.msg);
+			return MDE_EXIT_FATAL;
+		}
+		if (!found) {
+			if (mde_job_remaining(p->store, job_id, &open, &retry,
+					      &candles, &err)) {
+				fprintf(stderr, "mdenrich: %s\n", err.msg);
+				return MDE_EXIT_FATAL;
+			}
+			if (mode == DRAIN_WORKER && !idle_exit) {
+				nap(2000);
+				continue;
+			}
+			/* Chunks held by other live workers, or waiting for
+			 * an earlier chunk they hold: wait for them. */
+			if (mode == DRAIN_JOB && open > 0) {
+				nap(500);
+				continue;
+			}
+			break;
+		}
+		p->series_total++;
+		int rc = run_chunk(p, &c, &err);
+		if (rc == MDE_EINTR) {
+			mde_err e2;
+			if (mde_job_release(p->store, &c, p->owner, false, NULL,
+					    &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+			return MDE_EXIT_INTERRUPTED;
+		}
+		if (rc) {
+			failed++;
+			p->series_failed++;
+			mde_error("chunk.failed", "job=%lld chunk=%d symbol=%s "
+				  "error=\"%s\"", (long long)c.job_id,
+				  c.chunk_no, c.symbol, err.msg);
+			mde_err e2;
+			if (rc != MDE_ENOTFOUND &&
+			    mde_job_release(p->store, &c, p->owner, true,
+					    err.msg, &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+			if (mode == DRAIN_JOB)
+				break; /* the failed chunk blocks its series */
+		}
+		if (max_chunks && ++chunks >= max_chunks)
+			break;
+	}
+	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
+}
+
+static int start(mde_pipeline *p, const mde_config *cfg, int kind,
+		 const char *what)
+{
+	mde_install_signal_handlers();
+	mde_err err = {0};
+	int code = mde_pipeline_open(p, cfg, kind, NULL, what, &err);
+	if (code) {
+		fprintf(stderr, "mdenrich: %s\n", err.msg);
+		mde_pipeline_close(p, code, err.msg);
+	}
+	return code;
+}
+
+static int finish(mde_pipeline *p, int code)
+{
+	mde_info("backfill.done", "chunks=%zu failed=%zu fetched=%zu "
+		 "written=%zu unchanged=%zu rejected=%zu corrections=%zu "
+		 "exit=%d", p->series_total, p->series_failed, p->rows_fetched,
+		 p->rows_written, p->rows_unchanged, p->rows_rejected,
+		 p->corrections, code);
+	mde_pipeline_close(p, code, NULL);
+	return code;
+}
+
+int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
+{
+	const char *asset = cli->asset_class ? cli->asset_class : "crypto";
+	const char *source = cli->source ? cli->source
+			     : strcmp(asset, "equity") == 0 ? "polygon"
+							    : "binance";
+	mde_pipeline p;
+	int code = start(&p, cfg, MDE_RUN_BACKFILL, "backfill");
+	if (code)
+		return code;
+	int64_t job = 0;
+	size_t nchunks = 0;
+	mde_err err = {0};
+	if (mde_job_create(p.store, cli->symbols, cli->timeframe, cli->period_ms,
+			   asset, source, cli->from_ms, cli->to_ms,
+			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
+		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
+		return finish(&p, MDE_EXIT_FATAL);
+	}
+	printf("%lld\n", (long long)job);
+	fflush(stdout);
+	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s", (long long)job,
+		 nchunks, cli->symbols);
+	return finish(&p, drain(&p, DRAIN_JOB, job, 0, true));
+}
+
+int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
+{
+	mde_pipeline p;
+	int code = start(&p, cfg, MDE_RUN_BACKFILL, "resume");
+	if (code)
+		return code;
+	if (cli->job_id) {
+		char job[24];
+		snprintf(job, sizeof job, "%lld", (long long)cli->job_id);
+		const char *v[] = {job};
+		PGresult *r = PQexecParams(mde_store_conn(p.store),
+					   "SELECT 1 FROM backfill_jobs WHERE "
+					   "job_id = $1",
+					   1, NULL, v, NULL, NULL, 0);
+		bool exists = PQresultStatus(r) == PGRES_TUPLES_OK &&
+			      PQntuples(r) == 1;
+		PQclear(r);
+		if (!exists) {
+			fprintf(stderr, "mdenrich resume: no backfill job %lld\n",
+				(long long)cli->job_id);
+			return finish(&p, MDE_EXIT_USAGE);
+		}
+	}
+	return finish(&p, drain(&p, DRAIN_JOB, cli->job_id, 0, true));
+}
+
+int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
+{
+	mde_pipeline p;
+	int code = start(&p, cfg, MDE_RUN_WORKER, "worker");
+	if (code)
+		return code;
+	return finish(&p, drain(&p, DRAIN_WORKER, 0, cli->max_jobs,
+				cli->idle_exit));
+}

@@ -1,0 +1,214 @@
+/* jobs.c - see jobs.h. */
+#include "jobs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candles.h"
+#include "db.h"
+#include "timeutil.h"
+
+#define MS(p) "timestamptz 'epoch' + " p "::int8 * interval '1 millisecond'"
+#define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
+
+static int exec(PGconn *c, const char *sql, int n, const char *const *v,
+		ExecStatusType want, PGresult **out, mde_err *err)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+	int rc = mde_db_check(c, r, want, err);
+	if (rc || !out)
+		PQclear(r);
+	else
+		*out = r;
+	return rc;
+}
+
+int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
+		   int64_t period_ms, const char *asset_class,
+		   const char *source, int64_t from_ms, int64_t to_ms,
+		   int64_t chunk_ms, int64_t run_id, int64_t *job_id,
+		   size_t *nchunks, mde_err *err)
+{
+	PGconn *c = mde_store_conn(s);
+	/* Chunks cover whole candles: bounds on the grid, the chunk a
+	 * multiple of the period. */
+	from_ms = mde_floor_div(from_ms, period_ms) * period_ms;
+	to_ms = (mde_floor_div(to_ms - 1, period_ms) + 1) * period_ms;
+	chunk_ms = (chunk_ms + period_ms - 1) / period_ms * period_ms;
+	char from[24], to[24], chunk[24], run[24], arr[1200];
+	snprintf(from, sizeof from, "%lld", (long long)from_ms);
+	snprintf(to, sizeof to, "%lld", (long long)to_ms);
+	snprintf(chunk, sizeof chunk, "%lld", (long long)chunk_ms);
+	snprintf(run, sizeof run, "%lld", (long long)run_id);
+	snprintf(arr, sizeof arr, "{%s}", symbols);
+	int rc = mde_db_exec(c, "BEGIN", err);
+	if (rc)
+		return rc;
+	const char *v[] = {arr, timeframe, asset_class, source, from, to,
+			   chunk, run};
+	PGresult *r = NULL;
+	rc = exec(c,
+		  "INSERT INTO backfill_jobs (symbols, timeframe, asset_class, "
+		  "source, range_start, range_end, chunk_ms, created_run_id) "
+		  "VALUES ($1, $2, $3, $4, " MS("$5") ", " MS("$6") ", $7, $8) "
+		  "RETURNING job_id",
+		  8, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		goto done;
+	*job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	char job[24];
+	snprintf(job, sizeof job, "%lld", (long long)*job_id);
+	PQclear(r);
+	r = NULL;
+	/* Chunk numbers run symbol by symbol, in time order. */
+	const char *v2[] = {job, arr, timeframe, asset_class, source, from,
+			    to, chunk};
+	rc = exec(c,
+		  "INSERT INTO backfill_state (job_id, chunk_no, symbol, "
+		  "timeframe, asset_class, source, range_start, range_end) "
+		  "SELECT $1, (row_number() OVER (ORDER BY s.ord, g))::int - 1, "
+		  "s.sym, $3, $4, $5, " MS("g") ", " MS("least(g + $8, $7)")
+		  " FROM unnest($2::text[]) WITH ORDINALITY AS s(sym, ord), "
+		  "generate_series($6::int8, $7::int8 - 1, $8::int8) AS g",
+		  8, v2, PGRES_COMMAND_OK, &r, err);
+	if (rc)
+		goto done;
+	*nchunks = strtoull(PQcmdTuples(r), NULL, 10);
+	rc = mde_db_exec(c, "COMMIT", err);
+done:
+	PQclear(r);
+	if (rc)
+		mde_db_try(c, "ROLLBACK");
+	return rc;
+}
+
+int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
+		  int lease_s, mde_chunk *out, bool *found, mde_err *err)
+{
+	static const char sql[] =
+		"UPDATE backfill_state SET status = 'running', lease_owner = "
+		"$2, lease_expires_at = now() + $3::int * interval '1 second', "
+		"attempts = attempts + 1, updated_at = now() "
+		"WHERE (job_id, chunk_no) = (SELECT job_id, chunk_no FROM "
+		"backfill_state s WHERE ($1::int8 = 0 OR job_id = $1) AND "
+		"(status = 'pending' OR (status = 'running' AND "
+		"lease_expires_at < now()) OR (status = 'failed' AND attempts "
+		"< $4)) AND NOT EXISTS (SELECT 1 FROM backfill_state e WHERE "
+		"e.job_id = s.job_id AND e.symbol = s.symbol AND e.chunk_no < "
+		"s.chunk_no AND e.status <> 'done') ORDER BY job_id, chunk_no "
+		"LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id, chunk_no, "
+		"symbol, timeframe, asset_class, source, "
+		EPOCH_MS("range_start") ", " EPOCH_MS("range_end") ", "
+		EPOCH_MS("cursor");
+	char job[24], lease[16], maxa[16];
+	snprintf(job, sizeof job, "%lld", (long long)job_id);
+	snprintf(lease, sizeof lease, "%d", lease_s);
+	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
+	const char *v[] = {job, owner, lease, maxa};
+	PGresult *r;
+	int rc = exec(mde_store_conn(s), sql, 4, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	*found = PQntuples(r) == 1;
+	if (*found) {
+		memset(out, 0, sizeof *out);
+		out->job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		out->chunk_no = atoi(PQgetvalue(r, 0, 1));
+		snprintf(out->symbol, sizeof out->symbol, "%s",
+			 PQgetvalue(r, 0, 2));
+		snprintf(out->timeframe, sizeof out->timeframe, "%s",
+			 PQgetvalue(r, 0, 3));
+		snprintf(out->asset_class, sizeof out->asset_class, "%s",
+			 PQgetvalue(r, 0, 4));
+		snprintf(out->source, sizeof out->source, "%s",
+			 PQgetvalue(r, 0, 5));
+		out->range_start_ms = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
+		out->range_end_ms = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+		out->cursor_ms = PQgetisnull(r, 0, 8)
+					 ? INT64_MIN
+					 : strtoll(PQgetvalue(r, 0, 8), NULL, 10);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
+		    bool failed, const char *error, mde_err *err)
+{
+	char job[24], chunk[16];
+	snprintf(job, sizeof job, "%lld", (long long)c->job_id);
+	snprintf(chunk, sizeof chunk, "%d", c->chunk_no);
+	const char *v[] = {job, chunk, owner, failed ? "failed" : "pending",
+			   error};
+	return exec(mde_store_conn(s),
+		    "UPDATE backfill_state SET status = $4, last_error = "
+		    "coalesce($5, last_error), lease_owner = NULL, "
+		    "lease_expires_at = NULL, updated_at = now() WHERE job_id "
+		    "= $1 AND chunk_no = $2 AND lease_owner = $3 AND status = "
+		    "'running'",
+		    5, v, PGRES_COMMAND_OK, NULL, err);
+}
+
+int mde_job_remaining(mde_store *s, int64_t job_id, size_t *open,
+		      size_t *retryable_failed, size_t *candles, mde_err *err)
+{
+	char job[24], maxa[16];
+	snprintf(job, sizeof job, "%lld", (long long)job_id);
+	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
+	const char *v[] = {job, maxa};
+	PGresult *r;
+	int rc = exec(mde_store_conn(s),
+		      "SELECT count(*) FILTER (WHERE status IN ('pending', "
+		      "'running')), count(*) FILTER (WHERE status = 'failed' "
+		      "AND attempts < $2), coalesce(sum(CASE WHEN status <> "
+		      "'done' THEN extract(epoch FROM range_end - "
+		      "coalesce(cursor, range_start)) * 1000 / CASE timeframe "
+		      "WHEN '1m' THEN 60000 WHEN '5m' THEN 300000 WHEN '15m' "
+		      "THEN 900000 WHEN '30m' THEN 1800000 WHEN '1h' THEN "
+		      "3600000 WHEN '4h' THEN 14400000 ELSE 86400000 END END), "
+		      "0)::int8 FROM backfill_state WHERE $1::int8 = 0 OR "
+		      "job_id = $1",
+		      2, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	*open = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	*retryable_failed = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	*candles = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int mde_job_reap(mde_store *s, const char *host, mde_err *err)
+{
+	char pattern[160];
+	snprintf(pattern, sizeof pattern, "%s:%%", host);
+	const char *v[] = {pattern};
+	PGresult *r;
+	PGconn *c = mde_store_conn(s);
+	int rc = exec(c,
+		      "SELECT DISTINCT lease_owner FROM backfill_state WHERE "
+		      "status = 'running' AND lease_owner LIKE $1 AND "
+		      "lease_expires_at > now()",
+		      1, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	size_t prefix = strlen(host) + 1;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		const char *owner = PQgetvalue(r, i, 0);
+		long pid = strtol(owner + prefix, NULL, 10);
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		const char *v2[] = {owner};
+		rc = exec(c,
+			  "UPDATE backfill_state SET lease_expires_at = now() "
+			  "- interval '1 second', last_error = 'lease owner "
+			  "' || $1 || ' died' WHERE status = 'running' AND "
+			  "lease_owner = $1",
+			  1, v2, PGRES_COMMAND_OK, NULL, err);
+	}
+	PQclear(r);
+	return rc;
+}

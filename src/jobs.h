@@ -1,0 +1,55 @@
+/*
+ * jobs.h - durable backfill jobs in backfill_jobs / backfill_state.
+ *
+ * A job is split into chunks per symbol. A chunk is claimed with FOR UPDATE
+ * SKIP LOCKED and a lease (owner, expiry); it is claimable when pending,
+ * failed (fewer than MDE_JOB_MAX_ATTEMPTS attempts), or running under an
+ * expired lease, and only once every earlier chunk of its series is done
+ * (a chunk's features need the history the earlier one writes). The lease
+ * is renewed by each batch the store commits and checked by it, so no chunk
+ * is done twice while its lease is alive. A lease whose owner is a dead
+ * process on this host is expired at once.
+ */
+#ifndef MDE_JOBS_H
+#define MDE_JOBS_H
+
+#include "store.h"
+
+#define MDE_JOB_MAX_ATTEMPTS 10
+
+typedef struct mde_chunk {
+	int64_t job_id;
+	int chunk_no;
+	char symbol[40];
+	char timeframe[8];
+	char asset_class[8];
+	char source[512];
+	int64_t range_start_ms, range_end_ms;
+	int64_t cursor_ms;  /* INT64_MIN when nothing committed yet */
+} mde_chunk;
+
+/* Creates a job and its chunks in one transaction; *job_id is its id. */
+int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
+		   int64_t period_ms, const char *asset_class,
+		   const char *source, int64_t from_ms, int64_t to_ms,
+		   int64_t chunk_ms, int64_t run_id, int64_t *job_id,
+		   size_t *nchunks, mde_err *err) MDE_MUSTCHECK;
+/*
+ * Claims the next claimable chunk (of job_id, or of any job when 0) for
+ * owner with a lease of lease_s seconds. *found = false when none.
+ */
+int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
+		  int lease_s, mde_chunk *out, bool *found,
+		  mde_err *err) MDE_MUSTCHECK;
+/* Ends a claim: failed (with the error) or back to pending (interrupted). */
+int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
+		    bool failed, const char *error, mde_err *err) MDE_MUSTCHECK;
+/* Chunks not done (of job_id or all): pending+running, and failed ones
+ * that may still be retried; *candles = the candle slots they cover. */
+int mde_job_remaining(mde_store *s, int64_t job_id, size_t *open,
+		      size_t *retryable_failed, size_t *candles,
+		      mde_err *err) MDE_MUSTCHECK;
+/* Expires the leases held by processes of this host that no longer run. */
+int mde_job_reap(mde_store *s, const char *host, mde_err *err) MDE_MUSTCHECK;
+
+#endif
