@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "log.h"
 #include "migrate.h"
+#include "quality.h"
 #include "timeutil.h"
 #include "validate.h"
 
@@ -595,7 +596,17 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, int asset,
 			      const char *source, int rc, const mde_err *err)
 {
-	/* STATUS_HOOK */
-	(void)p, (void)symbol, (void)timeframe, (void)asset, (void)source;
-	(void)rc, (void)err;
+	const char *status = rc == 0 ? "ok"
+			     : rc == MDE_EINTR ? "interrupted" : "failed";
+	const char *src = strncmp(source, "replay", 6) == 0 ? "replay" : source;
+	mde_err e = {0};
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (mde_status_refresh(mde_store_conn(p->store), symbol,
+				       timeframe, asset, src, p->run_id, status,
+				       rc ? err->msg : NULL, &e) == 0)
+			return;
+		if (!e.retryable || mde_store_reconnect(p->store, &e))
+			break;
+	}
+	mde_warn("status.failed", "symbol=%s error=\"%s\"", symbol, e.msg);
 }

@@ -17,6 +17,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "quality.h"
 #include "timeutil.h"
 
 struct mde_store {
@@ -790,7 +791,12 @@ static int write_tx(mde_store *s, const mde_store_batch *b,
 	res->rejects = b->nrejects;
 	if ((rc = write_aux(s, b, err)) || (rc = write_logs(s, b, res, err)))
 		return rc;
-	/* QUALITY_HOOK */
+	if (b->qual_from_ms < b->qual_to_ms &&
+	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
+					b->period_ms, b->asset,
+					b->qual_from_ms, b->qual_to_ms,
+					b->dups, b->ndups, b->now_ms, err)))
+		return rc;
 	if (b->job_id && (rc = advance_cursor(s, b, err)))
 		return rc;
 	return 0;
