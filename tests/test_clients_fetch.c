@@ -317,6 +317,31 @@ static void test_retries(void **st)
 	retry_case(FX_MISSING, 100, 0, 1, MDE_EPARSE, 0);
 }
 
+static void test_body_cap(void **st)
+{
+	/* a body past max_body_bytes is an error, never a truncated page */
+	struct env *e = setup_n(101, NULL);
+	e->o.max_body_bytes = 2000;
+	open_fetcher(e);
+	mde_candles c = {0};
+	mde_err err = {0};
+	assert_int_equal(mde_fetch_candles(e->f, "binance-spot", MDE_CRYPTO,
+					   "BTCUSDT", H, T0, T0 + 100 * H, &c,
+					   &err), MDE_ENET);
+	assert_non_null(strstr(err.msg, "larger than 2000"));
+	assert_false(err.retryable);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(fx_nreq(e->x), 1);
+	/* a small page still fits */
+	mde_candles_clear(&c);
+	assert_int_equal(mde_fetch_candles(e->f, "binance-spot", MDE_CRYPTO,
+					   "BTCUSDT", H, T0, T0 + 3 * H, &c,
+					   &err), 0);
+	assert_int_equal(c.n, 3);
+	mde_candles_free(&c);
+	teardown_env(e);
+}
+
 static void test_bad_mid_range(void **st)
 {
 	/* page 2 is bad: page 1 is kept, nothing of page 2 is */
@@ -608,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_ban_418),
 		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_bad_mid_range),
 		cmocka_unit_test(test_breaker_fallback),
 		cmocka_unit_test(test_aux),
