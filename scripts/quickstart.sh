@@ -16,3 +16,14 @@ fi
 export MDENRICH_LOG_FORMAT=${MDENRICH_LOG_FORMAT:-text}
 
 build/mdenrich migrate
+
+# Enrich the bundled replay sample (recorded real data, no network): Binance
+# futures BTCUSDT with funding, open interest and long/short, spot ETHUSDT
+# and BNBUSDT, and AAPL daily bars. Re-running changes nothing.
+build/mdenrich run --source replay:data/replay \
+  --symbols BTCUSDT,ETHUSDT,BNBUSDT --timeframe 1h --since 2026-05-01
+build/mdenrich run --source replay:data/replay --asset-class equity \
+  --symbols AAPL --timeframe 1d --since 2020-08-01
+
+build/mdenrich status
+build/mdenrich quality --since 2026-07-20
