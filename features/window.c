@@ -10,6 +10,7 @@
 #include "window.h"
 
 #include <math.h>
+#include <string.h>
 
 #define TILE 256
 
@@ -33,38 +34,100 @@ void mde_win_runs(const uint8_t *valid, size_t n, uint32_t *run)
 /*
  * For the rows j in [0, len) of a tile whose first row is x (x[-w+1] is
  * readable): mean[j] = (sum over k of x[j - k]) / w, then, when sd != NULL,
- * sd[j] = sqrt(sum over k of (x[j - k] - mean[j])^2 / (w - 1)).
+ * sd[j] = sqrt(sum over k of (x[j - k] - mean[j])^2 / (w - 1)), k = 0, 1,
+ * ..., w - 1 in that order. Blocks of BLK rows keep their accumulators in
+ * vector registers across the lags; the tail uses plain loops with the
+ * same operations in the same order.
  */
-static inline void tile_meansd(const double *restrict x, size_t len,
+#define BLK 32
+/* Eight doubles: one AVX-512 register, two AVX2, four SSE2 (GCC's vector
+   extension; each operation is element-wise IEEE, as in the scalar loop). */
+typedef double v8d __attribute__((vector_size(64)));
+
+/* a macro, not a function: passing v8d by value is an ABI question */
+#define LD8(v, p) memcpy(&(v), (p), sizeof(v8d))
+
+static inline __attribute__((always_inline)) void
+blk_meansd(const double *restrict x, size_t w, double *restrict mean,
+	   double *restrict sd)
+{
+	/* four named accumulators: the compiler keeps them in registers */
+	v8d a0, a1, a2, a3, t0, t1, t2, t3;
+	LD8(a0, x);
+	LD8(a1, x + 8);
+	LD8(a2, x + 16);
+	LD8(a3, x + 24);
+	for (size_t k = 1; k < w; k++) {
+		const double *p = x - k;
+		LD8(t0, p);
+		LD8(t1, p + 8);
+		LD8(t2, p + 16);
+		LD8(t3, p + 24);
+		a0 += t0;
+		a1 += t1;
+		a2 += t2;
+		a3 += t3;
+	}
+	const double dw = (double)w;
+	v8d m0 = a0 / dw, m1 = a1 / dw, m2 = a2 / dw, m3 = a3 / dw;
+	memcpy(mean, &m0, sizeof m0);
+	memcpy(mean + 8, &m1, sizeof m1);
+	memcpy(mean + 16, &m2, sizeof m2);
+	memcpy(mean + 24, &m3, sizeof m3);
+	if (!sd)
+		return;
+	a0 = a1 = a2 = a3 = (v8d){0};
+	for (size_t k = 0; k < w; k++) {
+		const double *p = x - k;
+		LD8(t0, p);
+		LD8(t1, p + 8);
+		LD8(t2, p + 16);
+		LD8(t3, p + 24);
+		t0 -= m0;
+		t1 -= m1;
+		t2 -= m2;
+		t3 -= m3;
+		a0 += t0 * t0;
+		a1 += t1 * t1;
+		a2 += t2 * t2;
+		a3 += t3 * t3;
+	}
+	const double dn = (double)(w - 1);
+	a0 /= dn;
+	a1 /= dn;
+	a2 /= dn;
+	a3 /= dn;
+	memcpy(sd, &a0, sizeof a0);
+	memcpy(sd + 8, &a1, sizeof a1);
+	memcpy(sd + 16, &a2, sizeof a2);
+	memcpy(sd + 24, &a3, sizeof a3);
+	for (int j = 0; j < BLK; j++)
+		sd[j] = sqrt(sd[j]); /* the variance is >= 0: no errno */
+}
+
+static inline __attribute__((always_inline)) void tile_meansd(const double *restrict x, size_t len,
 			       size_t w, double *restrict mean,
 			       double *restrict sd)
 {
-	for (size_t j = 0; j < len; j++)
-		mean[j] = x[j];
-	for (size_t k = 1; k < w; k++) {
-		const double *xk = x - k;
-		for (size_t j = 0; j < len; j++)
-			mean[j] += xk[j];
-	}
-	const double dw = (double)w;
-	for (size_t j = 0; j < len; j++)
-		mean[j] /= dw;
-	if (!sd)
-		return;
-	for (size_t j = 0; j < len; j++) {
-		double d = x[j] - mean[j];
-		sd[j] = d * d;
-	}
-	for (size_t k = 1; k < w; k++) {
-		const double *xk = x - k;
-		for (size_t j = 0; j < len; j++) {
-			double d = xk[j] - mean[j];
-			sd[j] += d * d;
+	size_t j0 = 0;
+	for (; j0 + BLK <= len; j0 += BLK)
+		blk_meansd(x + j0, w, mean + j0, sd ? sd + j0 : NULL);
+	for (size_t j = j0; j < len; j++) {
+		double acc = x[j];
+		for (size_t k = 1; k < w; k++)
+			acc += x[j - k];
+		double m = acc / (double)w;
+		mean[j] = m;
+		if (!sd)
+			continue;
+		double d = x[j] - m;
+		acc = d * d;
+		for (size_t k = 1; k < w; k++) {
+			d = x[j - k] - m;
+			acc += d * d;
 		}
+		sd[j] = sqrt(acc / (double)(w - 1));
 	}
-	const double dn = (double)(w - 1);
-	for (size_t j = 0; j < len; j++)
-		sd[j] = sqrt(sd[j] / dn);
 }
 
 MDE_CLONES
@@ -85,10 +148,7 @@ void mde_win_meansd(const double *x, size_t n, size_t w, const uint32_t *run,
 		size_t len = n - i < TILE ? n - i : TILE;
 		double *m = mean ? mean + i : mbuf;
 		double *d = sd ? sd + i : NULL;
-		if (len == TILE)
-			tile_meansd(x + i, TILE, w, m, d);
-		else
-			tile_meansd(x + i, len, w, m, d);
+		tile_meansd(x + i, len, w, m, d);
 		for (size_t j = 0; j < len; j++) {
 			size_t r = i + j;
 			eq = (r > 0 && x[r] == x[r - 1]) ? eq + 1 : 1;
@@ -115,7 +175,7 @@ static inline double min2(double a, double b)
 	return a < b ? a : b;
 }
 
-static inline void tile_max(const double *restrict x, size_t len, size_t w,
+static inline __attribute__((always_inline)) void tile_max(const double *restrict x, size_t len, size_t w,
 			    double *restrict o)
 {
 	for (size_t j = 0; j < len; j++)
@@ -127,7 +187,7 @@ static inline void tile_max(const double *restrict x, size_t len, size_t w,
 	}
 }
 
-static inline void tile_min(const double *restrict x, size_t len, size_t w,
+static inline __attribute__((always_inline)) void tile_min(const double *restrict x, size_t len, size_t w,
 			    double *restrict o)
 {
 	for (size_t j = 0; j < len; j++)

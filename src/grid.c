@@ -53,23 +53,62 @@ static int sort_unique(const mde_candles *c, const uint32_t *rows,
 	return 0;
 }
 
-static void set_slot(mde_series *s, size_t k, int64_t t,
-		     const mde_candles *c, uint32_t row)
+/*
+ * Fills the series from the sorted, unique rows use[0..m): slot[i] is the
+ * slot of use[i]. Column by column (each loop streams two arrays), with a
+ * plain copy when the rows are consecutive rows of c with no gap.
+ */
+static void fill(mde_series *s, const mde_candles *c, const uint32_t *use,
+		 size_t m, int64_t first)
 {
-	s->t[k] = t;
-	if (row == UINT32_MAX) {
-		s->valid[k] = 0;
-		s->row[k] = UINT32_MAX;
-		s->trades[k] = MDE_NULL_TRADES;
+	size_t n = s->n;
+	bool dense = n == m;
+	for (size_t i = 1; i < m && dense; i++)
+		dense = use[i] == use[i - 1] + 1;
+	if (dense && m) {
+		size_t r0 = use[0];
+		memcpy(s->t, c->open_time_ms + r0, m * sizeof *s->t);
+		memcpy(s->trades, c->trades + r0, m * sizeof *s->trades);
 		for (int f = 0; f < MDE_NFIELDS; f++)
-			s->val[f][k] = NAN;
+			memcpy(s->val[f], c->val[f] + r0, m * sizeof(double));
+		memset(s->valid, 1, m);
+		for (size_t i = 0; i < m; i++)
+			s->row[i] = (uint32_t)(r0 + i);
 		return;
 	}
-	s->valid[k] = 1;
-	s->row[k] = row;
-	s->trades[k] = c->trades[row];
-	for (int f = 0; f < MDE_NFIELDS; f++)
-		s->val[f][k] = c->val[f][row];
+	memset(s->valid, 0, n);
+	memset(s->row, 0xff, n * sizeof *s->row); /* UINT32_MAX: a gap */
+	if (s->asset == MDE_CRYPTO) {
+		for (size_t k = 0; k < n; k++)
+			s->t[k] = first + (int64_t)k * s->period_ms;
+		size_t k = 0;
+		int64_t tk = first;
+		for (size_t i = 0; i < m; i++) {
+			int64_t t = c->open_time_ms[use[i]];
+			if (t != tk) /* a gap before this row */
+				k = (size_t)((t - first) / s->period_ms);
+			s->row[k] = use[i];
+			s->valid[k] = 1;
+			k++;
+			tk = t + s->period_ms;
+		}
+	} else {
+		for (size_t i = 0; i < m; i++) {
+			s->t[i] = c->open_time_ms[use[i]];
+			s->row[i] = use[i];
+			s->valid[i] = 1;
+		}
+	}
+	const uint32_t *restrict row = s->row;
+	for (size_t k = 0; k < n; k++)
+		s->trades[k] = row[k] == UINT32_MAX ? MDE_NULL_TRADES :
+						      c->trades[row[k]];
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const double *restrict src = c->val[f];
+		double *restrict dst = s->val[f];
+		for (size_t k = 0; k < n; k++)
+			dst[k] = row[k] == UINT32_MAX ? NAN : src[row[k]];
+	}
 }
 
 int mde_grid_place(mde_series *out, const mde_candles *c,
@@ -100,6 +139,8 @@ int mde_grid_place(mde_series *out, const mde_candles *c,
 	if (asset == MDE_CRYPTO && m) {
 		for (size_t i = 0; i < m; i++) {
 			int64_t t = c->open_time_ms[use[i]];
+			if (i > 0 && t - c->open_time_ms[use[i - 1]] == period_ms)
+				continue; /* one period after an aligned row */
 			if (t - mde_floor_div(t, period_ms) * period_ms != 0) {
 				rc = mde_err_set(err, MDE_EINVAL, false,
 						 "open_time %lld is not aligned "
@@ -125,20 +166,7 @@ int mde_grid_place(mde_series *out, const mde_candles *c,
 	out->period_ms = period_ms;
 	out->asset = asset;
 	out->n = slots;
-	if (asset != MDE_CRYPTO) {
-		for (size_t i = 0; i < m; i++)
-			set_slot(out, i, c->open_time_ms[use[i]], c, use[i]);
-		goto done;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < m; i++) {
-		int64_t t = c->open_time_ms[use[i]];
-		size_t slot = (size_t)((t - first) / period_ms);
-		for (; k < slot; k++)
-			set_slot(out, k, first + (int64_t)k * period_ms, c,
-				 UINT32_MAX);
-		set_slot(out, k++, t, c, use[i]);
-	}
+	fill(out, c, use, m, first);
 done:
 	free(sorted);
 	return rc;
