@@ -205,20 +205,24 @@ static void record(mde_fetcher *f, const struct req *q,
 		   const mde_http_resp *r, int attempt, int64_t at_ms,
 		   const char *error)
 {
-	char path[512], params[1024];
+	char path[512], params[1024], msg[600] = "";
 	split_url(q->url, path, sizeof path, params, sizeof params);
-	if (error || q->h->origin == MDE_SRC_REPLAY) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s", error ? error : "");
-		for (char *c = msg; *c; c++)
+	/* the record goes to the database: no registered secret in it */
+	mde_log_mask(path, sizeof path);
+	mde_log_mask(params, sizeof params);
+	if (error) {
+		snprintf(msg, sizeof msg, "%s", error);
+		mde_log_mask(msg, sizeof msg);
+		char q2[600];
+		snprintf(q2, sizeof q2, "%s", msg);
+		for (char *c = q2; *c; c++)
 			if (*c == '"')
 				*c = '\'';
-		if (error)
-			mde_warn("fetch_failed",
-				 "source=%s endpoint=%s symbol=%s attempt=%d "
-				 "status=%d error=\"%s\"",
-				 source_names[q->h->origin], path, q->symbol,
-				 attempt, r ? r->status : 0, msg);
+		mde_warn("fetch_failed",
+			 "source=%s endpoint=%s symbol=%s attempt=%d "
+			 "status=%d error=\"%s\"",
+			 source_names[q->h->origin], path, q->symbol, attempt,
+			 r ? r->status : 0, q2);
 	}
 	if (!f->o.log_cb)
 		return;
@@ -231,7 +235,7 @@ static void record(mde_fetcher *f, const struct req *q,
 			     .bytes = r ? r->len : 0,
 			     .latency_ms = r ? r->latency_ms : 0,
 			     .attempt = attempt,
-			     .error = error,
+			     .error = error ? msg : NULL,
 			     .requested_at_ms = at_ms};
 	f->o.log_cb(f->o.log_ud, &rec);
 }

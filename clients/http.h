@@ -45,7 +45,8 @@ void mde_http_close(mde_http *h);
 
 /*
  * GET url with the extra headers (NULL-terminated list of "Name: value",
- * may be NULL). resp is reset first and always filled as far as the
+ * may be NULL). resp (zero-initialised before its first use, then reused
+ * freely; free it with mde_http_resp_free) is reset first and always filled as far as the
  * exchange got, so a caller can still read an error body (Binance's
  * {"code","msg"}). Returns 0 for a 2xx reply, else a negative code with
  * err->http_status, err->retryable and err->retry_after_ms set. The
