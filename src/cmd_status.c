@@ -104,6 +104,17 @@ static int64_t num(const PGresult *r, int i, int j)
 	return strtoll(PQgetvalue(r, i, j), NULL, 10);
 }
 
+/* A time column for the table: to the second; "" for NULL. */
+static char *tm(const PGresult *r, int i, int j, char *buf, size_t len)
+{
+	if (PQgetisnull(r, i, j)) {
+		buf[0] = '\0';
+		return buf;
+	}
+	return mde_time_format(mde_floor_div(num(r, i, j), 1000) * 1000, buf,
+			       len);
+}
+
 static int status_severity(const PGresult *r, int i)
 {
 	if (PQgetisnull(r, i, S_STATUS))
@@ -257,7 +268,7 @@ static int series_table(const PGresult *r, const series_row *rows, int n,
 		char first[32], last[32], behind[48], run[64], at[32],
 			err[128];
 		behind_text(&rows[k], r, behind, sizeof behind);
-		mde_report_time(r, i, S_RUN_AT, at, sizeof at);
+		tm(r, i, S_RUN_AT, at, sizeof at);
 		if (PQgetisnull(r, i, S_RUN_ID))
 			snprintf(run, sizeof run, "%s", at);
 		else
@@ -268,8 +279,8 @@ static int series_table(const PGresult *r, const series_row *rows, int n,
 			PQgetvalue(r, i, S_TIMEFRAME),
 			PQgetvalue(r, i, S_ASSET),
 			PQgetvalue(r, i, S_SOURCE),
-			mde_report_time(r, i, S_FIRST, first, sizeof first),
-			mde_report_time(r, i, S_LAST, last, sizeof last),
+			tm(r, i, S_FIRST, first, sizeof first),
+			tm(r, i, S_LAST, last, sizeof last),
 			PQgetvalue(r, i, S_ROWS),
 			behind,
 			run,
@@ -332,8 +343,8 @@ static int jobs_table(const PGresult *r, const job_row *rows, int n,
 			mde_clip(PQgetvalue(r, i, J_SYMBOLS), 30, syms,
 				 sizeof syms),
 			PQgetvalue(r, i, J_TIMEFRAME),
-			mde_report_time(r, i, J_START, from, sizeof from),
-			mde_report_time(r, i, J_END, to, sizeof to),
+			tm(r, i, J_START, from, sizeof from),
+			tm(r, i, J_END, to, sizeof to),
 			chunks,
 			prog,
 			leases,

@@ -122,11 +122,15 @@ void mde_table_print(const mde_table *t, FILE *out)
 	}
 	fputc('\n', out);
 	for (size_t i = 0; i < t->nrows; i++) {
-		for (size_t j = 0; j < t->ncols; j++) {
+		char **row = t->cells + i * t->ncols;
+		/* No trailing blanks: stop after the last non-empty cell. */
+		size_t end = t->ncols;
+		while (end > 1 && !row[end - 1][0])
+			end--;
+		for (size_t j = 0; j < end; j++) {
 			if (j)
 				fputs("  ", out);
-			cell(out, t->cells[i * t->ncols + j], w[j],
-			     t->align[j], j + 1 == t->ncols);
+			cell(out, row[j], w[j], t->align[j], j + 1 == end);
 		}
 		fputc('\n', out);
 	}
