@@ -844,6 +844,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			       const char *version, const char *upload,
 			       size_t *upload_len, void **state)
 {
+	static int first_call;
+	if (*state == NULL) { /* headers only so far: answer on the next call */
+		*state = &first_call;
+		return MHD_YES;
+	}
 	fx *x = cls;
 	struct reply r = {.status = 200, .ctype = "application/json",
 			  .retry_after = -1};
