@@ -86,6 +86,8 @@ struct fx {
 	size_t nreqs, capreqs;
 	int64_t win, used, max_used;
 	size_t violations;
+	size_t conns;
+	char next_base[128];
 };
 
 /* ---- a growing string ------------------------------------------------ */
@@ -814,7 +816,8 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 			 "\"request_id\":\"r%zu\"", k, k);
 	if (more)
 		sb_add(&r->body, ",\"next_url\":\"%s%s?cursor=%zu&adjusted=true"
-				 "&sort=asc&limit=50000\"", x->url, url, i);
+				 "&sort=asc&limit=50000\"",
+		       x->next_base[0] ? x->next_base : x->url, url, i);
 	sb_add(&r->body, "}");
 }
 
@@ -1031,6 +1034,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
+size_t fx_connections(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	size_t n = x->conns;
+	pthread_mutex_unlock(&x->mu);
+	return n;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
+		    enum MHD_ConnectionNotificationCode toe)
+{
+	fx *x = cls;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->conns++;
+	pthread_mutex_unlock(&x->mu);
+}
+
 fx *fx_start(const fx_opts *o)
 {
 	fx *x = calloc(1, sizeof *x);
@@ -1041,6 +1063,9 @@ fx *fx_start(const fx_opts *o)
 	snprintf(x->polygon_key, sizeof x->polygon_key, "%s",
 		 x->o.polygon_key ? x->o.polygon_key : "");
 	x->o.polygon_key = x->polygon_key;
+	snprintf(x->next_base, sizeof x->next_base, "%s",
+		 x->o.polygon_next_base ? x->o.polygon_next_base : "");
+	x->o.polygon_next_base = NULL;
 	pthread_mutex_init(&x->mu, NULL);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1049,6 +1074,7 @@ fx *fx_start(const fx_opts *o)
 				0, NULL, NULL, handler, x,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				MHD_OPTION_NOTIFY_CONNECTION, on_conn, x,
 				MHD_OPTION_END);
 	if (!x->d) {
 		pthread_mutex_destroy(&x->mu);

@@ -56,6 +56,7 @@ typedef struct fx_opts {
 	size_t polygon_page;       /* results per page; 0 = 50000 */
 	int64_t now_ms;            /* 0 = wall clock (30-day rule) */
 	int ts_as_string;          /* /futures/data timestamp as "..." */
+	const char *polygon_next_base; /* next_url host; NULL = this server */
 } fx_opts;
 
 typedef struct fx_req {
@@ -109,5 +110,7 @@ void fx_clear_reqs(fx *x);
 size_t fx_weight_violations(fx *x);
 /* Highest X-MBX-USED-WEIGHT-1M sent. */
 int64_t fx_max_used_weight(fx *x);
+/* TCP connections accepted so far (keep-alive reuse shows here). */
+size_t fx_connections(fx *x);
 
 #endif

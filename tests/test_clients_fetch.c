@@ -132,6 +132,7 @@ static void test_pagination_and_log(void **st)
 		assert_int_equal(c.origin[i], MDE_SRC_BINANCE);
 	}
 	assert_int_equal(fx_nreq(e->x), 3);
+	assert_int_equal(fx_connections(e->x), 1); /* keep-alive reuse */
 	int64_t want[3] = {T0, T0 + 1000 * H, T0 + 2000 * H};
 	for (size_t i = 0; i < 3; i++) {
 		fx_req r;
@@ -589,6 +590,31 @@ static void test_no_key_goes_to_yahoo(void **st)
 	teardown_env(e);
 }
 
+static void test_polygon_next_url_elsewhere(void **st)
+{
+	/* a next_url to another host must not get the key: the client
+	 * stops Polygon there and Yahoo serves the rest */
+	fx_opts fo = {.polygon_key = KEY, .polygon_page = 20,
+		      .polygon_next_base = "http://127.0.0.2:9"};
+	struct env *e = setup_n(2, &fo);
+	assert_int_equal(fx_load_dir(e->x, "data/replay"), 0);
+	e->o.polygon_key = KEY;
+	e->o.now_ms = 0;
+	open_fetcher(e);
+	mde_candles c = {0};
+	mde_err err = {0};
+	assert_int_equal(mde_fetch_candles(e->f, "polygon", MDE_EQUITY, "AAPL",
+					   MDE_DAY_MS, INT64_C(1598832000000),
+					   INT64_C(1604707200000), &c, &err), 0);
+	assert_int_equal(c.n, 49);
+	assert_int_equal(c.origin[0], MDE_SRC_POLYGON);
+	assert_int_equal(c.origin[19], MDE_SRC_POLYGON);
+	assert_int_equal(c.origin[20], MDE_SRC_YAHOO);
+	assert_int_equal(fx_nreq(e->x), 2); /* one Polygon page, one Yahoo */
+	mde_candles_free(&c);
+	teardown_env(e);
+}
+
 static void test_replay_facade(void **st)
 {
 	mde_fetch_opts o = {.log_cb = on_rec};
@@ -639,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_aux),
 		cmocka_unit_test(test_equities),
 		cmocka_unit_test(test_no_key_goes_to_yahoo),
+		cmocka_unit_test(test_polygon_next_url_elsewhere),
 		cmocka_unit_test(test_replay_facade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
