@@ -94,9 +94,10 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 				continue;
 			}
 			/* Chunks held by other live workers, or waiting for
-			 * an earlier chunk they hold: wait for them. */
-			if (mode == DRAIN_JOB && open > 0) {
-				nap(500);
+			 * an earlier chunk they hold, will come free: wait
+			 * for them; stop when nothing is left. */
+			if (open > 0) {
+				nap(300);
 				continue;
 			}
 			break;

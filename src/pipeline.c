@@ -243,7 +243,8 @@ static int source_rank(int origin)
  * database kept. An aux source that fails is logged and counted; its
  * features stay NULL where nothing is stored. */
 static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
-		    int64_t t0_ms, bool *aux_failed, mde_err *err)
+		    int64_t t0_ms, int64_t until_ms, bool *aux_failed,
+		    mde_err *err)
 {
 	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
 				     MDE_AUX_LONG_SHORT};
@@ -292,8 +293,10 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 				 (long long)fetch_from, (long long)hole_end);
 		}
 		mde_aux *a = &w->aux.s[kind];
+		/* Stored observations up to the last slot computed: the
+		 * recomputed rows after the range need theirs too. */
 		if ((rc = mde_store_load_aux(p->store, kind, j->symbol, period,
-					     since, before, j->end_ms, a, err)))
+					     since, before, until_ms, a, err)))
 			return rc;
 		for (size_t i = 0; i < w->fetched_aux[k].n; i++)
 			if (mde_aux_push(a, w->fetched_aux[k].t[i],
@@ -486,7 +489,11 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	free(rows);
 	if (rc)
 		goto done;
-	if (crypto && (rc = load_aux(p, j, &w, j->start_ms, &aux_failed, err)))
+	int64_t until = w.series.n ? w.series.t[w.series.n - 1] + P : end;
+	if (until < j->end_ms)
+		until = j->end_ms;
+	if (crypto &&
+	    (rc = load_aux(p, j, &w, j->start_ms, until, &aux_failed, err)))
 		goto done;
 	/* Rows written without an aux series the source does have would keep
 	 * NULL features: write nothing, the next run or resume retries. */

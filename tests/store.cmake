@@ -1,0 +1,6 @@
+# The store and the runs (issue "store and runs"): idempotence, kill -9 and
+# SIGTERM resumes, lost connections, hour by hour, amendments and workers,
+# against the real PostgreSQL, the binary and the fake exchange.
+mde_unit_test(test_store ${CMAKE_CURRENT_LIST_DIR}/test_store.c
+  ${CMAKE_CURRENT_LIST_DIR}/storeutil.c)
+target_link_libraries(test_store PRIVATE mde_fake_exchange)
