@@ -1,0 +1,258 @@
+/*
+ * compute.c - the compute command: CSV candles -> validate -> features ->
+ * CSV. The only stage-order knowledge here is the one CLI.md describes;
+ * every step lives in its own module (csvio, validate, features).
+ *
+ * Output rows echo the input line byte for byte (its columns, in its
+ * order), so nothing of the source text is reformatted; the features follow
+ * with 17 significant digits, int2 features as integers, NULL as an empty
+ * field. Rows leave in open_time order after duplicates are resolved.
+ */
+#include "compute.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvio.h"
+#include "engine.h"
+#include "timeutil.h"
+#include "validate.h"
+
+static const struct {
+	int kind;
+	const char *flag, *tcol, *vcol;
+} aux_files[] = {
+	{MDE_AUX_FUNDING, "--funding", "funding_time", "funding_rate"},
+	{MDE_AUX_OPEN_INTEREST, "--open-interest", "timestamp",
+	 "sum_open_interest"},
+	{MDE_AUX_LONG_SHORT, "--long-short", "timestamp", "long_short_ratio"},
+	{MDE_AUX_LIQUIDATIONS, "--liquidations", "time", "qty"},
+	{MDE_AUX_INFLOW, "--inflow", "timestamp", "value"},
+};
+
+static const char *aux_path(const mde_compute_args *a, int kind)
+{
+	switch (kind) {
+	case MDE_AUX_FUNDING: return a->funding;
+	case MDE_AUX_OPEN_INTEREST: return a->open_interest;
+	case MDE_AUX_LONG_SHORT: return a->long_short;
+	case MDE_AUX_LIQUIDATIONS: return a->liquidations;
+	case MDE_AUX_INFLOW: return a->inflow;
+	}
+	return NULL;
+}
+
+typedef struct ev {
+	int64_t t;
+	double v;
+	size_t seq;
+} ev;
+
+static int cmp_ev(const void *pa, const void *pb)
+{
+	const ev *a = pa, *b = pb;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Liquidation events: sorted by time, every event kept (stable). */
+static int sort_events(mde_aux *a)
+{
+	ev *e = malloc((a->n ? a->n : 1) * sizeof *e);
+	if (!e)
+		return MDE_ENOMEM;
+	for (size_t i = 0; i < a->n; i++)
+		e[i] = (ev){a->t[i], a->v[i], i};
+	qsort(e, a->n, sizeof *e, cmp_ev);
+	for (size_t i = 0; i < a->n; i++) {
+		a->t[i] = e[i].t;
+		a->v[i] = e[i].v;
+	}
+	free(e);
+	return 0;
+}
+
+static int read_aux(const mde_compute_args *a, mde_auxset *aux)
+{
+	for (size_t k = 0; k < MDE_ARRAY_LEN(aux_files); k++) {
+		int kind = aux_files[k].kind;
+		const char *path = aux_path(a, kind);
+		if (!path)
+			continue;
+		char *buf = NULL;
+		size_t len = 0;
+		mde_err err = {0};
+		int rc = mde_csv_slurp(path, &buf, &len, &err);
+		if (rc) {
+			fprintf(stderr, "mdenrich compute: %s: %s\n",
+				aux_files[k].flag, err.msg);
+			return MDE_EXIT_FATAL;
+		}
+		rc = mde_csv_read_aux(&aux->s[kind], buf, len,
+				      aux_files[k].tcol, aux_files[k].vcol,
+				      &err);
+		free(buf);
+		if (rc) {
+			fprintf(stderr, "mdenrich compute: %s %s: %s\n",
+				aux_files[k].flag, path, err.msg);
+			return rc == MDE_ENOMEM ? MDE_EXIT_FATAL :
+						  MDE_EXIT_USAGE;
+		}
+		aux->configured[kind] = true;
+		if (kind == MDE_AUX_LIQUIDATIONS) {
+			if (sort_events(&aux->s[kind])) {
+				fprintf(stderr, "mdenrich compute: out of "
+						"memory\n");
+				return MDE_EXIT_FATAL;
+			}
+		} else {
+			/* a repeated timestamp keeps the last row */
+			mde_aux_normalize(&aux->s[kind]);
+		}
+	}
+	return 0;
+}
+
+static void report(const mde_csv_candles *cc, const mde_validation *v)
+{
+	char reasons[256], tbuf[40];
+	size_t r = 0, d = 0;
+	/* in input order: rejects and superseded duplicates interleaved */
+	while (r < v->nrejects || d < v->ndups) {
+		bool rej = d >= v->ndups ||
+			   (r < v->nrejects && v->rejects[r].row < v->dups[d]);
+		uint32_t row = rej ? v->rejects[r].row : v->dups[d];
+		mde_time_format(cc->c.open_time_ms[row], tbuf, sizeof tbuf);
+		if (rej)
+			fprintf(stderr, "line %u: open_time %s: rejected: %s\n",
+				cc->line[row], tbuf,
+				mde_reject_reasons_str(v->rejects[r++].reasons,
+						       reasons,
+						       sizeof reasons));
+		else
+			fprintf(stderr, "line %u: open_time %s: duplicate, "
+					"a later row with the same open_time "
+					"wins\n", cc->line[row], tbuf), d++;
+	}
+}
+
+static int write_out(FILE *f, const char *buf, const mde_csv_candles *cc,
+		     const mde_series *s, const mde_frame *fr)
+{
+	mde_csv_writer w;
+	if (mde_csv_writer_init(&w, f))
+		return MDE_ENOMEM;
+	mde_csv_put(&w, buf + cc->header_off, cc->header_len);
+	for (int k = 0; k < MDE_NFEATURES; k++) {
+		mde_csv_putc(&w, ',');
+		mde_csv_put(&w, mde_column_names[k],
+			    strlen(mde_column_names[k]));
+	}
+	static const char tail[] = ",validation_flags,quality_score\n";
+	mde_csv_put(&w, tail, sizeof tail - 1);
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->valid[i])
+			continue;
+		uint32_t row = s->row[i];
+		mde_csv_put(&w, buf + cc->off[row], cc->len[row]);
+		for (int k = 0; k < MDE_NFEATURES; k++) {
+			mde_csv_putc(&w, ',');
+			if (mde_column_types[k][3] == '2') /* int2 */
+				mde_csv_put_intval(&w, fr->col[k][i]);
+			else
+				mde_csv_put_double(&w, fr->col[k][i]);
+		}
+		mde_csv_putc(&w, ',');
+		mde_csv_put_int(&w, fr->flags[i]);
+		mde_csv_putc(&w, ',');
+		mde_csv_put_double(&w, fr->quality[i]);
+		mde_csv_putc(&w, '\n');
+	}
+	return mde_csv_writer_close(&w);
+}
+
+int mde_compute_run(const mde_compute_args *a)
+{
+	int code = MDE_EXIT_OK, asset = MDE_CRYPTO;
+	int64_t period = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	mde_csv_candles cc = {0};
+	mde_validation v = {0};
+	mde_auxset aux;
+	mde_frame fr = {0};
+	FILE *out = NULL;
+	mde_err err = {0};
+	memset(&aux, 0, sizeof aux);
+
+	if (!a || !a->timeframe || mde_tf_parse(a->timeframe, &period)) {
+		fprintf(stderr, "mdenrich compute: --timeframe must be one of "
+				"1m 5m 15m 30m 1h 4h 1d\n");
+		code = MDE_EXIT_USAGE;
+		goto done;
+	}
+	if (a->asset_class && mde_asset_parse(a->asset_class, &asset)) {
+		fprintf(stderr, "mdenrich compute: --asset-class must be "
+				"crypto or equity\n");
+		code = MDE_EXIT_USAGE;
+		goto done;
+	}
+	int rc = mde_csv_slurp(a->input, &buf, &len, &err);
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
+		code = MDE_EXIT_FATAL;
+		goto done;
+	}
+	rc = mde_csv_read_candles(&cc, buf, len, &err);
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: %s: %s\n",
+			a->input && strcmp(a->input, "-") ? a->input : "stdin",
+			err.msg);
+		code = rc == MDE_ENOMEM ? MDE_EXIT_FATAL : MDE_EXIT_USAGE;
+		goto done;
+	}
+	code = read_aux(a, &aux);
+	if (code)
+		goto done;
+	rc = mde_validate(&v, &cc.c, period, asset, mde_now_ms(), &err);
+	if (!rc)
+		rc = mde_features_compute(&fr, &v.series, &aux, &err);
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
+		code = rc == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
+		goto done;
+	}
+	report(&cc, &v);
+	bool to_stdout = !a->output || strcmp(a->output, "-") == 0;
+	out = to_stdout ? stdout : fopen(a->output, "wb");
+	if (!out) {
+		fprintf(stderr, "mdenrich compute: %s: %s\n", a->output,
+			strerror(errno));
+		code = MDE_EXIT_FATAL;
+		goto done;
+	}
+	rc = write_out(out, buf, &cc, &v.series, &fr);
+	if (!to_stdout && fclose(out) != 0)
+		rc = MDE_EIO;
+	out = NULL;
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: writing %s failed\n",
+			to_stdout ? "stdout" : a->output);
+		code = MDE_EXIT_FATAL;
+		goto done;
+	}
+	fprintf(stderr, "mdenrich compute: rows=%zu valid=%zu rejected=%zu "
+			"duplicates=%zu out_of_order=%zu gaps=%zu\n",
+		v.stats.received, v.stats.valid, v.stats.rejected,
+		v.stats.duplicates, v.stats.out_of_order, v.stats.gaps);
+done:
+	mde_frame_free(&fr);
+	mde_validation_free(&v);
+	mde_auxset_free(&aux);
+	mde_csv_candles_free(&cc);
+	free(buf);
+	return code;
+}

@@ -1,0 +1,83 @@
+/*
+ * csvio.h - the CSV files of the compute command (CLI.md): reading candles
+ * and auxiliary series, and a buffered writer for the enriched output.
+ *
+ * Reading works on a whole file in memory: rows keep pointers (offsets)
+ * into that buffer, so the compute command can echo every input row
+ * verbatim. Lines end in LF or CRLF; a UTF-8 BOM is skipped; blank lines
+ * are skipped; a field may be quoted ("..."; "" inside is a quote).
+ */
+#ifndef MDE_CSVIO_H
+#define MDE_CSVIO_H
+
+#include <stdio.h>
+
+#include "candles.h"
+
+/*
+ * Reads a whole file (NULL or "-": stdin) into *buf (malloc'd, NUL
+ * terminated; the caller frees it). MDE_EIO with the reason in err.
+ */
+int mde_csv_slurp(const char *path, char **buf, size_t *len,
+		  mde_err *err) MDE_MUSTCHECK;
+
+/* Candles read from a CSV buffer. Owns c and the arrays, not the buffer. */
+typedef struct mde_csv_candles {
+	mde_candles c;        /* row i = i-th data row of the file */
+	size_t *off;          /* row i's text: buf + off[i], len[i] bytes */
+	uint32_t *len;        /* (without the line end) */
+	uint32_t *line;       /* row i's 1-based line number in the file */
+	size_t header_off;    /* the header line's text */
+	uint32_t header_len;
+} mde_csv_candles;
+
+/*
+ * Parses candles from buf: header open_time,open,high,low,close,volume
+ * (required) and quote_volume,trades,taker_buy_base,taker_buy_quote
+ * (optional), in any order. open_time is ms since the epoch or ISO 8601;
+ * an empty field is NULL (a NULL price or volume is for validation to
+ * reject). MDE_EPARSE with "line N: ..." in err for an unknown or
+ * repeated header column, a missing required column, a row with the wrong
+ * number of fields, an unparsable time or number; MDE_ENOMEM. out is
+ * zeroed first; free it with mde_csv_candles_free (also after an error).
+ */
+int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
+			 mde_err *err) MDE_MUSTCHECK;
+void mde_csv_candles_free(mde_csv_candles *cc);
+
+/*
+ * Appends to out the (time, value) rows of an auxiliary file whose header
+ * has the columns tcol and vcol (others are ignored). Times as open_time;
+ * values must be numbers. MDE_EPARSE ("line N: ...") or MDE_ENOMEM. The
+ * rows are appended in file order, not sorted.
+ */
+int mde_csv_read_aux(mde_aux *out, const char *buf, size_t len,
+		     const char *tcol, const char *vcol,
+		     mde_err *err) MDE_MUSTCHECK;
+
+/* A buffered writer: formats into a 1 MiB buffer, writes it when full. */
+typedef struct mde_csv_writer {
+	FILE *f;
+	char *buf;
+	size_t n, cap;
+	bool failed;          /* a write failed (see errno) */
+} mde_csv_writer;
+
+int mde_csv_writer_init(mde_csv_writer *w, FILE *f) MDE_MUSTCHECK;
+/* Flushes and frees the buffer (not the FILE). Returns 0 or MDE_EIO. */
+int mde_csv_writer_close(mde_csv_writer *w) MDE_MUSTCHECK;
+void mde_csv_put(mde_csv_writer *w, const char *s, size_t len);
+static inline void mde_csv_putc(mde_csv_writer *w, char ch)
+{
+	if (w->n == w->cap)
+		mde_csv_put(w, &ch, 1);
+	else
+		w->buf[w->n++] = ch;
+}
+/* A double with 17 significant digits ("%.17g"); NaN writes nothing. */
+void mde_csv_put_double(mde_csv_writer *w, double v);
+/* An integer-valued double (int2 features) as an integer; NaN: nothing. */
+void mde_csv_put_intval(mde_csv_writer *w, double v);
+void mde_csv_put_int(mde_csv_writer *w, int64_t v);
+
+#endif
