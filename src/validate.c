@@ -136,7 +136,7 @@ static void check_all(const mde_candles *c, int64_t period_ms, int asset,
 	 (FIN(x) & ((x) <= 0.0)) * MDE_RJ_NONPOSITIVE)
 #define VOL(x, tx)                                                       \
 	((!NUL(tx) & !FIN(x)) * MDE_RJ_NOT_FINITE |                       \
-	 ((x) < 0.0) * MDE_RJ_NEGATIVE_VOLUME)
+	 (FIN(x) & ((x) < 0.0)) * MDE_RJ_NEGATIVE_VOLUME)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m = PRICE(o[i], to[i]) | PRICE(h[i], th[i]) |
 			     PRICE(l[i], tl[i]) | PRICE(cl[i], tc[i]) |
