@@ -1,0 +1,342 @@
+/*
+ * test_compute.c - the compute command through mde_compute_run (the CLI
+ * that wires `mdenrich compute` to it is tested with the binary elsewhere):
+ * temp files in, the output file and stderr checked: rows echoed verbatim
+ * and sorted, rejects with line numbers and reasons, exit 2 with the line
+ * of a malformed file, 1 for a missing file, aux files, 17 digits.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "compute.h"
+#include "csvio.h"
+#include "test_features_util.h"
+#include "timeutil.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/mde_compute_XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path(const char *name)
+{
+	static char p[16][128]; /* a ring: a few paths live at once */
+	static int k;
+	k = (k + 1) % 16;
+	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+	return p[k];
+}
+
+static void write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(path(name), "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Runs the command with stderr captured into *err_text (malloc'd). */
+static int run(mde_compute_args *a, char **err_text)
+{
+	static char errp[128];
+	snprintf(errp, sizeof errp, "%s/stderr.txt", dir);
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = fopen(errp, "wb");
+	assert_non_null(f);
+	dup2(fileno(f), 2);
+	int code = mde_compute_run(a);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fclose(f);
+	*err_text = tu_slurp(errp, NULL);
+	assert_non_null(*err_text);
+	return code;
+}
+
+/* Splits line `ln` (0-based) of text into fields; returns the count. */
+static int fields(const char *text, int ln, char out[64][64])
+{
+	const char *p = text;
+	for (int i = 0; i < ln && p; i++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	assert_non_null(p);
+	int k = 0;
+	size_t n = 0;
+	for (; *p && *p != '\n'; p++) {
+		if (*p == ',') {
+			out[k++][n] = '\0';
+			n = 0;
+		} else if (n < 63) {
+			out[k][n++] = *p;
+		}
+	}
+	out[k++][n] = '\0';
+	return k;
+}
+
+static int lines(const char *text)
+{
+	int n = 0;
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+static void test_basic_rejects_sorted(void **state)
+{
+	/* CRLF, an ISO time, a quoted field, rows out of order, a duplicate
+	   (the later copy wins), a high/low violation, a future candle */
+	write_file("in.csv",
+		   "close,open_time,open,high,low,volume,trades\r\n"
+		   "101,1704070800000,100,102,99,5,3\r\n"            /* 2 */
+		   "100,2024-01-01T00:00:00Z,99,101,98,4,\r\n"       /* 3 */
+		   "\"102.5\",1704074400000,101,103,100,6,4\r\n"     /* 4 */
+		   "999,1704070800000,100,1000,99,5,3\r\n"           /* 5 */
+		   "101,1704078000000,100,100.5,99,5,3\r\n"          /* 6 */
+		   "101,4102444800000,100,102,99,5,3\r\n"            /* 7 */
+		   "103,1704081600000,102,104,101,0,1\r\n");         /* 8 */
+	mde_compute_args a = {.timeframe = "1h", .input = path("in.csv"),
+			      .output = path("out.csv")};
+	char *err;
+	assert_int_equal(run(&a, &err), 0);
+	char *out = tu_slurp(path("out.csv"), NULL);
+	assert_non_null(out);
+	/* rejects on stderr with line numbers and reasons */
+	assert_non_null(strstr(err, "line 2: open_time 2024-01-01T01:00:00Z: "
+				    "duplicate"));
+	assert_non_null(strstr(err, "line 6: open_time 2024-01-01T03:00:00Z: "
+				    "rejected: high_low"));
+	assert_non_null(strstr(err, "line 7: open_time 2100-01-01T00:00:00Z: "
+				    "rejected: not_closed"));
+	/* header: input columns, 22 features, flags, quality */
+	char f[64][64];
+	assert_int_equal(fields(out, 0, f), 7 + 22 + 2);
+	assert_string_equal(f[0], "close");
+	assert_string_equal(f[7], "return_1h");
+	assert_string_equal(f[28], "exchange_inflow");
+	assert_string_equal(f[30], "quality_score");
+	/* rows: 00:00 (line 3), 01:00 (line 5 wins), 02:00, 04:00 */
+	assert_int_equal(lines(out), 5);
+	assert_non_null(strstr(out, "\n100,2024-01-01T00:00:00Z,99,101,98,4,,"));
+	fields(out, 2, f);
+	assert_string_equal(f[0], "999");
+	/* log_return 01:00 = ln(999 / 100), 17 significant digits */
+	char want[40];
+	snprintf(want, sizeof want, "%.17g", log(999.0 / 100));
+	assert_string_equal(f[7 + MDE_COL_LOG_RETURN], want);
+	assert_true(strtod(f[7 + MDE_COL_LOG_RETURN], NULL) ==
+		    log(999.0 / 100));
+	/* extreme move: flags 1, quality 0.5 */
+	assert_string_equal(f[29], "1");
+	assert_string_equal(f[30], "0.5");
+	/* the quoted row echoes verbatim */
+	assert_non_null(strstr(out, "\n\"102.5\",1704074400000,101,103,100,6,4,"));
+	/* 04:00 follows a gap (03:00 rejected): NULL log_return, zero
+	   volume flag 2, quality 0.75; sma etc. empty */
+	fields(out, 4, f);
+	assert_string_equal(f[7 + MDE_COL_LOG_RETURN], "");
+	assert_string_equal(f[7 + MDE_COL_SMA_20], "");
+	assert_string_equal(f[29], "2");
+	assert_string_equal(f[30], "0.75");
+	/* no taker column: delta NULL; no aux: NULL */
+	assert_string_equal(f[7 + MDE_COL_DELTA], "");
+	assert_string_equal(f[7 + MDE_COL_LIQUIDATION_INTENSITY], "");
+	assert_non_null(strstr(err, "rows=7 valid=4 rejected=2 duplicates=1"));
+	free(out);
+	free(err);
+}
+
+static void expect_exit(const char *text, const char *tf, int code,
+			const char *msg)
+{
+	write_file("bad.csv", text);
+	mde_compute_args a = {.timeframe = tf, .input = path("bad.csv"),
+			      .output = path("bad_out.csv")};
+	char *err;
+	assert_int_equal(run(&a, &err), code);
+	if (!strstr(err, msg)) {
+		fprintf(stderr, "stderr: %s\n", err);
+		fail();
+	}
+	free(err);
+}
+
+static void test_malformed(void **state)
+{
+	expect_exit("open_time,open,high,low,close,volume,color\n", "1h", 2,
+		    "line 1: unknown column \"color\"");
+	expect_exit("\n\nopen_time,open,high,low,volume\n", "1h", 2,
+		    "line 3: required column close missing");
+	expect_exit("open_time,open,high,low,close,volume\n"
+		    "1704067200000,1,1,1,1,1\n"
+		    "1704070800000,1,1,1,1,1\n"
+		    "1704074400000,1,1,1,1x,1\n", "1h", 2, "line 4: close");
+	expect_exit("open_time,open,high,low,close,volume\n"
+		    "1704067200000,1,1,1,1\n", "1h", 2, "line 2:");
+	expect_exit("open_time,open,high,low,close,volume\n"
+		    "2024-13-01,1,1,1,1,1\n", "1h", 2, "line 2: bad open_time");
+	expect_exit("open_time,open,high,low,close,volume,trades\n"
+		    "1704067200000,1,1,1,1,1,2.5\n", "1h", 2, "line 2: trades");
+	expect_exit("", "1h", 2, "line 1: no header");
+	expect_exit("open_time,open,high,low,close,volume\n", "2h", 2,
+		    "--timeframe");
+	/* a header alone is a valid, empty input */
+	expect_exit("open_time,open,high,low,close,volume\n", "1h", 0,
+		    "rows=0");
+	mde_compute_args a = {.timeframe = "1h",
+			      .input = path("does-not-exist.csv")};
+	char *err;
+	assert_int_equal(run(&a, &err), 1);
+	free(err);
+	a.input = path("bad.csv");
+	a.asset_class = "bond";
+	assert_int_equal(run(&a, &err), 2);
+	free(err);
+	a.asset_class = NULL;
+	a.funding = path("missing-funding.csv");
+	assert_int_equal(run(&a, &err), 1);
+	free(err);
+	write_file("f.csv", "funding_time,rate\n");
+	a.funding = path("f.csv");
+	assert_int_equal(run(&a, &err), 2);
+	assert_non_null(strstr(err, "funding_time,funding_rate"));
+	free(err);
+}
+
+static void test_aux_files(void **state)
+{
+	/* three 1h candles 00:00..02:00 with taker volume */
+	write_file("c.csv",
+		   "open_time,open,high,low,close,volume,taker_buy_base\n"
+		   "1704067200000,10,11,9,10,8,2\n"
+		   "1704070800000,10,11,9,10,8,8\n"
+		   "1704074400000,10,11,9,10,4,1\n");
+	/* funding: ISO with offset (= 2024-01-01T00:30Z), repeated time
+	   keeps the last row, an event at 01:00 belongs to candle 01:00 */
+	write_file("f.csv",
+		   "funding_time,funding_rate,extra\n"
+		   "2024-01-01T01:30:00+01:00,0.0005,x\n"
+		   "2024-01-01T00:30:00Z,0.0001,x\n"
+		   "1704070800000,-0.0002,x\n");
+	write_file("oi.csv", "timestamp,sum_open_interest\n"
+			     "1704067200000,1000\n1704070800000,1100\n");
+	write_file("ls.csv", "timestamp,long_short_ratio\n2024-01-01,1.25\n");
+	/* liquidations: same time twice, both count */
+	write_file("l.csv", "time,qty\n1704070800000,1\n1704070800000,3\n"
+			    "1704067200000,2\n");
+	write_file("i.csv", "timestamp,value\n1704067200000,42\n");
+	mde_compute_args a = {.timeframe = "1h", .input = path("c.csv"),
+			      .output = path("o.csv"),
+			      .funding = path("f.csv"),
+			      .open_interest = path("oi.csv"),
+			      .long_short = path("ls.csv"),
+			      .liquidations = path("l.csv"),
+			      .inflow = path("i.csv")};
+	char *err;
+	assert_int_equal(run(&a, &err), 0);
+	free(err);
+	char *out = tu_slurp(path("o.csv"), NULL);
+	char f[64][64];
+	int base = 7;
+	fields(out, 1, f);
+	/* 01:30+01:00 = 00:30Z, repeated by the next row: the last wins */
+	assert_string_equal(f[base + MDE_COL_FUNDING_RATE], "0.0001");
+	assert_string_equal(f[base + MDE_COL_FUNDING_RATE_PERCENTILE], "");
+	assert_string_equal(f[base + MDE_COL_OPEN_INTEREST], "1000");
+	assert_string_equal(f[base + MDE_COL_OPEN_INTEREST_CHANGE], "");
+	assert_string_equal(f[base + MDE_COL_LONG_SHORT_RATIO], "1.25");
+	assert_string_equal(f[base + MDE_COL_LIQUIDATION_INTENSITY], "0.25");
+	assert_string_equal(f[base + MDE_COL_EXCHANGE_INFLOW], "42");
+	assert_string_equal(f[base + MDE_COL_DELTA], "-4");
+	assert_string_equal(f[base + MDE_COL_BUY_SELL_RATIO],
+			    "0.33333333333333331");
+	fields(out, 2, f);
+	assert_true(strtod(f[base + MDE_COL_FUNDING_RATE], NULL) == -0.0002);
+	assert_string_equal(f[base + MDE_COL_OPEN_INTEREST_CHANGE],
+			    "0.10000000000000009");
+	assert_string_equal(f[base + MDE_COL_LIQUIDATION_INTENSITY], "0.5");
+	assert_string_equal(f[base + MDE_COL_BUY_SELL_RATIO], "");
+	fields(out, 3, f);
+	assert_string_equal(f[base + MDE_COL_LIQUIDATION_INTENSITY], "0");
+	free(out);
+}
+
+/* compute on a real sample equals the engine, value for value */
+static void test_sample_round_trip(void **state)
+{
+	mde_compute_args a = {.timeframe = "1h",
+			      .input = "data/samples/btcusdt_1h_futures.csv",
+			      .output = path("s.csv"),
+			      .funding = "data/samples/btcusdt_funding.csv"};
+	char *err;
+	assert_int_equal(run(&a, &err), 0);
+	free(err);
+	size_t len;
+	char *out = tu_slurp(path("s.csv"), &len);
+	char *in = tu_slurp("data/samples/btcusdt_1h_futures.csv", NULL);
+	mde_csv_candles cc;
+	mde_err e = {0};
+	assert_int_equal(mde_csv_read_candles(&cc, in, strlen(in), &e), 0);
+	mde_validation v = {0};
+	tu_validate(&v, &cc.c, MDE_HOUR_MS, MDE_CRYPTO);
+	mde_auxset aux;
+	memset(&aux, 0, sizeof aux);
+	aux.configured[MDE_AUX_FUNDING] = true;
+	char *fb = tu_slurp("data/samples/btcusdt_funding.csv", NULL);
+	assert_int_equal(mde_csv_read_aux(&aux.s[MDE_AUX_FUNDING], fb,
+					  strlen(fb), "funding_time",
+					  "funding_rate", &e), 0);
+	mde_aux_normalize(&aux.s[MDE_AUX_FUNDING]);
+	mde_frame fr = {0};
+	assert_int_equal(mde_features_compute(&fr, &v.series, &aux, &e), 0);
+	assert_int_equal(lines(out), 1 + (int)v.series.n);
+	char f[64][64];
+	for (size_t i = 0; i < v.series.n; i += 7) {
+		assert_int_equal(fields(out, (int)i + 1, f), 10 + 24);
+		for (int k = 0; k < MDE_NFEATURES; k++) {
+			double x = f[10 + k][0] ? strtod(f[10 + k], NULL) : NAN;
+			assert_true((isnan(x) && isnan(fr.col[k][i])) ||
+				    x == fr.col[k][i]);
+		}
+	}
+	mde_frame_free(&fr);
+	mde_auxset_free(&aux);
+	mde_validation_free(&v);
+	mde_csv_candles_free(&cc);
+	free(fb);
+	free(in);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_rejects_sorted),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_aux_files),
+		cmocka_unit_test(test_sample_round_trip),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
