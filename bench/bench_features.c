@@ -11,9 +11,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <cblas.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
 #include "engine.h"
 #include "timeutil.h"
 #include "validate.h"
+#include "window.h"
 
 static uint64_t rng = 88172645463325252ull;
 static double unif(void)
@@ -157,8 +162,92 @@ static int bench(size_t n, bool warm)
 	return 0;
 }
 
+/*
+ * "choices": the library-versus-loop measurements behind docs/FEATURES.md.
+ * Rolling mean and standard deviation of 50 over 1M values, and the
+ * funding percentile over 2,000 events, each way.
+ */
+static double ms_since(int64_t t)
+{
+	return (mde_mono_ns() - t) / 1e6;
+}
+
+static int choices(void)
+{
+	size_t n = 1000000, w = 50;
+	double *x = malloc(n * 8), *a = malloc(n * 8), *b = malloc(n * 8);
+	uint32_t *run = malloc(n * 4);
+	if (!x || !a || !b || !run)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		x[i] = 100 + unif();
+		run[i] = (uint32_t)i + 1;
+	}
+	int64_t t = mde_mono_ns();
+	mde_win_meansd(x, n, w, run, (uint32_t)w, a, NULL);
+	printf("rolling mean 50, 1M: engine tiles %.1f ms", ms_since(t));
+	t = mde_mono_ns();
+	/* OpenBLAS: add the 50 lagged copies with daxpy, then dscal */
+	cblas_dcopy((int)n, x, 1, b, 1);
+	for (size_t k = 1; k < w; k++)
+		cblas_daxpy((int)(n - k), 1.0, x, 1, b + k, 1);
+	cblas_dscal((int)n, 1.0 / (double)w, b, 1);
+	printf(", cblas_daxpy x50 %.1f ms", ms_since(t));
+	t = mde_mono_ns();
+	for (size_t i = w - 1; i < n; i++)
+		b[i] = gsl_stats_mean(x + i - w + 1, 1, w);
+	printf(", gsl_stats_mean per window %.1f ms\n", ms_since(t));
+	t = mde_mono_ns();
+	mde_win_meansd(x, n, w, run, (uint32_t)w, a, b);
+	printf("rolling mean+sd 50, 1M: engine two-pass tiles %.1f ms",
+	       ms_since(t));
+	t = mde_mono_ns();
+	double worst = 0;
+	for (size_t i = w - 1; i < n; i++) {
+		double sd = gsl_stats_sd(x + i - w + 1, 1, w);
+		double d = fabs(sd - b[i]) / sd;
+		worst = d > worst ? d : worst;
+	}
+	printf(", gsl_stats_sd per window %.1f ms (max rel diff %.1e)\n",
+	       ms_since(t), worst);
+	/* funding percentile: 2,000 events, window 90 */
+	size_t ne = 2000;
+	double win[90], less = 0;
+	t = mde_mono_ns();
+	for (size_t e = 89; e < ne; e++) {
+		unsigned lt = 0, eq = 0;
+		for (size_t j = e - 89; j <= e; j++) {
+			lt += x[j] < x[e];
+			eq += x[j] == x[e];
+		}
+		less += (lt + (eq + 1) / 2.0) / 90;
+	}
+	printf("funding percentile, 2k events: direct count %.3f ms", ms_since(t));
+	t = mde_mono_ns();
+	double less2 = 0;
+	for (size_t e = 89; e < ne; e++) {
+		memcpy(win, x + e - 89, sizeof win);
+		gsl_sort(win, 1, 90);
+		size_t lo = 0, hi = 0;
+		while (lo < 90 && win[lo] < x[e])
+			lo++;
+		for (hi = lo; hi < 90 && win[hi] == x[e]; hi++)
+			;
+		less2 += (lo + (hi - lo + 1) / 2.0) / 90;
+	}
+	printf(", gsl_sort + scan %.3f ms (same: %s)\n", ms_since(t),
+	       less == less2 ? "yes" : "no");
+	free(x);
+	free(a);
+	free(b);
+	free(run);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "choices") == 0)
+		return choices() ? 1 : 0;
 	static const size_t def[] = {100000, 1000000, 10000000};
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)

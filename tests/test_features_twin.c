@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <gsl/gsl_statistics_double.h>
+
 #include "test_features_util.h"
 #include "timeutil.h"
 
@@ -106,6 +108,45 @@ static void test_large(void **state)
 	run_case(99, 100000, 5 * MDE_MINUTE_MS, MDE_CRYPTO, true, true, true);
 }
 
+/* An outside reference: GSL's mean and standard deviation of each
+   window (its own recurrences) on the adversarial series. */
+static void test_against_gsl(void **state)
+{
+	mde_candles c;
+	mde_candles_init(&c);
+	tu_random_candles(&c, 4242, 20000, INT64_C(1700006400000), MDE_HOUR_MS,
+			  true, true);
+	mde_validation v = {0};
+	tu_validate(&v, &c, MDE_HOUR_MS, MDE_CRYPTO);
+	mde_frame f = {0};
+	mde_err err = {0};
+	assert_int_equal(mde_features_compute(&f, &v.series, NULL, &err), 0);
+	const double *lr = f.col[MDE_COL_LOG_RETURN];
+	const double *cl = v.series.val[MDE_CLOSE];
+	const double *vol = v.series.val[MDE_VOLUME];
+	size_t checked = 0;
+	for (size_t i = 60; i < v.series.n; i++) {
+		double s50 = f.col[MDE_COL_VOLATILITY_50][i];
+		if (isnan(s50))
+			continue;
+		double g = gsl_stats_sd(lr + i - 49, 1, 50);
+		assert_true(tu_close(s50, g, 1e-12, 1e-15));
+		g = gsl_stats_sd(lr + i - 19, 1, 20);
+		assert_true(tu_close(f.col[MDE_COL_VOLATILITY_20][i], g, 1e-12,
+				     1e-15));
+		g = gsl_stats_mean(cl + i - 49, 1, 50);
+		assert_true(tu_close(f.col[MDE_COL_SMA_50][i], g, 1e-13, 0));
+		g = gsl_stats_mean(vol + i - 19, 1, 20);
+		assert_true(tu_close(f.col[MDE_COL_ROLLING_VOLUME_20][i], g,
+				     1e-13, 1e-15));
+		checked++;
+	}
+	assert_true(checked > 10000);
+	mde_frame_free(&f);
+	mde_validation_free(&v);
+	mde_candles_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_random_gaps_every_timeframe),
 		cmocka_unit_test(test_adversarial),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_against_gsl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
