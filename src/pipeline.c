@@ -148,6 +148,9 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 		}
 	}
 	mde_log_set_context(NULL);
+	for (size_t i = 0; i < p->nfunding; i++)
+		mde_aux_free(&p->funding[i].data);
+	free(p->funding);
 	mde_fetcher_close(p->fetcher);
 	mde_store_close(p->store);
 	mde_fetch_logbuf_free(&p->logbuf);
@@ -239,6 +242,57 @@ static int source_rank(int origin)
 									: 2;
 }
 
+/*
+ * Funding events of [from, to) for a symbol: from this run's memo when an
+ * earlier fetch covered the range, else fetched up to a year ahead (one
+ * page holds 1000 events, 333 days at 8 h) and remembered.
+ */
+static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
+			 int64_t from, int64_t to, mde_aux *out,
+			 int64_t *hole_end, mde_err *err)
+{
+	struct mde_funding_memo *m = NULL;
+	for (size_t i = 0; i < p->nfunding; i++)
+		if (strcmp(p->funding[i].symbol, symbol) == 0)
+			m = &p->funding[i];
+	if (!m || m->from_ms > from || m->to_ms < to) {
+		int64_t ahead = from + 366 * MDE_DAY_MS, now = mde_now_ms();
+		int64_t until = to > ahead ? to : ahead < now ? ahead : now;
+		if (until < to)
+			until = to;
+		mde_aux got = {0};
+		int rc = mde_fetch_aux(p->fetcher, src, MDE_AUX_FUNDING, symbol,
+				       0, from, until, &got, hole_end, err);
+		if (rc) {
+			mde_aux_free(&got);
+			return rc;
+		}
+		if (!m) {
+			void *q = realloc(p->funding,
+					  (p->nfunding + 1) * sizeof *p->funding);
+			if (!q) {
+				mde_aux_free(&got);
+				return mde_err_set(err, MDE_ENOMEM, false,
+						   "out of memory");
+			}
+			p->funding = q;
+			m = &p->funding[p->nfunding++];
+			memset(m, 0, sizeof *m);
+			snprintf(m->symbol, sizeof m->symbol, "%s", symbol);
+		}
+		mde_aux_free(&m->data);
+		m->data = got;
+		m->from_ms = from;
+		m->to_ms = until;
+	}
+	for (size_t i = 0; i < m->data.n; i++)
+		if (m->data.t[i] >= from && m->data.t[i] < to &&
+		    mde_aux_push(out, m->data.t[i], m->data.v[i]))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+	return 0;
+}
+
 /* Fetches the aux series of a crypto series and merges them with what the
  * database kept. An aux source that fails is logged and counted; its
  * features stay NULL where nothing is stored. */
@@ -268,9 +322,14 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 					     : since;
 		int64_t hole_end = fetch_from;
 		mde_err e = {0};
-		int rc = mde_fetch_aux(p->fetcher, src, kind, j->symbol, aux_ms,
-				       fetch_from, j->end_ms, &w->fetched_aux[k],
-				       &hole_end, &e);
+		int rc = kind == MDE_AUX_FUNDING
+				 ? fetch_funding(p, src, j->symbol, fetch_from,
+						 j->end_ms, &w->fetched_aux[k],
+						 &hole_end, &e)
+				 : mde_fetch_aux(p->fetcher, src, kind,
+						 j->symbol, aux_ms, fetch_from,
+						 j->end_ms, &w->fetched_aux[k],
+						 &hole_end, &e);
 		if (rc == MDE_ENOTFOUND) {
 			/* The source has no such series for this symbol (a
 			 * spot-only pair): its features are NULL. */

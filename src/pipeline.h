@@ -39,6 +39,14 @@ typedef struct mde_pipeline {
 	/* totals for enrichment_runs */
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;
+	/* Funding history fetched this run, per symbol: one request serves
+	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
+	struct mde_funding_memo {
+		char symbol[40];
+		int64_t from_ms, to_ms;
+		mde_aux data;
+	} *funding;
+	size_t nfunding;
 	/* progress reporting (backfill) */
 	size_t progress_done, progress_total;
 	int64_t progress_started_ms, progress_last_ms;

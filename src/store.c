@@ -313,7 +313,15 @@ static int f_numeric(buf_t *b, const char *text)
 #define NSTAGE (5 + 9 + MDE_NFEATURES + 4)
 
 static char stage_cols[1024];
-static char sql_stage[2048], sql_upsert[16384], sql_corr[4096];
+static char sql_stage[2048], sql_upsert[16384], sql_corr[4096],
+	sql_filter[16384];
+
+/* The batch's rows of market_data_v2: one series, one key range. */
+#define RANGE_M                                                          \
+	"m.symbol = $1 AND m.timeframe = $2 AND m.open_time >= "           \
+	"timestamptz 'epoch' + $3::int8 * interval '1 millisecond' AND "   \
+	"m.open_time <= timestamptz 'epoch' + $4::int8 * interval "        \
+	"'1 millisecond'"
 
 static void cat(char *dst, size_t cap, const char *fmt, ...)
 	MDE_PRINTF(3, 4);
@@ -336,6 +344,32 @@ static void cat(char *dst, size_t cap, const char *fmt, ...)
 	".trades) AND mde_source_rank(" x ".source) >= "                  \
 	"mde_source_rank(m.source)) OR mde_source_rank(" x ".source) > "  \
 	"mde_source_rank(m.source))"
+
+/* Bits 4 (amended) and 8 (fallback source) belong to the store. */
+#define FLAGS(x)                                                        \
+	"((" x ".validation_flags & 3) | CASE WHEN m.revision > 1 OR "     \
+	CHANGED(x) " THEN 4 ELSE 0 END | CASE WHEN mde_source_rank(CASE "  \
+	"WHEN " CHANGED(x) " THEN " x ".source ELSE m.source END) = 1 THEN " \
+	"8 ELSE 0 END)"
+
+/* "The row m would change if x were written": the candle, a feature
+ * beyond rounding noise, the flags, the quality score or the version. */
+static void differs(char *q, size_t cap, const char *x)
+{
+	bool s = strcmp(x, "s") == 0;
+	cat(q, cap, "%s OR m.validation_flags <> %s OR m.feature_version <> "
+		    "%s.feature_version OR mde_fdiff(m.quality_score, "
+		    "%s.quality_score)",
+	    s ? CHANGED("s") : CHANGED("excluded"),
+	    s ? FLAGS("s") : FLAGS("excluded"), x, x);
+	for (int k = 0; k < MDE_NFEATURES; k++) {
+		const char *n = mde_column_names[k];
+		if (strcmp(mde_column_types[k], "int2") == 0)
+			cat(q, cap, " OR m.%s IS DISTINCT FROM %s.%s", n, x, n);
+		else
+			cat(q, cap, " OR mde_fdiff(m.%s, %s.%s)", n, x, n);
+	}
+}
 
 static void build_sql(void)
 {
@@ -371,8 +405,8 @@ static void build_sql(void)
 		    ", CASE WHEN m.%s IS DISTINCT FROM s.%s THEN s.%s END",
 		    f[i], f[i], f[i], f[i], f[i], f[i]);
 	cat(q, cap, ", s.run_id FROM mde_stage s JOIN market_data_v2 m ON "
-		    "m.symbol = s.symbol AND m.timeframe = s.timeframe AND "
-		    "m.open_time = s.open_time WHERE " CHANGED("s"));
+		    "m.open_time = s.open_time WHERE " RANGE_M " AND "
+		    CHANGED("s"));
 
 	q = sql_upsert;
 	cap = sizeof sql_upsert;
@@ -389,33 +423,26 @@ static void build_sql(void)
 	for (int k = 0; k < MDE_NFEATURES; k++)
 		cat(q, cap, ", %s = excluded.%s", mde_column_names[k],
 		    mde_column_names[k]);
-	/* Bits 4 (amended) and 8 (fallback source) belong to the store. */
-	const char *flags =
-		"((excluded.validation_flags & 3) | CASE WHEN m.revision > 1 "
-		"OR " CHANGED("excluded") " THEN 4 ELSE 0 END | CASE WHEN "
-		"mde_source_rank(CASE WHEN " CHANGED("excluded") " THEN "
-		"excluded.source ELSE m.source END) = 1 THEN 8 ELSE 0 END)";
 	cat(q, cap, ", validation_flags = %s, quality_score = "
 		    "excluded.quality_score, feature_version = "
 		    "excluded.feature_version, revision = m.revision + CASE "
 		    "WHEN " CHANGED("excluded") " THEN 1 ELSE 0 END, "
 		    "asset_class = excluded.asset_class, run_id = "
-		    "excluded.run_id, updated_at = now() WHERE "
-		    CHANGED("excluded") " OR m.validation_flags <> %s OR "
-		    "m.feature_version <> excluded.feature_version OR "
-		    "mde_fdiff(m.quality_score, excluded.quality_score)",
-	    flags, flags);
-	for (int k = 0; k < MDE_NFEATURES; k++) {
-		const char *n = mde_column_names[k];
-		if (strcmp(mde_column_types[k], "int2") == 0)
-			cat(q, cap, " OR m.%s IS DISTINCT FROM excluded.%s", n,
-			    n);
-		else
-			cat(q, cap, " OR mde_fdiff(m.%s, excluded.%s)", n, n);
-	}
+		    "excluded.run_id, updated_at = now() WHERE ",
+	    FLAGS("excluded"));
+	differs(q, cap, "excluded");
 	cat(q, cap, " RETURNING (xmax = 0) AS inserted) SELECT count(*) "
 		    "FILTER (WHERE inserted), count(*) FILTER (WHERE NOT "
 		    "inserted) FROM up");
+
+	/* Rows already stored with these values leave the stage first, so
+	 * that the upsert neither writes nor locks them. */
+	q = sql_filter;
+	cap = sizeof sql_filter;
+	cat(q, cap, "DELETE FROM mde_stage s USING market_data_v2 m WHERE "
+		    "m.open_time = s.open_time AND " RANGE_M " AND NOT (");
+	differs(q, cap, "s");
+	cat(q, cap, ")");
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -433,9 +460,10 @@ static int exec_params(PGconn *c, const char *sql, int n,
 	return rc;
 }
 
-static int stage_rows(mde_store *s, const mde_store_batch *b,
-		      size_t *staged, mde_err *err)
+int mde_store_copy(mde_store *s, const char *table,
+		   const mde_store_batch *b, size_t *staged, mde_err *err)
 {
+	build_sql();
 	const mde_series *se = b->series;
 	const mde_frame *fr = b->frame;
 	buf_t buf = {0};
@@ -492,8 +520,8 @@ static int stage_rows(mde_store *s, const mde_store_batch *b,
 	*staged = n;
 	if (n == 0)
 		goto done;
-	char sql[1200];
-	snprintf(sql, sizeof sql, "COPY mde_stage (%s) FROM STDIN BINARY",
+	char sql[1400];
+	snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN BINARY", table,
 		 stage_cols);
 	PGresult *r = PQexec(s->c, sql);
 	rc = mde_db_check(s->c, r, PGRES_COPY_IN, err);
@@ -760,32 +788,88 @@ static int advance_cursor(mde_store *s, const mde_store_batch *b,
 	return 0;
 }
 
-static int write_tx(mde_store *s, const mde_store_batch *b,
-		    mde_store_result *res, mde_err *err)
+/* The key range of the batch's valid slots; false when it has none. */
+static bool batch_range(const mde_store_batch *b, int64_t *lo, int64_t *hi)
 {
+	bool any = false;
+	for (size_t i = b->slot_from; i < b->slot_to; i++) {
+		if (!b->series->valid[i])
+			continue;
+		if (!any)
+			*lo = b->series->t[i];
+		*hi = b->series->t[i];
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * The candles: straight into market_data_v2 when none of the batch's keys
+ * is stored yet (a fresh backfill; the series lock keeps other mdenrich
+ * writers out, and a unique violation sends the batch down the staged path
+ * again), else through the stage: unchanged rows leave it, amended ones
+ * become corrections, the rest is upserted.
+ */
+static int write_candles(mde_store *s, const mde_store_batch *b,
+			 bool fast_ok, mde_store_result *res, mde_err *err)
+{
+	int64_t lo, hi;
+	if (!batch_range(b, &lo, &hi))
+		return 0;
+	char from[24], to[24];
+	snprintf(from, sizeof from, "%lld", (long long)lo);
+	snprintf(to, sizeof to, "%lld", (long long)hi);
+	const char *v[] = {b->symbol, b->timeframe, from, to};
+	PGresult *r = NULL;
 	int rc;
+	if (fast_ok) {
+		if ((rc = exec_params(s->c, "SELECT NOT EXISTS (SELECT 1 FROM "
+					    "market_data_v2 m WHERE " RANGE_M ")",
+				      4, v, PGRES_TUPLES_OK, &r, err)))
+			return rc;
+		bool empty = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+		if (empty) {
+			rc = mde_store_copy(s, "market_data_v2", b,
+					    &res->staged, err);
+			res->inserted = res->staged;
+			return rc;
+		}
+	}
 	if (!s->stage_ready) {
 		if ((rc = mde_db_exec(s->c, sql_stage, err)))
 			return rc;
 		s->stage_ready = true;
 	}
-	if ((rc = stage_rows(s, b, &res->staged, err)))
+	if ((rc = mde_store_copy(s, "mde_stage", b, &res->staged, err)) ||
+	    (rc = exec_params(s->c, sql_filter, 4, v, PGRES_COMMAND_OK, &r,
+			      err)))
 		return rc;
-	if (res->staged) {
-		PGresult *r = NULL;
-		if ((rc = exec_params(s->c, sql_corr, 0, NULL,
-				      PGRES_COMMAND_OK, &r, err)))
-			return rc;
-		res->corrections = strtoull(PQcmdTuples(r), NULL, 10);
-		PQclear(r);
-		if ((rc = exec_params(s->c, sql_upsert, 0, NULL,
-				      PGRES_TUPLES_OK, &r, err)))
-			return rc;
-		res->inserted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		res->updated = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-		res->unchanged = res->staged - res->inserted - res->updated;
-		PQclear(r);
-	}
+	res->unchanged = strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	if (res->unchanged == res->staged)
+		return 0;
+	if ((rc = exec_params(s->c, sql_corr, 4, v, PGRES_COMMAND_OK, &r,
+			      err)))
+		return rc;
+	res->corrections = strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	if ((rc = exec_params(s->c, sql_upsert, 0, NULL, PGRES_TUPLES_OK, &r,
+			      err)))
+		return rc;
+	res->inserted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	res->updated = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	res->unchanged = res->staged - res->inserted - res->updated;
+	PQclear(r);
+	return 0;
+}
+
+static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
+		    mde_store_result *res, mde_err *err)
+{
+	int rc;
+	if ((rc = write_candles(s, b, fast_ok, res, err)))
+		return rc;
 	if ((rc = write_rejects(s, b, err)))
 		return rc;
 	res->rejects = b->nrejects;
@@ -805,18 +889,23 @@ static int write_tx(mde_store *s, const mde_store_batch *b,
 int mde_store_write(mde_store *s, const mde_store_batch *b,
 		    mde_store_result *res, mde_err *err)
 {
-	memset(res, 0, sizeof *res);
 	build_sql();
-	int rc = mde_db_exec(s->c, "BEGIN", err);
-	if (rc)
-		return rc;
-	rc = write_tx(s, b, res, err);
-	if (!rc)
-		rc = mde_db_exec(s->c, "COMMIT", err);
-	if (rc) {
+	int rc = 0;
+	for (int fast = 1; fast >= 0; fast--) {
+		memset(res, 0, sizeof *res);
+		if ((rc = mde_db_exec(s->c, "BEGIN", err)))
+			return rc;
+		rc = write_tx(s, b, fast, res, err);
+		if (!rc)
+			rc = mde_db_exec(s->c, "COMMIT", err);
+		if (!rc)
+			break;
 		mde_db_try(s->c, "ROLLBACK");
 		memset(res, 0, sizeof *res);
-		return rc;
+		/* Someone stored a key of the batch since we looked: the
+		 * staged path handles it. */
+		if (!fast || strcmp(err->sqlstate, "23505") != 0)
+			return rc;
 	}
 	if (b->fetch_log)
 		mde_fetch_logbuf_clear(b->fetch_log);

@@ -125,6 +125,14 @@ typedef struct mde_store_result {
 int mde_store_write(mde_store *s, const mde_store_batch *b,
 		    mde_store_result *res, mde_err *err) MDE_MUSTCHECK;
 
+/*
+ * COPYs (binary) the batch's candles into table, whose columns include
+ * those of market_data_v2 that the store writes; no transaction of its
+ * own. The store stages with it; the benchmark measures the raw rate.
+ */
+int mde_store_copy(mde_store *s, const char *table, const mde_store_batch *b,
+		   size_t *staged, mde_err *err) MDE_MUSTCHECK;
+
 /* ---- reading back -------------------------------------------------- */
 
 /* The last stored open_time of a series; *found = false when none. */
