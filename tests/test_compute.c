@@ -330,6 +330,51 @@ static void test_sample_round_trip(void **state)
 	free(out);
 }
 
+/* The fast "%.17g" equals snprintf's, value for value. */
+static void test_fmt17_equals_printf(void **state)
+{
+	uint64_t st = 88172645463325252ull;
+	static const double special[] = {
+		0.0, -0.0, 1e-11, 9.9999999999999994e-12, 1e17,
+		99999999999999984.0, 0.1, 0.5, 1.0, 1e16, 1e-5, 1e-4,
+		9.9999999999999999e-5, 0.00010000000000000001, -2.247e-05,
+		123456.789, 1.7976931348623157e308, 5e-324, INFINITY};
+	char a[64], b[64];
+	for (size_t i = 0; i < MDE_ARRAY_LEN(special); i++) {
+		mde_fmt17(a, special[i]);
+		snprintf(b, sizeof b, "%.17g", special[i]);
+		assert_string_equal(a, b);
+	}
+	for (long i = 0; i < 2000000; i++) {
+		uint64_t r = tu_rand(&st);
+		double v;
+		switch (i % 4) {
+		case 0: /* any bit pattern */
+			memcpy(&v, &r, sizeof v);
+			break;
+		case 1: /* every magnitude of the fast path and beyond */
+			v = ldexp((double)(r >> 11), -53) *
+			    pow(10, (int)(r % 32) - 14);
+			break;
+		case 2: /* ratios, like returns */
+			v = (double)((int64_t)(r % 2000001) - 1000000) /
+			    (double)(1 + (r >> 32) % 10000);
+			break;
+		default: /* decimals on a tick grid */
+			v = (double)((r >> 20) % 10000000) / 1e4;
+			break;
+		}
+		if (isnan(v))
+			continue;
+		mde_fmt17(a, v);
+		snprintf(b, sizeof b, "%.17g", v);
+		if (strcmp(a, b)) {
+			fprintf(stderr, "%s != %s\n", a, b);
+			fail();
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_aux_files),
 		cmocka_unit_test(test_sample_round_trip),
+		cmocka_unit_test(test_fmt17_equals_printf),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
