@@ -25,6 +25,8 @@ stop_db=0
 if [ -z "${MDE_TEST_DB_URL:-}" ]; then
   scripts/pg.sh status || stop_db=1
   MDE_TEST_DB_URL=$(scripts/pg.sh start)
+  # The server is ours: the restart test may restart it.
+  export MDE_TEST_PG_RESTART="$PWD/scripts/pg.sh restart"
 fi
 export MDE_TEST_DB_URL
 cleanup() { [ "$stop_db" = 1 ] && scripts/pg.sh stop || true; }

@@ -67,6 +67,7 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 	mde_err err = {0};
 	size_t open = 0, retry = 0, candles = 0, failed = 0;
 	long chunks = 0;
+	int recoveries = 0;
 	if (!mde_job_remaining(p->store, job_id, &open, &retry, &candles, &err)) {
 		p->progress_total = candles;
 		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
@@ -80,12 +81,16 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 		if (mde_job_reap(p->store, host, &err) ||
 		    mde_job_claim(p->store, job_id, p->owner, p->cfg->lease_s,
 				  &c, &found, &err)) {
+			if (mde_pipeline_recover(p, &err) == 0)
+				continue;
 			fprintf(stderr, "mdenrich: %s\n", err.msg);
 			return MDE_EXIT_FATAL;
 		}
 		if (!found) {
 			if (mde_job_remaining(p->store, job_id, &open, &retry,
 					      &candles, &err)) {
+				if (mde_pipeline_recover(p, &err) == 0)
+					continue;
 				fprintf(stderr, "mdenrich: %s\n", err.msg);
 				return MDE_EXIT_FATAL;
 			}
@@ -110,6 +115,19 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 					    &e2))
 				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
 			return MDE_EXIT_INTERRUPTED;
+		}
+		/* The database went away under the chunk (a restart): once
+		 * it is back, hand the chunk back and claim it again from its
+		 * committed cursor. */
+		if (rc && err.code == MDE_EDB && err.retryable &&
+		    recoveries < 20 && mde_pipeline_recover(p, &err) == 0) {
+			recoveries++;
+			p->series_total--;
+			mde_err e2;
+			if (mde_job_release(p->store, &c, p->owner, false, NULL,
+					    &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+			continue;
 		}
 		if (rc) {
 			failed++;

@@ -93,6 +93,13 @@ static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
 				 set->timeframe, source, (long long)start,
 				 (long long)end);
 			rc = mde_pipeline_series(p, &j, &err);
+			/* Lost the database mid-series: once it is back,
+			 * enrich the series again (idempotent), once. */
+			if (rc == MDE_EDB && err.retryable &&
+			    mde_pipeline_recover(p, &err) == 0 &&
+			    mde_series_lock(p, sym, set->timeframe, true, &got,
+					    &err) == 0)
+				rc = mde_pipeline_series(p, &j, &err);
 		}
 		mde_pipeline_series_done(p, sym, set->timeframe, asset, source,
 					 rc, &err);

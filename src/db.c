@@ -46,6 +46,8 @@ int mde_db_connect(PGconn **out, const char *url, int connect_timeout_s,
 		mde_db_describe(url, where, sizeof where);
 		mde_err_set(err, MDE_EDB, true,
 			    "cannot connect to database %s: %s", where, msg);
+		if (err) /* sqlclient_unable_to_establish_sqlconnection */
+			snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
 		PQfinish(c);
 		return MDE_EDB;
 	}

@@ -157,6 +157,29 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 	memset(p, 0, sizeof *p);
 }
 
+int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
+{
+	/* Only a lost connection or a server going away: a serialization
+	 * failure or deadlock was already retried batch by batch. */
+	if (err->code != MDE_EDB || !err->retryable ||
+	    (strncmp(err->sqlstate, "08", 2) != 0 &&
+	     strncmp(err->sqlstate, "57P", 3) != 0))
+		return err->code ? err->code : MDE_EDB;
+	for (int a = 1; a <= p->cfg->db_max_retries + 1; a++) {
+		int64_t delay = (int64_t)(250 * pow(2, a - 1)) + rand() % 250;
+		mde_warn("db.reconnect", "attempt=%d delay_ms=%lld error=\"%s\"",
+			 a, (long long)delay, err->msg);
+		sleep_ms(delay);
+		if (mde_stop_requested)
+			break;
+		mde_err e = {0};
+		if (mde_store_reconnect(p->store, &e) == 0)
+			return 0;
+		*err = e;
+	}
+	return err->code ? err->code : MDE_EDB;
+}
+
 /* ---- locks ------------------------------------------------------------ */
 
 /* Namespace of the two-key advisory locks: "mde" in ASCII. */

@@ -86,6 +86,13 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, int asset,
 			      const char *source, int rc, const mde_err *err);
 
+/*
+ * After a retryable database error (lost connection, server restart):
+ * reconnects with backoff, up to the configured retries. 0 when the store
+ * is usable again; else err says why not. Session locks are gone.
+ */
+int mde_pipeline_recover(mde_pipeline *p, mde_err *err) MDE_MUSTCHECK;
+
 /* Per-series advisory lock on the store's connection. */
 int mde_series_lock(mde_pipeline *p, const char *symbol,
 		    const char *timeframe, bool wait, bool *got,

@@ -4,3 +4,8 @@
 mde_unit_test(test_store ${CMAKE_CURRENT_LIST_DIR}/test_store.c
   ${CMAKE_CURRENT_LIST_DIR}/storeutil.c)
 target_link_libraries(test_store PRIVATE mde_fake_exchange)
+
+# Restarts the shared test server: nothing else may run meanwhile.
+mde_unit_test(test_store_faults ${CMAKE_CURRENT_LIST_DIR}/test_store_faults.c
+  ${CMAKE_CURRENT_LIST_DIR}/storeutil.c)
+set_tests_properties(test_store_faults PROPERTIES RUN_SERIAL TRUE)
