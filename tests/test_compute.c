@@ -330,6 +330,56 @@ static void test_sample_round_trip(void **state)
 	free(out);
 }
 
+/*
+ * Snapshot: 300 real spot candles around the 2023-03-24 13:00 halt,
+ * enriched once and kept in tests/fixtures/features; any change of output
+ * beyond 1e-12 (a changed definition must raise feature_version) fails.
+ */
+static void test_snapshot(void **state)
+{
+	mde_compute_args a = {
+		.timeframe = "1h",
+		.input = "tests/fixtures/features/spot_gap_in.csv",
+		.output = path("snap.csv")};
+	char *err;
+	assert_int_equal(run(&a, &err), 0);
+	assert_non_null(strstr(err, "gaps=1"));
+	free(err);
+	char *got = tu_slurp(path("snap.csv"), NULL);
+	char *want = tu_slurp("tests/fixtures/features/spot_gap_snapshot.csv",
+			      NULL);
+	assert_non_null(got);
+	assert_non_null(want);
+	int n = lines(want);
+	assert_int_equal(lines(got), n);
+	static char fg[64][64], fw[64][64];
+	for (int ln = 0; ln < n; ln++) {
+		int k = fields(got, ln, fg);
+		assert_int_equal(fields(want, ln, fw), k);
+		for (int j = 0; j < k; j++) {
+			if (strcmp(fg[j], fw[j]) == 0)
+				continue;
+			double x = strtod(fg[j], NULL), y = strtod(fw[j], NULL);
+			if (ln == 0 || j < 10 || !fg[j][0] || !fw[j][0] ||
+			    !tu_close(x, y, 1e-12, 1e-15)) {
+				fprintf(stderr, "line %d field %d: %s vs %s\n",
+					ln + 1, j + 1, fg[j], fw[j]);
+				fail();
+			}
+		}
+	}
+	/* the first bar after the halt: windows restart */
+	const char *row = strstr(got, "\n1679666400000,");
+	assert_non_null(row);
+	fields(row + 1, 0, fg);
+	assert_string_equal(fg[10 + MDE_COL_LOG_RETURN], "");
+	assert_string_equal(fg[10 + MDE_COL_SMA_20], "");
+	assert_string_equal(fg[10 + MDE_COL_ATR_14], "");
+	assert_true(fg[10 + MDE_COL_RETURN_1D][0] != '\0');
+	free(got);
+	free(want);
+}
+
 /* The fast "%.17g" equals snprintf's, value for value. */
 static void test_fmt17_equals_printf(void **state)
 {
@@ -382,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_aux_files),
 		cmocka_unit_test(test_sample_round_trip),
+		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_fmt17_equals_printf),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
