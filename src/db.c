@@ -111,3 +111,15 @@ void mde_db_try(PGconn *c, const char *sql)
 {
 	PQclear(PQexec(c, sql));
 }
+
+int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
+		  ExecStatusType want, PGresult **out, mde_err *err)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	int rc = mde_db_check(c, r, want, err);
+	if (rc || !out)
+		PQclear(r);
+	else
+		*out = r;
+	return rc;
+}

@@ -23,6 +23,14 @@ int mde_db_connect(PGconn **out, const char *url, int connect_timeout_s,
 		   mde_err *err) MDE_MUSTCHECK;
 /* Runs a statement whose failure changes nothing (ROLLBACK, unlock). */
 void mde_db_try(PGconn *c, const char *sql);
+/*
+ * Runs sql with text parameters vals[0..n). 0 when the result status is
+ * `want`; then *out (if out is not NULL) owns the result (PQclear it).
+ * Otherwise err is filled (see mde_db_check) and nothing is returned.
+ */
+int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
+		  ExecStatusType want, PGresult **out,
+		  mde_err *err) MDE_MUSTCHECK;
 /* Runs a statement without parameters or results. */
 int mde_db_exec(PGconn *c, const char *sql, mde_err *err) MDE_MUSTCHECK;
 /*

@@ -14,18 +14,6 @@
 #define MS(p) "timestamptz 'epoch' + " p "::int8 * interval '1 millisecond'"
 #define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
 
-static int exec(PGconn *c, const char *sql, int n, const char *const *v,
-		ExecStatusType want, PGresult **out, mde_err *err)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
-	int rc = mde_db_check(c, r, want, err);
-	if (rc || !out)
-		PQclear(r);
-	else
-		*out = r;
-	return rc;
-}
-
 int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 		   int64_t period_ms, const char *asset_class,
 		   const char *source, int64_t from_ms, int64_t to_ms,
@@ -50,7 +38,7 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 	const char *v[] = {arr, timeframe, asset_class, source, from, to,
 			   chunk, run};
 	PGresult *r = NULL;
-	rc = exec(c,
+	rc = mde_db_params(c,
 		  "INSERT INTO backfill_jobs (symbols, timeframe, asset_class, "
 		  "source, range_start, range_end, chunk_ms, created_run_id) "
 		  "VALUES ($1, $2, $3, $4, " MS("$5") ", " MS("$6") ", $7, $8) "
@@ -66,7 +54,7 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 	/* Chunk numbers run symbol by symbol, in time order. */
 	const char *v2[] = {job, arr, timeframe, asset_class, source, from,
 			    to, chunk};
-	rc = exec(c,
+	rc = mde_db_params(c,
 		  "INSERT INTO backfill_state (job_id, chunk_no, symbol, "
 		  "timeframe, asset_class, source, range_start, range_end) "
 		  "SELECT $1, (row_number() OVER (ORDER BY s.ord, g))::int - 1, "
@@ -109,7 +97,7 @@ int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
 	const char *v[] = {job, owner, lease, maxa};
 	PGresult *r;
-	int rc = exec(mde_store_conn(s), sql, 4, v, PGRES_TUPLES_OK, &r, err);
+	int rc = mde_db_params(mde_store_conn(s), sql, 4, v, PGRES_TUPLES_OK, &r, err);
 	if (rc)
 		return rc;
 	*found = PQntuples(r) == 1;
@@ -143,7 +131,7 @@ int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 	snprintf(chunk, sizeof chunk, "%d", c->chunk_no);
 	const char *v[] = {job, chunk, owner, failed ? "failed" : "pending",
 			   error};
-	return exec(mde_store_conn(s),
+	return mde_db_params(mde_store_conn(s),
 		    "UPDATE backfill_state SET status = $4, last_error = "
 		    "coalesce($5, last_error), lease_owner = NULL, "
 		    "lease_expires_at = NULL, updated_at = now() WHERE job_id "
@@ -160,7 +148,7 @@ int mde_job_remaining(mde_store *s, int64_t job_id, size_t *open,
 	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
 	const char *v[] = {job, maxa};
 	PGresult *r;
-	int rc = exec(mde_store_conn(s),
+	int rc = mde_db_params(mde_store_conn(s),
 		      "SELECT count(*) FILTER (WHERE status IN ('pending', "
 		      "'running')), count(*) FILTER (WHERE status = 'failed' "
 		      "AND attempts < $2), coalesce(sum(CASE WHEN status <> "
@@ -188,7 +176,7 @@ int mde_job_reap(mde_store *s, const char *host, mde_err *err)
 	const char *v[] = {pattern};
 	PGresult *r;
 	PGconn *c = mde_store_conn(s);
-	int rc = exec(c,
+	int rc = mde_db_params(c,
 		      "SELECT DISTINCT lease_owner FROM backfill_state WHERE "
 		      "status = 'running' AND lease_owner LIKE $1 AND "
 		      "lease_expires_at > now()",
@@ -202,7 +190,7 @@ int mde_job_reap(mde_store *s, const char *host, mde_err *err)
 		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		const char *v2[] = {owner};
-		rc = exec(c,
+		rc = mde_db_params(c,
 			  "UPDATE backfill_state SET lease_expires_at = now() "
 			  "- interval '1 second', last_error = 'lease owner "
 			  "' || $1 || ' died' WHERE status = 'running' AND "

@@ -447,19 +447,6 @@ static void build_sql(void)
 
 /* ---- writing ---------------------------------------------------------- */
 
-static int exec_params(PGconn *c, const char *sql, int n,
-		       const char *const *vals, ExecStatusType want,
-		       PGresult **out, mde_err *err)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
-	int rc = mde_db_check(c, r, want, err);
-	if (rc || !out)
-		PQclear(r);
-	else
-		*out = r;
-	return rc;
-}
-
 int mde_store_copy(mde_store *s, const char *table,
 		   const mde_store_batch *b, size_t *staged, mde_err *err)
 {
@@ -603,7 +590,7 @@ static int write_rejects(mde_store *s, const mde_store_batch *b,
 		const char *v[] = {b->symbol, b->timeframe, t,
 				   mde_origin_name(c->origin[row]), raw,
 				   reasons, run};
-		int rc = exec_params(s->c, sql, 7, v, PGRES_COMMAND_OK, NULL,
+		int rc = mde_db_params(s->c, sql, 7, v, PGRES_COMMAND_OK, NULL,
 				     err);
 		if (rc)
 			return rc;
@@ -676,7 +663,7 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 					   b->aux_source ? b->aux_source
 							 : "binance",
 					   b->aux_period ? b->aux_period : "1h"};
-			rc = exec_params(s->c, list[i].sql, 5, v,
+			rc = mde_db_params(s->c, list[i].sql, 5, v,
 					 PGRES_COMMAND_OK, NULL, err);
 		} else {
 			mde_err_set(err, rc, false, "out of memory");
@@ -703,7 +690,7 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 		const char *v[] = {b->symbol, b->holes[i].kind,
 				   b->aux_period ? b->aux_period : "1h", t0, t1,
 				   run};
-		int rc = exec_params(s->c, hole, 6, v, PGRES_COMMAND_OK, NULL,
+		int rc = mde_db_params(s->c, hole, 6, v, PGRES_COMMAND_OK, NULL,
 				     err);
 		if (rc)
 			return rc;
@@ -735,7 +722,7 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 				   r->endpoint ? r->endpoint : "?", r->symbol,
 				   r->params, r->http_status ? st : NULL, rows,
 				   bytes, lat, att, r->error, at};
-		int rc = exec_params(s->c, fetch, 12, v, PGRES_COMMAND_OK,
+		int rc = mde_db_params(s->c, fetch, 12, v, PGRES_COMMAND_OK,
 				     NULL, err);
 		if (rc)
 			return rc;
@@ -752,7 +739,7 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 	snprintf(un, sizeof un, "%zu", res->unchanged);
 	snprintf(ms, sizeof ms, "%lld", (long long)b->compute_ms);
 	const char *v[] = {run, b->symbol, b->timeframe, in, wr, un, ms};
-	return exec_params(s->c, compute, 7, v, PGRES_COMMAND_OK, NULL, err);
+	return mde_db_params(s->c, compute, 7, v, PGRES_COMMAND_OK, NULL, err);
 }
 
 static int advance_cursor(mde_store *s, const mde_store_batch *b,
@@ -775,7 +762,7 @@ static int advance_cursor(mde_store *s, const mde_store_batch *b,
 	const char *v[] = {job, chunk, cur, b->chunk_done ? "true" : "false",
 			   b->lease_owner ? b->lease_owner : "", lease};
 	PGresult *r = NULL;
-	int rc = exec_params(s->c, sql, 6, v, PGRES_COMMAND_OK, &r, err);
+	int rc = mde_db_params(s->c, sql, 6, v, PGRES_COMMAND_OK, &r, err);
 	if (rc)
 		return rc;
 	bool held = strcmp(PQcmdTuples(r), "1") == 0;
@@ -823,7 +810,7 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 	PGresult *r = NULL;
 	int rc;
 	if (fast_ok) {
-		if ((rc = exec_params(s->c, "SELECT NOT EXISTS (SELECT 1 FROM "
+		if ((rc = mde_db_params(s->c, "SELECT NOT EXISTS (SELECT 1 FROM "
 					    "market_data_v2 m WHERE " RANGE_M ")",
 				      4, v, PGRES_TUPLES_OK, &r, err)))
 			return rc;
@@ -842,19 +829,19 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 		s->stage_ready = true;
 	}
 	if ((rc = mde_store_copy(s, "mde_stage", b, &res->staged, err)) ||
-	    (rc = exec_params(s->c, sql_filter, 4, v, PGRES_COMMAND_OK, &r,
+	    (rc = mde_db_params(s->c, sql_filter, 4, v, PGRES_COMMAND_OK, &r,
 			      err)))
 		return rc;
 	res->unchanged = strtoull(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	if (res->unchanged == res->staged)
 		return 0;
-	if ((rc = exec_params(s->c, sql_corr, 4, v, PGRES_COMMAND_OK, &r,
+	if ((rc = mde_db_params(s->c, sql_corr, 4, v, PGRES_COMMAND_OK, &r,
 			      err)))
 		return rc;
 	res->corrections = strtoull(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	if ((rc = exec_params(s->c, sql_upsert, 0, NULL, PGRES_TUPLES_OK, &r,
+	if ((rc = mde_db_params(s->c, sql_upsert, 0, NULL, PGRES_TUPLES_OK, &r,
 			      err)))
 		return rc;
 	res->inserted = strtoull(PQgetvalue(r, 0, 0), NULL, 10);

@@ -11,19 +11,6 @@
 #include "db.h"
 #include "store.h"
 
-static int query(PGconn *c, const char *sql, int n, const char *const *v,
-		 PGresult **out, mde_err *err)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
-	int rc = mde_db_check(c, r, PGRES_TUPLES_OK, err);
-	if (rc) {
-		PQclear(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
-}
-
 int mde_store_last_time(mde_store *s, const char *symbol,
 			const char *timeframe, int64_t *out_ms, bool *found,
 			mde_err *err)
@@ -33,7 +20,8 @@ int mde_store_last_time(mde_store *s, const char *symbol,
 		"FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2";
 	const char *v[] = {symbol, timeframe};
 	PGresult *r;
-	int rc = query(mde_store_conn(s), sql, 2, v, &r, err);
+	int rc = mde_db_params(mde_store_conn(s), sql, 2, v, PGRES_TUPLES_OK,
+			       &r, err);
 	if (rc)
 		return rc;
 	*found = !PQgetisnull(r, 0, 0);
@@ -98,7 +86,8 @@ int mde_store_load_candles(mde_store *s, const char *symbol,
 			"symbol = $1 AND timeframe = $2 AND open_time < " MS("$3")
 			" ORDER BY open_time DESC LIMIT $4";
 		const char *v[] = {symbol, timeframe, from, lim};
-		if ((rc = query(c, before, 4, v, &r, err)))
+		if ((rc = mde_db_params(c, before, 4, v, PGRES_TUPLES_OK, &r,
+					err)))
 			return rc;
 		rc = append_rows(r, out, true, err);
 		PQclear(r);
@@ -110,7 +99,7 @@ int mde_store_load_candles(mde_store *s, const char *symbol,
 		"AND timeframe = $2 AND open_time >= " MS("$3") " AND "
 		"open_time < " MS("$4") " ORDER BY open_time";
 	const char *v[] = {symbol, timeframe, from, to};
-	if ((rc = query(c, range, 4, v, &r, err)))
+	if ((rc = mde_db_params(c, range, 4, v, PGRES_TUPLES_OK, &r, err)))
 		return rc;
 	rc = append_rows(r, out, false, err);
 	PQclear(r);
@@ -158,7 +147,8 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 		 tcol, tcol);
 	const char *v[] = {symbol, since, until, lim, period ? period : "1h"};
 	PGresult *r;
-	int rc = query(mde_store_conn(s), sql, 5, v, &r, err);
+	int rc = mde_db_params(mde_store_conn(s), sql, 5, v, PGRES_TUPLES_OK,
+			       &r, err);
 	if (rc)
 		return rc;
 	for (int i = 0; i < PQntuples(r) && !rc; i++)
