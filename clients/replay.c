@@ -124,7 +124,7 @@ int mde_replay_candles(const char *dir, const char *symbol,
 	const char *tf = mde_tf_name(w->period_ms);
 	char n0[48], n1[48], n2[48];
 	char *body = NULL;
-	size_t len, which;
+	size_t len = 0, which = 0;
 	mde_page pg;
 	memset(info, 0, sizeof *info);
 	if (!tf)
