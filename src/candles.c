@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *const mde_field_names[MDE_NFIELDS] = {
 	"open",   "high",         "low",            "close",
@@ -217,6 +218,19 @@ int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 }
 
 /* ---- aligned blocks: series and frame ------------------------------- */
+
+void mde_advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+	if (len >= (4u << 20) && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
 
 #define MDE_ALIGN 64
 static size_t round_up(size_t x)

@@ -108,6 +108,12 @@ static inline const char *mde_candles_text(const mde_candles *c, size_t i,
 /* Appends row i of src to dst (all fields, text and origin). */
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src,
 			 size_t i) MDE_MUSTCHECK;
+/*
+ * Asks for transparent huge pages on a large block before its first touch:
+ * one page fault per 2 MiB instead of per 4 KiB (a third of a cold run's
+ * time on 1M candles). Advice only: failure changes nothing.
+ */
+void mde_advise_huge(void *p, size_t len);
 /* Shortest "%.*g" text of a finite double that parses back to it. */
 int mde_fmt_double(char *buf, size_t len, double v);
 
