@@ -1,0 +1,217 @@
+/*
+ * test_runs.c - more promises of the runs, against the real server:
+ *   - `run --schedule hourly|nightly` enriches exactly the config file's
+ *     universes of that schedule;
+ *   - a backfill of older history prepended to a stored series recomputes
+ *     the features that depend on it: the table equals one whole run;
+ *   - a candle the exchange now sends broken is kept in rejected_candles
+ *     with its raw values and reasons, and the stored row is untouched;
+ *   - a chunk under a live lease of another host is not touched until the
+ *     lease expires, then taken over and finished.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fake_exchange.h"
+#include "storeutil.h"
+#include "testutil.h"
+
+static char dir[] = "/tmp/mdetest-runsXXXXXX";
+static char out[65536], err[65536];
+
+static int mde(const char *db, const char *args)
+{
+	return mde_test_sh(out, sizeof out, err, sizeof err,
+			   "%s --config %s/r.conf --db \"%s\" --log-format "
+			   "json %s", mde_test_bin(), dir, db, args);
+}
+
+static void must(const char *db, const char *args)
+{
+	int rc = mde(db, args);
+	if (rc != 0)
+		fail_msg("mdenrich %s: exit %d\n%s", args, rc, err);
+}
+
+static PGconn *fresh(const char *name, char *db, size_t len)
+{
+	mde_testdb_create(name, db, len);
+	must(db, "migrate");
+	return mde_testdb_connect(db);
+}
+
+static int setup(void **state)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	char path[600];
+	snprintf(path, sizeof path, "%s/r.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("[run]\nbatch_rows = 100\nchunk = 7d\nlease_seconds = 5\n"
+	      "[universe crypto]\nsymbols = BTCUSDT,ETHUSDT\ntimeframe = 1h\n"
+	      "source = replay:data/replay\nschedule = hourly\n"
+	      "since = 2026-07-01\n"
+	      "[universe stocks]\nsymbols = AAPL\ntimeframe = 1d\n"
+	      "asset_class = equity\nsource = replay:data/replay\n"
+	      "schedule = nightly\nsince = 2020-08-01\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void test_schedules(void **state)
+{
+	char db[2048];
+	PGconn *c = fresh("mdetest_runs_sched", db, sizeof db);
+	must(db, "run --schedule hourly");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT symbol) "
+					     "FROM market_data_v2"), 2);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'AAPL'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE open_time < "
+					     "'2026-07-01'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_runs WHERE kind = "
+					     "'hourly'"), 1);
+	must(db, "run --schedule nightly");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'AAPL' AND asset_class = 'equity' "
+					     "AND open_time::time = '00:00'"),
+			 49);
+	/* Both again: the overlap re-reads recent candles, writes nothing. */
+	must(db, "run --schedule hourly");
+	must(db, "run --schedule nightly");
+	assert_int_equal(mde_testdb_count(c, "SELECT sum(rows_written) FROM "
+					     "enrichment_runs WHERE run_id > 2"),
+			 0);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_sched");
+}
+
+static void test_prepend_recomputes(void **state)
+{
+	char ref[2048], db[2048];
+	PGconn *r = fresh("mdetest_runs_ref", ref, sizeof ref);
+	must(ref, "run --symbols BTCUSDT --timeframe 1h --since 2026-06-01 "
+		  "--until 2026-08-01 --source replay:data/replay");
+	PGconn *c = fresh("mdetest_runs_prepend", db, sizeof db);
+	/* The recent part first, then its older history prepended. */
+	must(db, "run --symbols BTCUSDT --timeframe 1h --since 2026-07-10 "
+		 "--until 2026-08-01 --source replay:data/replay");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE open_time = "
+					     "'2026-07-10 05:00Z' AND sma_50 IS "
+					     "NULL"), 1);
+	must(db, "backfill --symbols BTCUSDT --timeframe 1h --from "
+		 "2026-06-01 --to 2026-07-10 --source replay:data/replay");
+	char why[1024];
+	if (!mde_tables_equal(r, c, why, sizeof why))
+		fail_msg("prepend: %s", why);
+	PQfinish(r);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_ref");
+	mde_testdb_drop("mdetest_runs_prepend");
+}
+
+static void test_broken_candle_is_rejected(void **state)
+{
+	char db[2048], args[1024];
+	PGconn *c = fresh("mdetest_runs_reject", db, sizeof db);
+	fx_opts o = {0};
+	fx *x = fx_start(&o);
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-20 "
+		 "--until 2026-08-01", fx_url(x), fx_url(x));
+	must(db, args);
+	/* The exchange now sends 2026-07-31 12:00 with low above high. */
+	assert_int_equal(fx_amend(x, FX_FUTURES, "BTCUSDT", 3600000,
+				  INT64_C(1785499200000), NULL, "1.00", NULL,
+				  NULL, "-5"), 0);
+	must(db, args);
+	assert_int_equal(mde_testdb_count(
+				 c, "SELECT count(*) FROM rejected_candles WHERE "
+				    "symbol = 'BTCUSDT' AND open_time = "
+				    "'2026-07-31 12:00Z' AND source = 'binance' "
+				    "AND raw->>'high' = '1.00' AND raw->>'volume' "
+				    "= '-5' AND 'high_low' = ANY(reasons) AND "
+				    "'negative_volume' = ANY(reasons)"),
+			 1);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE open_time = "
+					     "'2026-07-31 12:00Z' AND revision = "
+					     "1 AND high > 1"), 1);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "data_corrections"), 0);
+	assert_true(mde_testdb_count(c, "SELECT count(*) FROM "
+					"enrichment_fetch_log WHERE endpoint = "
+					"'/fapi/v1/klines' AND http_status = "
+					"200 AND params LIKE '%symbol=BTCUSDT%'")
+		    >= 2);
+	assert_int_equal(mde_testdb_count(c, "SELECT sum(rejected) FROM "
+					     "data_quality_metrics WHERE day = "
+					     "'2026-07-31'"), 0);
+	fx_stop(x);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_reject");
+}
+
+static void test_live_lease_is_respected(void **state)
+{
+	char db[2048];
+	PGconn *c = fresh("mdetest_runs_lease", db, sizeof db);
+	/* A job whose first chunk another host holds for 4 more seconds. */
+	must(db, "backfill --symbols BTCUSDT --timeframe 1h --from 2026-06-01 "
+		 "--to 2026-06-15 --source replay:data/replay");
+	PQclear(PQexec(c, "UPDATE backfill_state SET status = 'running', "
+			  "cursor = NULL, attempts = 1, lease_owner = "
+			  "'elsewhere:4242', lease_expires_at = now() + "
+			  "interval '4 seconds' WHERE chunk_no = 0; "
+			  "UPDATE backfill_state SET status = 'pending', "
+			  "cursor = NULL, attempts = 0 WHERE chunk_no > 0; "
+			  "DELETE FROM market_data_v2"));
+	time_t t0 = time(NULL);
+	must(db, "resume");
+	time_t waited = time(NULL) - t0;
+	print_message("resume waited %ld s for the lease\n", (long)waited);
+	assert_true(waited >= 3);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE status = "
+					     "'done' AND lease_owner IS NULL"),
+			 2);
+	assert_int_equal(mde_testdb_count(c, "SELECT attempts FROM "
+					     "backfill_state WHERE chunk_no = 0"),
+			 2);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 14 * 24);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_lease");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schedules),
+		cmocka_unit_test(test_prepend_recomputes),
+		cmocka_unit_test(test_broken_candle_is_rejected),
+		cmocka_unit_test(test_live_lease_is_respected),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
