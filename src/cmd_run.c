@@ -18,6 +18,31 @@ typedef struct {
 	const char *symbols, *timeframe, *source, *asset, *since;
 } series_set;
 
+/*
+ * Enriches j's range window by window (the config's chunk length), so that
+ * a first run with a --since years back holds one window in memory, not
+ * the whole history; each window reads the one before as its warm-up.
+ */
+static int run_windows(mde_pipeline *p, const mde_series_job *j,
+		       mde_err *err)
+{
+	int64_t step = p->cfg->chunk_ms / j->period_ms * j->period_ms;
+	if (step < j->period_ms)
+		step = j->period_ms;
+	mde_series_job w = *j;
+	for (int64_t t = j->start_ms; t < j->end_ms; t += step) {
+		w.start_ms = t;
+		w.end_ms = j->end_ms - t > step ? t + step : j->end_ms;
+		int rc = mde_pipeline_series(p, &w, err);
+		if (rc)
+			return rc;
+		if (mde_stop_requested && w.end_ms < j->end_ms)
+			return mde_err_set(err, MDE_EINTR, false,
+					   "interrupted between windows");
+	}
+	return 0;
+}
+
 static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
 		   size_t *failed)
 {
@@ -92,14 +117,14 @@ static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
 				 "source=%s from=%lld to=%lld", sym,
 				 set->timeframe, source, (long long)start,
 				 (long long)end);
-			rc = mde_pipeline_series(p, &j, &err);
+			rc = run_windows(p, &j, &err);
 			/* Lost the database mid-series: once it is back,
 			 * enrich the series again (idempotent), once. */
 			if (rc == MDE_EDB && err.retryable &&
 			    mde_pipeline_recover(p, &err) == 0 &&
 			    mde_series_lock(p, sym, set->timeframe, true, &got,
 					    &err) == 0)
-				rc = mde_pipeline_series(p, &j, &err);
+				rc = run_windows(p, &j, &err);
 		}
 		mde_pipeline_series_done(p, sym, set->timeframe, asset, source,
 					 rc, &err);
