@@ -862,11 +862,21 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 	res->rejects = b->nrejects;
 	if ((rc = write_aux(s, b, err)) || (rc = write_logs(s, b, res, err)))
 		return rc;
-	if (b->qual_from_ms < b->qual_to_ms &&
+	/* A batch that changed nothing cannot move its days' metrics, but
+	 * for the days whose slots are still closing (an outage shows as
+	 * gaps only as time passes). */
+	int64_t qfrom = b->qual_from_ms;
+	bool quiet = res->inserted + res->updated + res->corrections +
+			     b->nrejects + b->ndups == 0;
+	int64_t recent = mde_floor_div(b->now_ms - 2 * MDE_DAY_MS, MDE_DAY_MS) *
+			 MDE_DAY_MS;
+	if (quiet && qfrom < recent)
+		qfrom = recent;
+	if (qfrom < b->qual_to_ms &&
 	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
-					b->period_ms, b->asset,
-					b->qual_from_ms, b->qual_to_ms,
-					b->dups, b->ndups, b->now_ms, err)))
+					b->period_ms, b->asset, qfrom,
+					b->qual_to_ms, b->dups, b->ndups,
+					b->now_ms, err)))
 		return rc;
 	if (b->job_id && (rc = advance_cursor(s, b, err)))
 		return rc;
