@@ -7,8 +7,6 @@
  */
 #include "store.h"
 
-#include <arpa/inet.h>
-#include <endian.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "pgcopy.h"
 #include "quality.h"
 #include "timeutil.h"
 
@@ -66,244 +65,6 @@ void mde_store_close(mde_store *s)
 	PQfinish(s->c);
 	free(s->url);
 	free(s);
-}
-
-/* ---- fetch log buffer ---------------------------------------------- */
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-void mde_fetch_logbuf_add(void *ud, const mde_fetch_rec *rec)
-{
-	mde_fetch_logbuf *b = ud;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		void *p = realloc(b->rows, cap * sizeof *b->rows);
-		if (!p)
-			return; /* the log is best effort; the data is not */
-		b->rows = p;
-		b->cap = cap;
-	}
-	struct mde_fetch_logrow *r = &b->rows[b->n++];
-	r->source = dup_or_null(rec->source);
-	r->endpoint = dup_or_null(rec->endpoint);
-	r->symbol = dup_or_null(rec->symbol);
-	char red[2048];
-	r->params = rec->params ? strdup(mde_redact(rec->params, red,
-						    sizeof red))
-				: NULL;
-	r->error = dup_or_null(rec->error);
-	r->http_status = rec->http_status;
-	r->attempt = rec->attempt;
-	r->rows = (int64_t)rec->rows;
-	r->bytes = (int64_t)rec->bytes;
-	r->latency_ms = rec->latency_ms;
-	r->requested_at_ms = rec->requested_at_ms;
-}
-
-void mde_fetch_logbuf_clear(mde_fetch_logbuf *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct mde_fetch_logrow *r = &b->rows[i];
-		free(r->source);
-		free(r->endpoint);
-		free(r->symbol);
-		free(r->params);
-		free(r->error);
-	}
-	b->n = 0;
-}
-
-void mde_fetch_logbuf_free(mde_fetch_logbuf *b)
-{
-	if (!b)
-		return;
-	mde_fetch_logbuf_clear(b);
-	free(b->rows);
-	memset(b, 0, sizeof *b);
-}
-
-/* ---- binary numeric ------------------------------------------------- */
-
-int mde_numeric_encode(const char *text, unsigned char *out, size_t cap)
-{
-	const char *p = text;
-	int neg = 0;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	char dig[128];
-	int nd = 0, point = -1;
-	for (; *p && *p != 'e' && *p != 'E'; p++) {
-		if (*p == '.' && point < 0) {
-			point = nd;
-		} else if (*p >= '0' && *p <= '9' && nd < (int)sizeof dig) {
-			dig[nd++] = (char)(*p - '0');
-		} else {
-			return -1;
-		}
-	}
-	if (nd == 0)
-		return -1;
-	if (point < 0)
-		point = nd;
-	if (*p) { /* exponent */
-		char *end;
-		long e = strtol(p + 1, &end, 10);
-		if (*end || e > 1000 || e < -1000)
-			return -1;
-		point += (int)e;
-	}
-	int dscale = nd - point > 0 ? nd - point : 0;
-	/* Digit k of the number has place value 10^(point - 1 - k). Group by
-	 * 4 from the decimal point: group g covers 10^(4g) .. 10^(4g+3). */
-	int hi = point - 1;           /* highest power of ten present */
-	int lo = point - nd;          /* lowest */
-	int ghi = hi >= 0 ? hi / 4 : -((-hi + 3) / 4);
-	int glo = lo >= 0 ? lo / 4 : -((-lo + 3) / 4);
-	int16_t groups[64];
-	int ng = 0;
-	for (int g = ghi; g >= glo && ng < 64; g--) {
-		int v = 0;
-		for (int k = 3; k >= 0; k--) {
-			int pw = 4 * g + k, idx = point - 1 - pw;
-			v = v * 10 + (idx >= 0 && idx < nd ? dig[idx] : 0);
-		}
-		groups[ng++] = (int16_t)v;
-	}
-	int weight = ghi, first = 0, last = ng;
-	while (first < last && groups[first] == 0)
-		first++, weight--;
-	while (last > first && groups[last - 1] == 0)
-		last--;
-	int ndigits = last - first;
-	if (ndigits == 0)
-		weight = 0, neg = 0;
-	size_t need = 8 + 2 * (size_t)ndigits;
-	if (need > cap)
-		return -1;
-	uint16_t h[4] = {htons((uint16_t)ndigits), htons((uint16_t)weight),
-			 htons(neg ? 0x4000 : 0), htons((uint16_t)dscale)};
-	memcpy(out, h, 8);
-	for (int i = 0; i < ndigits; i++) {
-		uint16_t d = htons((uint16_t)groups[first + i]);
-		memcpy(out + 8 + 2 * i, &d, 2);
-	}
-	return (int)need;
-}
-
-/* ---- binary COPY buffer --------------------------------------------- */
-
-typedef struct {
-	unsigned char *p;
-	size_t n, cap;
-	bool oom;
-} buf_t;
-
-static void buf_put(buf_t *b, const void *src, size_t len)
-{
-	if (b->oom)
-		return;
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		while (cap < b->n + len)
-			cap *= 2;
-		void *q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, src, len);
-	b->n += len;
-}
-
-static void put16(buf_t *b, int16_t v)
-{
-	uint16_t x = htons((uint16_t)v);
-	buf_put(b, &x, 2);
-}
-
-static void put32(buf_t *b, int32_t v)
-{
-	uint32_t x = htonl((uint32_t)v);
-	buf_put(b, &x, 4);
-}
-
-static void put64(buf_t *b, int64_t v)
-{
-	uint64_t x = htobe64((uint64_t)v);
-	buf_put(b, &x, 8);
-}
-
-static void f_null(buf_t *b)
-{
-	put32(b, -1);
-}
-
-static void f_text(buf_t *b, const char *s)
-{
-	size_t n = strlen(s);
-	put32(b, (int32_t)n);
-	buf_put(b, s, n);
-}
-
-static void f_int8(buf_t *b, int64_t v)
-{
-	put32(b, 8);
-	put64(b, v);
-}
-
-static void f_int4(buf_t *b, int32_t v)
-{
-	put32(b, 4);
-	put32(b, v);
-}
-
-/* timestamptz: microseconds since 2000-01-01 00:00 UTC. */
-static void f_time(buf_t *b, int64_t ms)
-{
-	f_int8(b, (ms - INT64_C(946684800000)) * 1000);
-}
-
-static void f_float8(buf_t *b, double v)
-{
-	if (isnan(v)) {
-		f_null(b);
-		return;
-	}
-	uint64_t bits;
-	memcpy(&bits, &v, 8);
-	put32(b, 8);
-	put64(b, (int64_t)bits);
-}
-
-static void f_int2(buf_t *b, double v)
-{
-	if (isnan(v)) {
-		f_null(b);
-		return;
-	}
-	put32(b, 2);
-	put16(b, (int16_t)lrint(v));
-}
-
-static int f_numeric(buf_t *b, const char *text)
-{
-	if (!text) {
-		f_null(b);
-		return 0;
-	}
-	unsigned char tmp[8 + 2 * 64];
-	int n = mde_numeric_encode(text, tmp, sizeof tmp);
-	if (n < 0)
-		return -1;
-	put32(b, n);
-	buf_put(b, tmp, (size_t)n);
-	return 0;
 }
 
 /* ---- statements ------------------------------------------------------ */
@@ -453,11 +214,8 @@ int mde_store_copy(mde_store *s, const char *table,
 	build_sql();
 	const mde_series *se = b->series;
 	const mde_frame *fr = b->frame;
-	buf_t buf = {0};
-	static const char hdr[] = "PGCOPY\n\377\r\n";
-	buf_put(&buf, hdr, 11);
-	put32(&buf, 0);
-	put32(&buf, 0);
+	mde_copybuf buf = {0};
+	mde_copy_begin(&buf);
 	const char *asset = mde_asset_name(b->asset);
 	size_t n = 0;
 	int rc = 0;
@@ -466,14 +224,14 @@ int mde_store_copy(mde_store *s, const char *table,
 			continue;
 		uint32_t row = se->row[i];
 		int origin = b->candles->origin[row];
-		put16(&buf, NSTAGE);
-		f_text(&buf, b->symbol);
-		f_text(&buf, b->timeframe);
-		f_time(&buf, se->t[i]);
-		f_text(&buf, asset);
-		f_text(&buf, mde_origin_name(origin));
+		mde_copy_put16(&buf, NSTAGE);
+		mde_copy_text(&buf, b->symbol);
+		mde_copy_text(&buf, b->timeframe);
+		mde_copy_time(&buf, se->t[i]);
+		mde_copy_text(&buf, asset);
+		mde_copy_text(&buf, mde_origin_name(origin));
 		for (int f = 0; f < MDE_NFIELDS; f++)
-			if (f_numeric(&buf, mde_candles_text(b->candles, row,
+			if (mde_copy_numeric(&buf, mde_candles_text(b->candles, row,
 							     f))) {
 				rc = mde_err_set(err, MDE_EINVAL, false,
 						 "%s at %lld is not a decimal",
@@ -482,24 +240,24 @@ int mde_store_copy(mde_store *s, const char *table,
 				goto done;
 			}
 		if (b->candles->trades[row] == MDE_NULL_TRADES)
-			f_null(&buf);
+			mde_copy_null(&buf);
 		else
-			f_int8(&buf, b->candles->trades[row]);
+			mde_copy_int8(&buf, b->candles->trades[row]);
 		for (int k = 0; k < MDE_NFEATURES; k++) {
 			if (strcmp(mde_column_types[k], "int2") == 0)
-				f_int2(&buf, fr->col[k][i]);
+				mde_copy_int2(&buf, fr->col[k][i]);
 			else
-				f_float8(&buf, fr->col[k][i]);
+				mde_copy_float8(&buf, fr->col[k][i]);
 		}
 		bool fallback = origin == MDE_SRC_BINANCE_SPOT ||
 				origin == MDE_SRC_YAHOO;
-		f_int4(&buf, (fr->flags[i] & 3) | (fallback ? MDE_VF_FALLBACK : 0));
-		f_float8(&buf, fr->quality[i]);
-		f_int4(&buf, MDE_FEATURE_VERSION);
-		f_int8(&buf, b->run_id);
+		mde_copy_int4(&buf, (fr->flags[i] & 3) | (fallback ? MDE_VF_FALLBACK : 0));
+		mde_copy_float8(&buf, fr->quality[i]);
+		mde_copy_int4(&buf, MDE_FEATURE_VERSION);
+		mde_copy_int8(&buf, b->run_id);
 		n++;
 	}
-	put16(&buf, -1);
+	mde_copy_end(&buf);
 	if (buf.oom) {
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;

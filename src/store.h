@@ -160,8 +160,4 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 		       size_t events_before, int64_t until_ms, mde_aux *out,
 		       mde_err *err) MDE_MUSTCHECK;
 
-/* Encodes decimal text as PostgreSQL's binary numeric; returns the byte
- * length, or -1 when the text is not a decimal number. */
-int mde_numeric_encode(const char *text, unsigned char *out, size_t cap);
-
 #endif

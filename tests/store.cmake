@@ -13,3 +13,5 @@ set_tests_properties(test_store_faults PROPERTIES RUN_SERIAL TRUE)
 mde_unit_test(test_runs ${CMAKE_CURRENT_LIST_DIR}/test_runs.c
   ${CMAKE_CURRENT_LIST_DIR}/storeutil.c)
 target_link_libraries(test_runs PRIVATE mde_fake_exchange)
+
+mde_unit_test(test_pgcopy ${CMAKE_CURRENT_LIST_DIR}/test_pgcopy.c)
