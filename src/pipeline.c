@@ -364,15 +364,6 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 			mde_warn("aux.failed", "symbol=%s kind=%s error=\"%s\"",
 				 j->symbol, names[k], e.msg);
 			w->fetched_aux[k].n = 0;
-		} else if (hole_end > fetch_from) {
-			w->holes[w->nholes].kind = names[k];
-			w->holes[w->nholes].start_ms = fetch_from;
-			w->holes[w->nholes].end_ms = hole_end;
-			w->nholes++;
-			mde_warn("aux.hole", "symbol=%s kind=%s from=%lld "
-				 "until=%lld reason=\"older than the source "
-				 "serves\"", j->symbol, names[k],
-				 (long long)fetch_from, (long long)hole_end);
 		}
 		mde_aux *a = &w->aux.s[kind];
 		/* Stored observations up to the last slot computed: the
@@ -380,6 +371,22 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 		if ((rc = mde_store_load_aux(p->store, kind, j->symbol, period,
 					     since, before, until_ms, a, err)))
 			return rc;
+		/* The part the source no longer serves is a hole only where
+		 * earlier runs kept nothing of it. */
+		size_t kept = 0;
+		for (size_t i = 0; i < a->n; i++)
+			kept += a->t[i] >= fetch_from && a->t[i] < hole_end;
+		if (!rc && hole_end > fetch_from && kept == 0) {
+			w->holes[w->nholes].kind = names[k];
+			w->holes[w->nholes].start_ms = fetch_from;
+			w->holes[w->nholes].end_ms = hole_end;
+			w->nholes++;
+			mde_warn("aux.hole", "symbol=%s kind=%s from=%lld "
+				 "until=%lld reason=\"older than the source "
+				 "serves, and not kept by an earlier run\"",
+				 j->symbol, names[k], (long long)fetch_from,
+				 (long long)hole_end);
+		}
 		for (size_t i = 0; i < w->fetched_aux[k].n; i++)
 			if (mde_aux_push(a, w->fetched_aux[k].t[i],
 					 w->fetched_aux[k].v[i]))

@@ -431,7 +431,7 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 		if (rc)
 			return rc;
 	}
-	/* A hole is only a hole where nothing was kept from earlier runs. */
+	/* Aux ranges the source no longer serves and no run kept. */
 	static const char hole[] =
 		"INSERT INTO aux_holes (symbol, kind, period, hole_start, "
 		"hole_end, run_id) SELECT $1, $2, $3, timestamptz 'epoch' + "

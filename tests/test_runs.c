@@ -173,6 +173,52 @@ static void test_broken_candle_is_rejected(void **state)
 	mde_testdb_drop("mdetest_runs_reject");
 }
 
+static void test_aux_holes(void **state)
+{
+	char db[2048], args[1024];
+	PGconn *c = fresh("mdetest_runs_holes", db, sizeof db);
+	fx_opts o = {0};
+	fx *x = fx_start(&o);
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	/* July 2026 is more than 30 days old for /futures/data: open
+	 * interest and long/short of it can no longer be fetched. */
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-25 "
+		 "--until 2026-08-01", fx_url(x), fx_url(x));
+	must(db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT kind) FROM "
+					     "aux_holes WHERE symbol = 'BTCUSDT' "
+					     "AND kind IN ('open_interest', "
+					     "'long_short') AND hole_end > "
+					     "'2026-07-31'"), 2);
+	assert_true(mde_testdb_count(c, "SELECT aux_holes FROM "
+					"enrichment_status WHERE symbol = "
+					"'BTCUSDT'") >= 2);
+	assert_non_null(strstr(err, "aux.hole"));
+	/* Had an earlier hourly run kept that open interest, the range is
+	 * no hole, and the features use what was kept. */
+	PQclear(PQexec(c, "DELETE FROM aux_holes; INSERT INTO "
+			  "open_interest_hist (symbol, period, ts, "
+			  "sum_open_interest, source) SELECT 'BTCUSDT', '1h', "
+			  "g, 80000, 'binance' FROM generate_series("
+			  "'2026-07-20'::timestamptz, '2026-08-01', "
+			  "interval '1 hour') g"));
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-25 "
+		 "--until 2026-08-01 --overlap 200", fx_url(x), fx_url(x));
+	must(db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM aux_holes "
+					     "WHERE kind = 'open_interest'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE open_time = "
+					     "'2026-07-31 12:00Z' AND "
+					     "open_interest = 80000 AND "
+					     "open_interest_change = 0"), 1);
+	fx_stop(x);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_holes");
+}
+
 static void test_live_lease_is_respected(void **state)
 {
 	char db[2048];
@@ -211,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_prepend_recomputes),
 		cmocka_unit_test(test_broken_candle_is_rejected),
+		cmocka_unit_test(test_aux_holes),
 		cmocka_unit_test(test_live_lease_is_respected),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
