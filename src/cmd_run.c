@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "db.h"
 #include "log.h"
 #include "pipeline.h"
 #include "timeutil.h"
@@ -17,6 +18,42 @@
 typedef struct {
 	const char *symbols, *timeframe, *source, *asset, *since;
 } series_set;
+
+/*
+ * Candles a fallback served in the last 30 days are fetched again from the
+ * primary source: the run starts at the earliest of them (they may lie
+ * before the overlap). Not for a series whose chosen source is the
+ * fallback itself.
+ */
+static int fallback_start(mde_pipeline *p, const char *symbol,
+			  const char *timeframe, const char *source,
+			  int64_t *start, mde_err *err)
+{
+	if (strcmp(source, "binance") != 0 && strcmp(source, "polygon") != 0)
+		return 0;
+	const char *v[] = {symbol, timeframe};
+	PGresult *r = NULL;
+	int rc = mde_db_params(
+		mde_store_conn(p->store),
+		"SELECT (extract(epoch FROM min(open_time)) * 1000)::int8 FROM "
+		"market_data_v2 WHERE symbol = $1 AND timeframe = $2 AND "
+		"validation_flags & 8 <> 0 AND open_time > now() - interval "
+		"'30 days'",
+		2, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	if (!PQgetisnull(r, 0, 0)) {
+		int64_t t = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		if (t < *start) {
+			mde_info("series.refetch", "symbol=%s from=%lld "
+				 "reason=\"candles from a fallback source\"",
+				 symbol, (long long)t);
+			*start = t;
+		}
+	}
+	PQclear(r);
+	return 0;
+}
 
 /*
  * Enriches j's range window by window (the config's chunk length), so that
@@ -104,6 +141,9 @@ static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
 					 "nothing stored yet for %s %s: give "
 					 "--since", sym, set->timeframe);
 		}
+		if (!rc && found)
+			rc = fallback_start(p, sym, set->timeframe, source,
+					    &start, &err);
 		if (!rc && asset == MDE_CRYPTO)
 			start = mde_floor_div(start, P) * P;
 		if (!rc && start < end) {

@@ -585,8 +585,15 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	    (rc = load_aux(p, j, &w, j->start_ms, until, &aux_failed, err)))
 		goto done;
 	/* Rows written without an aux series the source does have would keep
-	 * NULL features: write nothing, the next run or resume retries. */
-	if (aux_failed) {
+	 * NULL features: write nothing, the next run or resume retries.
+	 * Unless the primary source is down and a fallback served candles:
+	 * those are written (flag 8) and redone by the next run that reaches
+	 * the primary (cmd_run.c starts at the earliest fallback candle). */
+	bool fallback = false;
+	for (size_t i = 0; i < w.fetched.n && !fallback; i++)
+		fallback = source_rank(w.fetched.origin[i]) == 1 &&
+			   strcmp(j->source, "binance-spot") != 0;
+	if (aux_failed && !fallback) {
 		rc = mde_err_set(err, MDE_ENET, true,
 				 "an auxiliary series could not be fetched "
 				 "(see the log); nothing was written");
@@ -682,6 +689,11 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	if (frc) {
 		*err = ferr;
 		rc = frc;
+	} else if (aux_failed) {
+		rc = mde_err_set(err, MDE_ENET, true,
+				 "the primary source failed: candles stored "
+				 "from the fallback without their auxiliary "
+				 "series; the next run replaces them");
 	}
 done:
 	work_free(&w);

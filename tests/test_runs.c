@@ -56,6 +56,8 @@ static int setup(void **state)
 	snprintf(path, sizeof path, "%s/r.conf", dir);
 	FILE *f = fopen(path, "w");
 	fputs("[run]\nbatch_rows = 100\nchunk = 7d\nlease_seconds = 5\n"
+	      "[http]\nmax_attempts = 2\nbackoff_ms = 10\n"
+	      "breaker_threshold = 2\nbreaker_cooldown_ms = 600000\n"
 	      "[universe crypto]\nsymbols = BTCUSDT,ETHUSDT\ntimeframe = 1h\n"
 	      "source = replay:data/replay\nschedule = hourly\n"
 	      "since = 2026-07-01\n"
@@ -219,6 +221,52 @@ static void test_aux_holes(void **state)
 	mde_testdb_drop("mdetest_runs_holes");
 }
 
+static void test_fallback_then_primary(void **state)
+{
+	char db[2048], args[1024];
+	PGconn *c = fresh("mdetest_runs_fallback", db, sizeof db);
+	fx_opts o = {0};
+	fx *x = fx_start(&o);
+	/* The last three days, different walks on futures and spot. */
+	int64_t hour = 3600000;
+	int64_t t0 = (time(NULL) * INT64_C(1000) / hour - 72) * hour;
+	assert_int_equal(fx_add_synthetic(x, FX_FUTURES, "SYNUSDT", hour, t0,
+					  70, 1), 0);
+	assert_int_equal(fx_add_synthetic(x, FX_SPOT, "SYNUSDT", hour, t0, 70,
+					  2), 0);
+	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --symbols SYNUSDT --timeframe 1h --since %lld", fx_url(x),
+		 fx_url(x), (long long)t0);
+	/* Futures down: spot serves the candles, flagged; funding (futures
+	 * only) is missing, so the series reports failure. */
+	assert_int_equal(mde(db, args), 3);
+	assert_non_null(strstr(err, "the next run replaces them"));
+	long long n = mde_testdb_count(c, "SELECT count(*) FROM market_data_v2");
+	assert_true(n >= 69);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance-spot' AND "
+					     "validation_flags & 8 = 8"), n);
+	/* Futures back: a plain run (default overlap 24) re-reads from the
+	 * first fallback candle and replaces every one of them. */
+	fx_clear_faults(x);
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --symbols SYNUSDT --timeframe 1h", fx_url(x), fx_url(x));
+	must(db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance' AND revision = 2 AND "
+					     "validation_flags & 12 = 4"), n);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "data_corrections WHERE old_source "
+					     "= 'binance-spot' AND source = "
+					     "'binance'"), n);
+	fx_stop(x);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_fallback");
+}
+
 static void test_live_lease_is_respected(void **state)
 {
 	char db[2048];
@@ -258,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_prepend_recomputes),
 		cmocka_unit_test(test_broken_candle_is_rejected),
 		cmocka_unit_test(test_aux_holes),
+		cmocka_unit_test(test_fallback_then_primary),
 		cmocka_unit_test(test_live_lease_is_respected),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
