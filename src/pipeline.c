@@ -704,6 +704,10 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, int asset,
 			      const char *source, int rc, const mde_err *err)
 {
+	mde_err fe = {0};
+	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &fe))
+		mde_warn("fetch_log.failed", "symbol=%s error=\"%s\"", symbol,
+			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
 	const char *src = strncmp(source, "replay", 6) == 0 ? "replay" : source;

@@ -456,8 +456,8 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 	return 0;
 }
 
-static int write_logs(mde_store *s, const mde_store_batch *b,
-		      const mde_store_result *res, mde_err *err)
+static int insert_fetch_log(mde_store *s, int64_t run_id,
+			    const mde_fetch_logbuf *log, mde_err *err)
 {
 	static const char fetch[] =
 		"INSERT INTO enrichment_fetch_log (run_id, source, endpoint, "
@@ -466,9 +466,9 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 		"$9, $10, $11, timestamptz 'epoch' + $12::int8 * interval "
 		"'1 millisecond')";
 	char run[24];
-	snprintf(run, sizeof run, "%lld", (long long)b->run_id);
-	for (size_t i = 0; b->fetch_log && i < b->fetch_log->n; i++) {
-		struct mde_fetch_logrow *r = &b->fetch_log->rows[i];
+	snprintf(run, sizeof run, "%lld", (long long)run_id);
+	for (size_t i = 0; log && i < log->n; i++) {
+		struct mde_fetch_logrow *r = &log->rows[i];
 		char st[16], rows[24], bytes[24], lat[24], att[16], at[24];
 		snprintf(st, sizeof st, "%d", r->http_status);
 		snprintf(rows, sizeof rows, "%lld", (long long)r->rows);
@@ -481,10 +481,39 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 				   r->params, r->http_status ? st : NULL, rows,
 				   bytes, lat, att, r->error, at};
 		int rc = mde_db_params(s->c, fetch, 12, v, PGRES_COMMAND_OK,
-				     NULL, err);
+				       NULL, err);
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+int mde_store_flush_fetch_log(mde_store *s, int64_t run_id,
+			      mde_fetch_logbuf *log, mde_err *err)
+{
+	if (!log || log->n == 0)
+		return 0;
+	int rc = mde_db_exec(s->c, "BEGIN", err);
+	if (!rc)
+		rc = insert_fetch_log(s, run_id, log, err);
+	if (!rc)
+		rc = mde_db_exec(s->c, "COMMIT", err);
+	if (rc) {
+		mde_db_try(s->c, "ROLLBACK");
+		return rc;
+	}
+	mde_fetch_logbuf_clear(log);
+	return 0;
+}
+
+static int write_logs(mde_store *s, const mde_store_batch *b,
+		      const mde_store_result *res, mde_err *err)
+{
+	char run[24];
+	snprintf(run, sizeof run, "%lld", (long long)b->run_id);
+	int rc = insert_fetch_log(s, b->run_id, b->fetch_log, err);
+	if (rc)
+		return rc;
 	if (b->compute_ms < 0)
 		return 0;
 	static const char compute[] =

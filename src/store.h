@@ -133,6 +133,14 @@ int mde_store_write(mde_store *s, const mde_store_batch *b,
 int mde_store_copy(mde_store *s, const char *table, const mde_store_batch *b,
 		   size_t *staged, mde_err *err) MDE_MUSTCHECK;
 
+/*
+ * Writes the fetch-log records still buffered (a series that failed before
+ * its first batch, or fetches that served nothing) in a transaction of
+ * their own, and clears the buffer.
+ */
+int mde_store_flush_fetch_log(mde_store *s, int64_t run_id,
+			      mde_fetch_logbuf *log, mde_err *err) MDE_MUSTCHECK;
+
 /* ---- reading back -------------------------------------------------- */
 
 /* The last stored open_time of a series; *found = false when none. */

@@ -234,10 +234,24 @@ static void test_fallback_then_primary(void **state)
 					  70, 1), 0);
 	assert_int_equal(fx_add_synthetic(x, FX_SPOT, "SYNUSDT", hour, t0, 70,
 					  2), 0);
-	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols SYNUSDT --timeframe 1h --since %lld", fx_url(x),
 		 fx_url(x), (long long)t0);
+	/* Both markets down: nothing is stored, but every request is in the
+	 * fetch log, with its status and error. */
+	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
+	fx_fault(x, "/api/v3/", FX_500, 0, 1000, 0);
+	assert_int_equal(mde(db, args), 3);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 0);
+	assert_true(mde_testdb_count(c, "SELECT count(*) FROM "
+					"enrichment_fetch_log WHERE "
+					"http_status = 500 AND error IS NOT "
+					"NULL AND endpoint IN "
+					"('/fapi/v1/klines', '/api/v3/klines')")
+		    >= 2);
+	fx_clear_faults(x);
+	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	/* Futures down: spot serves the candles, flagged; funding (futures
 	 * only) is missing, so the series reports failure. */
 	assert_int_equal(mde(db, args), 3);
