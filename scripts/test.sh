@@ -6,6 +6,10 @@
 #
 #   scripts/test.sh             normal build in build/
 #   scripts/test.sh --sanitize  ASan + UBSan build in build-asan/
+#
+# Each build tree uses databases of its own names, but test_store_faults
+# restarts the server: run two suites at once only without it
+# (ctest -E test_store_faults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -91,10 +91,27 @@ static void exec_or_die(PGconn *c, const char *sql)
 	PQclear(r);
 }
 
+/*
+ * The database names of this build tree: name + a suffix from the build
+ * directory, so that two suites (say the normal and the sanitizer build)
+ * can run at once on one server without dropping each other's databases.
+ */
+static const char *db_name(const char *name)
+{
+	static char buf[64];
+	const char *dir = getenv("MDE_BUILD_DIR");
+	unsigned long h = 5381;
+	for (const char *p = dir ? dir : ""; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	snprintf(buf, sizeof buf, "%.40s_%05lu", name, h % 100000);
+	return buf;
+}
+
 void mde_testdb_create(const char *name, char *conninfo, size_t len)
 {
 	PGconn *c = admin();
 	char sql[256];
+	name = db_name(name);
 	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 		 name);
 	exec_or_die(c, sql);
@@ -124,6 +141,7 @@ void mde_testdb_drop(const char *name)
 {
 	PGconn *c = admin();
 	char sql[256];
+	name = db_name(name);
 	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 		 name);
 	exec_or_die(c, sql);
