@@ -281,6 +281,52 @@ static void test_fallback_then_primary(void **state)
 	mde_testdb_drop("mdetest_runs_fallback");
 }
 
+static void test_equities_from_polygon_key_never_shown(void **state)
+{
+	char db[2048], args[1024];
+	PGconn *c = fresh("mdetest_runs_equity", db, sizeof db);
+	fx_opts o = {.polygon_key = "SeCrEtKeY42"};
+	fx *x = fx_start(&o);
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	snprintf(args, sizeof args, "--polygon-url %s --yahoo-url %s run "
+		 "--asset-class equity --symbols AAPL --timeframe 1d --since "
+		 "2020-08-01 --log-level debug", fx_url(x), fx_url(x));
+	/* Through the environment, as CLI.md says. */
+	setenv("POLYGON_API_KEY", "SeCrEtKeY42", 1);
+	int rc = mde(db, args);
+	unsetenv("POLYGON_API_KEY");
+	if (rc != 0)
+		fail_msg("exit %d: %s", rc, err);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'AAPL' AND source = 'polygon' AND "
+					     "open_time::time = '00:00' AND "
+					     "asset_class = 'equity'"), 49);
+	/* The first bar is Monday 2020-08-31; the weekend is no gap. */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE open_time = "
+					     "'2020-09-08' AND return_1d IS NOT "
+					     "NULL AND log_return IS NOT NULL"),
+			 1);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE source = "
+					     "'polygon'") > 0, 1);
+	assert_null(strstr(out, "SeCrEtKeY42"));
+	assert_null(strstr(err, "SeCrEtKeY42"));
+	assert_int_equal(mde_testdb_count(
+				 c, "SELECT count(*) FROM enrichment_fetch_log "
+				    "WHERE params LIKE '%SeCrEtKeY42%' OR endpoint "
+				    "LIKE '%SeCrEtKeY42%' OR error LIKE "
+				    "'%SeCrEtKeY42%'"),
+			 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_runs WHERE args LIKE "
+					     "'%SeCrEtKeY42%'"), 0);
+	fx_stop(x);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_equity");
+}
+
 static void test_live_lease_is_respected(void **state)
 {
 	char db[2048];
@@ -321,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_broken_candle_is_rejected),
 		cmocka_unit_test(test_aux_holes),
 		cmocka_unit_test(test_fallback_then_primary),
+		cmocka_unit_test(test_equities_from_polygon_key_never_shown),
 		cmocka_unit_test(test_live_lease_is_respected),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
