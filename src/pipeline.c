@@ -629,7 +629,6 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 		.aux_source = strncmp(j->source, "replay", 6) == 0 ? "replay"
 								  : "binance",
 		.fetch_log = &p->logbuf,
-		.compute_ms = compute_ms,
 		.rows_in = s->n,
 		.job_id = j->job_id,
 		.chunk_no = j->chunk_no,
@@ -661,8 +660,8 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			b.nrejects = 0;
 			b.funding = b.open_interest = b.long_short = NULL;
 			b.nholes = 0;
-			b.compute_ms = -1;
 		}
+		b.compute_ms = last ? compute_ms : -1;
 		/* The cursor covers the fetched range only: the recomputed
 		 * rows after it are not part of this chunk. */
 		int64_t upto = i1 > i0 ? s->t[i1 - 1] : j->start_ms - P;
@@ -674,8 +673,11 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 		b.qual_to_ms = qto > qfrom ? (mde_floor_div(qto - 1, MDE_DAY_MS)
 					      + 1) * MDE_DAY_MS
 					   : b.qual_from_ms;
+		size_t written0 = p->rows_written, unchanged0 = p->rows_unchanged;
 		if ((rc = write_batch(p, j, &b, err)))
 			goto done;
+		b.written_before += p->rows_written - written0;
+		b.unchanged_before += p->rows_unchanged - unchanged0;
 		progress(p, nvalid);
 		first = false;
 		i0 = i1;

@@ -522,8 +522,9 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 		"($1, $2, $3, $4, $5, $6, $7)";
 	char in[24], wr[24], un[24], ms[24];
 	snprintf(in, sizeof in, "%zu", b->rows_in);
-	snprintf(wr, sizeof wr, "%zu", res->inserted + res->updated);
-	snprintf(un, sizeof un, "%zu", res->unchanged);
+	snprintf(wr, sizeof wr, "%zu",
+		 b->written_before + res->inserted + res->updated);
+	snprintf(un, sizeof un, "%zu", b->unchanged_before + res->unchanged);
 	snprintf(ms, sizeof ms, "%lld", (long long)b->compute_ms);
 	const char *v[] = {run, b->symbol, b->timeframe, in, wr, un, ms};
 	return mde_db_params(s->c, compute, 7, v, PGRES_COMMAND_OK, NULL, err);

@@ -87,8 +87,12 @@ typedef struct mde_store_batch {
 	size_t nholes;
 
 	mde_fetch_logbuf *fetch_log; /* written and cleared; may be NULL */
-	int64_t compute_ms;          /* compute log: duration (-1 = none) */
-	size_t rows_in;              /* compute log: candles computed */
+	/* The compute log row of the computation this batch ends (-1 = not
+	 * the last batch): its duration, the slots computed, and what the
+	 * earlier batches of it wrote and left unchanged (this batch's own
+	 * counts are added). */
+	int64_t compute_ms;
+	size_t rows_in, written_before, unchanged_before;
 
 	/* Backfill chunk whose cursor advances with these rows (job_id 0 =
 	 * none): cursor = cursor_ms; status 'done' when chunk_done. The

@@ -111,6 +111,12 @@ static void test_rerun_writes_nothing(void **state)
 	must(db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
 		 "--until 2026-08-01 " SRC);
 	assert_same_as_ref(c);
+	/* The compute log accounts for every row the run wrote. */
+	assert_int_equal(mde_testdb_count(c, "SELECT sum(rows_written) FROM "
+					     "enrichment_compute_log WHERE "
+					     "run_id = 1"),
+			 mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"));
 	row_versions(c, before, sizeof before);
 	long long upd0 = mde_testdb_count(
 		c, "SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables "
