@@ -278,9 +278,15 @@ static int push_aux(mde_aux *out, int64_t t, double v, mde_err *err)
 	return 0;
 }
 
-int mde_binance_parse_funding(const char *body, size_t len,
-			      const mde_window *w, mde_aux *out,
-			      mde_page *pg, mde_err *err)
+/*
+ * An array of objects {tkey: time, vkey: "decimal"}: the rows of [w) after
+ * after_ms (a page boundary's repeat); with dedupe, a row not after the one
+ * kept before it is dropped (a repeat inside the page), else rows are kept
+ * in any order for the caller to sort. Any bad row rejects the whole page.
+ */
+static int parse_points(const char *body, size_t len, const char *tkey,
+			const char *vkey, const mde_window *w, int64_t after_ms,
+			bool dedupe, mde_aux *out, mde_page *pg, mde_err *err)
 {
 	size_t n0 = out->n, i = 0;
 	cJSON *root = NULL;
@@ -294,20 +300,22 @@ int mde_binance_parse_funding(const char *body, size_t len,
 		int64_t t;
 		double v;
 		if (!cJSON_IsObject(row) ||
-		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
-					 row, "fundingTime"), &t) ||
-		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(
-					    row, "fundingRate"), &v)) {
+		    mde_json_int(cJSON_GetObjectItemCaseSensitive(row, tkey),
+				 &t) ||
+		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(row, vkey),
+				    &v)) {
 			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "funding row %zu: missing or bad "
-					 "fundingTime/fundingRate", i);
+					 "row %zu: missing or bad %s/%s", i,
+					 tkey, vkey);
 			goto done;
 		}
 		pg->rows++;
 		page_time(pg, t);
 		i++;
-		if (t < w->start_ms || t >= w->end_ms)
+		if (t < w->start_ms || t >= w->end_ms || t <= after_ms)
 			continue;
+		if (dedupe && out->n > n0 && t <= out->t[out->n - 1])
+			continue; /* a repeat inside the page */
 		if ((rc = push_aux(out, t, v, err)))
 			goto done;
 		pg->kept++;
@@ -321,51 +329,24 @@ done:
 	return rc;
 }
 
+int mde_binance_parse_funding(const char *body, size_t len,
+			      const mde_window *w, mde_aux *out,
+			      mde_page *pg, mde_err *err)
+{
+	return parse_points(body, len, "fundingTime", "fundingRate", w,
+			    INT64_MIN, false, out, pg, err);
+}
+
 int mde_binance_parse_futdata(const char *body, size_t len, int kind,
 			      const mde_window *w, int64_t after_ms,
 			      mde_aux *out, mde_page *pg, mde_err *err)
 {
-	size_t n0 = out->n, i = 0;
-	cJSON *root = NULL;
 	const char *field = futdata_field(kind);
-	mde_page_reset(pg);
-	if (!field)
+	if (!field) {
+		mde_page_reset(pg);
 		return mde_err_set(err, MDE_EINVAL, false, "bad aux kind %d",
 				   kind);
-	int rc = parse_array(body, len, &root, err);
-	if (rc)
-		goto done;
-	const cJSON *row;
-	cJSON_ArrayForEach(row, root)
-	{
-		int64_t t;
-		double v;
-		if (!cJSON_IsObject(row) ||
-		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
-					 row, "timestamp"), &t) ||
-		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(row, field),
-				    &v)) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "row %zu: missing or bad timestamp/%s",
-					 i, field);
-			goto done;
-		}
-		pg->rows++;
-		page_time(pg, t);
-		i++;
-		if (t < w->start_ms || t >= w->end_ms || t <= after_ms)
-			continue;
-		if (out->n > n0 && t <= out->t[out->n - 1])
-			continue; /* a repeat inside the page */
-		if ((rc = push_aux(out, t, v, err)))
-			goto done;
-		pg->kept++;
 	}
-done:
-	if (rc) {
-		out->n = n0;
-		pg->kept = 0;
-	}
-	cJSON_Delete(root);
-	return rc;
+	return parse_points(body, len, "timestamp", field, w, after_ms, true,
+			    out, pg, err);
 }
