@@ -1,6 +1,11 @@
 /* storeutil.c - see storeutil.h. */
 #include "storeutil.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,4 +115,29 @@ int mde_wait(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		;
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+char mde_cli_out[65536], mde_cli_err[65536];
+
+int mde_cli(const char *conf, const char *db, const char *args)
+{
+	return mde_test_sh(mde_cli_out, sizeof mde_cli_out, mde_cli_err,
+			   sizeof mde_cli_err,
+			   "%s --config %s --db \"%s\" --log-format json %s",
+			   mde_test_bin(), conf, db, args);
+}
+
+void mde_cli_must(const char *conf, const char *db, const char *args)
+{
+	int rc = mde_cli(conf, db, args);
+	if (rc != 0)
+		fail_msg("mdenrich %s: exit %d\n%s", args, rc, mde_cli_err);
+}
+
+PGconn *mde_fresh_db(const char *conf, const char *name, char *db,
+		     size_t len)
+{
+	mde_testdb_create(name, db, len);
+	mde_cli_must(conf, db, "migrate");
+	return mde_testdb_connect(db);
 }

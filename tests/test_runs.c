@@ -25,28 +25,7 @@
 #include "testutil.h"
 
 static char dir[] = "/tmp/mdetest-runsXXXXXX";
-static char out[65536], err[65536];
-
-static int mde(const char *db, const char *args)
-{
-	return mde_test_sh(out, sizeof out, err, sizeof err,
-			   "%s --config %s/r.conf --db \"%s\" --log-format "
-			   "json %s", mde_test_bin(), dir, db, args);
-}
-
-static void must(const char *db, const char *args)
-{
-	int rc = mde(db, args);
-	if (rc != 0)
-		fail_msg("mdenrich %s: exit %d\n%s", args, rc, err);
-}
-
-static PGconn *fresh(const char *name, char *db, size_t len)
-{
-	mde_testdb_create(name, db, len);
-	must(db, "migrate");
-	return mde_testdb_connect(db);
-}
+static char cfg[700];
 
 static int setup(void **state)
 {
@@ -54,6 +33,7 @@ static int setup(void **state)
 		return -1;
 	char path[600];
 	snprintf(path, sizeof path, "%s/r.conf", dir);
+	snprintf(cfg, sizeof cfg, "%s", path);
 	FILE *f = fopen(path, "w");
 	fputs("[run]\nbatch_rows = 100\nchunk = 7d\nlease_seconds = 5\n"
 	      "[http]\nmax_attempts = 2\nbackoff_ms = 10\n"
@@ -78,8 +58,8 @@ static int teardown(void **state)
 static void test_schedules(void **state)
 {
 	char db[2048];
-	PGconn *c = fresh("mdetest_runs_sched", db, sizeof db);
-	must(db, "run --schedule hourly");
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_sched", db, sizeof db);
+	mde_cli_must(cfg, db, "run --schedule hourly");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT symbol) "
 					     "FROM market_data_v2"), 2);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -91,15 +71,15 @@ static void test_schedules(void **state)
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "enrichment_runs WHERE kind = "
 					     "'hourly'"), 1);
-	must(db, "run --schedule nightly");
+	mde_cli_must(cfg, db, "run --schedule nightly");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2 WHERE symbol = "
 					     "'AAPL' AND asset_class = 'equity' "
 					     "AND open_time::time = '00:00'"),
 			 49);
 	/* Both again: the overlap re-reads recent candles, writes nothing. */
-	must(db, "run --schedule hourly");
-	must(db, "run --schedule nightly");
+	mde_cli_must(cfg, db, "run --schedule hourly");
+	mde_cli_must(cfg, db, "run --schedule nightly");
 	assert_int_equal(mde_testdb_count(c, "SELECT sum(rows_written) FROM "
 					     "enrichment_runs WHERE run_id > 2"),
 			 0);
@@ -110,18 +90,18 @@ static void test_schedules(void **state)
 static void test_prepend_recomputes(void **state)
 {
 	char ref[2048], db[2048];
-	PGconn *r = fresh("mdetest_runs_ref", ref, sizeof ref);
-	must(ref, "run --symbols BTCUSDT --timeframe 1h --since 2026-06-01 "
+	PGconn *r = mde_fresh_db(cfg, "mdetest_runs_ref", ref, sizeof ref);
+	mde_cli_must(cfg, ref, "run --symbols BTCUSDT --timeframe 1h --since 2026-06-01 "
 		  "--until 2026-08-01 --source replay:data/replay");
-	PGconn *c = fresh("mdetest_runs_prepend", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_prepend", db, sizeof db);
 	/* The recent part first, then its older history prepended. */
-	must(db, "run --symbols BTCUSDT --timeframe 1h --since 2026-07-10 "
+	mde_cli_must(cfg, db, "run --symbols BTCUSDT --timeframe 1h --since 2026-07-10 "
 		 "--until 2026-08-01 --source replay:data/replay");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2 WHERE open_time = "
 					     "'2026-07-10 05:00Z' AND sma_50 IS "
 					     "NULL"), 1);
-	must(db, "backfill --symbols BTCUSDT --timeframe 1h --from "
+	mde_cli_must(cfg, db, "backfill --symbols BTCUSDT --timeframe 1h --from "
 		 "2026-06-01 --to 2026-07-10 --source replay:data/replay");
 	char why[1024];
 	if (!mde_tables_equal(r, c, why, sizeof why))
@@ -135,19 +115,19 @@ static void test_prepend_recomputes(void **state)
 static void test_broken_candle_is_rejected(void **state)
 {
 	char db[2048], args[1024];
-	PGconn *c = fresh("mdetest_runs_reject", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_reject", db, sizeof db);
 	fx_opts o = {0};
 	fx *x = fx_start(&o);
 	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-20 "
 		 "--until 2026-08-01", fx_url(x), fx_url(x));
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	/* The exchange now sends 2026-07-31 12:00 with low above high. */
 	assert_int_equal(fx_amend(x, FX_FUTURES, "BTCUSDT", 3600000,
 				  INT64_C(1785499200000), NULL, "1.00", NULL,
 				  NULL, "-5"), 0);
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(
 				 c, "SELECT count(*) FROM rejected_candles WHERE "
 				    "symbol = 'BTCUSDT' AND open_time = "
@@ -178,7 +158,7 @@ static void test_broken_candle_is_rejected(void **state)
 static void test_aux_holes(void **state)
 {
 	char db[2048], args[1024];
-	PGconn *c = fresh("mdetest_runs_holes", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_holes", db, sizeof db);
 	fx_opts o = {0};
 	fx *x = fx_start(&o);
 	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
@@ -187,7 +167,7 @@ static void test_aux_holes(void **state)
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-25 "
 		 "--until 2026-08-01", fx_url(x), fx_url(x));
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT kind) FROM "
 					     "aux_holes WHERE symbol = 'BTCUSDT' "
 					     "AND kind IN ('open_interest', "
@@ -196,7 +176,7 @@ static void test_aux_holes(void **state)
 	assert_true(mde_testdb_count(c, "SELECT aux_holes FROM "
 					"enrichment_status WHERE symbol = "
 					"'BTCUSDT'") >= 2);
-	assert_non_null(strstr(err, "aux.hole"));
+	assert_non_null(strstr(mde_cli_err, "aux.hole"));
 	/* Had an earlier hourly run kept that open interest, the range is
 	 * no hole, and the features use what was kept. */
 	PQclear(PQexec(c, "DELETE FROM aux_holes; INSERT INTO "
@@ -208,7 +188,7 @@ static void test_aux_holes(void **state)
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-25 "
 		 "--until 2026-08-01 --overlap 200", fx_url(x), fx_url(x));
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM aux_holes "
 					     "WHERE kind = 'open_interest'"), 0);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -224,7 +204,7 @@ static void test_aux_holes(void **state)
 static void test_fallback_then_primary(void **state)
 {
 	char db[2048], args[1024];
-	PGconn *c = fresh("mdetest_runs_fallback", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_fallback", db, sizeof db);
 	fx_opts o = {0};
 	fx *x = fx_start(&o);
 	/* The last three days, different walks on futures and spot. */
@@ -241,7 +221,7 @@ static void test_fallback_then_primary(void **state)
 	 * fetch log, with its status and error. */
 	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	fx_fault(x, "/api/v3/", FX_500, 0, 1000, 0);
-	assert_int_equal(mde(db, args), 3);
+	assert_int_equal(mde_cli(cfg, db, args), 3);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2"), 0);
 	assert_true(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -254,8 +234,8 @@ static void test_fallback_then_primary(void **state)
 	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	/* Futures down: spot serves the candles, flagged; funding (futures
 	 * only) is missing, so the series reports failure. */
-	assert_int_equal(mde(db, args), 3);
-	assert_non_null(strstr(err, "the next run replaces them"));
+	assert_int_equal(mde_cli(cfg, db, args), 3);
+	assert_non_null(strstr(mde_cli_err, "the next run replaces them"));
 	long long n = mde_testdb_count(c, "SELECT count(*) FROM market_data_v2");
 	assert_true(n >= 69);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -267,7 +247,7 @@ static void test_fallback_then_primary(void **state)
 	fx_clear_faults(x);
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols SYNUSDT --timeframe 1h", fx_url(x), fx_url(x));
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2 WHERE source = "
 					     "'binance' AND revision = 2 AND "
@@ -284,7 +264,7 @@ static void test_fallback_then_primary(void **state)
 static void test_equities_from_polygon_key_never_shown(void **state)
 {
 	char db[2048], args[1024];
-	PGconn *c = fresh("mdetest_runs_equity", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_equity", db, sizeof db);
 	fx_opts o = {.polygon_key = "SeCrEtKeY42"};
 	fx *x = fx_start(&o);
 	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
@@ -293,10 +273,10 @@ static void test_equities_from_polygon_key_never_shown(void **state)
 		 "2020-08-01 --log-level debug", fx_url(x), fx_url(x));
 	/* Through the environment, as CLI.md says. */
 	setenv("POLYGON_API_KEY", "SeCrEtKeY42", 1);
-	int rc = mde(db, args);
+	int rc = mde_cli(cfg, db, args);
 	unsetenv("POLYGON_API_KEY");
 	if (rc != 0)
-		fail_msg("exit %d: %s", rc, err);
+		fail_msg("exit %d: %s", rc, mde_cli_err);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2 WHERE symbol = "
 					     "'AAPL' AND source = 'polygon' AND "
@@ -311,8 +291,8 @@ static void test_equities_from_polygon_key_never_shown(void **state)
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "enrichment_fetch_log WHERE source = "
 					     "'polygon'") > 0, 1);
-	assert_null(strstr(out, "SeCrEtKeY42"));
-	assert_null(strstr(err, "SeCrEtKeY42"));
+	assert_null(strstr(mde_cli_out, "SeCrEtKeY42"));
+	assert_null(strstr(mde_cli_err, "SeCrEtKeY42"));
 	assert_int_equal(mde_testdb_count(
 				 c, "SELECT count(*) FROM enrichment_fetch_log "
 				    "WHERE params LIKE '%SeCrEtKeY42%' OR endpoint "
@@ -330,9 +310,9 @@ static void test_equities_from_polygon_key_never_shown(void **state)
 static void test_live_lease_is_respected(void **state)
 {
 	char db[2048];
-	PGconn *c = fresh("mdetest_runs_lease", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_lease", db, sizeof db);
 	/* A job whose first chunk another host holds for 4 more seconds. */
-	must(db, "backfill --symbols BTCUSDT --timeframe 1h --from 2026-06-01 "
+	mde_cli_must(cfg, db, "backfill --symbols BTCUSDT --timeframe 1h --from 2026-06-01 "
 		 "--to 2026-06-15 --source replay:data/replay");
 	PQclear(PQexec(c, "UPDATE backfill_state SET status = 'running', "
 			  "cursor = NULL, attempts = 1, lease_owner = "
@@ -342,7 +322,7 @@ static void test_live_lease_is_respected(void **state)
 			  "cursor = NULL, attempts = 0 WHERE chunk_no > 0; "
 			  "DELETE FROM market_data_v2"));
 	time_t t0 = time(NULL);
-	must(db, "resume");
+	mde_cli_must(cfg, db, "resume");
 	time_t waited = time(NULL) - t0;
 	print_message("resume waited %ld s for the lease\n", (long)waited);
 	assert_true(waited >= 3);

@@ -34,32 +34,10 @@
 #define SRC "--source replay:data/replay"
 
 static char ref[2048], conf[] = "/tmp/mdetest-storeXXXXXX";
-static char logfile[600], out[65536], err[65536];
+static char logfile[600], cfg[700];
 static PGconn *refc;
 
-static int mde(const char *db, const char *args)
-{
-	return mde_test_sh(out, sizeof out, err, sizeof err,
-			   "%s --config %s/small.conf --db \"%s\" "
-			   "--log-format json %s",
-			   mde_test_bin(), conf, db, args);
-}
-
-static void must(const char *db, const char *args)
-{
-	int rc = mde(db, args);
-	if (rc != 0)
-		fail_msg("mdenrich %s: exit %d\n%s", args, rc, err);
-}
-
 /* A fresh migrated database; conninfo into db. */
-static PGconn *fresh(const char *name, char *db, size_t len)
-{
-	mde_testdb_create(name, db, len);
-	must(db, "migrate");
-	return mde_testdb_connect(db);
-}
-
 static void assert_same_as_ref(PGconn *c)
 {
 	char why[1024];
@@ -73,14 +51,15 @@ static int setup(void **state)
 		return -1;
 	char path[700];
 	snprintf(path, sizeof path, "%s/small.conf", conf);
+	snprintf(cfg, sizeof cfg, "%s", path);
 	FILE *f = fopen(path, "w");
 	/* Small batches and chunks so that kills land in the middle. */
 	fputs("[run]\nbatch_rows = 60\nchunk = 5d\n"
 	      "[database]\nmax_retries = 10\n", f);
 	fclose(f);
 	snprintf(logfile, sizeof logfile, "%s/children.log", conf);
-	refc = fresh("mdetest_store_ref", ref, sizeof ref);
-	must(ref, "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE
+	refc = mde_fresh_db(cfg, "mdetest_store_ref", ref, sizeof ref);
+	mde_cli_must(cfg, ref, "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE
 		  " " SRC);
 	assert_true(mde_testdb_count(refc, "SELECT count(*) FROM "
 					   "market_data_v2") > 4000);
@@ -107,8 +86,8 @@ static char *row_versions(PGconn *c, char *buf, size_t len)
 static void test_rerun_writes_nothing(void **state)
 {
 	char db[2048], before[64], after[64];
-	PGconn *c = fresh("mdetest_store_rerun", db, sizeof db);
-	must(db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_rerun", db, sizeof db);
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
 		 "--until 2026-08-01 " SRC);
 	assert_same_as_ref(c);
 	/* The compute log accounts for every row the run wrote. */
@@ -122,9 +101,9 @@ static void test_rerun_writes_nothing(void **state)
 		c, "SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables "
 		   "WHERE relname = 'market_data_v2'");
 	/* The same enrichment again, as a run and as a backfill. */
-	must(db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
 		 "--until 2026-08-01 " SRC);
-	must(db, "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC);
+	mde_cli_must(cfg, db, "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC);
 	PQclear(PQexec(c, "SELECT pg_stat_clear_snapshot()"));
 	assert_string_equal(row_versions(c, after, sizeof after), before);
 	assert_int_equal(mde_testdb_count(c, "SELECT n_tup_upd + n_tup_ins "
@@ -144,12 +123,9 @@ static void test_rerun_writes_nothing(void **state)
 
 static void test_kill9_loop(void **state)
 {
-	char db[2048], args[4096];
-	PGconn *c = fresh("mdetest_store_kill", db, sizeof db);
+	char db[2048];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_kill", db, sizeof db);
 	srand((unsigned)time(NULL));
-	snprintf(args, sizeof args, "--config %s/small.conf --db %s "
-		 "--log-format json backfill --symbols " SYMBOLS
-		 " --timeframe 1h " RANGE " " SRC, conf, "DBURL");
 	/* mde_spawn splits on spaces: pass the conninfo through the env. */
 	setenv("MDENRICH_DB_URL", db, 1);
 	char cmd[4096];
@@ -181,7 +157,7 @@ static void test_kill9_loop(void **state)
 	}
 	unsetenv("MDENRICH_DB_URL");
 	/* A last resume in case the final kill came after the exit. */
-	must(db, "resume");
+	mde_cli_must(cfg, db, "resume");
 	print_message("killed %d times\n", kills);
 	assert_true(kills >= 3);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -190,13 +166,12 @@ static void test_kill9_loop(void **state)
 	assert_same_as_ref(c);
 	PQfinish(c);
 	mde_testdb_drop("mdetest_store_kill");
-	(void)args;
 }
 
 static void test_sigterm_commits_and_exits_130(void **state)
 {
 	char db[2048], cmd[4096];
-	PGconn *c = fresh("mdetest_store_term", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_term", db, sizeof db);
 	setenv("MDENRICH_DB_URL", db, 1);
 	snprintf(cmd, sizeof cmd, "--config %s/small.conf --log-format json "
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
@@ -228,7 +203,7 @@ static void test_sigterm_commits_and_exits_130(void **state)
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "enrichment_runs WHERE status = "
 					     "'interrupted'"), 1);
-	must(db, "resume");
+	mde_cli_must(cfg, db, "resume");
 	assert_same_as_ref(c);
 	PQfinish(c);
 	mde_testdb_drop("mdetest_store_term");
@@ -237,7 +212,7 @@ static void test_sigterm_commits_and_exits_130(void **state)
 static void test_backends_killed_during_backfill(void **state)
 {
 	char db[2048], cmd[4096];
-	PGconn *c = fresh("mdetest_store_restart", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_restart", db, sizeof db);
 	setenv("MDENRICH_DB_URL", db, 1);
 	snprintf(cmd, sizeof cmd, "--config %s/small.conf --log-format json "
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
@@ -259,7 +234,7 @@ static void test_backends_killed_during_backfill(void **state)
 	print_message("terminated %d backends; backfill exit %d\n", killed, rc);
 	assert_true(killed >= 1);
 	if (rc != 0)
-		must(db, "resume");
+		mde_cli_must(cfg, db, "resume");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "backfill_state WHERE status <> "
 					     "'done'"), 0);
@@ -271,9 +246,9 @@ static void test_backends_killed_during_backfill(void **state)
 static void test_hour_by_hour_equals_backfill(void **state)
 {
 	char db[2048], args[512];
-	PGconn *c = fresh("mdetest_store_hourly", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_hourly", db, sizeof db);
 	/* Everything up to 2026-07-27, then one closed hour at a time. */
-	must(db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
 		 "--until 2026-07-27 " SRC);
 	int64_t t = INT64_C(1785110400000); /* 2026-07-27T00:00:00Z */
 	int64_t end = INT64_C(1785542400000); /* 2026-08-01 */
@@ -281,7 +256,7 @@ static void test_hour_by_hour_equals_backfill(void **state)
 		snprintf(args, sizeof args,
 			 "run --symbols " SYMBOLS " --timeframe 1h --until "
 			 "%lld " SRC, (long long)(t + 3600000));
-		must(db, args);
+		mde_cli_must(cfg, db, args);
 	}
 	assert_same_as_ref(c);
 	PQfinish(c);
@@ -291,7 +266,7 @@ static void test_hour_by_hour_equals_backfill(void **state)
 static void test_amended_candles(void **state)
 {
 	char db[2048], args[1024];
-	PGconn *c = fresh("mdetest_store_amend", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_amend", db, sizeof db);
 	fx_opts o = {0};
 	fx *x = fx_start(&o);
 	assert_non_null(x);
@@ -299,7 +274,7 @@ static void test_amended_candles(void **state)
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols BTCUSDT --timeframe 1h --since 2026-07-01 "
 		 "--until 2026-08-01", fx_url(x), fx_url(x));
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	char before[64];
 	mde_testdb_value(c, "SELECT md5(string_agg(coalesce(sma_20::text, '') "
 			    "|| coalesce(log_return::text, ''), ',' ORDER BY "
@@ -316,7 +291,7 @@ static void test_amended_candles(void **state)
 	assert_int_equal(fx_amend(x, FX_FUTURES, "BTCUSDT", 3600000, t[2],
 				  "80000.00", "99999.00", "70000.00",
 				  "90000.00", NULL), 0);
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "data_corrections"), 3);
 	assert_int_equal(mde_testdb_count(
@@ -348,7 +323,7 @@ static void test_amended_candles(void **state)
 				    "open_time = '2026-07-31 15:00Z'))) < 1e-12"),
 			 1);
 	/* Rerunning once more changes nothing. */
-	must(db, args);
+	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "data_corrections"), 3);
 	fx_stop(x);
@@ -359,7 +334,7 @@ static void test_amended_candles(void **state)
 static void test_three_workers(void **state)
 {
 	char db[2048], cmd[4096];
-	PGconn *c = fresh("mdetest_store_workers", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_store_workers", db, sizeof db);
 	setenv("MDENRICH_DB_URL", db, 1);
 	snprintf(cmd, sizeof cmd, "--config %s/small.conf --log-format json "
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,

@@ -27,21 +27,7 @@
 	    "--to 2026-08-01 --source replay:data/replay"
 
 static char dir[] = "/tmp/mdetest-faultsXXXXXX";
-static char out[65536], err[65536];
-
-static int mde(const char *db, const char *args)
-{
-	return mde_test_sh(out, sizeof out, err, sizeof err,
-			   "%s --config %s/f.conf --db \"%s\" --log-format "
-			   "json %s", mde_test_bin(), dir, db, args);
-}
-
-static PGconn *fresh(const char *name, char *db, size_t len)
-{
-	mde_testdb_create(name, db, len);
-	assert_int_equal(mde(db, "migrate"), 0);
-	return mde_testdb_connect(db);
-}
+static char cfg[700];
 
 static int setup(void **state)
 {
@@ -49,6 +35,7 @@ static int setup(void **state)
 		return -1;
 	char path[600];
 	snprintf(path, sizeof path, "%s/f.conf", dir);
+	snprintf(cfg, sizeof cfg, "%s", path);
 	FILE *f = fopen(path, "w");
 	fputs("[run]\nbatch_rows = 40\nchunk = 4d\n"
 	      "[database]\nmax_retries = 3\nconnect_timeout = 2\n", f);
@@ -72,13 +59,13 @@ static void test_server_restart_mid_backfill(void **state)
 		skip();
 	}
 	char ref[2048], db[2048], cmd[4096], log[700];
-	PGconn *rc_ = fresh("mdetest_faults_ref", ref, sizeof ref);
+	PGconn *rc_ = mde_fresh_db(cfg, "mdetest_faults_ref", ref, sizeof ref);
 	char args[300];
 	snprintf(args, sizeof args, "backfill %s", JOB);
-	assert_int_equal(mde(ref, args), 0);
+	assert_int_equal(mde_cli(cfg, ref, args), 0);
 	PQfinish(rc_);
 
-	PGconn *c = fresh("mdetest_faults_restart", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_faults_restart", db, sizeof db);
 	PQfinish(c);
 	snprintf(log, sizeof log, "%s/child.log", dir);
 	snprintf(cmd, sizeof cmd, "--config %s/f.conf --log-format json "
@@ -86,7 +73,7 @@ static void test_server_restart_mid_backfill(void **state)
 	setenv("MDENRICH_DB_URL", db, 1);
 	pid_t pid = mde_spawn(log, cmd);
 	usleep(250000);
-	int rrc = mde_test_sh(out, sizeof out, err, sizeof err, "%s", restart);
+	int rrc = mde_test_sh(NULL, 0, NULL, 0, "%s", restart);
 	assert_int_equal(rrc, 0);
 	int rc = mde_wait(pid);
 	unsetenv("MDENRICH_DB_URL");
@@ -111,7 +98,7 @@ static void test_server_restart_mid_backfill(void **state)
 static void test_one_series_fails_others_commit(void **state)
 {
 	char db[2048];
-	PGconn *c = fresh("mdetest_faults_series", db, sizeof db);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_faults_series", db, sizeof db);
 	/* Every write of ETHUSDT fails as a serialization failure would. */
 	PGresult *r = PQexec(
 		c, "CREATE FUNCTION fail_eth() RETURNS trigger LANGUAGE plpgsql "
@@ -121,15 +108,16 @@ static void test_one_series_fails_others_commit(void **state)
 		   "(NEW.symbol = 'ETHUSDT') EXECUTE FUNCTION fail_eth()");
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	int rc = mde(db, "run --symbols " SYMBOLS " --timeframe 1h --since "
+	int rc = mde_cli(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since "
 			 "2026-05-20 --until 2026-08-01 --source "
 			 "replay:data/replay");
 	assert_int_equal(rc, 3);
-	assert_non_null(strstr(err, "ETHUSDT 1h failed"));
-	assert_non_null(strstr(err, "injected for ETHUSDT"));
+	assert_non_null(strstr(mde_cli_err, "ETHUSDT 1h failed"));
+	assert_non_null(strstr(mde_cli_err, "injected for ETHUSDT"));
 	/* Retried (three store.retry lines), then given up. */
 	int retries = 0;
-	for (const char *p = err; (p = strstr(p, "store.retry")); p++)
+	for (const char *p = mde_cli_err; (p = strstr(p, "store.retry"));
+	     p++)
 		retries++;
 	assert_int_equal(retries, 3);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
