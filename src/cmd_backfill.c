@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -19,10 +18,16 @@
 
 enum drain_mode { DRAIN_JOB, DRAIN_WORKER };
 
-static void nap(int ms)
+/*
+ * Nothing claimable now: a worker without --idle-exit polls; otherwise wait
+ * only while another live worker holds a chunk (its end frees the chunks
+ * behind it); chunks behind a failed one wait for a later resume.
+ */
+static bool waits(int mode, bool idle_exit, const mde_job_counts *n)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
+	if (mode == DRAIN_WORKER && !idle_exit)
+		return true;
+	return n->running_live > 0;
 }
 
 /* Runs one claimed chunk under its series lock. */
@@ -59,17 +64,24 @@ static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
 	return rc;
 }
 
+/*
+ * Claims and runs chunks until nothing is left to claim. A chunk that fails
+ * is marked failed and the loop goes on with the other series (its own
+ * later chunks wait behind it); this loop does not retry what it failed
+ * itself — `resume`, or a worker a minute later, does. The job modes wait
+ * while other live workers hold chunks that will free later ones.
+ */
 static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 		 bool idle_exit)
 {
-	char host[128] = "localhost";
-	gethostname(host, sizeof host - 1);
 	mde_err err = {0};
-	size_t open = 0, retry = 0, candles = 0, failed = 0;
+	mde_job_counts n = {0};
+	size_t failed = 0;
 	long chunks = 0;
 	int recoveries = 0;
-	if (!mde_job_remaining(p->store, job_id, &open, &retry, &candles, &err)) {
-		p->progress_total = candles;
+	int64_t started = mde_now_ms();
+	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
+		p->progress_total = n.candles_left;
 		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
 		p->progress = true;
 	}
@@ -78,31 +90,22 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 			return MDE_EXIT_INTERRUPTED;
 		mde_chunk c;
 		bool found = false;
-		if (mde_job_reap(p->store, host, &err) ||
+		int64_t failed_before = mode == DRAIN_WORKER
+						? mde_now_ms() - 60000
+						: started;
+		if (mde_job_reap(p->store, p->host, &err) ||
 		    mde_job_claim(p->store, job_id, p->owner, p->cfg->lease_s,
-				  &c, &found, &err)) {
+				  failed_before, &c, &found, &err) ||
+		    (!found && mde_job_counts_get(p->store, job_id, &n, &err))) {
 			if (mde_pipeline_recover(p, &err) == 0)
 				continue;
 			fprintf(stderr, "mdenrich: %s\n", err.msg);
 			return MDE_EXIT_FATAL;
 		}
 		if (!found) {
-			if (mde_job_remaining(p->store, job_id, &open, &retry,
-					      &candles, &err)) {
-				if (mde_pipeline_recover(p, &err) == 0)
-					continue;
-				fprintf(stderr, "mdenrich: %s\n", err.msg);
-				return MDE_EXIT_FATAL;
-			}
-			if (mode == DRAIN_WORKER && !idle_exit) {
-				nap(2000);
-				continue;
-			}
-			/* Chunks held by other live workers, or waiting for
-			 * an earlier chunk they hold, will come free: wait
-			 * for them; stop when nothing is left. */
-			if (open > 0) {
-				nap(300);
+			if (waits(mode, idle_exit, &n)) {
+				mde_sleep_ms(mode == DRAIN_WORKER ? 2000 : 300,
+					     &mde_stop_requested);
 				continue;
 			}
 			break;
@@ -136,15 +139,20 @@ static int drain(mde_pipeline *p, int mode, int64_t job_id, long max_chunks,
 				  "error=\"%s\"", (long long)c.job_id,
 				  c.chunk_no, c.symbol, err.msg);
 			mde_err e2;
-			if (rc != MDE_ENOTFOUND &&
+			if (rc != MDE_ELOST &&
 			    mde_job_release(p->store, &c, p->owner, true,
 					    err.msg, &e2))
 				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
-			if (mode == DRAIN_JOB)
-				break; /* the failed chunk blocks its series */
 		}
 		if (max_chunks && ++chunks >= max_chunks)
 			break;
+	}
+	if (mode == DRAIN_JOB && (n.pending || n.failed)) {
+		fprintf(stderr, "mdenrich: %zu chunk(s) failed and %zu wait "
+				"behind them; `mdenrich status` says why, "
+				"`mdenrich resume` retries\n",
+			n.failed, n.pending);
+		return MDE_EXIT_PARTIAL;
 	}
 	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
 }
@@ -154,7 +162,7 @@ static int start(mde_pipeline *p, const mde_config *cfg, int kind,
 {
 	mde_install_signal_handlers();
 	mde_err err = {0};
-	int code = mde_pipeline_open(p, cfg, kind, NULL, what, &err);
+	int code = mde_pipeline_open(p, cfg, kind, what, &err);
 	if (code) {
 		fprintf(stderr, "mdenrich: %s\n", err.msg);
 		mde_pipeline_close(p, code, err.msg);

@@ -210,7 +210,7 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 		 cli->schedule ? cli->schedule : "",
 		 cli->symbols ? cli->symbols : "",
 		 cli->timeframe ? cli->timeframe : "");
-	int code = mde_pipeline_open(&p, cfg, kind, cli->source, args, &err);
+	int code = mde_pipeline_open(&p, cfg, kind, args, &err);
 	if (code) {
 		fprintf(stderr, "mdenrich run: %s\n", err.msg);
 		mde_pipeline_close(&p, code, err.msg);

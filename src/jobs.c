@@ -74,7 +74,8 @@ done:
 }
 
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
-		  int lease_s, mde_chunk *out, bool *found, mde_err *err)
+		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
+		  bool *found, mde_err *err)
 {
 	static const char sql[] =
 		"UPDATE backfill_state SET status = 'running', lease_owner = "
@@ -84,20 +85,22 @@ int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 		"backfill_state s WHERE ($1::int8 = 0 OR job_id = $1) AND "
 		"(status = 'pending' OR (status = 'running' AND "
 		"lease_expires_at < now()) OR (status = 'failed' AND attempts "
-		"< $4)) AND NOT EXISTS (SELECT 1 FROM backfill_state e WHERE "
+		"< $4 AND updated_at < " MS("$5") ")) AND NOT EXISTS (SELECT 1 FROM backfill_state e WHERE "
 		"e.job_id = s.job_id AND e.symbol = s.symbol AND e.chunk_no < "
 		"s.chunk_no AND e.status <> 'done') ORDER BY job_id, chunk_no "
 		"LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id, chunk_no, "
 		"symbol, timeframe, asset_class, source, "
 		EPOCH_MS("range_start") ", " EPOCH_MS("range_end") ", "
 		EPOCH_MS("cursor");
-	char job[24], lease[16], maxa[16];
+	char job[24], lease[16], maxa[16], before[24];
 	snprintf(job, sizeof job, "%lld", (long long)job_id);
 	snprintf(lease, sizeof lease, "%d", lease_s);
 	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
-	const char *v[] = {job, owner, lease, maxa};
+	snprintf(before, sizeof before, "%lld", (long long)failed_before_ms);
+	const char *v[] = {job, owner, lease, maxa, before};
 	PGresult *r;
-	int rc = mde_db_params(mde_store_conn(s), sql, 4, v, PGRES_TUPLES_OK, &r, err);
+	int rc = mde_db_params(mde_store_conn(s), sql, 5, v, PGRES_TUPLES_OK,
+			       &r, err);
 	if (rc)
 		return rc;
 	*found = PQntuples(r) == 1;
@@ -140,31 +143,33 @@ int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 		    5, v, PGRES_COMMAND_OK, NULL, err);
 }
 
-int mde_job_remaining(mde_store *s, int64_t job_id, size_t *open,
-		      size_t *retryable_failed, size_t *candles, mde_err *err)
+int mde_job_counts_get(mde_store *s, int64_t job_id, mde_job_counts *out,
+		       mde_err *err)
 {
-	char job[24], maxa[16];
+	char job[24];
 	snprintf(job, sizeof job, "%lld", (long long)job_id);
-	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
-	const char *v[] = {job, maxa};
+	const char *v[] = {job};
 	PGresult *r;
-	int rc = mde_db_params(mde_store_conn(s),
-		      "SELECT count(*) FILTER (WHERE status IN ('pending', "
-		      "'running')), count(*) FILTER (WHERE status = 'failed' "
-		      "AND attempts < $2), coalesce(sum(CASE WHEN status <> "
-		      "'done' THEN extract(epoch FROM range_end - "
-		      "coalesce(cursor, range_start)) * 1000 / CASE timeframe "
-		      "WHEN '1m' THEN 60000 WHEN '5m' THEN 300000 WHEN '15m' "
-		      "THEN 900000 WHEN '30m' THEN 1800000 WHEN '1h' THEN "
-		      "3600000 WHEN '4h' THEN 14400000 ELSE 86400000 END END), "
-		      "0)::int8 FROM backfill_state WHERE $1::int8 = 0 OR "
-		      "job_id = $1",
-		      2, v, PGRES_TUPLES_OK, &r, err);
+	int rc = mde_db_params(
+		mde_store_conn(s),
+		"SELECT count(*) FILTER (WHERE status = 'pending' OR (status = "
+		"'running' AND lease_expires_at <= now())), count(*) FILTER "
+		"(WHERE status = 'running' AND lease_expires_at > now()), "
+		"count(*) FILTER (WHERE status = 'failed'), count(*) FILTER "
+		"(WHERE status = 'done'), coalesce(sum(CASE WHEN status <> "
+		"'done' THEN extract(epoch FROM range_end - coalesce(cursor, "
+		"range_start)) * 1000 / CASE timeframe WHEN '1m' THEN 60000 "
+		"WHEN '5m' THEN 300000 WHEN '15m' THEN 900000 WHEN '30m' THEN "
+		"1800000 WHEN '1h' THEN 3600000 WHEN '4h' THEN 14400000 ELSE "
+		"86400000 END END), 0)::int8 FROM backfill_state WHERE "
+		"$1::int8 = 0 OR job_id = $1",
+		1, v, PGRES_TUPLES_OK, &r, err);
 	if (rc)
 		return rc;
-	*open = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	*retryable_failed = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-	*candles = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	size_t *f[] = {&out->pending, &out->running_live, &out->failed,
+		       &out->done, &out->candles_left};
+	for (int k = 0; k < 5; k++)
+		*f[k] = strtoull(PQgetvalue(r, 0, k), NULL, 10);
 	PQclear(r);
 	return 0;
 }

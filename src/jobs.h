@@ -36,19 +36,29 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 		   size_t *nchunks, mde_err *err) MDE_MUSTCHECK;
 /*
  * Claims the next claimable chunk (of job_id, or of any job when 0) for
- * owner with a lease of lease_s seconds. *found = false when none.
+ * owner with a lease of lease_s seconds: pending, running under an expired
+ * lease, or failed before failed_before_ms with attempts left (a caller
+ * passes its own start so that it does not retry at once what it just
+ * failed). *found = false when none.
  */
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
-		  int lease_s, mde_chunk *out, bool *found,
-		  mde_err *err) MDE_MUSTCHECK;
+		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
+		  bool *found, mde_err *err) MDE_MUSTCHECK;
 /* Ends a claim: failed (with the error) or back to pending (interrupted). */
 int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 		    bool failed, const char *error, mde_err *err) MDE_MUSTCHECK;
-/* Chunks not done (of job_id or all): pending+running, and failed ones
- * that may still be retried; *candles = the candle slots they cover. */
-int mde_job_remaining(mde_store *s, int64_t job_id, size_t *open,
-		      size_t *retryable_failed, size_t *candles,
-		      mde_err *err) MDE_MUSTCHECK;
+
+/* The chunks of job_id (or of every job when 0), by state. */
+typedef struct mde_job_counts {
+	size_t pending;
+	size_t running_live;    /* running under a lease still alive */
+	size_t failed;
+	size_t done;
+	size_t candles_left;    /* slots not yet covered by a cursor */
+} mde_job_counts;
+
+int mde_job_counts_get(mde_store *s, int64_t job_id, mde_job_counts *out,
+		       mde_err *err) MDE_MUSTCHECK;
 /* Expires the leases held by processes of this host that no longer run. */
 int mde_job_reap(mde_store *s, const char *host, mde_err *err) MDE_MUSTCHECK;
 

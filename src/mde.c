@@ -37,6 +37,7 @@ const char *mde_rc_name(int code)
 	case MDE_EBANNED: return "banned";
 	case MDE_EINTR: return "interrupted";
 	case MDE_ENOTFOUND: return "notfound";
+	case MDE_ELOST: return "lost";
 	}
 	return "unknown";
 }

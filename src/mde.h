@@ -29,7 +29,9 @@ enum mde_rc {
 	MDE_EDB = -6,      /* database error (see sqlstate) */
 	MDE_EBANNED = -7,  /* the source banned us (HTTP 418) or breaker open */
 	MDE_EINTR = -8,    /* interrupted by a signal; work in flight committed */
-	MDE_ENOTFOUND = -9 /* the thing asked for does not exist */
+	MDE_ENOTFOUND = -9, /* the thing asked for does not exist */
+	MDE_ELOST = -10    /* the lease on the work was lost to another
+			      worker; nothing was written */
 };
 
 /* Process exit codes of CLI.md. */

@@ -1,11 +1,9 @@
 /* pipeline.c - see pipeline.h. */
 #include "pipeline.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -39,11 +37,18 @@ int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 	return mde_floor_div(now_ms, period_ms) * period_ms;
 }
 
-static void sleep_ms(int64_t ms)
+/* Exponential backoff with jitter for the k-th retry (k >= 1). */
+static int64_t backoff_ms(int k)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) != 0 && !mde_stop_requested)
-		;
+	return (INT64_C(250) << (k - 1 < 10 ? k - 1 : 10)) + rand() % 250;
+}
+
+/* The error says the connection itself is gone (class 08, or the server
+ * shutting down, 57P0x): only then reconnect. */
+static bool connection_lost(const mde_err *e)
+{
+	return e->code == MDE_EDB && (strncmp(e->sqlstate, "08", 2) == 0 ||
+				      strncmp(e->sqlstate, "57P", 3) == 0);
 }
 
 static const char *kind_name(int kind)
@@ -54,13 +59,13 @@ static const char *kind_name(int kind)
 }
 
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
-		      const char *source, const char *args, mde_err *err)
+		      const char *args, mde_err *err)
 {
 	memset(p, 0, sizeof *p);
 	p->cfg = cfg;
-	char host[128] = "localhost";
-	gethostname(host, sizeof host - 1);
-	snprintf(p->owner, sizeof p->owner, "%s:%d", host, (int)getpid());
+	if (gethostname(p->host, sizeof p->host - 1) != 0 || !p->host[0])
+		snprintf(p->host, sizeof p->host, "localhost");
+	snprintf(p->owner, sizeof p->owner, "%s:%d", p->host, (int)getpid());
 
 	int rc = mde_store_open(&p->store, cfg->db_url,
 				cfg->db_connect_timeout_s, err);
@@ -91,19 +96,15 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	const char *v[] = {kind_name(kind), host, pid, args};
-	PGconn *c = mde_store_conn(p->store);
-	PGresult *r = PQexecParams(
-		c,
-		"INSERT INTO enrichment_runs (kind, host, pid, args) VALUES "
-		"($1, $2, $3, $4) RETURNING run_id",
-		4, NULL, v, NULL, NULL, 0);
-	rc = mde_db_check(c, r, PGRES_TUPLES_OK, err);
-	if (!rc)
-		p->run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	if (rc)
+	const char *v[] = {kind_name(kind), p->host, pid, args};
+	PGresult *r = NULL;
+	if ((rc = mde_db_params(mde_store_conn(p->store),
+				"INSERT INTO enrichment_runs (kind, host, pid, "
+				"args) VALUES ($1, $2, $3, $4) RETURNING run_id",
+				4, v, PGRES_TUPLES_OK, &r, err)))
 		return MDE_EXIT_FATAL;
+	p->run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
 	char ctx[64];
 	snprintf(ctx, sizeof ctx, "run=%lld", (long long)p->run_id);
 	mde_log_set_context(ctx);
@@ -128,24 +129,20 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 		snprintf(run, sizeof run, "%lld", (long long)p->run_id);
 		const char *v[] = {run, status, n[0], n[1], n[2], n[3], n[4],
 				   n[5], n[6], error};
-		PGconn *c = mde_store_conn(p->store);
-		for (int attempt = 0; attempt < 2; attempt++) {
-			PGresult *r = PQexecParams(
-				c,
-				"UPDATE enrichment_runs SET finished_at = "
-				"now(), status = $2, series_total = $3, "
-				"series_failed = $4, rows_fetched = $5, "
-				"rows_written = $6, rows_unchanged = $7, "
-				"rows_rejected = $8, corrections = $9, error = "
-				"$10 WHERE run_id = $1",
-				10, NULL, v, NULL, NULL, 0);
-			bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-			PQclear(r);
-			mde_err e;
-			if (ok || mde_store_reconnect(p->store, &e))
-				break;
-			c = mde_store_conn(p->store);
-		}
+		static const char sql[] =
+			"UPDATE enrichment_runs SET finished_at = now(), status "
+			"= $2, series_total = $3, series_failed = $4, "
+			"rows_fetched = $5, rows_written = $6, rows_unchanged "
+			"= $7, rows_rejected = $8, corrections = $9, error = "
+			"$10 WHERE run_id = $1";
+		mde_err e = {0};
+		if (mde_db_params(mde_store_conn(p->store), sql, 10, v,
+				  PGRES_COMMAND_OK, NULL, &e) &&
+		    connection_lost(&e) &&
+		    mde_store_reconnect(p->store, &e) == 0 &&
+		    mde_db_params(mde_store_conn(p->store), sql, 10, v,
+				  PGRES_COMMAND_OK, NULL, &e))
+			mde_warn("run.record", "error=\"%s\"", e.msg);
 	}
 	mde_log_set_context(NULL);
 	for (size_t i = 0; i < p->nfunding; i++)
@@ -161,15 +158,13 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 {
 	/* Only a lost connection or a server going away: a serialization
 	 * failure or deadlock was already retried batch by batch. */
-	if (err->code != MDE_EDB || !err->retryable ||
-	    (strncmp(err->sqlstate, "08", 2) != 0 &&
-	     strncmp(err->sqlstate, "57P", 3) != 0))
+	if (!connection_lost(err))
 		return err->code ? err->code : MDE_EDB;
 	for (int a = 1; a <= p->cfg->db_max_retries + 1; a++) {
-		int64_t delay = (int64_t)(250 * pow(2, a - 1)) + rand() % 250;
+		int64_t delay = backoff_ms(a);
 		mde_warn("db.reconnect", "attempt=%d delay_ms=%lld error=\"%s\"",
 			 a, (long long)delay, err->msg);
-		sleep_ms(delay);
+		mde_sleep_ms(delay, &mde_stop_requested);
 		if (mde_stop_requested)
 			break;
 		mde_err e = {0};
@@ -482,9 +477,18 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 		       mde_store_batch *b, mde_err *err)
 {
 	int attempts = p->cfg->db_max_retries + 1;
+	bool relock = false; /* the connection, and the lock, were lost */
 	for (int a = 1;; a++) {
 		mde_store_result res;
-		int rc = mde_store_write(p->store, b, &res, err);
+		bool got;
+		int rc = relock ? mde_store_reconnect(p->store, err) : 0;
+		if (!rc && relock)
+			rc = mde_series_lock(p, j->symbol, j->timeframe, true,
+					     &got, err);
+		/* Only with the series lock ours again may the batch go. */
+		relock = rc != 0;
+		if (!rc)
+			rc = mde_store_write(p->store, b, &res, err);
 		if (!rc) {
 			p->rows_written += res.inserted + res.updated;
 			p->rows_unchanged += res.unchanged;
@@ -498,23 +502,15 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 		}
 		if (!err->retryable || a >= attempts)
 			return rc;
-		int64_t delay = (int64_t)(250 * pow(2, a - 1)) +
-				rand() % 250;
+		int64_t delay = backoff_ms(a);
 		mde_warn("store.retry", "symbol=%s attempt=%d delay_ms=%lld "
 			 "sqlstate=%s error=\"%s\"", j->symbol, a,
 			 (long long)delay, err->sqlstate, err->msg);
-		sleep_ms(delay);
-		mde_err e2 = {0};
-		if (mde_store_reconnect(p->store, &e2)) {
-			*err = e2;
-			continue;
-		}
-		/* The session lock went with the old connection. */
-		bool got = false;
-		if (mde_series_lock(p, j->symbol, j->timeframe, true, &got,
-				    &e2) == 0 && !got)
-			return mde_err_set(err, MDE_EDB, false,
-					   "could not retake the series lock");
+		mde_sleep_ms(delay, &mde_stop_requested);
+		/* A serialization failure or deadlock leaves the connection,
+		 * and the series lock it holds, as they were: try again. A
+		 * lost connection took the lock with it. */
+		relock = relock || connection_lost(err);
 	}
 }
 

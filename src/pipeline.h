@@ -35,6 +35,7 @@ typedef struct mde_pipeline {
 	mde_fetcher *fetcher;
 	mde_fetch_logbuf logbuf;
 	int64_t run_id;
+	char host[128];          /* this host's name */
 	char owner[160];         /* host:pid, the lease owner */
 	/* totals for enrichment_runs */
 	size_t series_total, series_failed, rows_fetched, rows_written,
@@ -66,7 +67,7 @@ typedef struct mde_series_job {
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
-		      const char *source, const char *args, mde_err *err);
+		      const char *args, mde_err *err);
 /* Records the run's end (status from code) and frees everything. */
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
 

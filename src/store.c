@@ -556,7 +556,7 @@ static int advance_cursor(mde_store *s, const mde_store_batch *b,
 	bool held = strcmp(PQcmdTuples(r), "1") == 0;
 	PQclear(r);
 	if (!held)
-		return mde_err_set(err, MDE_ENOTFOUND, false,
+		return mde_err_set(err, MDE_ELOST, false,
 				   "lost the lease on job %lld chunk %d: "
 				   "another worker took it over",
 				   (long long)b->job_id, b->chunk_no);

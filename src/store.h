@@ -124,7 +124,7 @@ typedef struct mde_store_result {
 /*
  * Writes b in one transaction. Returns 0, or MDE_EDB (err->retryable for
  * lost connections, serialization failures, deadlocks, restarts), or
- * MDE_ENOTFOUND when the backfill lease was lost (nothing written).
+ * MDE_ELOST when the backfill lease was lost (nothing written).
  */
 int mde_store_write(mde_store *s, const mde_store_batch *b,
 		    mde_store_result *res, mde_err *err) MDE_MUSTCHECK;

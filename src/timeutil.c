@@ -198,6 +198,15 @@ char *mde_time_format(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+void mde_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && !(stop && *stop))
+		;
+}
+
 int64_t mde_now_ms(void)
 {
 	struct timespec ts;

@@ -5,6 +5,8 @@
 #ifndef MDE_TIMEUTIL_H
 #define MDE_TIMEUTIL_H
 
+#include <signal.h>
+
 #include "mde.h"
 
 #define MDE_MINUTE_MS INT64_C(60000)
@@ -38,6 +40,12 @@ static inline int64_t mde_floor_div(int64_t t, int64_t p)
 	int64_t q = t / p;
 	return (t % p != 0 && t < 0) ? q - 1 : q;
 }
+
+/*
+ * Sleeps ms milliseconds, resuming after signals; returns early once
+ * *stop (may be NULL) is set by a signal handler.
+ */
+void mde_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop);
 
 /* Wall clock, ms since the epoch. */
 int64_t mde_now_ms(void);

@@ -142,11 +142,56 @@ static void test_one_series_fails_others_commit(void **state)
 	mde_testdb_drop("mdetest_faults_series");
 }
 
+static void test_backfill_one_series_fails_others_finish(void **state)
+{
+	char db[2048];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_faults_backfill", db, sizeof db);
+	PGresult *r = PQexec(
+		c, "CREATE FUNCTION fail_eth() RETURNS trigger LANGUAGE plpgsql "
+		   "AS $$ BEGIN RAISE EXCEPTION 'injected for ETHUSDT' USING "
+		   "ERRCODE = '40001'; END $$; CREATE TRIGGER fail_eth BEFORE "
+		   "INSERT OR UPDATE ON market_data_v2 FOR EACH ROW WHEN "
+		   "(NEW.symbol = 'ETHUSDT') EXECUTE FUNCTION fail_eth()");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	/* ETHUSDT's first chunk fails after its retries; the job goes on
+	 * with the other series and says what is left. */
+	assert_int_equal(mde_cli(cfg, db, "backfill " JOB), 3);
+	assert_non_null(strstr(mde_cli_err, "`mdenrich resume` retries"));
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE symbol <> "
+					     "'ETHUSDT' AND status <> 'done'"),
+			 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE symbol = "
+					     "'ETHUSDT' AND status = 'failed' "
+					     "AND last_error LIKE '%injected%'"),
+			 1);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'BNBUSDT'"), 1440);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'ETHUSDT'"), 0);
+	/* The fault gone, resume finishes the job. */
+	PQclear(PQexec(c, "DROP TRIGGER fail_eth ON market_data_v2"));
+	mde_cli_must(cfg, db, "resume");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE status <> "
+					     "'done'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'ETHUSDT'"), 1440);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_faults_backfill");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_restart_mid_backfill),
 		cmocka_unit_test(test_one_series_fails_others_commit),
+		cmocka_unit_test(test_backfill_one_series_fails_others_finish),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
