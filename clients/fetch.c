@@ -21,19 +21,16 @@
 
 static const int lim_budget[3] = {0, 500, 1000};
 
-static const char *const source_names[MDE_NSRC] = {
-	"binance", "binance-spot", "yahoo", "polygon", "replay", "csv"};
-
 int mde_fetch_source_origin(const char *s)
 {
-	if (!s)
-		return -1;
-	if (strncmp(s, "replay:", 7) == 0)
-		return MDE_SRC_REPLAY;
-	for (int i = 0; i < MDE_SRC_CSV; i++)
-		if (strcmp(s, source_names[i]) == 0)
-			return i;
-	return -1;
+	int o = mde_origin_parse(s);
+	return o == MDE_SRC_CSV ? -1 : o;
+}
+
+bool mde_fetch_has_fallback(const char *source)
+{
+	int o = mde_fetch_source_origin(source);
+	return o == MDE_SRC_BINANCE || o == MDE_SRC_POLYGON;
 }
 
 int64_t mde_fetch_now(const mde_fetcher *f)
@@ -221,12 +218,12 @@ static void record(mde_fetcher *f, const struct req *q,
 		mde_warn("fetch_failed",
 			 "source=%s endpoint=%s symbol=%s attempt=%d "
 			 "status=%d error=\"%s\"",
-			 source_names[q->h->origin], path, q->symbol, attempt,
+			 mde_origin_name(q->h->origin), path, q->symbol, attempt,
 			 r ? r->status : 0, q2);
 	}
 	if (!f->o.log_cb)
 		return;
-	mde_fetch_rec rec = {.source = source_names[q->h->origin],
+	mde_fetch_rec rec = {.source = mde_origin_name(q->h->origin),
 			     .endpoint = path,
 			     .symbol = q->symbol,
 			     .params = params,
@@ -253,7 +250,7 @@ static void count_gate(mde_fetcher *f, struct host *h, int lim)
 	if ((h->cused[lim] + 1) * 10 > (int64_t)lim_budget[lim] * 9) {
 		int64_t ms = (win + 1) * LIM_WINDOW_MS - wall + 25;
 		mde_info("request_limit_wait", "source=%s wait_ms=%" PRId64,
-			 source_names[h->origin], ms);
+			 mde_origin_name(h->origin), ms);
 		sleep_ms(f, ms);
 		h->cwin[lim] = mde_floor_div(mde_now_ms(), LIM_WINDOW_MS);
 		h->cused[lim] = 0;
@@ -268,7 +265,7 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 	if (h->banned_until > wall) {
 		int rc = mde_err_set(err, MDE_EBANNED, false,
 				     "%s: banned (HTTP 418) for %" PRId64
-				     " more ms", source_names[h->origin],
+				     " more ms", mde_origin_name(h->origin),
 				     h->banned_until - wall);
 		err->retry_after_ms = h->banned_until - wall;
 		return rc;
@@ -277,10 +274,10 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 	if (wait > f->o.max_wait_ms)
 		return mde_err_set(err, MDE_ENET, false,
 				   "%s asked us to wait %" PRId64 " ms",
-				   source_names[h->origin], wait);
+				   mde_origin_name(h->origin), wait);
 	if (wait > 0) {
 		mde_debug("retry_after_wait", "source=%s wait_ms=%" PRId64,
-			  source_names[h->origin], wait);
+			  mde_origin_name(h->origin), wait);
 		sleep_ms(f, wait);
 	}
 	if (h->budget <= 0)
@@ -297,7 +294,7 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 		int64_t ms = (win + 1) * W - wall + 25;
 		mde_info("weight_budget_wait",
 			 "source=%s used=%" PRId64 " budget=%d wait_ms=%" PRId64,
-			 source_names[h->origin], h->used, h->budget, ms);
+			 mde_origin_name(h->origin), h->used, h->budget, ms);
 		sleep_ms(f, ms);
 		h->win = mde_floor_div(mde_now_ms(), W);
 		h->used = 0;
@@ -326,7 +323,7 @@ static void account(mde_fetcher *f, struct host *h, const mde_http_resp *r,
 		int64_t ban = e->retry_after_ms > 0 ? e->retry_after_ms : 120000;
 		h->banned_until = mde_now_ms() + ban;
 		mde_error("source_banned", "source=%s ban_ms=%" PRId64,
-			  source_names[h->origin], ban);
+			  mde_origin_name(h->origin), ban);
 	}
 }
 
@@ -347,7 +344,7 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 	if (!mde_breaker_allow(&h->br, mde_mono_ms())) {
 		rc = mde_err_set(err, MDE_EBANNED, false,
 				 "%s: circuit breaker open",
-				 source_names[h->origin]);
+				 mde_origin_name(h->origin));
 		err->retry_after_ms = 0;
 		return rc;
 	}
@@ -397,11 +394,6 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 	}
 	mde_http_resp_free(&r);
 	return rc;
-}
-
-const char *mde_fetch_source_name(int origin)
-{
-	return origin >= 0 && origin < MDE_NSRC ? source_names[origin] : "?";
 }
 
 const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source)

@@ -59,7 +59,6 @@ struct req {
 /* The fetcher's "now": opts.now_ms, else the wall clock. */
 int64_t mde_fetch_now(const mde_fetcher *f);
 /* "binance", "binance-spot", ... of an origin. */
-const char *mde_fetch_source_name(int origin);
 /* DIR of "replay:DIR", else opts.replay_dir (may be NULL). */
 const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
 /*

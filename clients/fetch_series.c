@@ -159,6 +159,29 @@ static int polygon(mde_fetcher *f, const char *sym, int asset, int64_t P,
 	return 0;
 }
 
+/* The fetch-log record of one replay file read. */
+static void record_replay(mde_fetcher *f, const mde_replay_info *info,
+			  const char *sym, int64_t at_ms, int64_t t0_mono,
+			  int rc, const mde_err *err)
+{
+	f->st.src[MDE_SRC_REPLAY].requests++;
+	f->st.src[MDE_SRC_REPLAY].rows += info->rows;
+	if (!f->o.log_cb)
+		return;
+	mde_fetch_rec rec = {.source = "replay", .endpoint = info->file,
+			     .symbol = sym, .params = "", .rows = info->rows,
+			     .bytes = info->bytes,
+			     .latency_ms = mde_mono_ms() - t0_mono,
+			     .attempt = 1, .error = rc ? err->msg : NULL,
+			     .requested_at_ms = at_ms};
+	f->o.log_cb(f->o.log_ud, &rec);
+}
+
+static size_t replay_cap(const mde_fetcher *f)
+{
+	return f->o.max_body_bytes ? f->o.max_body_bytes : (size_t)256 << 20;
+}
+
 static int replay_candles(mde_fetcher *f, const char *dir, const char *sym,
 			  int64_t P, int64_t start, int64_t end,
 			  mde_candles *out, mde_err *err)
@@ -166,22 +189,11 @@ static int replay_candles(mde_fetcher *f, const char *dir, const char *sym,
 	mde_replay_info info;
 	mde_window w = {start, end, mde_fetch_now(f), P};
 	int64_t at = mde_now_ms(), t0 = mde_mono_ms();
-	size_t cap = f->o.max_body_bytes ? f->o.max_body_bytes : (size_t)256 << 20;
-	int rc = mde_replay_candles(dir, sym, &w, cap, out, &info, err);
-	f->st.src[MDE_SRC_REPLAY].requests++;
-	f->st.src[MDE_SRC_REPLAY].rows += info.rows;
-	if (f->o.log_cb) {
-		mde_fetch_rec rec = {.source = "replay", .endpoint = info.file,
-				     .symbol = sym, .params = "",
-				     .rows = info.rows, .bytes = info.bytes,
-				     .latency_ms = mde_mono_ms() - t0,
-				     .attempt = 1, .error = rc ? err->msg : NULL,
-				     .requested_at_ms = at};
-		f->o.log_cb(f->o.log_ud, &rec);
-	}
+	int rc = mde_replay_candles(dir, sym, &w, replay_cap(f), out, &info,
+				    err);
+	record_replay(f, &info, sym, at, t0, rc, err);
 	return rc;
 }
-
 
 int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
 		      const char *symbol, int64_t period_ms, int64_t start_ms,
@@ -369,21 +381,10 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 					   "replay source without a directory");
 		mde_replay_info info;
 		mde_window w = {start_ms, end_ms, mde_fetch_now(f), period_ms};
-		int64_t at = mde_now_ms();
-		size_t cap = f->o.max_body_bytes ? f->o.max_body_bytes
-						 : (size_t)256 << 20;
-		int rc = mde_replay_aux(dir, kind, symbol, period_ms, &w, cap,
-					out, &info, err);
-		if (f->o.log_cb) {
-			mde_fetch_rec rec = {.source = "replay",
-					     .endpoint = info.file,
-					     .symbol = symbol, .params = "",
-					     .rows = info.rows,
-					     .bytes = info.bytes, .attempt = 1,
-					     .error = rc ? err->msg : NULL,
-					     .requested_at_ms = at};
-			f->o.log_cb(f->o.log_ud, &rec);
-		}
+		int64_t at = mde_now_ms(), t0 = mde_mono_ms();
+		int rc = mde_replay_aux(dir, kind, symbol, period_ms, &w,
+					replay_cap(f), out, &info, err);
+		record_replay(f, &info, symbol, at, t0, rc, err);
 		return rc;
 	}
 	if (origin != MDE_SRC_BINANCE && origin != MDE_SRC_BINANCE_SPOT)
@@ -403,12 +404,10 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 	int64_t start = start_ms;
 	if (start < oldest) {
 		start = oldest < end_ms ? oldest : end_ms;
+		/* counted here; logged by the caller, which knows whether
+		 * an earlier run kept that range */
 		f->st.holes++;
 		f->st.hole_ms += start - start_ms;
-		mde_info("aux_hole",
-			 "symbol=%s kind=%d from=%" PRId64 " until=%" PRId64
-			 " reason=\"older than 30 days\"",
-			 symbol, kind, start_ms, start);
 	}
 	if (unfetchable_until_ms)
 		*unfetchable_until_ms = start;

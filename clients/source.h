@@ -140,5 +140,8 @@ const char *mde_fetch_breaker(const mde_fetcher *f, int origin);
 /* enum mde_origin of a source name ("binance" ... "replay", "replay:DIR"),
  * or -1. */
 int mde_fetch_source_origin(const char *source);
+/* Whether a source falls back to another for candles (binance -> spot,
+ * polygon -> yahoo): its fallback candles are replaced later. */
+bool mde_fetch_has_fallback(const char *source);
 
 #endif

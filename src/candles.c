@@ -38,6 +38,24 @@ const char *mde_origin_name(int origin)
 	return origin >= 0 && origin < MDE_NSRC ? origin_names[origin] : "?";
 }
 
+int mde_origin_parse(const char *name)
+{
+	if (!name)
+		return -1;
+	if (strncmp(name, "replay:", 7) == 0)
+		return MDE_SRC_REPLAY;
+	for (int o = 0; o < MDE_NSRC; o++)
+		if (strcmp(name, origin_names[o]) == 0)
+			return o;
+	return -1;
+}
+
+int mde_origin_rank(int origin)
+{
+	return origin == MDE_SRC_BINANCE_SPOT || origin == MDE_SRC_YAHOO ? 1
+									: 2;
+}
+
 const char *mde_asset_name(int asset)
 {
 	return asset == MDE_EQUITY ? "equity" : "crypto";

@@ -54,6 +54,15 @@ enum mde_origin {
 	MDE_NSRC
 };
 const char *mde_origin_name(int origin);
+/* enum mde_origin of a source name ("binance" ... "replay", and
+ * "replay:DIR"), or -1. */
+int mde_origin_parse(const char *name);
+/*
+ * The rank of a source for the same candle: 1 for a fallback (Binance
+ * spot, Yahoo), 2 for a primary. A fallback never replaces a primary
+ * candle (the store's SQL function mde_source_rank says the same).
+ */
+int mde_origin_rank(int origin);
 
 #define MDE_NULL_TXT UINT32_MAX
 #define MDE_NULL_TRADES INT64_C(-1)

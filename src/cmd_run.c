@@ -29,7 +29,7 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 			  const char *timeframe, const char *source,
 			  int64_t *start, mde_err *err)
 {
-	if (strcmp(source, "binance") != 0 && strcmp(source, "polygon") != 0)
+	if (!mde_fetch_has_fallback(source))
 		return 0;
 	const char *v[] = {symbol, timeframe};
 	PGresult *r = NULL;

@@ -37,6 +37,11 @@ int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 	return mde_floor_div(now_ms, period_ms) * period_ms;
 }
 
+static bool is_replay(const char *source)
+{
+	return mde_fetch_source_origin(source) == MDE_SRC_REPLAY;
+}
+
 /* Exponential backoff with jitter for the k-th retry (k >= 1). */
 static int64_t backoff_ms(int k)
 {
@@ -254,12 +259,6 @@ static void work_free(work *w)
 	free(w->dups);
 }
 
-static int source_rank(int origin)
-{
-	return origin == MDE_SRC_BINANCE_SPOT || origin == MDE_SRC_YAHOO ? 1
-									: 2;
-}
-
 /*
  * Funding events of [from, to) for a symbol: from this run's memo when an
  * earlier fetch covered the range, else fetched up to a year ahead (one
@@ -325,8 +324,7 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 	int64_t aux_ms;
 	const char *period = aux_period(j->period_ms, &aux_ms);
 	/* Aux series come from the futures API even for a spot series. */
-	const char *src = strncmp(j->source, "replay", 6) == 0 ? j->source
-							       : "binance";
+	const char *src = is_replay(j->source) ? j->source : "binance";
 	for (int k = 0; k < 3; k++) {
 		int kind = kinds[k];
 		int64_t since;
@@ -432,8 +430,8 @@ static int merge(work *w, size_t nstored, mde_err *err)
 		while (k < nstored && w->merged.open_time_ms[k] < t)
 			k++;
 		if (k < nstored && w->merged.open_time_ms[k] == t &&
-		    source_rank(w->merged.origin[k]) >
-			    source_rank(w->fetched.origin[row]))
+		    mde_origin_rank(w->merged.origin[k]) >
+			    mde_origin_rank(w->fetched.origin[row]))
 			continue;
 		if (mde_candles_copy_row(&w->merged, &w->fetched, row))
 			return mde_err_set(err, MDE_ENOMEM, false,
@@ -587,8 +585,8 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	 * the primary (cmd_run.c starts at the earliest fallback candle). */
 	bool fallback = false;
 	for (size_t i = 0; i < w.fetched.n && !fallback; i++)
-		fallback = source_rank(w.fetched.origin[i]) == 1 &&
-			   strcmp(j->source, "binance-spot") != 0;
+		fallback = mde_fetch_has_fallback(j->source) &&
+			   mde_origin_rank(w.fetched.origin[i]) == 1;
 	if (aux_failed && !fallback) {
 		rc = mde_err_set(err, MDE_ENET, true,
 				 "an auxiliary series could not be fetched "
@@ -622,8 +620,7 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 		.open_interest = &w.fetched_aux[1],
 		.long_short = &w.fetched_aux[2],
 		.aux_period = aux_period(P, &aux_ms),
-		.aux_source = strncmp(j->source, "replay", 6) == 0 ? "replay"
-								  : "binance",
+		.aux_source = is_replay(j->source) ? "replay" : "binance",
 		.fetch_log = &p->logbuf,
 		.rows_in = s->n,
 		.job_id = j->job_id,
@@ -708,7 +705,7 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = strncmp(source, "replay", 6) == 0 ? "replay" : source;
+	const char *src = is_replay(source) ? "replay" : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,

@@ -249,8 +249,7 @@ int mde_store_copy(mde_store *s, const char *table,
 			else
 				mde_copy_float8(&buf, fr->col[k][i]);
 		}
-		bool fallback = origin == MDE_SRC_BINANCE_SPOT ||
-				origin == MDE_SRC_YAHOO;
+		bool fallback = mde_origin_rank(origin) == 1;
 		mde_copy_int4(&buf, (fr->flags[i] & 3) | (fallback ? MDE_VF_FALLBACK : 0));
 		mde_copy_float8(&buf, fr->quality[i]);
 		mde_copy_int4(&buf, MDE_FEATURE_VERSION);

@@ -31,14 +31,6 @@ int mde_store_last_time(mde_store *s, const char *symbol,
 	return 0;
 }
 
-static int origin_of(const char *source)
-{
-	for (int o = 0; o < MDE_NSRC; o++)
-		if (strcmp(source, mde_origin_name(o)) == 0)
-			return o;
-	return MDE_SRC_REPLAY;
-}
-
 static int append_rows(PGresult *r, mde_candles *out, bool reverse,
 		       mde_err *err)
 {
@@ -54,7 +46,8 @@ static int append_rows(PGresult *r, mde_candles *out, bool reverse,
 		in.trades = PQgetisnull(r, i, 9)
 				    ? MDE_NULL_TRADES
 				    : strtoll(PQgetvalue(r, i, 9), NULL, 10);
-		in.origin = origin_of(PQgetvalue(r, i, 10));
+		int o = mde_origin_parse(PQgetvalue(r, i, 10));
+		in.origin = o < 0 ? MDE_SRC_REPLAY : o;
 		int rc = mde_candles_push(out, &in, err);
 		if (rc)
 			return rc;
