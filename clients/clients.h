@@ -170,11 +170,6 @@ int mde_replay_aux(const char *dir, int kind, const char *symbol,
 		   int64_t period_ms, const mde_window *w, size_t max_bytes,
 		   mde_aux *out, mde_replay_info *info,
 		   mde_err *err) MDE_MUSTCHECK;
-/* Reads a whole file (at most max_bytes) into a NUL-terminated buffer the
- * caller frees. MDE_ENOTFOUND when it does not exist. */
-int mde_read_file(const char *path, size_t max_bytes, char **out,
-		  size_t *len, mde_err *err) MDE_MUSTCHECK;
-
 /* ---- breaker.c ----------------------------------------------------- */
 
 enum mde_breaker_state { MDE_BRK_CLOSED, MDE_BRK_OPEN, MDE_BRK_HALF_OPEN };

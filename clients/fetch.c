@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fetch.h"
@@ -43,10 +42,7 @@ static void sleep_ms(mde_fetcher *f, int64_t ms)
 	if (ms <= 0)
 		return;
 	f->st.waited_ms += ms;
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	mde_sleep_ms(ms, NULL);
 }
 
 static uint64_t rnd(mde_fetcher *f)

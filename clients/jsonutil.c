@@ -47,15 +47,10 @@ int mde_json_int(const cJSON *j, int64_t *out)
 
 int mde_json_decstr(const cJSON *j, double *out)
 {
-	if (!cJSON_IsString(j) || !j->valuestring)
-		return MDE_EPARSE;
-	const char *s = j->valuestring;
-	if (!*s || *s == ' ' || *s == '\t' || strpbrk(s, "xXpP"))
-		return MDE_EPARSE;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (*end != '\0' || !isfinite(v))
+	double v;
+	if (!cJSON_IsString(j) || !j->valuestring ||
+	    mde_parse_decimal(j->valuestring, strlen(j->valuestring), &v) ||
+	    !isfinite(v))
 		return MDE_EPARSE;
 	*out = v;
 	return 0;

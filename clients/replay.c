@@ -21,60 +21,6 @@
 
 #include "timeutil.h"
 
-int mde_read_file(const char *path, size_t max_bytes, char **out,
-		  size_t *len, mde_err *err)
-{
-	int rc = 0;
-	char *buf = NULL;
-	*out = NULL;
-	*len = 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return mde_err_set(err, errno == ENOENT ? MDE_ENOTFOUND : MDE_EIO,
-				   false, "cannot open %s: %s", path,
-				   strerror(errno));
-	size_t cap = 65536, n = 0;
-	buf = malloc(cap);
-	if (!buf) {
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
-	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap >= max_bytes) {
-				rc = mde_err_set(err, MDE_EIO, false,
-						 "%s is larger than %zu bytes",
-						 path, max_bytes);
-				goto done;
-			}
-			cap = cap * 2 > max_bytes ? max_bytes : cap * 2;
-			char *b = realloc(buf, cap);
-			if (!b) {
-				rc = mde_err_set(err, MDE_ENOMEM, false,
-						 "out of memory");
-				goto done;
-			}
-			buf = b;
-		}
-		size_t k = fread(buf + n, 1, cap - n - 1, fp);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		rc = mde_err_set(err, MDE_EIO, false, "cannot read %s", path);
-		goto done;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-done:
-	free(buf);
-	fclose(fp);
-	return rc;
-}
-
 /* A symbol is one path component: no "..", no "/". */
 static bool safe_symbol(const char *s)
 {

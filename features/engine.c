@@ -57,6 +57,19 @@ size_t mde_features_warmup(int64_t period_ms, int asset)
 	return w;
 }
 
+bool mde_kin_asof(const mde_kin *in, int kind, double *out, int32_t *idx)
+{
+	const mde_aux *a = &in->aux->s[kind];
+	if (in->asset != MDE_CRYPTO || !in->aux->configured[kind]) {
+		for (size_t i = 0; i < in->n; i++)
+			out[i] = NAN;
+		return false;
+	}
+	mde_win_asof(in->t, in->valid, in->n, in->period_ms, a->t, a->v, a->n,
+		     mde_features_staleness(kind, in->period_ms), out, idx);
+	return true;
+}
+
 static bool aux_sorted(const mde_aux *a, bool strict)
 {
 	for (size_t i = 1; i < a->n; i++)

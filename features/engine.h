@@ -49,6 +49,14 @@ typedef struct mde_kin {
 				     64-byte aligned, contents undefined */
 } mde_kin;
 
+/*
+ * Joins aux series kind to the candles as of each candle's end, with its
+ * staleness limit (out[i] NaN when there is none; idx[i] the observation,
+ * -1 then; idx may be NULL). False, and NaN throughout, for an equity or
+ * when the series is not configured: the crypto-only features are NULL.
+ */
+bool mde_kin_asof(const mde_kin *in, int kind, double *out, int32_t *idx);
+
 /* Writes every row of the kernel's columns (col[] = the frame's columns). */
 typedef void (*mde_kernel_fn)(const mde_kin *in, double *const col[]);
 /* Bars of history the kernel needs before a row (TA-Lib's lookback); for

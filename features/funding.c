@@ -37,15 +37,12 @@ void mde_k_funding(const mde_kin *in, double *const col[])
 	double *fr = col[MDE_COL_FUNDING_RATE];
 	double *pc = col[MDE_COL_FUNDING_RATE_PERCENTILE];
 	const mde_aux *a = &in->aux->s[MDE_AUX_FUNDING];
-	if (in->asset != MDE_CRYPTO || !in->aux->configured[MDE_AUX_FUNDING]) {
+	int32_t *idx = in->scratch;
+	if (!mde_kin_asof(in, MDE_AUX_FUNDING, fr, idx)) {
 		for (size_t i = 0; i < in->n; i++)
-			fr[i] = pc[i] = NAN;
+			pc[i] = NAN;
 		return;
 	}
-	int32_t *idx = in->scratch;
-	mde_win_asof(in->t, in->valid, in->n, in->period_ms, a->t, a->v, a->n,
-		     mde_features_staleness(MDE_AUX_FUNDING, in->period_ms),
-		     fr, idx);
 	int32_t last = -1;
 	double lastp = NAN;
 	for (size_t i = 0; i < in->n; i++) {

@@ -12,17 +12,11 @@ void mde_k_oi(const mde_kin *in, double *const col[])
 {
 	double *oi = col[MDE_COL_OPEN_INTEREST];
 	double *ch = col[MDE_COL_OPEN_INTEREST_CHANGE];
-	const mde_aux *a = &in->aux->s[MDE_AUX_OPEN_INTEREST];
-	if (in->asset != MDE_CRYPTO ||
-	    !in->aux->configured[MDE_AUX_OPEN_INTEREST]) {
+	if (!mde_kin_asof(in, MDE_AUX_OPEN_INTEREST, oi, NULL)) {
 		for (size_t i = 0; i < in->n; i++)
-			oi[i] = ch[i] = NAN;
+			ch[i] = NAN;
 		return;
 	}
-	mde_win_asof(in->t, in->valid, in->n, in->period_ms, a->t, a->v, a->n,
-		     mde_features_staleness(MDE_AUX_OPEN_INTEREST,
-					    in->period_ms),
-		     oi, NULL);
 	for (size_t i = 0; i < in->n; i++) {
 		/* NaN in either operand already gives NaN */
 		ch[i] = (in->run[i] >= 2 && oi[i - 1] != 0.0) ?

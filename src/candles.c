@@ -6,6 +6,7 @@
  */
 #include "candles.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -146,21 +147,19 @@ static int text_append(mde_candles *c, const char *s, size_t len,
 	return 0;
 }
 
-/* strtod on a bounded, not necessarily terminated string. */
-static int parse_decimal(const char *s, size_t len, double *out)
+int mde_parse_decimal(const char *s, size_t len, double *out)
 {
 	char buf[64];
-	if (len == 0 || len >= sizeof buf)
+	if (len == 0 || len >= sizeof buf || isspace((unsigned char)s[0]))
 		return MDE_EPARSE;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	char *end;
-	errno = 0;
-	double v = strtod(buf, &end);
-	if (end != buf + len || buf[0] == ' ' || buf[0] == '\t')
-		return MDE_EPARSE;
 	if (strpbrk(buf, "xXpP"))
 		return MDE_EPARSE; /* no hexadecimal floats from a source */
+	char *end;
+	double v = strtod(buf, &end);
+	if (end != buf + len)
+		return MDE_EPARSE;
 	*out = v;
 	return 0;
 }
@@ -173,7 +172,7 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 		const char *s = in->txt[f];
 		len[f] = s ? (in->len[f] ? in->len[f] : strlen(s)) : 0;
 		v[f] = NAN;
-		if (len[f] && parse_decimal(s, len[f], &v[f]))
+		if (len[f] && mde_parse_decimal(s, len[f], &v[f]))
 			return mde_err_set(err, MDE_EPARSE, false,
 					   "%s is not a number: \"%.*s\"",
 					   mde_field_names[f],
@@ -378,19 +377,28 @@ static void merge_sort(int64_t *t, double *v, int64_t *tt, double *tv,
 	memcpy(v, tv, n * 8);
 }
 
-void mde_aux_normalize(mde_aux *a)
+int mde_aux_sort(mde_aux *a)
 {
-	if (a->n < 2)
-		return;
-	int64_t *tt = malloc(a->n * 8);
-	double *tv = malloc(a->n * 8);
 	bool sorted = true;
 	for (size_t i = 1; i < a->n && sorted; i++)
 		sorted = a->t[i - 1] <= a->t[i];
-	if (!sorted && tt && tv)
+	if (sorted)
+		return 0;
+	int64_t *tt = malloc(a->n * 8);
+	double *tv = malloc(a->n * 8);
+	int rc = tt && tv ? 0 : MDE_ENOMEM;
+	if (!rc)
 		merge_sort(a->t, a->v, tt, tv, a->n);
 	free(tt);
 	free(tv);
+	return rc;
+}
+
+int mde_aux_normalize(mde_aux *a)
+{
+	int rc = mde_aux_sort(a);
+	if (rc)
+		return rc;
 	/* Stable sort: among equal times the last pushed is last; keep it. */
 	size_t w = 0;
 	for (size_t i = 0; i < a->n; i++) {
@@ -403,6 +411,7 @@ void mde_aux_normalize(mde_aux *a)
 		w++;
 	}
 	a->n = w;
+	return 0;
 }
 
 void mde_auxset_free(mde_auxset *a)

@@ -123,6 +123,12 @@ int mde_candles_copy_row(mde_candles *dst, const mde_candles *src,
  * time on 1M candles). Advice only: failure changes nothing.
  */
 void mde_advise_huge(void *p, size_t len);
+/*
+ * Parses s[0..len) whole as a decimal number (strtod, correctly rounded):
+ * MDE_EPARSE for "", "12abc", leading blanks, hexadecimal or over 63
+ * characters. "nan" and "inf" parse: validation rejects them as data.
+ */
+int mde_parse_decimal(const char *s, size_t len, double *out) MDE_MUSTCHECK;
 /* Shortest "%.*g" text of a finite double that parses back to it. */
 int mde_fmt_double(char *buf, size_t len, double v);
 
@@ -151,8 +157,11 @@ typedef struct mde_aux {
 
 void mde_aux_free(mde_aux *a);
 int mde_aux_push(mde_aux *a, int64_t t, double v) MDE_MUSTCHECK;
-/* Sorts by t; for equal t keeps the value pushed last. */
-void mde_aux_normalize(mde_aux *a);
+/* Sorts by t, stably: observations of equal t keep their order (every
+ * liquidation event counts). MDE_ENOMEM leaves a unchanged. */
+int mde_aux_sort(mde_aux *a) MDE_MUSTCHECK;
+/* Sorts by t and keeps, for equal t, the value pushed last. */
+int mde_aux_normalize(mde_aux *a) MDE_MUSTCHECK;
 
 enum mde_aux_kind {
 	MDE_AUX_FUNDING,      /* fundingRate at fundingTime */

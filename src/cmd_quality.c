@@ -132,7 +132,7 @@ static bool add_value(cJSON *o, const PGresult *r, int i, int j)
 static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
 {
 	int rc = MDE_ENOMEM;
-	char tb[32], *text = NULL;
+	char tb[32];
 	cJSON *doc = cJSON_CreateObject(), *filters, *rows;
 	if (!doc ||
 	    !cJSON_AddStringToObject(doc, "generated_at",
@@ -163,12 +163,8 @@ static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
 			if (!add_value(o, r, i, j))
 				goto done;
 	}
-	if (!(text = cJSON_Print(doc)))
-		goto done;
-	fprintf(out, "%s\n", text);
-	rc = 0;
+	rc = mde_json_write(out, doc);
 done:
-	cJSON_free(text);
 	cJSON_Delete(doc);
 	return rc;
 }

@@ -474,7 +474,7 @@ static int print_json(const PGresult *sr, const series_row *srows, int ns,
 		      const PGresult *jr, const job_row *jrows, int nj,
 		      int64_t now_ms, FILE *out)
 {
-	char tb[32], *text = NULL;
+	char tb[32];
 	int rc = MDE_ENOMEM;
 	cJSON *doc = cJSON_CreateObject(), *series, *jobs;
 	if (!doc ||
@@ -489,12 +489,8 @@ static int print_json(const PGresult *sr, const series_row *srows, int ns,
 	for (int k = 0; k < nj; k++)
 		if (!job_json(jobs, jr, &jrows[k]))
 			goto done;
-	if (!(text = cJSON_Print(doc)))
-		goto done;
-	fprintf(out, "%s\n", text);
-	rc = 0;
+	rc = mde_json_write(out, doc);
 done:
-	cJSON_free(text);
 	cJSON_Delete(doc);
 	return rc;
 }

@@ -44,37 +44,6 @@ static const char *aux_path(const mde_compute_args *a, int kind)
 	return NULL;
 }
 
-typedef struct ev {
-	int64_t t;
-	double v;
-	size_t seq;
-} ev;
-
-static int cmp_ev(const void *pa, const void *pb)
-{
-	const ev *a = pa, *b = pb;
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Liquidation events: sorted by time, every event kept (stable). */
-static int sort_events(mde_aux *a)
-{
-	ev *e = malloc((a->n ? a->n : 1) * sizeof *e);
-	if (!e)
-		return MDE_ENOMEM;
-	for (size_t i = 0; i < a->n; i++)
-		e[i] = (ev){a->t[i], a->v[i], i};
-	qsort(e, a->n, sizeof *e, cmp_ev);
-	for (size_t i = 0; i < a->n; i++) {
-		a->t[i] = e[i].t;
-		a->v[i] = e[i].v;
-	}
-	free(e);
-	return 0;
-}
-
 static int read_aux(const mde_compute_args *a, mde_auxset *aux)
 {
 	for (size_t k = 0; k < MDE_ARRAY_LEN(aux_files); k++) {
@@ -85,7 +54,7 @@ static int read_aux(const mde_compute_args *a, mde_auxset *aux)
 		char *buf = NULL;
 		size_t len = 0;
 		mde_err err = {0};
-		int rc = mde_csv_slurp(path, &buf, &len, &err);
+		int rc = mde_read_file(path, 0, &buf, &len, &err);
 		if (rc) {
 			fprintf(stderr, "mdenrich compute: %s: %s\n",
 				aux_files[k].flag, err.msg);
@@ -102,15 +71,12 @@ static int read_aux(const mde_compute_args *a, mde_auxset *aux)
 						  MDE_EXIT_USAGE;
 		}
 		aux->configured[kind] = true;
-		if (kind == MDE_AUX_LIQUIDATIONS) {
-			if (sort_events(&aux->s[kind])) {
-				fprintf(stderr, "mdenrich compute: out of "
-						"memory\n");
-				return MDE_EXIT_FATAL;
-			}
-		} else {
-			/* a repeated timestamp keeps the last row */
-			mde_aux_normalize(&aux->s[kind]);
+		/* liquidations: every event counts; the others: a repeated
+		 * timestamp keeps the last row */
+		if (kind == MDE_AUX_LIQUIDATIONS ? mde_aux_sort(&aux->s[kind])
+						 : mde_aux_normalize(&aux->s[kind])) {
+			fprintf(stderr, "mdenrich compute: out of memory\n");
+			return MDE_EXIT_FATAL;
 		}
 	}
 	return 0;
@@ -200,7 +166,7 @@ int mde_compute_run(const mde_compute_args *a)
 		code = MDE_EXIT_USAGE;
 		goto done;
 	}
-	int rc = mde_csv_slurp(a->input, &buf, &len, &err);
+	int rc = mde_read_file(a->input, 0, &buf, &len, &err);
 	if (rc) {
 		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
 		code = MDE_EXIT_FATAL;

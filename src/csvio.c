@@ -13,55 +13,6 @@
 
 #define MAX_FIELDS 64
 
-int mde_csv_slurp(const char *path, char **buf, size_t *len, mde_err *err)
-{
-	bool std = !path || strcmp(path, "-") == 0;
-	FILE *f = std ? stdin : fopen(path, "rb");
-	int rc = 0;
-	char *b = NULL;
-	size_t n = 0, cap = 1 << 16;
-	*buf = NULL;
-	*len = 0;
-	if (!f)
-		return mde_err_set(err, MDE_EIO, false, "%s: %s", path,
-				   strerror(errno));
-	b = malloc(cap);
-	if (!b) {
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
-	}
-	for (;;) {
-		if (cap - n < 2) {
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				rc = mde_err_set(err, MDE_ENOMEM, false,
-						 "out of memory");
-				goto done;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		size_t k = fread(b + n, 1, cap - n - 1, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(f)) {
-		rc = mde_err_set(err, MDE_EIO, false, "%s: read error",
-				 std ? "stdin" : path);
-		goto done;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
-done:
-	free(b);
-	if (!std)
-		fclose(f);
-	return rc;
-}
-
 typedef struct fld {
 	const char *p;
 	size_t n;
@@ -198,6 +149,32 @@ static size_t bom(const char *buf, size_t len)
 	return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
+/*
+ * The next non-blank line, split into f: its number of fields, 0 at the end
+ * of the input, -1 for a line that does not split (an open quote, too many
+ * fields). *line counts every line read; [*ls, *le) is the line's text.
+ */
+static int next_fields(const char *buf, size_t len, size_t *pos,
+		       uint32_t *line, fld *f, size_t *ls, size_t *le)
+{
+	while (next_line(buf, len, pos, ls, le)) {
+		(*line)++;
+		if (!blank(buf + *ls, *le - *ls))
+			return split(buf + *ls, *le - *ls, f, MAX_FIELDS);
+	}
+	return 0;
+}
+
+/* A data line must have the header's number of fields. */
+static int check_count(int nf, int ncol, uint32_t line, mde_err *err)
+{
+	if (nf == ncol)
+		return 0;
+	return mde_err_set(err, MDE_EPARSE, false,
+			   "line %u: %d fields, the header has %d", line,
+			   nf < 0 ? MAX_FIELDS : nf, ncol);
+}
+
 enum { COL_TIME = -1, COL_TRADES = -2, COL_NONE = -3 };
 
 int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
@@ -208,21 +185,16 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 	size_t pos = bom(buf, len), ls, le, cap = 0;
 	uint32_t line = 0;
 	fld f[MAX_FIELDS];
-	int map[MAX_FIELDS], ncol = -1;
-	while (ncol < 0 && next_line(buf, len, &pos, &ls, &le)) {
-		line++;
-		if (blank(buf + ls, le - ls))
-			continue;
-		ncol = split(buf + ls, le - ls, f, MAX_FIELDS);
-		if (ncol < 0)
-			return mde_err_set(err, MDE_EPARSE, false,
-					   "line %u: bad header", line);
-		out->header_off = ls;
-		out->header_len = (uint32_t)(le - ls);
-	}
+	int map[MAX_FIELDS];
+	int ncol = next_fields(buf, len, &pos, &line, f, &ls, &le);
 	if (ncol < 0)
 		return mde_err_set(err, MDE_EPARSE, false,
+				   "line %u: bad header", line);
+	if (ncol == 0)
+		return mde_err_set(err, MDE_EPARSE, false,
 				   "line %u: no header (empty input)", line + 1);
+	out->header_off = ls;
+	out->header_len = (uint32_t)(le - ls);
 	bool seen[MDE_NFIELDS + 2] = {false};
 	for (int k = 0; k < ncol; k++) {
 		map[k] = COL_NONE;
@@ -254,16 +226,10 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 			return mde_err_set(err, MDE_EPARSE, false,
 					   "line %u: required column %s missing",
 					   line, req[k]);
-	while (next_line(buf, len, &pos, &ls, &le)) {
-		line++;
-		if (blank(buf + ls, le - ls))
-			continue;
-		int nf = split(buf + ls, le - ls, f, MAX_FIELDS);
-		if (nf != ncol)
-			return mde_err_set(err, MDE_EPARSE, false,
-					   "line %u: %d fields, the header has "
-					   "%d", line, nf < 0 ? MAX_FIELDS : nf,
-					   ncol);
+	int nf;
+	while ((nf = next_fields(buf, len, &pos, &line, f, &ls, &le)) != 0) {
+		if (check_count(nf, ncol, line, err))
+			return MDE_EPARSE;
 		mde_candle_in in = {.trades = MDE_NULL_TRADES,
 				    .origin = MDE_SRC_CSV};
 		for (int k = 0; k < ncol; k++) {
@@ -311,36 +277,25 @@ int mde_csv_read_aux(mde_aux *out, const char *buf, size_t len,
 	size_t pos = bom(buf, len), ls, le;
 	uint32_t line = 0;
 	fld f[MAX_FIELDS];
-	int ncol = -1, ti = -1, vi = -1;
-	while (ncol < 0 && next_line(buf, len, &pos, &ls, &le)) {
-		line++;
-		if (blank(buf + ls, le - ls))
-			continue;
-		ncol = split(buf + ls, le - ls, f, MAX_FIELDS);
-		if (ncol < 0)
-			return mde_err_set(err, MDE_EPARSE, false,
-					   "line %u: bad header", line);
-		for (int k = 0; k < ncol; k++) {
-			if (field_is(&f[k], tcol))
-				ti = k;
-			if (field_is(&f[k], vcol))
-				vi = k;
-		}
+	int ti = -1, vi = -1;
+	int ncol = next_fields(buf, len, &pos, &line, f, &ls, &le);
+	if (ncol < 0)
+		return mde_err_set(err, MDE_EPARSE, false,
+				   "line %u: bad header", line);
+	for (int k = 0; k < ncol; k++) {
+		if (field_is(&f[k], tcol))
+			ti = k;
+		if (field_is(&f[k], vcol))
+			vi = k;
 	}
 	if (ti < 0 || vi < 0)
 		return mde_err_set(err, MDE_EPARSE, false,
 				   "line %u: the header needs %s,%s",
 				   line ? line : 1, tcol, vcol);
-	while (next_line(buf, len, &pos, &ls, &le)) {
-		line++;
-		if (blank(buf + ls, le - ls))
-			continue;
-		int nf = split(buf + ls, le - ls, f, MAX_FIELDS);
-		if (nf != ncol)
-			return mde_err_set(err, MDE_EPARSE, false,
-					   "line %u: %d fields, the header has "
-					   "%d", line, nf < 0 ? MAX_FIELDS : nf,
-					   ncol);
+	int nf;
+	while ((nf = next_fields(buf, len, &pos, &line, f, &ls, &le)) != 0) {
+		if (check_count(nf, ncol, line, err))
+			return MDE_EPARSE;
 		int64_t t;
 		if (mde_time_parse_n(f[ti].p, f[ti].n, &t))
 			return mde_err_set(err, MDE_EPARSE, false,
@@ -348,19 +303,8 @@ int mde_csv_read_aux(mde_aux *out, const char *buf, size_t len,
 					   tcol,
 					   (int)(f[ti].n > 40 ? 40 : f[ti].n),
 					   f[ti].p);
-		char tmp[64];
-		char *end;
-		double v = NAN;
-		if (f[vi].n > 0 && f[vi].n < sizeof tmp) {
-			memcpy(tmp, f[vi].p, f[vi].n);
-			tmp[f[vi].n] = '\0';
-			v = strtod(tmp, &end);
-			if (end != tmp + f[vi].n || strpbrk(tmp, "xXpP"))
-				v = NAN, f[vi].n = 0;
-		} else {
-			f[vi].n = 0;
-		}
-		if (f[vi].n == 0)
+		double v;
+		if (mde_parse_decimal(f[vi].p, f[vi].n, &v))
 			return mde_err_set(err, MDE_EPARSE, false,
 					   "line %u: %s is not a number", line,
 					   vcol);

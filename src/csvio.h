@@ -14,13 +14,6 @@
 
 #include "candles.h"
 
-/*
- * Reads a whole file (NULL or "-": stdin) into *buf (malloc'd, NUL
- * terminated; the caller frees it). MDE_EIO with the reason in err.
- */
-int mde_csv_slurp(const char *path, char **buf, size_t *len,
-		  mde_err *err) MDE_MUSTCHECK;
-
 /* Candles read from a CSV buffer. Owns c and the arrays, not the buffer. */
 typedef struct mde_csv_candles {
 	mde_candles c;        /* row i = i-th data row of the file */

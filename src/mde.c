@@ -1,8 +1,10 @@
-/* mde.c - the shared error struct helpers. */
+/* mde.c - the shared error struct helpers and the one file reader. */
 #include "mde.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mde_err_set(mde_err *err, int code, bool retryable, const char *fmt, ...)
@@ -41,3 +43,63 @@ const char *mde_rc_name(int code)
 	}
 	return "unknown";
 }
+
+int mde_read_file(const char *path, size_t max_bytes, char **out,
+		  size_t *len, mde_err *err)
+{
+	int rc = 0;
+	char *buf = NULL;
+	*out = NULL;
+	*len = 0;
+	bool std = !path || strcmp(path, "-") == 0;
+	if (std)
+		path = "stdin";
+	FILE *fp = std ? stdin : fopen(path, "rb");
+	if (!fp)
+		return mde_err_set(err, errno == ENOENT ? MDE_ENOTFOUND : MDE_EIO,
+				   false, "cannot open %s: %s", path,
+				   strerror(errno));
+	size_t cap = 65536, n = 0;
+	buf = malloc(cap);
+	if (!buf) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (max_bytes && cap >= max_bytes) {
+				rc = mde_err_set(err, MDE_EIO, false,
+						 "%s is larger than %zu bytes",
+						 path, max_bytes);
+				goto done;
+			}
+			cap = max_bytes && cap * 2 > max_bytes ? max_bytes
+							       : cap * 2;
+			char *b = realloc(buf, cap);
+			if (!b) {
+				rc = mde_err_set(err, MDE_ENOMEM, false,
+						 "out of memory");
+				goto done;
+			}
+			buf = b;
+		}
+		size_t k = fread(buf + n, 1, cap - n - 1, fp);
+		n += k;
+		if (k == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		rc = mde_err_set(err, MDE_EIO, false, "cannot read %s", path);
+		goto done;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+done:
+	free(buf);
+	if (!std)
+		fclose(fp);
+	return rc;
+}
+

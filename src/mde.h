@@ -58,4 +58,13 @@ int mde_err_set(mde_err *err, int code, bool retryable, const char *fmt, ...)
 void mde_err_clear(mde_err *err);
 const char *mde_rc_name(int code);
 
+/*
+ * Reads a whole file (NULL or "-": standard input) into *out, a
+ * NUL-terminated buffer the caller frees. At most max_bytes (0: no limit).
+ * MDE_ENOTFOUND when it does not exist, MDE_EIO when it cannot be read or
+ * is too large.
+ */
+int mde_read_file(const char *path, size_t max_bytes, char **out,
+		  size_t *len, mde_err *err) MDE_MUSTCHECK;
+
 #endif

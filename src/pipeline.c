@@ -385,7 +385,9 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 					 w->fetched_aux[k].v[i]))
 				return mde_err_set(err, MDE_ENOMEM, false,
 						   "out of memory");
-		mde_aux_normalize(a);
+		if (mde_aux_normalize(a))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
 		w->aux.configured[kind] = true;
 	}
 	return 0;

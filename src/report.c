@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "db.h"
 #include "migrate.h"
 #include "timeutil.h"
@@ -204,4 +206,14 @@ char *mde_clip(const char *s, size_t max, char *buf, size_t len)
 	if (cut && used + 4 <= len)
 		memcpy(buf + used, "...", 4);
 	return buf;
+}
+
+int mde_json_write(FILE *out, const cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+	if (!text)
+		return MDE_ENOMEM;
+	fprintf(out, "%s\n", text);
+	cJSON_free(text);
+	return 0;
 }

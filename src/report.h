@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
 #include "config.h"
@@ -50,6 +51,9 @@ char *mde_clip(const char *s, size_t max, char *buf, size_t len);
  * on stderr.
  */
 int mde_report_connect(PGconn **out, const mde_config *cfg, const char *cmd);
+
+/* Prints doc as indented JSON and a newline: 0, or MDE_ENOMEM. */
+int mde_json_write(FILE *out, const cJSON *doc) MDE_MUSTCHECK;
 
 /* Value of a column holding epoch milliseconds, as ISO 8601 UTC into buf
    (>= 32 bytes); "" for NULL. Returns buf. */

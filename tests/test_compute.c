@@ -308,7 +308,7 @@ static void test_sample_round_trip(void **state)
 	assert_int_equal(mde_csv_read_aux(&aux.s[MDE_AUX_FUNDING], fb,
 					  strlen(fb), "funding_time",
 					  "funding_rate", &e), 0);
-	mde_aux_normalize(&aux.s[MDE_AUX_FUNDING]);
+	assert_int_equal(mde_aux_normalize(&aux.s[MDE_AUX_FUNDING]), 0);
 	mde_frame fr = {0};
 	assert_int_equal(mde_features_compute(&fr, &v.series, &aux, &e), 0);
 	assert_int_equal(lines(out), 1 + (int)v.series.n);

@@ -43,7 +43,7 @@ static void load_aux(mde_aux *a, const char *path, const char *tc,
 	mde_err err = {0};
 	assert_int_equal(mde_csv_read_aux(a, buf, len, tc, vc, &err), 0);
 	free(buf);
-	mde_aux_normalize(a);
+	assert_int_equal(mde_aux_normalize(a), 0);
 }
 
 /* The aux series needed for rows >= t0. */

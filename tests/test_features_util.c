@@ -150,7 +150,8 @@ void tu_random_aux(mde_auxset *a, uint64_t seed, int64_t t0, int64_t t1)
 	}
 	for (int k = 0; k < MDE_NAUX; k++)
 		if (k != MDE_AUX_LIQUIDATIONS)
-			mde_aux_normalize(&a->s[k]);
+			if (mde_aux_normalize(&a->s[k]))
+				abort();
 }
 
 bool tu_close(double a, double b, double rel, double abs)
