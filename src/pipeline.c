@@ -380,11 +380,23 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 				 j->symbol, names[k], (long long)fetch_from,
 				 (long long)hole_end);
 		}
-		for (size_t i = 0; i < w->fetched_aux[k].n; i++)
-			if (mde_aux_push(a, w->fetched_aux[k].t[i],
-					 w->fetched_aux[k].v[i]))
+		/* The features see stored and fetched; the store is given
+		 * only what it does not already hold with that value. */
+		mde_aux *got = &w->fetched_aux[k];
+		size_t n = 0, s = 0, nstored = a->n;
+		for (size_t i = 0; i < got->n; i++) {
+			if (mde_aux_push(a, got->t[i], got->v[i]))
 				return mde_err_set(err, MDE_ENOMEM, false,
 						   "out of memory");
+			while (s < nstored && a->t[s] < got->t[i])
+				s++;
+			if (s < nstored && a->t[s] == got->t[i] &&
+			    a->v[s] == got->v[i])
+				continue;
+			got->t[n] = got->t[i];
+			got->v[n++] = got->v[i];
+		}
+		got->n = n;
 		if (mde_aux_normalize(a))
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
