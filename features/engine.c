@@ -16,7 +16,8 @@
 #include <string.h>
 
 const mde_kernel mde_kernels[] = {
-#define MDE_KERNEL(nm) {#nm, mde_k_##nm, mde_k_##nm##_start, mde_k_##nm##_warmup},
+#define MDE_KERNEL(nm)                                                    \
+	{#nm, mde_k_##nm, mde_k_##nm##_start, mde_k_##nm##_warmup},
 #include "features.def"
 #undef MDE_KERNEL
 };

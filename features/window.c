@@ -105,7 +105,8 @@ blk_meansd(const double *restrict x, size_t w, double *restrict mean,
 		sd[j] = sqrt(sd[j]); /* the variance is >= 0: no errno */
 }
 
-static inline __attribute__((always_inline)) void tile_meansd(const double *restrict x, size_t len,
+#define MDE_INLINE static inline __attribute__((always_inline))
+MDE_INLINE void tile_meansd(const double *restrict x, size_t len,
 			       size_t w, double *restrict mean,
 			       double *restrict sd)
 {
@@ -175,7 +176,7 @@ static inline double min2(double a, double b)
 	return a < b ? a : b;
 }
 
-static inline __attribute__((always_inline)) void tile_max(const double *restrict x, size_t len, size_t w,
+MDE_INLINE void tile_max(const double *restrict x, size_t len, size_t w,
 			    double *restrict o)
 {
 	for (size_t j = 0; j < len; j++)
@@ -187,7 +188,7 @@ static inline __attribute__((always_inline)) void tile_max(const double *restric
 	}
 }
 
-static inline __attribute__((always_inline)) void tile_min(const double *restrict x, size_t len, size_t w,
+MDE_INLINE void tile_min(const double *restrict x, size_t len, size_t w,
 			    double *restrict o)
 {
 	for (size_t j = 0; j < len; j++)

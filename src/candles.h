@@ -188,6 +188,11 @@ enum mde_column {
 };
 extern const char *const mde_column_names[MDE_NFEATURES];
 extern const char *const mde_column_types[MDE_NFEATURES];
+/* An int2 column (trend_direction, market_structure), else float8. */
+static inline bool mde_column_int2(int k)
+{
+	return mde_column_types[k][0] == 'i';
+}
 
 #define MDE_FEATURE_VERSION 1
 enum mde_vflag {

@@ -70,8 +70,10 @@ static const struct option opts_compute[] = {
 
 static const char global_help[] =
 	"Global options (any subcommand):\n"
-	"  --config FILE          INI config (else $MDENRICH_CONFIG, else config/mdenrich.conf)\n"
-	"  --db URL               PostgreSQL URL (else $MDENRICH_DB_URL, $DATABASE_URL, PG*)\n"
+	"  --config FILE          INI config (else $MDENRICH_CONFIG, else\n"
+	"                         config/mdenrich.conf)\n"
+	"  --db URL               PostgreSQL URL (else $MDENRICH_DB_URL,\n"
+	"                         $DATABASE_URL, PG*)\n"
 	"  --binance-url URL      Binance USD-M futures base URL\n"
 	"  --binance-spot-url URL Binance spot base URL\n"
 	"  --yahoo-url URL        Yahoo chart base URL\n"
@@ -100,7 +102,8 @@ static const struct command {
 	 "  A series with nothing stored starts at --since.\n"},
 	{"backfill", MDE_CMD_BACKFILL, opts_backfill,
 	 "mdenrich backfill --symbols LIST --timeframe TF --from TIME --to TIME\n"
-	 "                  [--source ...] [--chunk 30d] [--asset-class crypto|equity]\n"
+	 "                  [--source ...] [--chunk 30d]\n"
+	 "                  [--asset-class crypto|equity]\n"
 	 "  Enrich a historical range as a durable job (prints the job id);\n"
 	 "  continue an interrupted job with `mdenrich resume`.\n"},
 	{"resume", MDE_CMD_RESUME, opts_resume,

@@ -126,7 +126,7 @@ static int write_out(FILE *f, const char *buf, const mde_csv_candles *cc,
 		mde_csv_put(&w, buf + cc->off[row], cc->len[row]);
 		for (int k = 0; k < MDE_NFEATURES; k++) {
 			mde_csv_putc(&w, ',');
-			if (mde_column_types[k][3] == '2') /* int2 */
+			if (mde_column_int2(k))
 				mde_csv_put_intval(&w, fr->col[k][i]);
 			else
 				mde_csv_put_double(&w, fr->col[k][i]);

@@ -44,7 +44,8 @@
  * A day gets a row when it has expected slots, stored, rejected or
  * corrected candles, an entry in dups, or already a row. dups[0..ndups)
  * (may be NULL when ndups is 0; day_ms may be any time of the day) sets
- * the duplicates of its days; entries of the same day add up; entries outside the range are ignored; a day in
+ * the duplicates of its days; entries of the same day add up; entries
+ * outside the range are ignored; a day in
  * the range without an entry keeps its stored duplicates (0 when new).
  * now_ms decides which crypto slots have closed. *changed (may be NULL)
  * receives the number of rows inserted or updated.

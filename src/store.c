@@ -7,7 +7,6 @@
  */
 #include "store.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +124,7 @@ static void differs(char *q, size_t cap, const char *x)
 	    s ? FLAGS("s") : FLAGS("excluded"), x, x);
 	for (int k = 0; k < MDE_NFEATURES; k++) {
 		const char *n = mde_column_names[k];
-		if (strcmp(mde_column_types[k], "int2") == 0)
+		if (mde_column_int2(k))
 			cat(q, cap, " OR m.%s IS DISTINCT FROM %s.%s", n, x, n);
 		else
 			cat(q, cap, " OR mde_fdiff(m.%s, %s.%s)", n, x, n);
@@ -230,27 +229,29 @@ int mde_store_copy(mde_store *s, const char *table,
 		mde_copy_time(&buf, se->t[i]);
 		mde_copy_text(&buf, asset);
 		mde_copy_text(&buf, mde_origin_name(origin));
-		for (int f = 0; f < MDE_NFIELDS; f++)
-			if (mde_copy_numeric(&buf, mde_candles_text(b->candles, row,
-							     f))) {
+		for (int f = 0; f < MDE_NFIELDS; f++) {
+			const char *txt = mde_candles_text(b->candles, row, f);
+			if (mde_copy_numeric(&buf, txt)) {
 				rc = mde_err_set(err, MDE_EINVAL, false,
 						 "%s at %lld is not a decimal",
 						 mde_field_names[f],
 						 (long long)se->t[i]);
 				goto done;
 			}
+		}
 		if (b->candles->trades[row] == MDE_NULL_TRADES)
 			mde_copy_null(&buf);
 		else
 			mde_copy_int8(&buf, b->candles->trades[row]);
 		for (int k = 0; k < MDE_NFEATURES; k++) {
-			if (strcmp(mde_column_types[k], "int2") == 0)
+			if (mde_column_int2(k))
 				mde_copy_int2(&buf, fr->col[k][i]);
 			else
 				mde_copy_float8(&buf, fr->col[k][i]);
 		}
 		bool fallback = mde_origin_rank(origin) == 1;
-		mde_copy_int4(&buf, (fr->flags[i] & 3) | (fallback ? MDE_VF_FALLBACK : 0));
+		mde_copy_int4(&buf, (fr->flags[i] & 3) |
+					    (fallback ? MDE_VF_FALLBACK : 0));
 		mde_copy_float8(&buf, fr->quality[i]);
 		mde_copy_int4(&buf, MDE_FEATURE_VERSION);
 		mde_copy_int8(&buf, b->run_id);

@@ -91,12 +91,14 @@ static void test_prepend_recomputes(void **state)
 {
 	char ref[2048], db[2048];
 	PGconn *r = mde_fresh_db(cfg, "mdetest_runs_ref", ref, sizeof ref);
-	mde_cli_must(cfg, ref, "run --symbols BTCUSDT --timeframe 1h --since 2026-06-01 "
-		  "--until 2026-08-01 --source replay:data/replay");
+	mde_cli_must(cfg, ref, "run --symbols BTCUSDT --timeframe 1h "
+		     "--since 2026-06-01 --until 2026-08-01 "
+		     "--source replay:data/replay");
 	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_prepend", db, sizeof db);
 	/* The recent part first, then its older history prepended. */
-	mde_cli_must(cfg, db, "run --symbols BTCUSDT --timeframe 1h --since 2026-07-10 "
-		 "--until 2026-08-01 --source replay:data/replay");
+	mde_cli_must(cfg, db, "run --symbols BTCUSDT --timeframe 1h "
+		     "--since 2026-07-10 --until 2026-08-01 "
+		     "--source replay:data/replay");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2 WHERE open_time = "
 					     "'2026-07-10 05:00Z' AND sma_50 IS "
@@ -312,8 +314,9 @@ static void test_live_lease_is_respected(void **state)
 	char db[2048];
 	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_lease", db, sizeof db);
 	/* A job whose first chunk another host holds for 4 more seconds. */
-	mde_cli_must(cfg, db, "backfill --symbols BTCUSDT --timeframe 1h --from 2026-06-01 "
-		 "--to 2026-06-15 --source replay:data/replay");
+	mde_cli_must(cfg, db, "backfill --symbols BTCUSDT --timeframe 1h "
+		     "--from 2026-06-01 --to 2026-06-15 "
+		     "--source replay:data/replay");
 	PQclear(PQexec(c, "UPDATE backfill_state SET status = 'running', "
 			  "cursor = NULL, attempts = 1, lease_owner = "
 			  "'elsewhere:4242', lease_expires_at = now() + "

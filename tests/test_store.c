@@ -87,8 +87,8 @@ static void test_rerun_writes_nothing(void **state)
 {
 	char db[2048], before[64], after[64];
 	PGconn *c = mde_fresh_db(cfg, "mdetest_store_rerun", db, sizeof db);
-	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
-		 "--until 2026-08-01 " SRC);
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h "
+		     "--since 2026-05-20 --until 2026-08-01 " SRC);
 	assert_same_as_ref(c);
 	/* The compute log accounts for every row the run wrote. */
 	assert_int_equal(mde_testdb_count(c, "SELECT sum(rows_written) FROM "
@@ -101,9 +101,10 @@ static void test_rerun_writes_nothing(void **state)
 		c, "SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables "
 		   "WHERE relname = 'market_data_v2'");
 	/* The same enrichment again, as a run and as a backfill. */
-	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
-		 "--until 2026-08-01 " SRC);
-	mde_cli_must(cfg, db, "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC);
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h "
+		     "--since 2026-05-20 --until 2026-08-01 " SRC);
+	mde_cli_must(cfg, db, "backfill --symbols " SYMBOLS
+		     " --timeframe 1h " RANGE " " SRC);
 	PQclear(PQexec(c, "SELECT pg_stat_clear_snapshot()"));
 	assert_string_equal(row_versions(c, after, sizeof after), before);
 	assert_int_equal(mde_testdb_count(c, "SELECT n_tup_upd + n_tup_ins "
@@ -248,8 +249,8 @@ static void test_hour_by_hour_equals_backfill(void **state)
 	char db[2048], args[512];
 	PGconn *c = mde_fresh_db(cfg, "mdetest_store_hourly", db, sizeof db);
 	/* Everything up to 2026-07-27, then one closed hour at a time. */
-	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h --since 2026-05-20 "
-		 "--until 2026-07-27 " SRC);
+	mde_cli_must(cfg, db, "run --symbols " SYMBOLS " --timeframe 1h "
+		     "--since 2026-05-20 --until 2026-07-27 " SRC);
 	int64_t t = INT64_C(1785110400000); /* 2026-07-27T00:00:00Z */
 	int64_t end = INT64_C(1785542400000); /* 2026-08-01 */
 	for (; t < end; t += 3600000) {
