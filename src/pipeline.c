@@ -503,6 +503,7 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 			rc = mde_store_write(p->store, b, &res, err);
 		if (!rc) {
 			p->rows_written += res.inserted + res.updated;
+			p->series_inserted += res.inserted;
 			p->rows_unchanged += res.unchanged;
 			p->rows_rejected += res.rejects;
 			p->corrections += res.corrections;
@@ -723,11 +724,15 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
-				       timeframe, asset, src, p->run_id, status,
+				       timeframe, asset, src, p->run_id,
+				       (int64_t)p->series_inserted, status,
 				       rc ? err->msg : NULL, &e) == 0)
-			return;
-		if (!e.retryable || mde_store_reconnect(p->store, &e))
 			break;
+		if (!e.retryable || mde_store_reconnect(p->store, &e)) {
+			mde_warn("status.failed", "symbol=%s error=\"%s\"",
+				 symbol, e.msg);
+			break;
+		}
 	}
-	mde_warn("status.failed", "symbol=%s error=\"%s\"", symbol, e.msg);
+	p->series_inserted = 0;
 }

@@ -40,6 +40,7 @@ typedef struct mde_pipeline {
 	/* totals for enrichment_runs */
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;
+	size_t series_inserted;  /* rows the current series added */
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {

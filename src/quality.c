@@ -194,7 +194,7 @@ done:
 
 /*
  * $1 symbol, $2 timeframe, $3 asset class, $4 source or NULL, $5 run id
- * or NULL, $6 status, $7 error or NULL.
+ * or NULL, $6 status, $7 error or NULL, $8 rows added (< 0: count).
  */
 static const char status_sql[] =
 	"INSERT INTO enrichment_status AS s (symbol, timeframe, asset_class,"
@@ -205,8 +205,12 @@ static const char status_sql[] =
 	"  WHERE symbol = $1 AND timeframe = $2),"
 	" (SELECT max(open_time) FROM market_data_v2"
 	"  WHERE symbol = $1 AND timeframe = $2),"
-	" (SELECT count(*) FROM market_data_v2"
-	"  WHERE symbol = $1 AND timeframe = $2),"
+	/* Counted only for a new status row or when asked ($8 < 0): a
+	 * count grows with the series; the pipeline knows what it added. */
+	" CASE WHEN $8::bigint < 0 OR NOT EXISTS (SELECT 1 FROM"
+	"  enrichment_status WHERE symbol = $1 AND timeframe = $2)"
+	"  THEN (SELECT count(*) FROM market_data_v2"
+	"  WHERE symbol = $1 AND timeframe = $2) ELSE -1 END,"
 	" $5::bigint, now(), $6, $7,"
 	" (SELECT count(*) FROM aux_holes WHERE symbol = $1) "
 	"ON CONFLICT (symbol, timeframe) DO UPDATE SET"
@@ -214,7 +218,8 @@ static const char status_sql[] =
 	" source = coalesce(EXCLUDED.source, s.source),"
 	" first_open_time = EXCLUDED.first_open_time,"
 	" last_open_time = EXCLUDED.last_open_time,"
-	" rows_total = EXCLUDED.rows_total,"
+	" rows_total = CASE WHEN EXCLUDED.rows_total < 0"
+	"  THEN s.rows_total + $8 ELSE EXCLUDED.rows_total END,"
 	" last_run_id = coalesce(EXCLUDED.last_run_id, s.last_run_id),"
 	" last_run_at = EXCLUDED.last_run_at,"
 	" last_status = EXCLUDED.last_status,"
@@ -223,18 +228,21 @@ static const char status_sql[] =
 
 int mde_status_refresh(PGconn *c, const char *symbol, const char *timeframe,
 		       int asset_class, const char *source, int64_t run_id,
-		       const char *status, const char *error, mde_err *err)
+		       int64_t rows_added, const char *status,
+		       const char *error, mde_err *err)
 {
 	if (!symbol || !timeframe || !status ||
 	    (asset_class != MDE_CRYPTO && asset_class != MDE_EQUITY))
 		return mde_err_set(err, MDE_EINVAL, false,
 				   "status: bad series arguments");
-	char p_run[24];
+	char p_run[24], p_added[24];
 	snprintf(p_run, sizeof p_run, "%" PRId64, run_id);
-	const char *params[7] = {symbol, timeframe,
+	snprintf(p_added, sizeof p_added, "%" PRId64, rows_added);
+	const char *params[8] = {symbol, timeframe,
 				 mde_asset_name(asset_class), source,
-				 run_id > 0 ? p_run : NULL, status, error};
-	PGresult *r = PQexecParams(c, status_sql, 7, NULL, params, NULL, NULL,
+				 run_id > 0 ? p_run : NULL, status, error,
+				 p_added};
+	PGresult *r = PQexecParams(c, status_sql, 8, NULL, params, NULL, NULL,
 				   0);
 	int rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
 	PQclear(r);
