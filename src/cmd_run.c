@@ -56,6 +56,33 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 }
 
 /*
+ * The first stored candle of a series whose rows are not all at this
+ * feature_version (FEATURES.md: a rerun recomputes rows with an older
+ * version); INT64_MIN when they are.
+ */
+static int stale_start(mde_pipeline *p, const char *symbol,
+		       const char *timeframe, int64_t *from, mde_err *err)
+{
+	char fv[16];
+	snprintf(fv, sizeof fv, "%d", MDE_FEATURE_VERSION);
+	const char *v[] = {symbol, timeframe, fv};
+	PGresult *r = NULL;
+	int rc = mde_db_params(
+		mde_store_conn(p->store),
+		"SELECT (extract(epoch FROM first_open_time) * 1000)::int8 FROM "
+		"enrichment_status WHERE symbol = $1 AND timeframe = $2 AND "
+		"first_open_time IS NOT NULL AND feature_version IS DISTINCT "
+		"FROM $3::int4",
+		3, v, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	*from = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+			     : INT64_MIN;
+	PQclear(r);
+	return 0;
+}
+
+/*
  * Enriches j's range window by window (the config's chunk length), so that
  * a first run with a --since years back holds one window in memory, not
  * the whole history; each window reads the one before as its warm-up.
@@ -141,11 +168,29 @@ static int run_set(mde_pipeline *p, const mde_cli *cli, const series_set *set,
 					 "nothing stored yet for %s %s: give "
 					 "--since", sym, set->timeframe);
 		}
+		int64_t stale = INT64_MIN;
 		if (!rc && found)
 			rc = fallback_start(p, sym, set->timeframe, source,
 					    &start, &err);
+		if (!rc && found)
+			rc = stale_start(p, sym, set->timeframe, &stale, &err);
 		if (!rc && asset == MDE_CRYPTO)
 			start = mde_floor_div(start, P) * P;
+		if (!rc && stale != INT64_MIN && stale < start) {
+			/* Rows of an older feature version: recompute the
+			 * stored history up to where the fetch starts. */
+			mde_series_job r = {
+				.symbol = sym, .timeframe = set->timeframe,
+				.period_ms = P, .asset = asset,
+				.source = source, .start_ms = stale,
+				.end_ms = start, .stored_only = true,
+			};
+			mde_info("series.recompute", "symbol=%s timeframe=%s "
+				 "from=%lld to=%lld reason=\"rows of another "
+				 "feature_version\"", sym, set->timeframe,
+				 (long long)stale, (long long)start);
+			rc = run_windows(p, &r, &err);
+		}
 		if (!rc && start < end) {
 			mde_series_job j = {
 				.symbol = sym, .timeframe = set->timeframe,

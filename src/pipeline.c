@@ -338,7 +338,8 @@ static int load_aux(mde_pipeline *p, const mde_series_job *j, work *w,
 					     : since;
 		int64_t hole_end = fetch_from;
 		mde_err e = {0};
-		int rc = kind == MDE_AUX_FUNDING
+		int rc = j->stored_only ? 0
+			 : kind == MDE_AUX_FUNDING
 				 ? fetch_funding(p, src, j->symbol, fetch_from,
 						 j->end_ms, &w->fetched_aux[k],
 						 &hole_end, &e)
@@ -540,9 +541,11 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	/* Fetch. A failed fetch may still have delivered earlier pages:
 	 * those are enriched and stored, and the series then fails. */
 	mde_err ferr = {0};
-	int frc = mde_fetch_candles(p->fetcher, j->source, j->asset, j->symbol,
-				    P, j->start_ms, j->end_ms, &w.fetched,
-				    &ferr);
+	int frc = j->stored_only
+			  ? 0
+			  : mde_fetch_candles(p->fetcher, j->source, j->asset,
+					      j->symbol, P, j->start_ms,
+					      j->end_ms, &w.fetched, &ferr);
 	p->rows_fetched += w.fetched.n;
 	int64_t end = j->end_ms;
 	if (frc) {
@@ -725,7 +728,8 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
 				       timeframe, asset, src, p->run_id,
-				       (int64_t)p->series_inserted, status,
+				       (int64_t)p->series_inserted, rc == 0,
+				       status,
 				       rc ? err->msg : NULL, &e) == 0)
 			break;
 		if (!e.retryable || mde_store_reconnect(p->store, &e)) {

@@ -64,6 +64,8 @@ typedef struct mde_series_job {
 	int64_t start_ms, end_ms;
 	int64_t job_id;       /* backfill chunk, 0 = none */
 	int chunk_no;
+	bool stored_only;     /* recompute stored candles and aux series:
+				 no fetch (a feature definition changed) */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */

@@ -194,12 +194,13 @@ done:
 
 /*
  * $1 symbol, $2 timeframe, $3 asset class, $4 source or NULL, $5 run id
- * or NULL, $6 status, $7 error or NULL, $8 rows added (< 0: count).
+ * or NULL, $6 status, $7 error or NULL, $8 rows added (< 0: count),
+ * $9 the feature version all rows are at now, or NULL (unchanged).
  */
 static const char status_sql[] =
 	"INSERT INTO enrichment_status AS s (symbol, timeframe, asset_class,"
 	" source, first_open_time, last_open_time, rows_total, last_run_id,"
-	" last_run_at, last_status, last_error, aux_holes) "
+	" last_run_at, last_status, last_error, aux_holes, feature_version) "
 	"SELECT $1, $2, $3, $4,"
 	" (SELECT min(open_time) FROM market_data_v2"
 	"  WHERE symbol = $1 AND timeframe = $2),"
@@ -212,7 +213,8 @@ static const char status_sql[] =
 	"  THEN (SELECT count(*) FROM market_data_v2"
 	"  WHERE symbol = $1 AND timeframe = $2) ELSE -1 END,"
 	" $5::bigint, now(), $6, $7,"
-	" (SELECT count(*) FROM aux_holes WHERE symbol = $1) "
+	" (SELECT count(*) FROM aux_holes WHERE symbol = $1),"
+	" $9::int4 "
 	"ON CONFLICT (symbol, timeframe) DO UPDATE SET"
 	" asset_class = EXCLUDED.asset_class,"
 	" source = coalesce(EXCLUDED.source, s.source),"
@@ -224,12 +226,14 @@ static const char status_sql[] =
 	" last_run_at = EXCLUDED.last_run_at,"
 	" last_status = EXCLUDED.last_status,"
 	" last_error = EXCLUDED.last_error,"
-	" aux_holes = EXCLUDED.aux_holes";
+	" aux_holes = EXCLUDED.aux_holes,"
+	" feature_version = coalesce(EXCLUDED.feature_version,"
+	"  s.feature_version)";
 
 int mde_status_refresh(PGconn *c, const char *symbol, const char *timeframe,
 		       int asset_class, const char *source, int64_t run_id,
-		       int64_t rows_added, const char *status,
-		       const char *error, mde_err *err)
+		       int64_t rows_added, bool all_current,
+		       const char *status, const char *error, mde_err *err)
 {
 	if (!symbol || !timeframe || !status ||
 	    (asset_class != MDE_CRYPTO && asset_class != MDE_EQUITY))
@@ -238,11 +242,13 @@ int mde_status_refresh(PGconn *c, const char *symbol, const char *timeframe,
 	char p_run[24], p_added[24];
 	snprintf(p_run, sizeof p_run, "%" PRId64, run_id);
 	snprintf(p_added, sizeof p_added, "%" PRId64, rows_added);
-	const char *params[8] = {symbol, timeframe,
+	char p_fv[16];
+	snprintf(p_fv, sizeof p_fv, "%d", MDE_FEATURE_VERSION);
+	const char *params[9] = {symbol, timeframe,
 				 mde_asset_name(asset_class), source,
 				 run_id > 0 ? p_run : NULL, status, error,
-				 p_added};
-	PGresult *r = PQexecParams(c, status_sql, 8, NULL, params, NULL, NULL,
+				 p_added, all_current ? p_fv : NULL};
+	PGresult *r = PQexecParams(c, status_sql, 9, NULL, params, NULL, NULL,
 				   0);
 	int rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
 	PQclear(r);

@@ -64,7 +64,9 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
  * Upserts the enrichment_status row of (symbol, timeframe): first and last
  * open_time read from market_data_v2 (PK index endpoints); rows_total
  * counted for a new status row or when rows_added < 0, else the stored
- * total plus rows_added (a count grows with the series), aux_holes
+ * total plus rows_added (a count grows with the series); feature_version
+ * set to MDE_FEATURE_VERSION when all_current (every stored row of the
+ * series was written by this version), else kept; aux_holes
  * counted from aux_holes for the symbol, last_run_at = now(), and the
  * given asset class, source (NULL keeps the stored one), run_id (<= 0
  * keeps the stored one), status ("ok", "failed", "partial", ...) and
@@ -73,7 +75,8 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
  */
 int mde_status_refresh(PGconn *c, const char *symbol, const char *timeframe,
 		       int asset_class, const char *source, int64_t run_id,
-		       int64_t rows_added, const char *status,
-		       const char *error, mde_err *err) MDE_MUSTCHECK;
+		       int64_t rows_added, bool all_current,
+		       const char *status, const char *error,
+		       mde_err *err) MDE_MUSTCHECK;
 
 #endif

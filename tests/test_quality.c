@@ -334,7 +334,7 @@ static void test_status_refresh(void **state)
 	       " 'long_short', '1h', '2023-01-01', '2023-02-01')");
 	mde_err e = {0};
 	if (mde_status_refresh(c, "BTCUSDT", "1h", MDE_CRYPTO, "binance", 42,
-			       -1, "failed", "HTTP 503", &e))
+			       -1, true, "failed", "HTTP 503", &e))
 		fail_msg("%s", e.msg);
 	const char *q = "SELECT concat_ws('|', asset_class, source,"
 			" first_open_time AT TIME ZONE 'UTC',"
@@ -349,7 +349,7 @@ static void test_status_refresh(void **state)
 			       "2024-01-04 03:00:00|43|42|failed|HTTP 503|2|t");
 	/* No run id and no source: the stored ones stay; NULL error. */
 	if (mde_status_refresh(c, "BTCUSDT", "1h", MDE_CRYPTO, NULL, 0, -1,
-			       "ok", NULL, &e))
+			       false, "ok", NULL, &e))
 		fail_msg("%s", e.msg);
 	mde_testdb_value(c, q, v, sizeof v);
 	assert_string_equal(v, "crypto|binance|2024-01-01 06:00:00|"
@@ -361,28 +361,32 @@ static void test_status_refresh(void **state)
 	       " feature_version) VALUES ('BTCUSDT', '1h', '2024-01-05',"
 	       " 'crypto', 'binance', 1, 1, 1, 1, 1, 1)");
 	if (mde_status_refresh(c, "BTCUSDT", "1h", MDE_CRYPTO, NULL, 0, 5,
-			       "ok", NULL, &e))
+			       false, "ok", NULL, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(mde_testdb_count(c, "SELECT rows_total FROM "
 					     "enrichment_status WHERE symbol ="
 					     " 'BTCUSDT'"), 48);
 	if (mde_status_refresh(c, "BTCUSDT", "1h", MDE_CRYPTO, NULL, 0, -1,
-			       "ok", NULL, &e))
+			       false, "ok", NULL, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(mde_testdb_count(c, "SELECT rows_total FROM "
 					     "enrichment_status WHERE symbol ="
 					     " 'BTCUSDT'"), 44);
+	/* Written by this version, and not forgotten by a failed run. */
+	assert_int_equal(mde_testdb_count(c, "SELECT feature_version FROM "
+					     "enrichment_status WHERE symbol ="
+					     " 'BTCUSDT'"), MDE_FEATURE_VERSION);
 	/* A series with nothing stored. */
 	if (mde_status_refresh(c, "SOLUSDT", "1h", MDE_CRYPTO, "binance", 43,
-			       0, "failed", "boom", &e))
+			       0, true, "failed", "boom", &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(mde_testdb_count(c, "SELECT rows_total FROM "
 					     "enrichment_status WHERE symbol ="
 					     " 'SOLUSDT' AND first_open_time "
 					     "IS NULL"),
 			 0);
-	assert_int_equal(mde_status_refresh(c, "X", "1h", 5, NULL, 0, 0, "ok",
-					    NULL, &e),
+	assert_int_equal(mde_status_refresh(c, "X", "1h", 5, NULL, 0, 0, true,
+					    "ok", NULL, &e),
 			 MDE_EINVAL);
 	PQfinish(c);
 }

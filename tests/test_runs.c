@@ -114,6 +114,45 @@ static void test_prepend_recomputes(void **state)
 	mde_testdb_drop("mdetest_runs_prepend");
 }
 
+static void test_older_feature_version_recomputed(void **state)
+{
+	char ref[2048], db[2048];
+	PGconn *r = mde_fresh_db(cfg, "mdetest_runs_fvref", ref, sizeof ref);
+	mde_cli_must(cfg, ref, "run --symbols BTCUSDT --timeframe 1h "
+		     "--since 2026-06-01 --until 2026-08-01 "
+		     "--source replay:data/replay");
+	PGconn *c = mde_fresh_db(cfg, "mdetest_runs_fv", db, sizeof db);
+	mde_cli_must(cfg, db, "run --symbols BTCUSDT --timeframe 1h "
+		     "--since 2026-06-01 --until 2026-08-01 "
+		     "--source replay:data/replay");
+	/* As if an older definition had written the history. */
+	PQclear(PQexec(c, "UPDATE market_data_v2 SET feature_version = 0, "
+			  "sma_20 = sma_20 * 2, atr_14 = NULL WHERE open_time "
+			  "< '2026-07-15'; UPDATE enrichment_status SET "
+			  "feature_version = 0"));
+	PQclear(PQexec(c, "DELETE FROM enrichment_fetch_log"));
+	/* A plain incremental run recomputes it from what is stored. */
+	mde_cli_must(cfg, db, "run --symbols BTCUSDT --timeframe 1h --until "
+		     "2026-08-01 --source replay:data/replay");
+	char why[1024];
+	if (!mde_tables_equal(r, c, why, sizeof why))
+		fail_msg("after the recompute: %s", why);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE "
+					     "feature_version <> 1"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT feature_version FROM "
+					     "enrichment_status"), 1);
+	/* Nothing was fetched for it: one read of the candle file, for the
+	 * overlap window only. */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE "
+					     "endpoint LIKE '%klines%'"), 1);
+	PQfinish(r);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_runs_fvref");
+	mde_testdb_drop("mdetest_runs_fv");
+}
+
 static void test_broken_candle_is_rejected(void **state)
 {
 	char db[2048], args[1024];
@@ -347,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_prepend_recomputes),
+		cmocka_unit_test(test_older_feature_version_recomputed),
 		cmocka_unit_test(test_broken_candle_is_rejected),
 		cmocka_unit_test(test_aux_holes),
 		cmocka_unit_test(test_fallback_then_primary),
