@@ -187,14 +187,6 @@ static int parse_array(const char *body, size_t len, cJSON **out,
 	return rc;
 }
 
-static void page_time(mde_page *pg, int64_t t)
-{
-	if (pg->first_ms == INT64_MIN)
-		pg->first_ms = t;
-	if (t > pg->last_ms)
-		pg->last_ms = t;
-}
-
 static const char *kline_str(const cJSON *row, int i)
 {
 	const cJSON *j = cJSON_GetArrayItem(row, i);
@@ -246,11 +238,9 @@ int mde_binance_parse_klines(const char *body, size_t len, int origin,
 			}
 		}
 		pg->rows++;
-		page_time(pg, in.open_time_ms);
+		mde_page_time(pg, in.open_time_ms);
 		i++;
-		if (in.open_time_ms < w->start_ms ||
-		    in.open_time_ms >= w->end_ms ||
-		    in.open_time_ms + w->period_ms > w->now_ms)
+		if (!mde_window_keeps(w, in.open_time_ms))
 			continue;
 		mde_err e2;
 		rc = mde_candles_push(out, &in, &e2);
@@ -263,8 +253,7 @@ int mde_binance_parse_klines(const char *body, size_t len, int origin,
 	}
 done:
 	if (rc) {
-		out->n = n0;
-		out->text_len = t0;
+		mde_candles_truncate(out, n0, t0);
 		pg->kept = 0;
 	}
 	cJSON_Delete(root);
@@ -310,7 +299,7 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 			goto done;
 		}
 		pg->rows++;
-		page_time(pg, t);
+		mde_page_time(pg, t);
 		i++;
 		if (t < w->start_ms || t >= w->end_ms || t <= after_ms)
 			continue;

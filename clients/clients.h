@@ -37,6 +37,15 @@ typedef struct mde_page {
 } mde_page;
 
 void mde_page_reset(mde_page *pg);
+/* Notes a row's time in the page's first/last. */
+void mde_page_time(mde_page *pg, int64_t t);
+/* A candle of open_time t belongs to the answer: inside the window and
+ * closed (open_time + P <= now). */
+static inline bool mde_window_keeps(const mde_window *w, int64_t t)
+{
+	return t >= w->start_ms && t < w->end_ms &&
+	       t + w->period_ms <= w->now_ms;
+}
 
 /* ---- jsonutil.c ---------------------------------------------------- */
 

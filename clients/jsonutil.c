@@ -19,6 +19,14 @@ void mde_page_reset(mde_page *pg)
 	pg->last_ms = INT64_MIN;
 }
 
+void mde_page_time(mde_page *pg, int64_t t)
+{
+	if (pg->first_ms == INT64_MIN)
+		pg->first_ms = t;
+	if (t > pg->last_ms)
+		pg->last_ms = t;
+}
+
 int mde_json_int(const cJSON *j, int64_t *out)
 {
 	if (cJSON_IsNumber(j)) {

@@ -144,12 +144,8 @@ int mde_yahoo_parse_chart(const char *body, size_t len, int origin,
 		int64_t t = sec * 1000;
 		if (w->period_ms == MDE_DAY_MS)
 			t = mde_floor_div(t, MDE_DAY_MS) * MDE_DAY_MS;
-		if (pg->first_ms == INT64_MIN)
-			pg->first_ms = t;
-		if (t > pg->last_ms)
-			pg->last_ms = t;
-		if (skip || t < w->start_ms || t >= w->end_ms ||
-		    t + w->period_ms > w->now_ms)
+		mde_page_time(pg, t);
+		if (skip || !mde_window_keeps(w, t))
 			continue;
 		if (mde_candles_push_num(out, t, v, MDE_NULL_TRADES, origin)) {
 			rc = mde_err_set(err, MDE_ENOMEM, false,
@@ -160,8 +156,7 @@ int mde_yahoo_parse_chart(const char *body, size_t len, int origin,
 	}
 done:
 	if (rc) {
-		out->n = n0;
-		out->text_len = t0;
+		mde_candles_truncate(out, n0, t0);
 		pg->kept = 0;
 	}
 	cJSON_Delete(root);

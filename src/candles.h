@@ -114,6 +114,14 @@ static inline const char *mde_candles_text(const mde_candles *c, size_t i,
 	uint32_t o = c->txt[f][i];
 	return o == MDE_NULL_TXT ? NULL : c->text + o;
 }
+/* Drops the rows appended after a mark (n, text_len) taken earlier: a
+ * parser's page that failed leaves the table as it was. */
+static inline void mde_candles_truncate(mde_candles *c, size_t n,
+					size_t text_len)
+{
+	c->n = n;
+	c->text_len = text_len;
+}
 /* Appends row i of src to dst (all fields, text and origin). */
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src,
 			 size_t i) MDE_MUSTCHECK;
