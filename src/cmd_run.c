@@ -32,27 +32,20 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 	if (!mde_fetch_has_fallback(source))
 		return 0;
 	const char *v[] = {symbol, timeframe};
-	PGresult *r = NULL;
-	int rc = mde_db_params(
+	int64_t t;
+	int rc = mde_db_query_ms(
 		mde_store_conn(p->store),
 		"SELECT (extract(epoch FROM min(open_time)) * 1000)::int8 FROM "
 		"market_data_v2 WHERE symbol = $1 AND timeframe = $2 AND "
 		"validation_flags & 8 <> 0 AND open_time > now() - interval "
 		"'30 days'",
-		2, v, PGRES_TUPLES_OK, &r, err);
-	if (rc)
-		return rc;
-	if (!PQgetisnull(r, 0, 0)) {
-		int64_t t = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		if (t < *start) {
-			mde_info("series.refetch", "symbol=%s from=%lld "
-				 "reason=\"candles from a fallback source\"",
-				 symbol, (long long)t);
-			*start = t;
-		}
+		2, v, &t, err);
+	if (!rc && t != INT64_MIN && t < *start) {
+		mde_info("series.refetch", "symbol=%s from=%lld reason=\"candles "
+			 "from a fallback source\"", symbol, (long long)t);
+		*start = t;
 	}
-	PQclear(r);
-	return 0;
+	return rc;
 }
 
 /*
@@ -66,20 +59,12 @@ static int stale_start(mde_pipeline *p, const char *symbol,
 	char fv[16];
 	snprintf(fv, sizeof fv, "%d", MDE_FEATURE_VERSION);
 	const char *v[] = {symbol, timeframe, fv};
-	PGresult *r = NULL;
-	int rc = mde_db_params(
+	return mde_db_query_ms(
 		mde_store_conn(p->store),
 		"SELECT (extract(epoch FROM first_open_time) * 1000)::int8 FROM "
 		"enrichment_status WHERE symbol = $1 AND timeframe = $2 AND "
-		"first_open_time IS NOT NULL AND feature_version IS DISTINCT "
-		"FROM $3::int4",
-		3, v, PGRES_TUPLES_OK, &r, err);
-	if (rc)
-		return rc;
-	*from = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-			     : INT64_MIN;
-	PQclear(r);
-	return 0;
+		"feature_version IS DISTINCT FROM $3::int4",
+		3, v, from, err);
 }
 
 /*

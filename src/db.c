@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -122,4 +123,18 @@ int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
 	else
 		*out = r;
 	return rc;
+}
+
+int mde_db_query_ms(PGconn *c, const char *sql, int n,
+		    const char *const *vals, int64_t *out, mde_err *err)
+{
+	PGresult *r = NULL;
+	int rc = mde_db_params(c, sql, n, vals, PGRES_TUPLES_OK, &r, err);
+	if (rc)
+		return rc;
+	*out = PQntuples(r) && !PQgetisnull(r, 0, 0)
+		       ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+		       : INT64_MIN;
+	PQclear(r);
+	return 0;
 }

@@ -31,6 +31,13 @@ void mde_db_try(PGconn *c, const char *sql);
 int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
 		  ExecStatusType want, PGresult **out,
 		  mde_err *err) MDE_MUSTCHECK;
+/*
+ * Runs a query of one value in epoch milliseconds (an int8): *out gets it,
+ * or INT64_MIN when there is no row or the value is NULL.
+ */
+int mde_db_query_ms(PGconn *c, const char *sql, int n,
+		    const char *const *vals, int64_t *out,
+		    mde_err *err) MDE_MUSTCHECK;
 /* Runs a statement without parameters or results. */
 int mde_db_exec(PGconn *c, const char *sql, mde_err *err) MDE_MUSTCHECK;
 /*

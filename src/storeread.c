@@ -19,16 +19,9 @@ int mde_store_last_time(mde_store *s, const char *symbol,
 		"SELECT (extract(epoch FROM max(open_time)) * 1000)::int8 "
 		"FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2";
 	const char *v[] = {symbol, timeframe};
-	PGresult *r;
-	int rc = mde_db_params(mde_store_conn(s), sql, 2, v, PGRES_TUPLES_OK,
-			       &r, err);
-	if (rc)
-		return rc;
-	*found = !PQgetisnull(r, 0, 0);
-	if (*found)
-		*out_ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+	int rc = mde_db_query_ms(mde_store_conn(s), sql, 2, v, out_ms, err);
+	*found = !rc && *out_ms != INT64_MIN;
+	return rc;
 }
 
 static int append_rows(PGresult *r, mde_candles *out, bool reverse,
