@@ -28,29 +28,12 @@
 #ifndef MDE_SOURCE_H
 #define MDE_SOURCE_H
 
+#include "audit.h"
 #include "candles.h"
 #include "mde.h"
 
 /* Aux kind beyond enum mde_aux_kind: takerlongshortRatio buySellRatio. */
 #define MDE_AUX_TAKER MDE_NAUX
-
-/* One request, as enrichment_fetch_log wants it. Pointers are valid only
- * during the callback. */
-typedef struct mde_fetch_rec {
-	const char *source;    /* "binance", "binance-spot", "yahoo", ... */
-	const char *endpoint;  /* URL path ("/fapi/v1/klines") or replay file */
-	const char *symbol;    /* as sent to the source */
-	const char *params;    /* query string, secrets removed */
-	int http_status;       /* 0 when no HTTP status was received */
-	size_t rows;           /* rows in the response body */
-	size_t bytes;          /* body bytes */
-	int64_t latency_ms;
-	int attempt;           /* 1 for the first try of a request */
-	const char *error;     /* NULL on success */
-	int64_t requested_at_ms; /* wall clock */
-} mde_fetch_rec;
-
-typedef void (*mde_fetch_log_fn)(void *ud, const mde_fetch_rec *rec);
 
 typedef struct mde_fetch_opts {
 	const char *binance_url;      /* NULL = https://fapi.binance.com */

@@ -12,6 +12,7 @@
 # (ctest -E test_store_faults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 dir=build
 cmake_args=()
@@ -33,7 +34,7 @@ if [ -z "${MDE_TEST_DB_URL:-}" ]; then
   export MDE_TEST_PG_RESTART="$PWD/scripts/pg.sh restart"
 fi
 export MDE_TEST_DB_URL
-cleanup() { [ "$stop_db" = 1 ] && scripts/pg.sh stop || true; }
+cleanup() { if [ "$stop_db" = 1 ]; then "$root/scripts/pg.sh" stop; fi; }
 trap cleanup EXIT
 
 cd "$dir"

@@ -19,9 +19,8 @@
 
 #include <libpq-fe.h>
 
+#include "audit.h"
 #include "candles.h"
-#include "source.h"
-#include "validate.h"
 
 typedef struct mde_store mde_store;
 

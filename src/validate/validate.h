@@ -15,40 +15,12 @@
 #ifndef MDE_VALIDATE_H
 #define MDE_VALIDATE_H
 
+#include "audit.h"
 #include "candles.h"
-
-/* Reasons a candle is rejected: bits of mde_reject.reasons. */
-enum mde_reject_reason {
-	MDE_RJ_MISSING = 1u << 0,       /* "missing_field": open, high, low,
-					   close or volume is empty */
-	MDE_RJ_NOT_FINITE = 1u << 1,    /* "not_finite": NaN or infinite */
-	MDE_RJ_NONPOSITIVE = 1u << 2,   /* "nonpositive_price": o/h/l/c <= 0 */
-	MDE_RJ_NEGATIVE_VOLUME = 1u << 3, /* "negative_volume": volume, quote
-					   or taker volume < 0 */
-	MDE_RJ_HIGH_LOW = 1u << 4,      /* "high_low": low > min(open, close)
-					   or max(open, close) > high */
-	MDE_RJ_MISALIGNED = 1u << 5,    /* "misaligned": crypto open_time not
-					   a multiple of the period */
-	MDE_RJ_NOT_CLOSED = 1u << 6,    /* "not_closed": open_time + P > now */
-	MDE_RJ_TAKER_GT_VOLUME = 1u << 7, /* "taker_gt_volume" */
-	MDE_RJ_TAKER_QUOTE_GT_QUOTE = 1u << 8, /* "taker_quote_gt_quote" */
-	MDE_RJ_NREASONS = 9
-};
-
-/* Name of one reason bit (e.g. "high_low"), "?" for anything else. */
-const char *mde_reject_reason_name(uint32_t bit);
-/* Writes the names of every bit of mask, comma separated, into buf
-   (truncated to len); returns buf. */
-char *mde_reject_reasons_str(uint32_t mask, char *buf, size_t len);
 
 /* Every reason row i of c fails (0 = valid). */
 uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 			  int asset, int64_t now_ms);
-
-typedef struct mde_reject {
-	uint32_t row;     /* index into the mde_candles validated */
-	uint32_t reasons; /* enum mde_reject_reason bits, never 0 */
-} mde_reject;
 
 typedef struct mde_vstats {
 	size_t received;     /* rows in the input */
