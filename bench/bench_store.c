@@ -86,16 +86,17 @@ static void batch_of(mde_store_batch *b, series_t *s, size_t from, size_t to)
 	b->period_ms = 3600000;
 	b->asset = MDE_CRYPTO;
 	b->run_id = 1;
-	b->series = &s->v.series;
-	b->frame = &s->f;
-	b->candles = &s->c;
-	b->slot_from = from;
-	b->slot_to = to;
-	b->compute_ms = from == 0 ? 1 : -1;
-	b->rows_in = to - from;
+	b->rows.series = &s->v.series;
+	b->rows.frame = &s->f;
+	b->rows.candles = &s->c;
+	b->rows.slot_from = from;
+	b->rows.slot_to = to;
+	b->audit.compute_ms = from == 0 ? 1 : -1;
+	b->audit.rows_in = to - from;
+	/* Quality metrics of the batch's days (no cursor: job_id 0). */
 	const int64_t *t = s->v.series.t;
-	b->qual_from_ms = mde_floor_div(t[from], MDE_DAY_MS) * MDE_DAY_MS;
-	b->qual_to_ms = (mde_floor_div(t[to - 1], MDE_DAY_MS) + 1) * MDE_DAY_MS;
+	b->cursor.range_start_ms = t[from];
+	b->cursor.range_end_ms = t[to - 1] + b->period_ms;
 	b->now_ms = mde_now_ms();
 }
 

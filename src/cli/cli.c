@@ -111,7 +111,7 @@ static const struct command {
 	 "  Continue every unfinished backfill job, or one.\n"},
 	{"worker", MDE_CMD_WORKER, opts_worker,
 	 "mdenrich worker [--max-jobs N] [--idle-exit]\n"
-	 "  Claim backfill chunks (FOR UPDATE SKIP LOCKED, with a lease) and run\n"
+	 "  Claim backfill chunks (each under a lease, never twice) and run\n"
 	 "  them. --max-jobs stops after N chunks; --idle-exit stops when\n"
 	 "  nothing is left to claim.\n"},
 	{"status", MDE_CMD_STATUS, opts_status,

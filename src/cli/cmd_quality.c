@@ -11,38 +11,19 @@
 #include <string.h>
 
 #include "commands.h"
-#include "db.h"
+#include "reports.h"
 #include "report.h"
 #include "timeutil.h"
 
-enum {
-	Q_SYMBOL, Q_TIMEFRAME, Q_DAY, Q_EXPECTED, Q_RECEIVED, Q_VALID,
-	Q_REJECTED, Q_DUPLICATES, Q_GAPS, Q_SUSPICIOUS, Q_CORRECTIONS,
-	Q_COMPLETENESS, Q_QUALITY, Q_COMPUTED_AT, Q_NCOLS
-};
-
 /* Column names, in the order of the enum: the csv header and json keys. */
-static const char *const names[Q_NCOLS] = {
+static const char *const names[MDE_Q_NCOLS] = {
 	"symbol", "timeframe", "day", "expected", "received", "valid",
 	"rejected", "duplicates", "gaps", "suspicious", "corrections",
 	"completeness", "quality_score", "computed_at"};
 
-/* $1 symbol or NULL, $2 timeframe or NULL, $3 since (ms) or NULL. */
-static const char query_sql[] =
-	"SELECT symbol, timeframe, day::text, expected, received, valid,"
-	" rejected, duplicates, gaps, suspicious, corrections, completeness,"
-	" quality_score, (extract(epoch FROM computed_at) * 1000)::bigint "
-	"FROM data_quality_metrics "
-	"WHERE ($1::text IS NULL OR symbol = $1::text)"
-	" AND ($2::text IS NULL OR timeframe = $2::text)"
-	" AND ($3::bigint IS NULL OR day >= ((timestamptz 'epoch' +"
-	"  $3::bigint * interval '1 millisecond') AT TIME ZONE 'UTC')::date) "
-	"ORDER BY quality_score ASC NULLS LAST, completeness ASC NULLS LAST,"
-	" day DESC, symbol, timeframe";
-
 static bool is_int_col(int j)
 {
-	return j >= Q_EXPECTED && j <= Q_CORRECTIONS;
+	return j >= MDE_Q_EXPECTED && j <= MDE_Q_CORRECTIONS;
 }
 
 static int print_table(const PGresult *r, FILE *out)
@@ -51,10 +32,10 @@ static int print_table(const PGresult *r, FILE *out)
 		"SYMBOL", "TF", "DAY", "QUALITY", "COMPLETE", "EXPECTED",
 		"VALID", "GAPS", "REJECTED", "DUPS", "SUSPICIOUS",
 		"CORRECTIONS", "RECEIVED"};
-	static const int cols[] = {Q_SYMBOL, Q_TIMEFRAME, Q_DAY, Q_QUALITY,
-				   Q_COMPLETENESS, Q_EXPECTED, Q_VALID, Q_GAPS,
-				   Q_REJECTED, Q_DUPLICATES, Q_SUSPICIOUS,
-				   Q_CORRECTIONS, Q_RECEIVED};
+	static const int cols[] = {MDE_Q_SYMBOL, MDE_Q_TIMEFRAME, MDE_Q_DAY, MDE_Q_QUALITY,
+				   MDE_Q_COMPLETENESS, MDE_Q_EXPECTED, MDE_Q_VALID, MDE_Q_GAPS,
+				   MDE_Q_REJECTED, MDE_Q_DUPLICATES, MDE_Q_SUSPICIOUS,
+				   MDE_Q_CORRECTIONS, MDE_Q_RECEIVED};
 	mde_table t;
 	mde_table_init(&t, heads, "lllrrrrrrrrrr", MDE_ARRAY_LEN(heads));
 	int rc = 0;
@@ -63,8 +44,8 @@ static int print_table(const PGresult *r, FILE *out)
 		const char *cells[MDE_ARRAY_LEN(heads)];
 		for (size_t j = 0; j < MDE_ARRAY_LEN(cols); j++) {
 			int k = cols[j];
-			if (k == Q_QUALITY || k == Q_COMPLETENESS) {
-				char *b = ratio[k == Q_QUALITY];
+			if (k == MDE_Q_QUALITY || k == MDE_Q_COMPLETENESS) {
+				char *b = ratio[k == MDE_Q_QUALITY];
 				if (PQgetisnull(r, i, k))
 					snprintf(b, 32, "-");
 				else
@@ -89,20 +70,20 @@ static int print_table(const PGresult *r, FILE *out)
 
 static void print_csv(const PGresult *r, FILE *out)
 {
-	for (int j = 0; j < Q_NCOLS; j++) {
+	for (int j = 0; j < MDE_Q_NCOLS; j++) {
 		if (j)
 			fputc(',', out);
 		mde_csv_field(out, names[j]);
 	}
 	fputc('\n', out);
 	for (int i = 0; i < PQntuples(r); i++) {
-		for (int j = 0; j < Q_NCOLS; j++) {
+		for (int j = 0; j < MDE_Q_NCOLS; j++) {
 			char tb[32];
 			if (j)
 				fputc(',', out);
 			if (PQgetisnull(r, i, j))
 				continue;
-			mde_csv_field(out, j == Q_COMPUTED_AT
+			mde_csv_field(out, j == MDE_Q_COMPUTED_AT
 				? mde_report_time(r, i, j, tb, sizeof tb)
 				: PQgetvalue(r, i, j));
 		}
@@ -117,9 +98,9 @@ static bool add_value(cJSON *o, const PGresult *r, int i, int j)
 	char tb[32];
 	if (PQgetisnull(r, i, j))
 		v = cJSON_CreateNull();
-	else if (is_int_col(j) || j == Q_COMPLETENESS || j == Q_QUALITY)
+	else if (is_int_col(j) || j == MDE_Q_COMPLETENESS || j == MDE_Q_QUALITY)
 		v = cJSON_CreateNumber(strtod(PQgetvalue(r, i, j), NULL));
-	else if (j == Q_COMPUTED_AT)
+	else if (j == MDE_Q_COMPUTED_AT)
 		v = cJSON_CreateString(mde_report_time(r, i, j, tb, sizeof tb));
 	else
 		v = cJSON_CreateString(PQgetvalue(r, i, j));
@@ -159,7 +140,7 @@ static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
 			cJSON_Delete(o);
 			goto done;
 		}
-		for (int j = 0; j < Q_NCOLS; j++)
+		for (int j = 0; j < MDE_Q_NCOLS; j++)
 			if (!add_value(o, r, i, j))
 				goto done;
 	}
@@ -180,10 +161,9 @@ int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 	snprintf(since, sizeof since, "%" PRId64, cli->since_ms);
 	const char *params[3] = {cli->symbol, cli->timeframe,
 				 cli->since_ms != INT64_MIN ? since : NULL};
-	PGresult *r = PQexecParams(c, query_sql, 3, NULL, params, NULL, NULL,
-				   0);
+	PGresult *r = NULL;
 	mde_err err = {0};
-	if (mde_db_check(c, r, PGRES_TUPLES_OK, &err)) {
+	if (mde_store_quality_rows(c, params, &r, &err)) {
 		fprintf(stderr, "mdenrich quality: %s\n", err.msg);
 		code = MDE_EXIT_FATAL;
 		goto done;

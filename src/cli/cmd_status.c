@@ -24,66 +24,11 @@
 #include <string.h>
 
 #include "commands.h"
-#include "db.h"
+#include "reports.h"
 #include "report.h"
 #include "timeutil.h"
 
 #define MAX_DONE_JOBS 20
-
-#define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
-
-enum {
-	S_SYMBOL, S_TIMEFRAME, S_ASSET, S_SOURCE, S_FIRST, S_LAST, S_ROWS,
-	S_RUN_ID, S_RUN_AT, S_STATUS, S_ERROR, S_AUX_HOLES
-};
-
-static const char series_sql[] =
-	"SELECT symbol, timeframe, asset_class, source, " MS("first_open_time")
-	", " MS("last_open_time") ", rows_total, last_run_id, "
-	MS("last_run_at") ", last_status, last_error, aux_holes "
-	"FROM enrichment_status";
-
-enum {
-	J_ID, J_SYMBOLS, J_TIMEFRAME, J_ASSET, J_SOURCE, J_START, J_END,
-	J_CREATED, J_CHUNKS, J_DONE, J_RUNNING, J_PENDING, J_FAILED,
-	J_TOTAL_MS, J_COVERED_MS, J_PERIOD_MS, J_ERROR, J_LEASES,
-	J_OWNERS, J_EXPIRED, J_UPDATED
-};
-
-/* The period of each timeframe, as in timeutil.c (constant SQL text). */
-#define PERIOD(tf)                                                    \
-	"(CASE " tf " WHEN '1m' THEN 60000 WHEN '5m' THEN 300000"     \
-	" WHEN '15m' THEN 900000 WHEN '30m' THEN 1800000"             \
-	" WHEN '1h' THEN 3600000 WHEN '4h' THEN 14400000"             \
-	" ELSE 86400000 END)::bigint"
-
-static const char jobs_sql[] =
-	"SELECT j.job_id, array_to_string(j.symbols, ','), j.timeframe,"
-	" j.asset_class, j.source, " MS("j.range_start") ", "
-	MS("j.range_end") ", " MS("j.created_at") ","
-	" count(s.chunk_no),"
-	" count(*) FILTER (WHERE s.status = 'done'),"
-	" count(*) FILTER (WHERE s.status = 'running'),"
-	" count(*) FILTER (WHERE s.status = 'pending'),"
-	" count(*) FILTER (WHERE s.status = 'failed'),"
-	" coalesce(sum(" MS("s.range_end") " - " MS("s.range_start") "), 0),"
-	" coalesce(sum(CASE WHEN s.status = 'done'"
-	"  THEN " MS("s.range_end") " - " MS("s.range_start")
-	"  WHEN s.cursor IS NOT NULL THEN greatest(0, least("
-	MS("s.cursor") " + " PERIOD("s.timeframe") ", " MS("s.range_end")
-	") - " MS("s.range_start") ") ELSE 0 END), 0),"
-	" " PERIOD("j.timeframe") ","
-	" (array_agg(s.last_error ORDER BY s.updated_at DESC)"
-	"  FILTER (WHERE s.last_error IS NOT NULL))[1],"
-	" count(*) FILTER (WHERE s.status = 'running'"
-	"  AND s.lease_expires_at > now()),"
-	" string_agg(DISTINCT s.lease_owner, ',') FILTER (WHERE"
-	"  s.status = 'running' AND s.lease_expires_at > now()),"
-	" count(*) FILTER (WHERE s.status = 'running' AND"
-	"  (s.lease_expires_at IS NULL OR s.lease_expires_at <= now())),"
-	" " MS("max(s.updated_at)") " "
-	"FROM backfill_jobs j LEFT JOIN backfill_state s ON s.job_id = j.job_id "
-	"GROUP BY j.job_id";
 
 typedef struct series_row {
 	int row;         /* in the PGresult */
@@ -117,9 +62,9 @@ static char *tm(const PGresult *r, int i, int j, char *buf, size_t len)
 
 static int status_severity(const PGresult *r, int i)
 {
-	if (PQgetisnull(r, i, S_STATUS))
+	if (PQgetisnull(r, i, MDE_SS_STATUS))
 		return 1;
-	const char *s = PQgetvalue(r, i, S_STATUS);
+	const char *s = PQgetvalue(r, i, MDE_SS_STATUS);
 	if (strcmp(s, "failed") == 0)
 		return 3;
 	if (strcmp(s, "partial") == 0 || strcmp(s, "interrupted") == 0)
@@ -147,15 +92,15 @@ static int64_t weekdays_between(int64_t a, int64_t b)
 static void series_behind(series_row *s, const PGresult *r, int64_t now_ms)
 {
 	int64_t p = 0;
-	if (mde_tf_parse(PQgetvalue(r, s->row, S_TIMEFRAME), &p))
+	if (mde_tf_parse(PQgetvalue(r, s->row, MDE_SS_TIMEFRAME), &p))
 		p = MDE_DAY_MS;
 	s->last_closed_ms = mde_floor_div(now_ms - p, p) * p;
-	if (PQgetisnull(r, s->row, S_LAST)) {
+	if (PQgetisnull(r, s->row, MDE_SS_LAST)) {
 		s->behind = INT64_MAX;
 		return;
 	}
-	int64_t last = num(r, s->row, S_LAST);
-	if (strcmp(PQgetvalue(r, s->row, S_ASSET), "equity") == 0) {
+	int64_t last = num(r, s->row, MDE_SS_LAST);
+	if (strcmp(PQgetvalue(r, s->row, MDE_SS_ASSET), "equity") == 0) {
 		s->behind = weekdays_between(mde_floor_div(last, MDE_DAY_MS),
 					     mde_floor_div(now_ms - MDE_DAY_MS,
 							   MDE_DAY_MS));
@@ -174,30 +119,30 @@ static int series_cmp(const void *a, const void *b)
 		return y->severity - x->severity;
 	if (x->behind != y->behind)
 		return x->behind < y->behind ? 1 : -1;
-	int k = strcmp(PQgetvalue(sort_result, x->row, S_SYMBOL),
-		       PQgetvalue(sort_result, y->row, S_SYMBOL));
+	int k = strcmp(PQgetvalue(sort_result, x->row, MDE_SS_SYMBOL),
+		       PQgetvalue(sort_result, y->row, MDE_SS_SYMBOL));
 	if (k)
 		return k;
-	return strcmp(PQgetvalue(sort_result, x->row, S_TIMEFRAME),
-		      PQgetvalue(sort_result, y->row, S_TIMEFRAME));
+	return strcmp(PQgetvalue(sort_result, x->row, MDE_SS_TIMEFRAME),
+		      PQgetvalue(sort_result, y->row, MDE_SS_TIMEFRAME));
 }
 
 static void job_classify(job_row *j, const PGresult *r)
 {
 	int i = j->row;
-	int64_t chunks = num(r, i, J_CHUNKS), done = num(r, i, J_DONE);
-	j->id = num(r, i, J_ID);
-	if (num(r, i, J_FAILED) > 0) {
+	int64_t chunks = num(r, i, MDE_SJ_CHUNKS), done = num(r, i, MDE_SJ_DONE);
+	j->id = num(r, i, MDE_SJ_ID);
+	if (num(r, i, MDE_SJ_FAILED) > 0) {
 		j->status = "failed";
 		j->severity = 4;
 	} else if (chunks > 0 && done == chunks) {
 		j->status = "done";
 		j->severity = 0;
-	} else if (num(r, i, J_LEASES) > 0) {
+	} else if (num(r, i, MDE_SJ_LEASES) > 0) {
 		j->status = "running";
 		j->severity = 2;
-	} else if (done > 0 || num(r, i, J_EXPIRED) > 0 ||
-		   num(r, i, J_COVERED_MS) > 0) {
+	} else if (done > 0 || num(r, i, MDE_SJ_EXPIRED) > 0 ||
+		   num(r, i, MDE_SJ_COVERED_MS) > 0) {
 		j->status = "interrupted";
 		j->severity = 3;
 	} else {
@@ -237,8 +182,8 @@ static void behind_text(const series_row *s, const PGresult *r, char *buf,
 	}
 	int64_t p = 0;
 	if (s->behind == 0 ||
-	    strcmp(PQgetvalue(r, s->row, S_ASSET), "equity") == 0 ||
-	    mde_tf_parse(PQgetvalue(r, s->row, S_TIMEFRAME), &p)) {
+	    strcmp(PQgetvalue(r, s->row, MDE_SS_ASSET), "equity") == 0 ||
+	    mde_tf_parse(PQgetvalue(r, s->row, MDE_SS_TIMEFRAME), &p)) {
 		snprintf(buf, len, "%" PRId64, s->behind);
 		return;
 	}
@@ -249,8 +194,8 @@ static void behind_text(const series_row *s, const PGresult *r, char *buf,
 
 static double progress(const PGresult *r, int i)
 {
-	int64_t total = num(r, i, J_TOTAL_MS);
-	return total > 0 ? (double)num(r, i, J_COVERED_MS) / (double)total
+	int64_t total = num(r, i, MDE_SJ_TOTAL_MS);
+	return total > 0 ? (double)num(r, i, MDE_SJ_COVERED_MS) / (double)total
 			 : 0.0;
 }
 
@@ -268,25 +213,25 @@ static int series_table(const PGresult *r, const series_row *rows, int n,
 		char first[32], last[32], behind[48], run[64], at[32],
 			err[128];
 		behind_text(&rows[k], r, behind, sizeof behind);
-		tm(r, i, S_RUN_AT, at, sizeof at);
-		if (PQgetisnull(r, i, S_RUN_ID))
+		tm(r, i, MDE_SS_RUN_AT, at, sizeof at);
+		if (PQgetisnull(r, i, MDE_SS_RUN_ID))
 			snprintf(run, sizeof run, "%s", at);
 		else
 			snprintf(run, sizeof run, "#%s %s",
-				 PQgetvalue(r, i, S_RUN_ID), at);
+				 PQgetvalue(r, i, MDE_SS_RUN_ID), at);
 		const char *cells[] = {
-			PQgetvalue(r, i, S_SYMBOL),
-			PQgetvalue(r, i, S_TIMEFRAME),
-			PQgetvalue(r, i, S_ASSET),
-			PQgetvalue(r, i, S_SOURCE),
-			tm(r, i, S_FIRST, first, sizeof first),
-			tm(r, i, S_LAST, last, sizeof last),
-			PQgetvalue(r, i, S_ROWS),
+			PQgetvalue(r, i, MDE_SS_SYMBOL),
+			PQgetvalue(r, i, MDE_SS_TIMEFRAME),
+			PQgetvalue(r, i, MDE_SS_ASSET),
+			PQgetvalue(r, i, MDE_SS_SOURCE),
+			tm(r, i, MDE_SS_FIRST, first, sizeof first),
+			tm(r, i, MDE_SS_LAST, last, sizeof last),
+			PQgetvalue(r, i, MDE_SS_ROWS),
 			behind,
 			run,
-			PQgetvalue(r, i, S_STATUS),
-			PQgetvalue(r, i, S_AUX_HOLES),
-			mde_clip(PQgetvalue(r, i, S_ERROR), 60, err,
+			PQgetvalue(r, i, MDE_SS_STATUS),
+			PQgetvalue(r, i, MDE_SS_AUX_HOLES),
+			mde_clip(PQgetvalue(r, i, MDE_SS_ERROR), 60, err,
 				 sizeof err)};
 		rc = mde_table_add(&t, cells);
 	}
@@ -315,40 +260,40 @@ static int jobs_table(const PGresult *r, const job_row *rows, int n,
 		int i = rows[k].row;
 		char from[32], to[32], chunks[96], prog[96], leases[128],
 			syms[64], err[128];
-		int64_t p = num(r, i, J_PERIOD_MS);
+		int64_t p = num(r, i, MDE_SJ_PERIOD_MS);
 		snprintf(chunks, sizeof chunks, "%s/%s/%s/%s of %s",
-			 PQgetvalue(r, i, J_DONE), PQgetvalue(r, i, J_RUNNING),
-			 PQgetvalue(r, i, J_PENDING),
-			 PQgetvalue(r, i, J_FAILED),
-			 PQgetvalue(r, i, J_CHUNKS));
+			 PQgetvalue(r, i, MDE_SJ_DONE), PQgetvalue(r, i, MDE_SJ_RUNNING),
+			 PQgetvalue(r, i, MDE_SJ_PENDING),
+			 PQgetvalue(r, i, MDE_SJ_FAILED),
+			 PQgetvalue(r, i, MDE_SJ_CHUNKS));
 		snprintf(prog, sizeof prog,
 			 "%.1f%% (%" PRId64 "/%" PRId64 ")",
-			 100.0 * progress(r, i), num(r, i, J_COVERED_MS) / p,
-			 num(r, i, J_TOTAL_MS) / p);
+			 100.0 * progress(r, i), num(r, i, MDE_SJ_COVERED_MS) / p,
+			 num(r, i, MDE_SJ_TOTAL_MS) / p);
 		char owners[64];
-		mde_clip(PQgetvalue(r, i, J_OWNERS), 40, owners,
+		mde_clip(PQgetvalue(r, i, MDE_SJ_OWNERS), 40, owners,
 			 sizeof owners);
-		if (num(r, i, J_EXPIRED) > 0)
+		if (num(r, i, MDE_SJ_EXPIRED) > 0)
 			snprintf(leases, sizeof leases, "%s%s%s, %s expired",
-				 PQgetvalue(r, i, J_LEASES),
+				 PQgetvalue(r, i, MDE_SJ_LEASES),
 				 owners[0] ? " " : "", owners,
-				 PQgetvalue(r, i, J_EXPIRED));
+				 PQgetvalue(r, i, MDE_SJ_EXPIRED));
 		else
 			snprintf(leases, sizeof leases, "%s%s%s",
-				 PQgetvalue(r, i, J_LEASES),
+				 PQgetvalue(r, i, MDE_SJ_LEASES),
 				 owners[0] ? " " : "", owners);
 		const char *cells[] = {
-			PQgetvalue(r, i, J_ID),
+			PQgetvalue(r, i, MDE_SJ_ID),
 			rows[k].status,
-			mde_clip(PQgetvalue(r, i, J_SYMBOLS), 30, syms,
+			mde_clip(PQgetvalue(r, i, MDE_SJ_SYMBOLS), 30, syms,
 				 sizeof syms),
-			PQgetvalue(r, i, J_TIMEFRAME),
-			tm(r, i, J_START, from, sizeof from),
-			tm(r, i, J_END, to, sizeof to),
+			PQgetvalue(r, i, MDE_SJ_TIMEFRAME),
+			tm(r, i, MDE_SJ_START, from, sizeof from),
+			tm(r, i, MDE_SJ_END, to, sizeof to),
 			chunks,
 			prog,
 			leases,
-			mde_clip(PQgetvalue(r, i, J_ERROR), 60, err,
+			mde_clip(PQgetvalue(r, i, MDE_SJ_ERROR), 60, err,
 				 sizeof err)};
 		rc = mde_table_add(&t, cells);
 	}
@@ -400,13 +345,13 @@ static bool series_json(cJSON *arr, const PGresult *r, const series_row *s)
 		cJSON_Delete(o);
 		return false;
 	}
-	return j_str(o, "symbol", r, i, S_SYMBOL) &&
-	       j_str(o, "timeframe", r, i, S_TIMEFRAME) &&
-	       j_str(o, "asset_class", r, i, S_ASSET) &&
-	       j_str(o, "source", r, i, S_SOURCE) &&
-	       j_time(o, "first_open_time", r, i, S_FIRST) &&
-	       j_time(o, "last_open_time", r, i, S_LAST) &&
-	       j_num(o, "rows_total", r, i, S_ROWS) &&
+	return j_str(o, "symbol", r, i, MDE_SS_SYMBOL) &&
+	       j_str(o, "timeframe", r, i, MDE_SS_TIMEFRAME) &&
+	       j_str(o, "asset_class", r, i, MDE_SS_ASSET) &&
+	       j_str(o, "source", r, i, MDE_SS_SOURCE) &&
+	       j_time(o, "first_open_time", r, i, MDE_SS_FIRST) &&
+	       j_time(o, "last_open_time", r, i, MDE_SS_LAST) &&
+	       j_num(o, "rows_total", r, i, MDE_SS_ROWS) &&
 	       (s->behind == INT64_MAX
 			? cJSON_AddNullToObject(o, "behind_candles") != NULL
 			: cJSON_AddNumberToObject(o, "behind_candles",
@@ -414,27 +359,27 @@ static bool series_json(cJSON *arr, const PGresult *r, const series_row *s)
 	       cJSON_AddStringToObject(o, "last_closed_open_time",
 				       mde_time_format(s->last_closed_ms, tb,
 						       sizeof tb)) &&
-	       j_num(o, "last_run_id", r, i, S_RUN_ID) &&
-	       j_time(o, "last_run_at", r, i, S_RUN_AT) &&
-	       j_str(o, "last_status", r, i, S_STATUS) &&
-	       j_str(o, "last_error", r, i, S_ERROR) &&
-	       j_num(o, "aux_holes", r, i, S_AUX_HOLES);
+	       j_num(o, "last_run_id", r, i, MDE_SS_RUN_ID) &&
+	       j_time(o, "last_run_at", r, i, MDE_SS_RUN_AT) &&
+	       j_str(o, "last_status", r, i, MDE_SS_STATUS) &&
+	       j_str(o, "last_error", r, i, MDE_SS_ERROR) &&
+	       j_num(o, "aux_holes", r, i, MDE_SS_AUX_HOLES);
 }
 
 static bool job_json(cJSON *arr, const PGresult *r, const job_row *jr)
 {
 	int i = jr->row;
-	int64_t p = num(r, i, J_PERIOD_MS);
+	int64_t p = num(r, i, MDE_SJ_PERIOD_MS);
 	cJSON *o = cJSON_CreateObject(), *syms = NULL, *ch;
 	if (!o || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
 		return false;
 	}
-	if (!j_num(o, "job_id", r, i, J_ID) ||
+	if (!j_num(o, "job_id", r, i, MDE_SJ_ID) ||
 	    !cJSON_AddStringToObject(o, "status", jr->status) ||
 	    !(syms = cJSON_AddArrayToObject(o, "symbols")))
 		return false;
-	const char *list = PQgetvalue(r, i, J_SYMBOLS);
+	const char *list = PQgetvalue(r, i, MDE_SJ_SYMBOLS);
 	while (*list) {
 		size_t len = strcspn(list, ",");
 		char sym[64];
@@ -446,28 +391,28 @@ static bool job_json(cJSON *arr, const PGresult *r, const job_row *jr)
 		}
 		list += len + (list[len] == ',');
 	}
-	return j_str(o, "timeframe", r, i, J_TIMEFRAME) &&
-	       j_str(o, "asset_class", r, i, J_ASSET) &&
-	       j_str(o, "source", r, i, J_SOURCE) &&
-	       j_time(o, "range_start", r, i, J_START) &&
-	       j_time(o, "range_end", r, i, J_END) &&
-	       j_time(o, "created_at", r, i, J_CREATED) &&
-	       j_time(o, "updated_at", r, i, J_UPDATED) &&
+	return j_str(o, "timeframe", r, i, MDE_SJ_TIMEFRAME) &&
+	       j_str(o, "asset_class", r, i, MDE_SJ_ASSET) &&
+	       j_str(o, "source", r, i, MDE_SJ_SOURCE) &&
+	       j_time(o, "range_start", r, i, MDE_SJ_START) &&
+	       j_time(o, "range_end", r, i, MDE_SJ_END) &&
+	       j_time(o, "created_at", r, i, MDE_SJ_CREATED) &&
+	       j_time(o, "updated_at", r, i, MDE_SJ_CHANGED_AT) &&
 	       (ch = cJSON_AddObjectToObject(o, "chunks")) &&
-	       j_num(ch, "total", r, i, J_CHUNKS) &&
-	       j_num(ch, "done", r, i, J_DONE) &&
-	       j_num(ch, "running", r, i, J_RUNNING) &&
-	       j_num(ch, "pending", r, i, J_PENDING) &&
-	       j_num(ch, "failed", r, i, J_FAILED) &&
+	       j_num(ch, "total", r, i, MDE_SJ_CHUNKS) &&
+	       j_num(ch, "done", r, i, MDE_SJ_DONE) &&
+	       j_num(ch, "running", r, i, MDE_SJ_RUNNING) &&
+	       j_num(ch, "pending", r, i, MDE_SJ_PENDING) &&
+	       j_num(ch, "failed", r, i, MDE_SJ_FAILED) &&
 	       cJSON_AddNumberToObject(o, "progress", progress(r, i)) &&
 	       cJSON_AddNumberToObject(o, "candles_done",
-				       (double)(num(r, i, J_COVERED_MS) / p)) &&
+				       (double)(num(r, i, MDE_SJ_COVERED_MS) / p)) &&
 	       cJSON_AddNumberToObject(o, "candles_total",
-				       (double)(num(r, i, J_TOTAL_MS) / p)) &&
-	       j_num(o, "active_leases", r, i, J_LEASES) &&
-	       j_str(o, "lease_owners", r, i, J_OWNERS) &&
-	       j_num(o, "expired_leases", r, i, J_EXPIRED) &&
-	       j_str(o, "last_error", r, i, J_ERROR);
+				       (double)(num(r, i, MDE_SJ_TOTAL_MS) / p)) &&
+	       j_num(o, "active_leases", r, i, MDE_SJ_LEASES) &&
+	       j_str(o, "lease_owners", r, i, MDE_SJ_OWNERS) &&
+	       j_num(o, "expired_leases", r, i, MDE_SJ_EXPIRED) &&
+	       j_str(o, "last_error", r, i, MDE_SJ_ERROR);
 }
 
 static int print_json(const PGresult *sr, const series_row *srows, int ns,
@@ -507,11 +452,8 @@ int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
 		return code;
 
 	code = MDE_EXIT_FATAL;
-	sr = PQexec(c, series_sql);
-	if (mde_db_check(c, sr, PGRES_TUPLES_OK, &err))
-		goto fail;
-	jr = PQexec(c, jobs_sql);
-	if (mde_db_check(c, jr, PGRES_TUPLES_OK, &err))
+	if (mde_store_status_series(c, &sr, &err) ||
+	    mde_store_status_jobs(c, &jr, &err))
 		goto fail;
 
 	int64_t now_ms = mde_now_ms();

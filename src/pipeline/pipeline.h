@@ -97,12 +97,36 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
  */
 int mde_pipeline_recover(mde_pipeline *p, mde_err *err) MDE_MUSTCHECK;
 
-/* Per-series advisory lock on the store's connection. */
-int mde_series_lock(mde_pipeline *p, const char *symbol,
-		    const char *timeframe, bool wait, bool *got,
-		    mde_err *err) MDE_MUSTCHECK;
-void mde_series_unlock(mde_pipeline *p, const char *symbol,
-		       const char *timeframe);
+/* A set of series a run enriches: a command line, or a [universe]. */
+typedef struct mde_series_set {
+	const char *symbols;   /* comma separated */
+	const char *timeframe;
+	const char *source;    /* NULL = the asset class's default */
+	const char *asset;     /* NULL = crypto */
+	const char *since;     /* the universe's since, or NULL */
+} mde_series_set;
+
+/*
+ * Enriches each series of set incrementally (run.c): from the last stored
+ * candle minus the overlap (or since_ms for a new series, or an earlier
+ * --since), to until_ms (INT64_MIN: the last closed candle), window by
+ * window. Series another process holds are skipped. Returns an exit code;
+ * *failed counts the series that failed.
+ */
+int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
+			 int64_t since_ms, int64_t until_ms, size_t *failed);
+
+enum mde_drain_mode {
+	MDE_DRAIN_JOB,   /* backfill, resume: until the job(s) are done */
+	MDE_DRAIN_WORKER /* claim chunks of any job until told to stop */
+};
+
+/*
+ * Claims and runs chunks of job_id (0 = every job) until nothing is left
+ * to claim (drain.c); at most max_chunks when > 0. Returns an exit code.
+ */
+int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
+		       int64_t job_id, long max_chunks, bool idle_exit);
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);

@@ -211,18 +211,18 @@ int mde_store_copy(mde_store *s, const char *table,
 		   const mde_store_batch *b, size_t *staged, mde_err *err)
 {
 	build_sql();
-	const mde_series *se = b->series;
-	const mde_frame *fr = b->frame;
+	const mde_series *se = b->rows.series;
+	const mde_frame *fr = b->rows.frame;
 	mde_copybuf buf = {0};
 	mde_copy_begin(&buf);
 	const char *asset = mde_asset_name(b->asset);
 	size_t n = 0;
 	int rc = 0;
-	for (size_t i = b->slot_from; i < b->slot_to; i++) {
+	for (size_t i = b->rows.slot_from; i < b->rows.slot_to; i++) {
 		if (!se->valid[i])
 			continue;
 		uint32_t row = se->row[i];
-		int origin = b->candles->origin[row];
+		int origin = b->rows.candles->origin[row];
 		mde_copy_put16(&buf, NSTAGE);
 		mde_copy_text(&buf, b->symbol);
 		mde_copy_text(&buf, b->timeframe);
@@ -230,7 +230,7 @@ int mde_store_copy(mde_store *s, const char *table,
 		mde_copy_text(&buf, asset);
 		mde_copy_text(&buf, mde_origin_name(origin));
 		for (int f = 0; f < MDE_NFIELDS; f++) {
-			const char *txt = mde_candles_text(b->candles, row, f);
+			const char *txt = mde_candles_text(b->rows.candles, row, f);
 			if (mde_copy_numeric(&buf, txt)) {
 				rc = mde_err_set(err, MDE_EINVAL, false,
 						 "%s at %lld is not a decimal",
@@ -239,10 +239,10 @@ int mde_store_copy(mde_store *s, const char *table,
 				goto done;
 			}
 		}
-		if (b->candles->trades[row] == MDE_NULL_TRADES)
+		if (b->rows.candles->trades[row] == MDE_NULL_TRADES)
 			mde_copy_null(&buf);
 		else
-			mde_copy_int8(&buf, b->candles->trades[row]);
+			mde_copy_int8(&buf, b->rows.candles->trades[row]);
 		for (int k = 0; k < MDE_NFEATURES; k++) {
 			if (mde_column_int2(k))
 				mde_copy_int2(&buf, fr->col[k][i]);
@@ -323,9 +323,9 @@ static int write_rejects(mde_store *s, const mde_store_batch *b,
 		"source) DO UPDATE SET raw = excluded.raw, reasons = "
 		"excluded.reasons, run_id = excluded.run_id, last_seen_at = "
 		"now(), times_seen = rejected_candles.times_seen + 1";
-	const mde_candles *c = b->rej_candles;
-	for (size_t k = 0; k < b->nrejects; k++) {
-		uint32_t row = b->rejects[k].row;
+	const mde_candles *c = b->audit.rej_candles;
+	for (size_t k = 0; k < b->audit.nrejects; k++) {
+		uint32_t row = b->audit.rejects[k].row;
 		char t[32], raw[2048] = "{", reasons[512] = "{", run[32];
 		snprintf(t, sizeof t, "%lld", (long long)c->open_time_ms[row]);
 		cat(raw, sizeof raw, "\"open_time\": %s", t);
@@ -341,7 +341,7 @@ static int write_rejects(mde_store *s, const mde_store_batch *b,
 			cat(raw, sizeof raw, ", \"trades\": %lld",
 			    (long long)c->trades[row]);
 		cat(raw, sizeof raw, "}");
-		mde_reject_reasons_str(b->rejects[k].reasons, reasons + 1,
+		mde_reject_reasons_str(b->audit.rejects[k].reasons, reasons + 1,
 				       sizeof reasons - 2);
 		cat(reasons, sizeof reasons, "}");
 		snprintf(run, sizeof run, "%lld", (long long)b->run_id);
@@ -409,8 +409,8 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 	const struct {
 		const mde_aux *a;
 		const char *sql;
-	} list[] = {{b->funding, funding}, {b->open_interest, oi},
-		    {b->long_short, ls}};
+	} list[] = {{b->audit.funding, funding}, {b->audit.open_interest, oi},
+		    {b->audit.long_short, ls}};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(list); i++) {
 		if (!list[i].a || list[i].a->n == 0)
 			continue;
@@ -418,9 +418,9 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 		int rc = aux_arrays(list[i].a, &times, &vals);
 		if (!rc) {
 			const char *v[] = {b->symbol, times, vals,
-					   b->aux_source ? b->aux_source
+					   b->audit.aux_source ? b->audit.aux_source
 							 : "binance",
-					   b->aux_period ? b->aux_period : "1h"};
+					   b->audit.aux_period ? b->audit.aux_period : "1h"};
 			rc = mde_db_params(s->c, list[i].sql, 5, v,
 					 PGRES_COMMAND_OK, NULL, err);
 		} else {
@@ -440,13 +440,13 @@ static int write_aux(mde_store *s, const mde_store_batch *b, mde_err *err)
 		"kind, period, hole_start) DO UPDATE SET hole_end = "
 		"greatest(aux_holes.hole_end, excluded.hole_end) WHERE "
 		"aux_holes.hole_end < excluded.hole_end";
-	for (size_t i = 0; i < b->nholes; i++) {
+	for (size_t i = 0; i < b->audit.nholes; i++) {
 		char t0[24], t1[24], run[24];
-		snprintf(t0, sizeof t0, "%lld", (long long)b->holes[i].start_ms);
-		snprintf(t1, sizeof t1, "%lld", (long long)b->holes[i].end_ms);
+		snprintf(t0, sizeof t0, "%lld", (long long)b->audit.holes[i].start_ms);
+		snprintf(t1, sizeof t1, "%lld", (long long)b->audit.holes[i].end_ms);
 		snprintf(run, sizeof run, "%lld", (long long)b->run_id);
-		const char *v[] = {b->symbol, b->holes[i].kind,
-				   b->aux_period ? b->aux_period : "1h", t0, t1,
+		const char *v[] = {b->symbol, b->audit.holes[i].kind,
+				   b->audit.aux_period ? b->audit.aux_period : "1h", t0, t1,
 				   run};
 		int rc = mde_db_params(s->c, hole, 6, v, PGRES_COMMAND_OK, NULL,
 				     err);
@@ -511,21 +511,21 @@ static int write_logs(mde_store *s, const mde_store_batch *b,
 {
 	char run[24];
 	snprintf(run, sizeof run, "%lld", (long long)b->run_id);
-	int rc = insert_fetch_log(s, b->run_id, b->fetch_log, err);
+	int rc = insert_fetch_log(s, b->run_id, b->audit.fetch_log, err);
 	if (rc)
 		return rc;
-	if (b->compute_ms < 0)
+	if (b->audit.compute_ms < 0)
 		return 0;
 	static const char compute[] =
 		"INSERT INTO enrichment_compute_log (run_id, symbol, timeframe, "
 		"rows_in, rows_written, rows_unchanged, duration_ms) VALUES "
 		"($1, $2, $3, $4, $5, $6, $7)";
 	char in[24], wr[24], un[24], ms[24];
-	snprintf(in, sizeof in, "%zu", b->rows_in);
+	snprintf(in, sizeof in, "%zu", b->audit.rows_in);
 	snprintf(wr, sizeof wr, "%zu",
-		 b->written_before + res->inserted + res->updated);
-	snprintf(un, sizeof un, "%zu", b->unchanged_before + res->unchanged);
-	snprintf(ms, sizeof ms, "%lld", (long long)b->compute_ms);
+		 b->audit.written_before + res->inserted + res->updated);
+	snprintf(un, sizeof un, "%zu", b->audit.unchanged_before + res->unchanged);
+	snprintf(ms, sizeof ms, "%lld", (long long)b->audit.compute_ms);
 	const char *v[] = {run, b->symbol, b->timeframe, in, wr, un, ms};
 	return mde_db_params(s->c, compute, 7, v, PGRES_COMMAND_OK, NULL, err);
 }
@@ -542,13 +542,16 @@ static int advance_cursor(mde_store *s, const mde_store_batch *b,
 		"last_error = CASE WHEN $4 THEN NULL ELSE last_error END, "
 		"updated_at = now() WHERE job_id = $1 AND chunk_no = $2 AND "
 		"lease_owner = $5 AND status = 'running'";
+	mde_batch_window w;
+	mde_store_batch_window(b, &w);
 	char job[24], chunk[16], cur[24], lease[16];
-	snprintf(job, sizeof job, "%lld", (long long)b->job_id);
-	snprintf(chunk, sizeof chunk, "%d", b->chunk_no);
-	snprintf(cur, sizeof cur, "%lld", (long long)b->cursor_ms);
-	snprintf(lease, sizeof lease, "%d", b->lease_s);
-	const char *v[] = {job, chunk, cur, b->chunk_done ? "true" : "false",
-			   b->lease_owner ? b->lease_owner : "", lease};
+	snprintf(job, sizeof job, "%lld", (long long)b->cursor.job_id);
+	snprintf(chunk, sizeof chunk, "%d", b->cursor.chunk_no);
+	snprintf(cur, sizeof cur, "%lld", (long long)w.cursor_ms);
+	snprintf(lease, sizeof lease, "%d", b->cursor.lease_s);
+	const char *v[] = {job, chunk, cur, w.chunk_done ? "true" : "false",
+			   b->cursor.lease_owner ? b->cursor.lease_owner : "",
+			   lease};
 	PGresult *r = NULL;
 	int rc = mde_db_params(s->c, sql, 6, v, PGRES_COMMAND_OK, &r, err);
 	if (rc)
@@ -559,20 +562,40 @@ static int advance_cursor(mde_store *s, const mde_store_batch *b,
 		return mde_err_set(err, MDE_ELOST, false,
 				   "lost the lease on job %lld chunk %d: "
 				   "another worker took it over",
-				   (long long)b->job_id, b->chunk_no);
+				   (long long)b->cursor.job_id, b->cursor.chunk_no);
 	return 0;
+}
+
+void mde_store_batch_window(const mde_store_batch *b, mde_batch_window *out)
+{
+	const mde_series *s = b->rows.series;
+	size_t i0 = b->rows.slot_from, i1 = b->rows.slot_to;
+	int64_t P = b->period_ms, end = b->cursor.range_end_ms;
+	bool last = i1 >= s->n;
+	/* The cursor covers the fetched range only: the recomputed rows
+	 * after it are not part of the chunk. */
+	int64_t upto = i1 > i0 ? s->t[i1 - 1] : b->cursor.range_start_ms - P;
+	out->cursor_ms = last || upto > end - P ? end - P : upto;
+	out->chunk_done = last && b->cursor.fetch_complete;
+	int64_t qfrom = i1 > i0 ? s->t[i0] : b->cursor.range_start_ms;
+	int64_t qto = i1 > i0 ? s->t[i1 - 1] + P : qfrom;
+	out->qual_from_ms = mde_floor_div(qfrom, MDE_DAY_MS) * MDE_DAY_MS;
+	out->qual_to_ms = qto > qfrom
+				  ? (mde_floor_div(qto - 1, MDE_DAY_MS) + 1) *
+					    MDE_DAY_MS
+				  : out->qual_from_ms;
 }
 
 /* The key range of the batch's valid slots; false when it has none. */
 static bool batch_range(const mde_store_batch *b, int64_t *lo, int64_t *hi)
 {
 	bool any = false;
-	for (size_t i = b->slot_from; i < b->slot_to; i++) {
-		if (!b->series->valid[i])
+	for (size_t i = b->rows.slot_from; i < b->rows.slot_to; i++) {
+		if (!b->rows.series->valid[i])
 			continue;
 		if (!any)
-			*lo = b->series->t[i];
-		*hi = b->series->t[i];
+			*lo = b->rows.series->t[i];
+		*hi = b->rows.series->t[i];
 		any = true;
 	}
 	return any;
@@ -647,26 +670,28 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 		return rc;
 	if ((rc = write_rejects(s, b, err)))
 		return rc;
-	res->rejects = b->nrejects;
+	res->rejects = b->audit.nrejects;
 	if ((rc = write_aux(s, b, err)) || (rc = write_logs(s, b, res, err)))
 		return rc;
 	/* A batch that changed nothing cannot move its days' metrics, but
 	 * for the days whose slots are still closing (an outage shows as
 	 * gaps only as time passes). */
-	int64_t qfrom = b->qual_from_ms;
+	mde_batch_window w;
+	mde_store_batch_window(b, &w);
+	int64_t qfrom = w.qual_from_ms;
 	bool quiet = res->inserted + res->updated + res->corrections +
-			     b->nrejects + b->ndups == 0;
+			     b->audit.nrejects + b->audit.ndups == 0;
 	int64_t recent = mde_floor_div(b->now_ms - 2 * MDE_DAY_MS, MDE_DAY_MS) *
 			 MDE_DAY_MS;
 	if (quiet && qfrom < recent)
 		qfrom = recent;
-	if (qfrom < b->qual_to_ms &&
+	if (qfrom < w.qual_to_ms &&
 	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
 					b->period_ms, b->asset, qfrom,
-					b->qual_to_ms, b->dups, b->ndups,
-					b->now_ms, err)))
+					w.qual_to_ms, b->audit.dups,
+					b->audit.ndups, b->now_ms, err)))
 		return rc;
-	if (b->job_id && (rc = advance_cursor(s, b, err)))
+	if (b->cursor.job_id && (rc = advance_cursor(s, b, err)))
 		return rc;
 	return 0;
 }
@@ -692,7 +717,7 @@ int mde_store_write(mde_store *s, const mde_store_batch *b,
 		if (!fast || strcmp(err->sqlstate, "23505") != 0)
 			return rc;
 	}
-	if (b->fetch_log)
-		mde_fetch_logbuf_clear(b->fetch_log);
+	if (b->audit.fetch_log)
+		mde_fetch_logbuf_clear(b->audit.fetch_log);
 	return 0;
 }

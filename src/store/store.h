@@ -53,63 +53,88 @@ typedef struct mde_day_dups {
 	int32_t count;
 } mde_day_dups;
 
-/* Everything one transaction writes. Pointers are borrowed. */
+/* An aux range that can no longer be fetched (start < end) of kind. */
+typedef struct mde_aux_hole {
+	const char *kind; /* "funding", "open_interest", "long_short" */
+	int64_t start_ms, end_ms;
+} mde_aux_hole;
+
+#define MDE_MAX_HOLES 4
+
+/*
+ * Everything one transaction writes, in three parts. Pointers are
+ * borrowed.
+ */
 typedef struct mde_store_batch {
 	const char *symbol;
 	const char *timeframe;
 	int64_t period_ms;
-	int asset;               /* enum mde_asset */
+	enum mde_asset asset;
 	int64_t run_id;
+	int64_t now_ms;
 
-	/* Valid slots [slot_from, slot_to) of series, features from frame,
-	 * OHLCV text from candles (the row series->row[i]). */
-	const mde_series *series;
-	const mde_frame *frame;
-	const mde_candles *candles;
-	size_t slot_from, slot_to;
+	/* The candles: valid slots [slot_from, slot_to) of series, features
+	 * from frame, OHLCV text from candles (the row series->row[i]). */
+	struct mde_batch_rows {
+		const mde_series *series;
+		const mde_frame *frame;
+		const mde_candles *candles;
+		size_t slot_from, slot_to;
+	} rows;
 
-	/* Rejected candles: rows of rej_candles with their reasons. */
-	const mde_candles *rej_candles;
-	const mde_reject *rejects;
-	size_t nrejects;
+	/* What the audit and auxiliary tables get with these rows. */
+	struct mde_batch_audit {
+		/* Rejected candles: rows of rej_candles with their reasons. */
+		const mde_candles *rej_candles;
+		const mde_reject *rejects;
+		size_t nrejects;
+		/* Auxiliary series to keep (NULL = none): funding, open
+		 * interest and long/short at aux_period ("1h", ...). */
+		const mde_aux *funding, *open_interest, *long_short;
+		const char *aux_period;
+		const char *aux_source;
+		mde_aux_hole holes[MDE_MAX_HOLES];
+		size_t nholes;
+		mde_fetch_logbuf *fetch_log; /* written and cleared; or NULL */
+		/* The compute log row of the computation this batch ends
+		 * (-1 = not the last batch): its duration, the slots
+		 * computed, and what the earlier batches of it wrote and
+		 * left unchanged (this batch's own counts are added). */
+		int64_t compute_ms;
+		size_t rows_in, written_before, unchanged_before;
+		/* The fetch's duplicates per UTC day, for quality metrics. */
+		const mde_day_dups *dups;
+		size_t ndups;
+	} audit;
 
-	/* Auxiliary series to keep (NULL = none): funding, open interest and
-	 * long/short at aux_period ("1h", ...). */
-	const mde_aux *funding, *open_interest, *long_short;
-	const char *aux_period;
-	const char *aux_source;
-	/* An aux range that can no longer be fetched (start < end) of kind. */
-	struct {
-		const char *kind;
-		int64_t start_ms, end_ms;
-	} holes[4];
-	size_t nholes;
+	/* The backfill chunk whose cursor advances with these rows (job_id
+	 * 0 = none). The store derives the cursor from the fetched range
+	 * [range_start_ms, range_end_ms) and the slots written: a batch that
+	 * ends the series moves it to range_end - P, and marks the chunk
+	 * done when the fetch was complete. The update must find lease_owner
+	 * still holding the lease. */
+	struct mde_batch_cursor {
+		int64_t job_id;
+		int chunk_no;
+		const char *lease_owner;
+		int lease_s;
+		int64_t range_start_ms, range_end_ms;
+		bool fetch_complete;
+	} cursor;
+} mde_store_batch;
 
-	mde_fetch_logbuf *fetch_log; /* written and cleared; may be NULL */
-	/* The compute log row of the computation this batch ends (-1 = not
-	 * the last batch): its duration, the slots computed, and what the
-	 * earlier batches of it wrote and left unchanged (this batch's own
-	 * counts are added). */
-	int64_t compute_ms;
-	size_t rows_in, written_before, unchanged_before;
-
-	/* Backfill chunk whose cursor advances with these rows (job_id 0 =
-	 * none): cursor = cursor_ms; status 'done' when chunk_done. The
-	 * update must find lease_owner still holding the lease. */
-	int64_t job_id;
-	int chunk_no;
-	const char *lease_owner;
-	int lease_s;
+/*
+ * What a batch does to the cursor and the quality metrics, derived from
+ * its slots and range: the cursor value, whether the chunk is done, and
+ * the UTC days [qual_from_ms, qual_to_ms) whose metrics are recomputed
+ * (none when equal).
+ */
+typedef struct mde_batch_window {
 	int64_t cursor_ms;
 	bool chunk_done;
-
-	/* Quality metrics: recompute the days of [qual_from_ms, qual_to_ms)
-	 * (none when equal), with the fetch's duplicates per day. */
 	int64_t qual_from_ms, qual_to_ms;
-	const mde_day_dups *dups;
-	size_t ndups;
-	int64_t now_ms;
-} mde_store_batch;
+} mde_batch_window;
+void mde_store_batch_window(const mde_store_batch *b, mde_batch_window *out);
 
 typedef struct mde_store_result {
 	size_t staged;      /* candles sent */

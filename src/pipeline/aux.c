@@ -1,0 +1,172 @@
+/* aux.c - the auxiliary series of one series (stages.h). */
+#include "stages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "timeutil.h"
+
+const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms)
+{
+	if (period_ms < 5 * MDE_MINUTE_MS) {
+		*aux_ms = 5 * MDE_MINUTE_MS;
+		return "5m";
+	}
+	*aux_ms = period_ms;
+	return mde_tf_name(period_ms);
+}
+
+const char *mde_pl_aux_source(const char *source)
+{
+	return mde_fetch_source_origin(source) == MDE_SRC_REPLAY ? source
+								 : "binance";
+}
+
+/*
+ * Funding events of [from, to) for a symbol: from this run's memo when an
+ * earlier fetch covered the range, else fetched up to a year ahead (one
+ * page holds 1000 events, 333 days at 8 h) and remembered.
+ */
+static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
+			 int64_t from, int64_t to, mde_aux *out,
+			 int64_t *hole_end, mde_err *err)
+{
+	struct mde_funding_memo *m = NULL;
+	for (size_t i = 0; i < p->nfunding; i++)
+		if (strcmp(p->funding[i].symbol, symbol) == 0)
+			m = &p->funding[i];
+	if (!m || m->from_ms > from || m->to_ms < to) {
+		int64_t ahead = from + 366 * MDE_DAY_MS, now = mde_now_ms();
+		int64_t until = to > ahead ? to : ahead < now ? ahead : now;
+		if (until < to)
+			until = to;
+		mde_aux got = {0};
+		int rc = mde_fetch_aux(p->fetcher, src, MDE_AUX_FUNDING, symbol,
+				       0, from, until, &got, hole_end, err);
+		if (rc) {
+			mde_aux_free(&got);
+			return rc;
+		}
+		if (!m) {
+			void *q = realloc(p->funding,
+					  (p->nfunding + 1) * sizeof *p->funding);
+			if (!q) {
+				mde_aux_free(&got);
+				return mde_err_set(err, MDE_ENOMEM, false,
+						   "out of memory");
+			}
+			p->funding = q;
+			m = &p->funding[p->nfunding++];
+			memset(m, 0, sizeof *m);
+			snprintf(m->symbol, sizeof m->symbol, "%s", symbol);
+		}
+		mde_aux_free(&m->data);
+		m->data = got;
+		m->from_ms = from;
+		m->to_ms = until;
+	}
+	for (size_t i = 0; i < m->data.n; i++)
+		if (m->data.t[i] >= from && m->data.t[i] < to &&
+		    mde_aux_push(out, m->data.t[i], m->data.v[i]))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+	return 0;
+}
+
+/* An aux source that fails is logged and counted; its features stay NULL
+ * where nothing is stored. */
+int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
+		    int64_t t0_ms, int64_t until_ms, mde_err *err)
+{
+	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
+				     MDE_AUX_LONG_SHORT};
+	static const char *names[3] = {"funding", "open_interest",
+				       "long_short"};
+	int64_t aux_ms;
+	const char *period = mde_pl_aux_period(j->period_ms, &aux_ms);
+	/* Aux series come from the futures API even for a spot series. */
+	const char *src = mde_pl_aux_source(j->source);
+	for (int k = 0; k < 3; k++) {
+		int kind = kinds[k];
+		int64_t since;
+		size_t before;
+		mde_features_aux_need(kind, t0_ms, j->period_ms, &since,
+				      &before);
+		/* Fetch far enough back that the first candles are not NULL
+		 * for lack of history the exchange has (FEATURES.md). */
+		int64_t fetch_from = kind == MDE_AUX_FUNDING
+					     ? since - 31 * MDE_DAY_MS
+					     : since;
+		int64_t hole_end = fetch_from;
+		mde_err e = {0};
+		int rc = j->stored_only ? 0
+			 : kind == MDE_AUX_FUNDING
+				 ? fetch_funding(p, src, j->symbol, fetch_from,
+						 j->end_ms, &w->fetched_aux[k],
+						 &hole_end, &e)
+				 : mde_fetch_aux(p->fetcher, src, kind,
+						 j->symbol, aux_ms, fetch_from,
+						 j->end_ms, &w->fetched_aux[k],
+						 &hole_end, &e);
+		if (rc == MDE_ENOTFOUND) {
+			/* The source has no such series for this symbol (a
+			 * spot-only pair): its features are NULL. */
+			mde_info("aux.none", "symbol=%s kind=%s detail=\"%s\"",
+				 j->symbol, names[k], e.msg);
+			w->fetched_aux[k].n = 0;
+		} else if (rc) {
+			w->aux_failed = true;
+			mde_warn("aux.failed", "symbol=%s kind=%s error=\"%s\"",
+				 j->symbol, names[k], e.msg);
+			w->fetched_aux[k].n = 0;
+		}
+		mde_aux *a = &w->aux.s[kind];
+		/* Stored observations up to the last slot computed: the
+		 * recomputed rows after the range need theirs too. */
+		if ((rc = mde_store_load_aux(p->store, kind, j->symbol, period,
+					     since, before, until_ms, a, err)))
+			return rc;
+		/* The part the source no longer serves is a hole only where
+		 * earlier runs kept nothing of it. */
+		size_t kept = 0;
+		for (size_t i = 0; i < a->n; i++)
+			kept += a->t[i] >= fetch_from && a->t[i] < hole_end;
+		if (!rc && hole_end > fetch_from && kept == 0) {
+			w->holes[w->nholes].kind = names[k];
+			w->holes[w->nholes].start_ms = fetch_from;
+			w->holes[w->nholes].end_ms = hole_end;
+			w->nholes++;
+			mde_warn("aux.hole", "symbol=%s kind=%s from=%lld "
+				 "until=%lld reason=\"older than the source "
+				 "serves, and not kept by an earlier run\"",
+				 j->symbol, names[k], (long long)fetch_from,
+				 (long long)hole_end);
+		}
+		/* The features see stored and fetched; the store is given
+		 * only what it does not already hold with that value. */
+		mde_aux *got = &w->fetched_aux[k];
+		size_t n = 0, s = 0, nstored = a->n;
+		for (size_t i = 0; i < got->n; i++) {
+			if (mde_aux_push(a, got->t[i], got->v[i]))
+				return mde_err_set(err, MDE_ENOMEM, false,
+						   "out of memory");
+			while (s < nstored && a->t[s] < got->t[i])
+				s++;
+			if (s < nstored && a->t[s] == got->t[i] &&
+			    a->v[s] == got->v[i])
+				continue;
+			got->t[n] = got->t[i];
+			got->v[n++] = got->v[i];
+		}
+		got->n = n;
+		if (mde_aux_normalize(a))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+		w->aux.configured[kind] = true;
+	}
+	return 0;
+}
+

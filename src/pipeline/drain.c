@@ -1,0 +1,154 @@
+/*
+ * drain.c - the loop of backfill, resume and worker (pipeline.h): claim a
+ * chunk of a durable job (jobs.h), enrich it under its series lock, and
+ * go on until nothing is left to claim.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "log.h"
+#include "pipeline.h"
+#include "runs.h"
+#include "timeutil.h"
+
+/*
+ * Nothing claimable now: a worker without --idle-exit polls; otherwise wait
+ * only while another live worker holds a chunk (its end frees the chunks
+ * behind it); chunks behind a failed one wait for a later resume.
+ */
+static bool waits(enum mde_drain_mode mode, bool idle_exit, const mde_job_counts *n)
+{
+	if (mode == MDE_DRAIN_WORKER && !idle_exit)
+		return true;
+	return n->running_live > 0;
+}
+
+/* Runs one claimed chunk under its series lock. */
+static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
+{
+	int64_t P;
+	int asset;
+	if (mde_tf_parse(c->timeframe, &P) ||
+	    mde_asset_parse(c->asset_class, &asset))
+		return mde_err_set(err, MDE_EINVAL, false, "bad chunk %s %s",
+				   c->timeframe, c->asset_class);
+	bool got = false;
+	int rc = mde_store_series_lock(p->store, c->symbol, c->timeframe, true, &got, err);
+	if (rc)
+		return rc;
+	mde_series_job j = {
+		.symbol = c->symbol, .timeframe = c->timeframe,
+		.period_ms = P, .asset = asset, .source = c->source,
+		.start_ms = c->cursor_ms == INT64_MIN ? c->range_start_ms
+						      : c->cursor_ms + P,
+		.end_ms = c->range_end_ms, .job_id = c->job_id,
+		.chunk_no = c->chunk_no,
+	};
+	if (j.start_ms > j.end_ms)
+		j.start_ms = j.end_ms;
+	mde_info("chunk.start", "job=%lld chunk=%d symbol=%s timeframe=%s "
+		 "from=%lld to=%lld", (long long)c->job_id, c->chunk_no,
+		 c->symbol, c->timeframe, (long long)j.start_ms,
+		 (long long)j.end_ms);
+	rc = mde_pipeline_series(p, &j, err);
+	mde_pipeline_series_done(p, c->symbol, c->timeframe, asset, c->source,
+				 rc, err);
+	mde_store_series_unlock(p->store, c->symbol, c->timeframe);
+	return rc;
+}
+
+/*
+ * Claims and runs chunks until nothing is left to claim. A chunk that fails
+ * is marked failed and the loop goes on with the other series (its own
+ * later chunks wait behind it); this loop does not retry what it failed
+ * itself — `resume`, or a worker a minute later, does. The job modes wait
+ * while other live workers hold chunks that will free later ones.
+ */
+int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
+		       int64_t job_id, long max_chunks, bool idle_exit)
+{
+	mde_err err = {0};
+	mde_job_counts n = {0};
+	size_t failed = 0;
+	long chunks = 0;
+	int recoveries = 0;
+	int64_t started = mde_now_ms();
+	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
+		p->progress_total = n.candles_left;
+		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
+		p->progress = true;
+	}
+	for (;;) {
+		if (mde_stop_requested)
+			return MDE_EXIT_INTERRUPTED;
+		mde_chunk c;
+		bool found = false;
+		int64_t failed_before = mode == MDE_DRAIN_WORKER
+						? mde_now_ms() - 60000
+						: started;
+		if (mde_job_reap(p->store, p->host, &err) ||
+		    mde_job_claim(p->store, job_id, p->owner, p->cfg->lease_s,
+				  failed_before, &c, &found, &err) ||
+		    (!found && mde_job_counts_get(p->store, job_id, &n, &err))) {
+			if (mde_pipeline_recover(p, &err) == 0)
+				continue;
+			fprintf(stderr, "mdenrich: %s\n", err.msg);
+			return MDE_EXIT_FATAL;
+		}
+		if (!found) {
+			if (waits(mode, idle_exit, &n)) {
+				mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
+					     &mde_stop_requested);
+				continue;
+			}
+			break;
+		}
+		p->series_total++;
+		int rc = run_chunk(p, &c, &err);
+		if (rc == MDE_EINTR) {
+			mde_err e2;
+			if (mde_job_release(p->store, &c, p->owner, false, NULL,
+					    &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+			return MDE_EXIT_INTERRUPTED;
+		}
+		/* The database went away under the chunk (a restart): once
+		 * it is back, hand the chunk back and claim it again from its
+		 * committed cursor. */
+		if (rc && err.code == MDE_EDB && err.retryable &&
+		    recoveries < 20 && mde_pipeline_recover(p, &err) == 0) {
+			recoveries++;
+			p->series_total--;
+			mde_err e2;
+			if (mde_job_release(p->store, &c, p->owner, false, NULL,
+					    &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+			continue;
+		}
+		if (rc) {
+			failed++;
+			p->series_failed++;
+			mde_error("chunk.failed", "job=%lld chunk=%d symbol=%s "
+				  "error=\"%s\"", (long long)c.job_id,
+				  c.chunk_no, c.symbol, err.msg);
+			mde_err e2;
+			if (rc != MDE_ELOST &&
+			    mde_job_release(p->store, &c, p->owner, true,
+					    err.msg, &e2))
+				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+		}
+		if (max_chunks && ++chunks >= max_chunks)
+			break;
+	}
+	if (mode == MDE_DRAIN_JOB && (n.pending || n.failed)) {
+		fprintf(stderr, "mdenrich: %zu chunk(s) failed and %zu wait "
+				"behind them; `mdenrich status` says why, "
+				"`mdenrich resume` retries\n",
+			n.failed, n.pending);
+		return MDE_EXIT_PARTIAL;
+	}
+	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
+}
+

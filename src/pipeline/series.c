@@ -1,0 +1,366 @@
+/*
+ * series.c - mde_pipeline_series: one series range through the stages, in
+ * four steps of its own (pipeline.h): fetch, assemble the frame's input
+ * (validate, stored history, grid, aux series), compute, write batches.
+ */
+#include "stages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "runs.h"
+#include "timeutil.h"
+
+static void work_free(mde_pl_work *w)
+{
+	mde_candles_free(&w->fetched);
+	mde_candles_free(&w->merged);
+	mde_validation_free(&w->val);
+	mde_series_free(&w->series);
+	mde_frame_free(&w->frame);
+	mde_auxset_free(&w->aux);
+	for (int k = 0; k < 3; k++)
+		mde_aux_free(&w->fetched_aux[k]);
+	free(w->dups);
+}
+
+/* Duplicates of the fetch per UTC day, for the quality metrics. */
+static int count_dups(mde_pl_work *w)
+{
+	for (size_t k = 0; k < w->val.ndups; k++) {
+		int64_t day = mde_floor_div(
+			w->fetched.open_time_ms[w->val.dups[k]], MDE_DAY_MS) *
+			MDE_DAY_MS;
+		size_t i = 0;
+		while (i < w->ndups && w->dups[i].day_ms != day)
+			i++;
+		if (i == w->ndups) {
+			void *q = realloc(w->dups, (w->ndups + 1) *
+							   sizeof *w->dups);
+			if (!q)
+				return MDE_ENOMEM;
+			w->dups = q;
+			w->dups[w->ndups].day_ms = day;
+			w->dups[w->ndups].count = 0;
+			w->ndups++;
+		}
+		w->dups[i].count++;
+	}
+	return 0;
+}
+
+/* Appends the valid fetched candles after the stored ones, unless a stored
+ * candle of the same time came from a better source. */
+static int merge(mde_pl_work *w, size_t nstored, mde_err *err)
+{
+	const mde_series *vs = &w->val.series;
+	size_t k = 0; /* walks the stored rows, ascending */
+	for (size_t i = 0; i < vs->n; i++) {
+		if (!vs->valid[i])
+			continue;
+		uint32_t row = vs->row[i];
+		int64_t t = w->fetched.open_time_ms[row];
+		while (k < nstored && w->merged.open_time_ms[k] < t)
+			k++;
+		if (k < nstored && w->merged.open_time_ms[k] == t &&
+		    mde_origin_rank(w->merged.origin[k]) >
+			    mde_origin_rank(w->fetched.origin[row]))
+			continue;
+		if (mde_candles_copy_row(&w->merged, &w->fetched, row))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+	}
+	return 0;
+}
+
+static void progress(mde_pipeline *p, size_t rows)
+{
+	p->progress_done += rows;
+	if (!p->progress)
+		return;
+	int64_t now = mde_mono_ms();
+	if (now - p->progress_last_ms < 2000 &&
+	    p->progress_done < p->progress_total)
+		return;
+	p->progress_last_ms = now;
+	double secs = (double)(now - p->progress_started_ms) / 1000.0;
+	double rate = secs > 0 ? (double)p->progress_done / secs : 0;
+	double left = p->progress_total > p->progress_done
+			      ? (double)(p->progress_total - p->progress_done)
+			      : 0;
+	long eta = rate > 0 ? (long)(left / rate) : -1;
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r%zu/%zu candles  %.0f/s  ETA %ld:%02ld   ",
+			p->progress_done, p->progress_total, rate,
+			eta >= 0 ? eta / 60 : 0, eta >= 0 ? eta % 60 : 0);
+		if (p->progress_done >= p->progress_total)
+			fputc('\n', stderr);
+		fflush(stderr);
+	} else {
+		mde_info("backfill.progress", "candles=%zu total=%zu rate=%.0f "
+			 "eta_s=%ld elapsed_s=%.0f", p->progress_done,
+			 p->progress_total, rate, eta, secs);
+	}
+}
+
+/* Writes one batch, retrying transient errors with backoff. */
+static int write_batch(mde_pipeline *p, const mde_series_job *j,
+		       mde_store_batch *b, mde_err *err)
+{
+	int attempts = p->cfg->db_max_retries + 1;
+	bool relock = false; /* the connection, and the lock, were lost */
+	for (int a = 1;; a++) {
+		mde_store_result res;
+		bool got;
+		int rc = relock ? mde_store_reconnect(p->store, err) : 0;
+		if (!rc && relock)
+			rc = mde_store_series_lock(p->store, j->symbol,
+						   j->timeframe, true, &got,
+						   err);
+		/* Only with the series lock ours again may the batch go. */
+		relock = rc != 0;
+		if (!rc)
+			rc = mde_store_write(p->store, b, &res, err);
+		if (!rc) {
+			p->rows_written += res.inserted + res.updated;
+			p->series_inserted += res.inserted;
+			p->rows_unchanged += res.unchanged;
+			p->rows_rejected += res.rejects;
+			p->corrections += res.corrections;
+			mde_debug("store.batch", "symbol=%s inserted=%zu "
+				  "updated=%zu unchanged=%zu corrections=%zu",
+				  j->symbol, res.inserted, res.updated,
+				  res.unchanged, res.corrections);
+			return 0;
+		}
+		if (!err->retryable || a >= attempts)
+			return rc;
+		int64_t delay = mde_pl_backoff_ms(a);
+		mde_warn("store.retry", "symbol=%s attempt=%d delay_ms=%lld "
+			 "sqlstate=%s error=\"%s\"", j->symbol, a,
+			 (long long)delay, err->sqlstate, err->msg);
+		mde_sleep_ms(delay, &mde_stop_requested);
+		/* A serialization failure or deadlock leaves the connection,
+		 * and the series lock it holds, as they were: try again. A
+		 * lost connection took the lock with it. */
+		relock = relock || mde_pl_connection_lost(err);
+	}
+}
+
+/* Step 1: the candles of the range. A failed fetch may still have
+ * delivered earlier pages: those are enriched and stored (w->end_ms is
+ * where they end), and the series then fails. */
+static void fetch_step(mde_pipeline *p, const mde_series_job *j,
+		       mde_pl_work *w)
+{
+	int64_t P = j->period_ms;
+	w->end_ms = j->end_ms;
+	if (!j->stored_only)
+		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
+					   j->symbol, P, j->start_ms, j->end_ms,
+					   &w->fetched, &w->ferr);
+	p->rows_fetched += w->fetched.n;
+	if (!w->frc)
+		return;
+	mde_warn("fetch.failed", "symbol=%s error=\"%s\" rows=%zu", j->symbol,
+		 w->ferr.msg, w->fetched.n);
+	w->end_ms = j->start_ms;
+	for (size_t i = 0; i < w->fetched.n; i++)
+		if (w->fetched.open_time_ms[i] + P > w->end_ms)
+			w->end_ms = w->fetched.open_time_ms[i] + P;
+}
+
+/* Places every merged candle on the grid of the series. */
+static int place(const mde_series_job *j, mde_pl_work *w, mde_err *err)
+{
+	uint32_t *rows = malloc((w->merged.n + 1) * sizeof *rows);
+	if (!rows)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	for (size_t i = 0; i < w->merged.n; i++)
+		rows[i] = (uint32_t)i;
+	int rc = mde_grid_place(&w->series, &w->merged, rows, w->merged.n,
+				j->period_ms, j->asset, err);
+	free(rows);
+	return rc;
+}
+
+/* Whether a fallback source served any of the fetched candles. */
+static bool served_by_fallback(const mde_series_job *j, const mde_pl_work *w)
+{
+	if (!mde_fetch_has_fallback(j->source))
+		return false;
+	for (size_t i = 0; i < w->fetched.n; i++)
+		if (mde_origin_rank(w->fetched.origin[i]) == 1)
+			return true;
+	return false;
+}
+
+/*
+ * Step 2: the frame's input. The fetch is validated (rejects kept), laid
+ * after the stored history the features need (their warm-up before
+ * start, and a warm-up after end: a prepend recomputes what depends on
+ * it), placed on the grid, and joined with the aux series.
+ */
+static int assemble_step(mde_pipeline *p, const mde_series_job *j,
+			 mde_pl_work *w, int64_t now, mde_err *err)
+{
+	int64_t P = j->period_ms;
+	size_t warm = mde_features_warmup(P, j->asset);
+	bool crypto = j->asset == MDE_CRYPTO;
+	int rc;
+	if ((rc = mde_validate(&w->val, &w->fetched, P, j->asset, now, err)))
+		return rc;
+	if (count_dups(w))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	int64_t from = crypto ? j->start_ms - (int64_t)warm * P : j->start_ms;
+	int64_t after = crypto ? (int64_t)warm * P
+			       : (int64_t)warm * 2 * MDE_DAY_MS + 30 * MDE_DAY_MS;
+	if ((rc = mde_store_load_candles(p->store, j->symbol, j->timeframe,
+					 from, w->end_ms + after,
+					 crypto ? 0 : warm, &w->merged, err)) ||
+	    (rc = merge(w, w->merged.n, err)) || (rc = place(j, w, err)))
+		return rc;
+	if (!crypto)
+		return 0;
+	int64_t until = w->series.n ? w->series.t[w->series.n - 1] + P
+				    : w->end_ms;
+	if (until < j->end_ms)
+		until = j->end_ms;
+	if ((rc = mde_pl_load_aux(p, j, w, j->start_ms, until, err)))
+		return rc;
+	/* Rows written without an aux series the source does have would keep
+	 * NULL features: write nothing, the next run or resume retries.
+	 * Unless the primary source is down and a fallback served candles:
+	 * those are written (flag 8) and redone by the next run that reaches
+	 * the primary (run.c starts at the earliest fallback candle). */
+	if (w->aux_failed && !served_by_fallback(j, w))
+		return mde_err_set(err, MDE_ENET, true,
+				   "an auxiliary series could not be fetched "
+				   "(see the log); nothing was written");
+	return 0;
+}
+
+/* Step 3: the features over the whole assembled stretch. */
+static int compute_step(mde_pl_work *w, mde_err *err)
+{
+	int64_t t0 = mde_mono_ms();
+	int rc = mde_features_compute(&w->frame, &w->series, &w->aux, err);
+	w->compute_ms = mde_mono_ms() - t0;
+	return rc;
+}
+
+/* The batch of a series: everything but its slots. */
+static void batch_init(mde_pipeline *p, const mde_series_job *j,
+		       mde_pl_work *w, int64_t now, mde_store_batch *b)
+{
+	int64_t aux_ms;
+	bool replay = mde_fetch_source_origin(j->source) == MDE_SRC_REPLAY;
+	*b = (mde_store_batch){
+		.symbol = j->symbol,
+		.timeframe = j->timeframe,
+		.period_ms = j->period_ms,
+		.asset = j->asset,
+		.run_id = p->run_id,
+		.now_ms = now,
+		.rows = {.series = &w->series, .frame = &w->frame,
+			 .candles = &w->merged},
+		.audit = {
+			.rej_candles = &w->fetched,
+			.rejects = w->val.rejects,
+			.nrejects = w->val.nrejects,
+			.funding = &w->fetched_aux[0],
+			.open_interest = &w->fetched_aux[1],
+			.long_short = &w->fetched_aux[2],
+			.aux_period = mde_pl_aux_period(j->period_ms, &aux_ms),
+			.aux_source = replay ? "replay" : "binance",
+			.nholes = w->nholes,
+			.fetch_log = &p->logbuf,
+			.rows_in = w->series.n,
+			.dups = w->dups,
+			.ndups = w->ndups,
+		},
+		.cursor = {
+			.job_id = j->job_id,
+			.chunk_no = j->chunk_no,
+			.lease_owner = p->owner,
+			.lease_s = p->cfg->lease_s,
+			.range_start_ms = j->start_ms,
+			.range_end_ms = w->end_ms,
+			.fetch_complete = !w->frc,
+		},
+	};
+	for (size_t h = 0; h < w->nholes; h++)
+		b->audit.holes[h] = w->holes[h];
+}
+
+/*
+ * Step 4: the rows from start on, batch_rows valid slots a transaction;
+ * the first batch also carries the rejects, aux series and holes, the
+ * last one the compute log row.
+ */
+static int write_step(mde_pipeline *p, const mde_series_job *j,
+		      mde_pl_work *w, int64_t now, mde_err *err)
+{
+	const mde_series *s = &w->series;
+	mde_store_batch b;
+	batch_init(p, j, w, now, &b);
+	size_t per = (size_t)(p->cfg->batch_rows > 0 ? p->cfg->batch_rows
+						     : 5000);
+	size_t i0 = 0;
+	while (i0 < s->n && s->t[i0] < j->start_ms)
+		i0++;
+	do {
+		size_t i1 = i0, nvalid = 0;
+		while (i1 < s->n && nvalid < per)
+			nvalid += s->valid[i1++];
+		b.rows.slot_from = i0;
+		b.rows.slot_to = i1;
+		b.audit.compute_ms = i1 >= s->n ? w->compute_ms : -1;
+		size_t written0 = p->rows_written;
+		size_t unchanged0 = p->rows_unchanged;
+		int rc = write_batch(p, j, &b, err);
+		if (rc)
+			return rc;
+		b.audit.written_before += p->rows_written - written0;
+		b.audit.unchanged_before += p->rows_unchanged - unchanged0;
+		b.audit.nrejects = b.audit.nholes = 0;
+		b.audit.funding = b.audit.open_interest = NULL;
+		b.audit.long_short = NULL;
+		progress(p, nvalid);
+		i0 = i1;
+		if (mde_stop_requested && i0 < s->n)
+			return mde_err_set(err, MDE_EINTR, false,
+					   "interrupted after a committed "
+					   "batch");
+	} while (i0 < s->n);
+	return 0;
+}
+
+int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
+			mde_err *err)
+{
+	mde_pl_work w;
+	memset(&w, 0, sizeof w);
+	int64_t now = mde_now_ms();
+	fetch_step(p, j, &w);
+	int rc = assemble_step(p, j, &w, now, err);
+	if (!rc)
+		rc = compute_step(&w, err);
+	if (!rc)
+		rc = write_step(p, j, &w, now, err);
+	if (!rc && w.frc) {
+		*err = w.ferr;
+		rc = w.frc;
+	} else if (!rc && w.aux_failed) {
+		rc = mde_err_set(err, MDE_ENET, true,
+				 "the primary source failed: candles stored "
+				 "from the fallback without their auxiliary "
+				 "series; the next run replaces them");
+	}
+	work_free(&w);
+	return rc;
+}

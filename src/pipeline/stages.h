@@ -1,0 +1,54 @@
+/*
+ * stages.h - private to src/pipeline: the working set of one series
+ * (what each step of mde_pipeline_series hands the next) and the helpers
+ * the pipeline's files share.
+ */
+#ifndef MDE_STAGES_H
+#define MDE_STAGES_H
+
+#include "pipeline.h"
+#include "validate.h"
+
+typedef struct mde_pl_work {
+	/* fetch */
+	mde_candles fetched;    /* as the source sent them */
+	int frc;                /* the fetch's error (0 = complete) */
+	mde_err ferr;
+	int64_t end_ms;         /* end of what the fetch delivered */
+	/* assemble */
+	mde_validation val;
+	mde_day_dups *dups;     /* duplicates of the fetch per UTC day */
+	size_t ndups;
+	mde_candles merged;     /* stored history, then the valid fetched */
+	mde_series series;
+	mde_auxset aux;         /* stored + fetched, for the features */
+	mde_aux fetched_aux[3]; /* funding, OI, long/short to keep */
+	mde_aux_hole holes[3];
+	size_t nholes;
+	bool aux_failed;
+	/* compute */
+	mde_frame frame;
+	int64_t compute_ms;
+} mde_pl_work;
+
+/* The /futures/data period for a timeframe (1m has none: 5m). */
+const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms);
+/* The aux source of a series: its replay folder, else "binance". */
+const char *mde_pl_aux_source(const char *source);
+
+/*
+ * Fetches the aux series of a crypto series and merges them with what the
+ * store kept, into w->aux (for the features) and w->fetched_aux (only
+ * what the store does not hold yet); records holes in w->holes and sets
+ * w->aux_failed when a source failed.
+ */
+int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
+		    int64_t t0_ms, int64_t until_ms, mde_err *err) MDE_MUSTCHECK;
+
+/* Exponential backoff with jitter for the k-th retry (k >= 1). */
+int64_t mde_pl_backoff_ms(int k);
+/* The error says the connection itself is gone (class 08, or the server
+ * shutting down, 57P0x): only then reconnect. */
+bool mde_pl_connection_lost(const mde_err *e);
+
+#endif
