@@ -39,7 +39,7 @@ cpu_u=$(sed -n 's/.*User time (seconds): //p' "$out/run.err")
 cpu_s=$(sed -n 's/.*System time (seconds): //p' "$out/run.err")
 # Time spent honouring Binance's request-weight budget (2400/min): the
 # client pauses until the next minute when the next page would pass 90%.
-waited=$(grep -o '"event":"weight_budget_wait"[^}]*"wait_ms":"[0-9]*"' "$out/run.err" \
+waited=$(grep -o '"event":"budget.weight_wait"[^}]*"wait_ms":"[0-9]*"' "$out/run.err" \
   | sed 's/.*"wait_ms":"\([0-9]*\)"/\1/' | awk '{s += $1} END {print s + 0}')
 echo "symbols=$nsym bars=$bars rows_stored=$rows wall=$secs user_s=$cpu_u sys_s=$cpu_s peak_rss_kb=$rss weight_budget_wait_ms=$waited"
 [ -n "${KEEP_DB:-}" ] || psql -q "$base" -c "DROP DATABASE mde_bench_backfill WITH (FORCE)"

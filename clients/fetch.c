@@ -211,7 +211,7 @@ static void record(mde_fetcher *f, const struct req *q,
 		for (char *c = q2; *c; c++)
 			if (*c == '"')
 				*c = '\'';
-		mde_warn("fetch_failed",
+		mde_warn("request.failed",
 			 "source=%s endpoint=%s symbol=%s attempt=%d "
 			 "status=%d error=\"%s\"",
 			 mde_origin_name(q->h->origin), path, q->symbol, attempt,
@@ -245,7 +245,7 @@ static void count_gate(mde_fetcher *f, struct host *h, int lim)
 	}
 	if ((h->cused[lim] + 1) * 10 > (int64_t)lim_budget[lim] * 9) {
 		int64_t ms = (win + 1) * LIM_WINDOW_MS - wall + 25;
-		mde_info("request_limit_wait", "source=%s wait_ms=%" PRId64,
+		mde_info("budget.request_wait", "source=%s wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), ms);
 		sleep_ms(f, ms);
 		h->cwin[lim] = mde_floor_div(mde_now_ms(), LIM_WINDOW_MS);
@@ -272,7 +272,7 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 				   "%s asked us to wait %" PRId64 " ms",
 				   mde_origin_name(h->origin), wait);
 	if (wait > 0) {
-		mde_debug("retry_after_wait", "source=%s wait_ms=%" PRId64,
+		mde_debug("request.retry_after", "source=%s wait_ms=%" PRId64,
 			  mde_origin_name(h->origin), wait);
 		sleep_ms(f, wait);
 	}
@@ -288,7 +288,7 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 	if ((h->used + weight) * 10 > (int64_t)h->budget * 9) {
 		/* next window, plus a little for clock skew with the server */
 		int64_t ms = (win + 1) * W - wall + 25;
-		mde_info("weight_budget_wait",
+		mde_info("budget.weight_wait",
 			 "source=%s used=%" PRId64 " budget=%d wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), h->used, h->budget, ms);
 		sleep_ms(f, ms);
@@ -318,7 +318,7 @@ static void account(mde_fetcher *f, struct host *h, const mde_http_resp *r,
 	if (e && e->code == MDE_EBANNED) {
 		int64_t ban = e->retry_after_ms > 0 ? e->retry_after_ms : 120000;
 		h->banned_until = mde_now_ms() + ban;
-		mde_error("source_banned", "source=%s ban_ms=%" PRId64,
+		mde_error("source.banned", "source=%s ban_ms=%" PRId64,
 			  mde_origin_name(h->origin), ban);
 	}
 }

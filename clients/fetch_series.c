@@ -241,7 +241,7 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
 		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset,
 				   MDE_SRC_BINANCE_SPOT))
 			return rc; /* no spot twin: keep the futures error */
-		mde_warn("fetch_fallback",
+		mde_warn("fetch.fallback",
 			 "symbol=%s from=binance to=binance-spot cursor=%" PRId64
 			 " reason=%s", symbol, cursor, mde_rc_name(rc));
 		f->st.fallbacks++;
@@ -253,7 +253,7 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
 		if (rc == 0)
 			return 0;
 		if (f->polygon_key) {
-			mde_warn("fetch_fallback",
+			mde_warn("fetch.fallback",
 				 "symbol=%s from=polygon to=yahoo cursor=%" PRId64
 				 " reason=%s", symbol, cursor, mde_rc_name(rc));
 			f->st.fallbacks++;

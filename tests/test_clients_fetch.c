@@ -553,7 +553,7 @@ static void test_equities(void **st)
 		assert_null(strstr(recs[i].endpoint, KEY));
 	}
 	fflush(logf);
-	assert_non_null(strstr(logbuf, "fetch_fallback"));
+	assert_non_null(strstr(logbuf, "fetch.fallback"));
 	assert_null(strstr(logbuf, KEY));
 	mde_log_setup(stderr, -1);
 	mde_log_level = level;

@@ -19,6 +19,9 @@ const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms)
 	return mde_tf_name(period_ms);
 }
 
+const char *const mde_pl_aux_names[3] = {"funding", "open_interest",
+					 "long_short"};
+
 const char *mde_pl_aux_source(const char *source)
 {
 	return mde_fetch_source_origin(source) == MDE_SRC_REPLAY ? source
@@ -76,19 +79,85 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 	return 0;
 }
 
-/* An aux source that fails is logged and counted; its features stay NULL
- * where nothing is stored. */
+/*
+ * Joins what the store kept (a) and what was fetched (got): a gets both,
+ * sorted; got keeps only what the store does not already hold with that
+ * value.
+ */
+static int join_stored(mde_aux *a, mde_aux *got)
+{
+	size_t n = 0, s = 0, nstored = a->n;
+	for (size_t i = 0; i < got->n; i++) {
+		if (mde_aux_push(a, got->t[i], got->v[i]))
+			return MDE_ENOMEM;
+		while (s < nstored && a->t[s] < got->t[i])
+			s++;
+		if (s < nstored && a->t[s] == got->t[i] && a->v[s] == got->v[i])
+			continue;
+		got->t[n] = got->t[i];
+		got->v[n++] = got->v[i];
+	}
+	got->n = n;
+	return mde_aux_normalize(a) ? MDE_ENOMEM : 0;
+}
+
+/* The part [from, hole_end) the source no longer serves is a hole only
+ * where earlier runs kept nothing of it. */
+static void note_hole(mde_pl_work *w, const mde_aux *a, const char *symbol,
+		      const char *name, int64_t from, int64_t hole_end)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < a->n; i++)
+		kept += a->t[i] >= from && a->t[i] < hole_end;
+	if (hole_end <= from || kept)
+		return;
+	w->holes[w->nholes++] = (mde_aux_hole){name, from, hole_end};
+	mde_warn("aux.hole", "symbol=%s kind=%s from=%lld until=%lld "
+		 "reason=\"older than the source serves, and not kept by an "
+		 "earlier run\"", symbol, name, (long long)from,
+		 (long long)hole_end);
+}
+
+/* Fetches aux series k (funding, open interest, long/short). An aux
+ * source that fails is logged and counted; its features stay NULL where
+ * nothing is stored. */
+static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
+		       mde_pl_work *w, int k, int64_t from, int64_t *hole_end)
+{
+	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
+				     MDE_AUX_LONG_SHORT};
+	int64_t aux_ms;
+	mde_pl_aux_period(j->period_ms, &aux_ms);
+	/* Aux series come from the futures API even for a spot series. */
+	const char *src = mde_pl_aux_source(j->source);
+	mde_err e = {0};
+	int rc = j->stored_only ? 0
+		 : k == 0 ? fetch_funding(p, src, j->symbol, from, j->end_ms,
+					  &w->fetched_aux[k], hole_end, &e)
+			  : mde_fetch_aux(p->fetcher, src, kinds[k], j->symbol,
+					  aux_ms, from, j->end_ms,
+					  &w->fetched_aux[k], hole_end, &e);
+	if (rc == MDE_ENOTFOUND) {
+		/* The source has no such series for this symbol (a spot-only
+		 * pair): its features are NULL. */
+		mde_info("aux.none", "symbol=%s kind=%s detail=\"%s\"",
+			 j->symbol, mde_pl_aux_names[k], e.msg);
+	} else if (rc) {
+		w->aux_failed = true;
+		mde_warn("aux.failed", "symbol=%s kind=%s error=\"%s\"",
+			 j->symbol, mde_pl_aux_names[k], e.msg);
+	}
+	if (rc)
+		w->fetched_aux[k].n = 0;
+}
+
 int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 		    int64_t t0_ms, int64_t until_ms, mde_err *err)
 {
 	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
 				     MDE_AUX_LONG_SHORT};
-	static const char *names[3] = {"funding", "open_interest",
-				       "long_short"};
 	int64_t aux_ms;
 	const char *period = mde_pl_aux_period(j->period_ms, &aux_ms);
-	/* Aux series come from the futures API even for a spot series. */
-	const char *src = mde_pl_aux_source(j->source);
 	for (int k = 0; k < 3; k++) {
 		int kind = kinds[k];
 		int64_t since;
@@ -97,76 +166,22 @@ int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 				      &before);
 		/* Fetch far enough back that the first candles are not NULL
 		 * for lack of history the exchange has (FEATURES.md). */
-		int64_t fetch_from = kind == MDE_AUX_FUNDING
-					     ? since - 31 * MDE_DAY_MS
-					     : since;
-		int64_t hole_end = fetch_from;
-		mde_err e = {0};
-		int rc = j->stored_only ? 0
-			 : kind == MDE_AUX_FUNDING
-				 ? fetch_funding(p, src, j->symbol, fetch_from,
-						 j->end_ms, &w->fetched_aux[k],
-						 &hole_end, &e)
-				 : mde_fetch_aux(p->fetcher, src, kind,
-						 j->symbol, aux_ms, fetch_from,
-						 j->end_ms, &w->fetched_aux[k],
-						 &hole_end, &e);
-		if (rc == MDE_ENOTFOUND) {
-			/* The source has no such series for this symbol (a
-			 * spot-only pair): its features are NULL. */
-			mde_info("aux.none", "symbol=%s kind=%s detail=\"%s\"",
-				 j->symbol, names[k], e.msg);
-			w->fetched_aux[k].n = 0;
-		} else if (rc) {
-			w->aux_failed = true;
-			mde_warn("aux.failed", "symbol=%s kind=%s error=\"%s\"",
-				 j->symbol, names[k], e.msg);
-			w->fetched_aux[k].n = 0;
-		}
+		int64_t from = kind == MDE_AUX_FUNDING ? since - 31 * MDE_DAY_MS
+						       : since;
+		int64_t hole_end = from;
+		fetch_kind(p, j, w, k, from, &hole_end);
 		mde_aux *a = &w->aux.s[kind];
 		/* Stored observations up to the last slot computed: the
 		 * recomputed rows after the range need theirs too. */
-		if ((rc = mde_store_load_aux(p->store, kind, j->symbol, period,
-					     since, before, until_ms, a, err)))
+		int rc = mde_store_load_aux(p->store, kind, j->symbol, period,
+					    since, before, until_ms, a, err);
+		if (rc)
 			return rc;
-		/* The part the source no longer serves is a hole only where
-		 * earlier runs kept nothing of it. */
-		size_t kept = 0;
-		for (size_t i = 0; i < a->n; i++)
-			kept += a->t[i] >= fetch_from && a->t[i] < hole_end;
-		if (!rc && hole_end > fetch_from && kept == 0) {
-			w->holes[w->nholes].kind = names[k];
-			w->holes[w->nholes].start_ms = fetch_from;
-			w->holes[w->nholes].end_ms = hole_end;
-			w->nholes++;
-			mde_warn("aux.hole", "symbol=%s kind=%s from=%lld "
-				 "until=%lld reason=\"older than the source "
-				 "serves, and not kept by an earlier run\"",
-				 j->symbol, names[k], (long long)fetch_from,
-				 (long long)hole_end);
-		}
-		/* The features see stored and fetched; the store is given
-		 * only what it does not already hold with that value. */
-		mde_aux *got = &w->fetched_aux[k];
-		size_t n = 0, s = 0, nstored = a->n;
-		for (size_t i = 0; i < got->n; i++) {
-			if (mde_aux_push(a, got->t[i], got->v[i]))
-				return mde_err_set(err, MDE_ENOMEM, false,
-						   "out of memory");
-			while (s < nstored && a->t[s] < got->t[i])
-				s++;
-			if (s < nstored && a->t[s] == got->t[i] &&
-			    a->v[s] == got->v[i])
-				continue;
-			got->t[n] = got->t[i];
-			got->v[n++] = got->v[i];
-		}
-		got->n = n;
-		if (mde_aux_normalize(a))
+		note_hole(w, a, j->symbol, mde_pl_aux_names[k], from, hole_end);
+		if (join_stored(a, &w->fetched_aux[k]))
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
 		w->aux.configured[kind] = true;
 	}
 	return 0;
 }
-

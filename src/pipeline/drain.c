@@ -35,7 +35,8 @@ static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
 		return mde_err_set(err, MDE_EINVAL, false, "bad chunk %s %s",
 				   c->timeframe, c->asset_class);
 	bool got = false;
-	int rc = mde_store_series_lock(p->store, c->symbol, c->timeframe, true, &got, err);
+	int rc = mde_store_series_lock(p->store, c->symbol, c->timeframe, true,
+				       &got, err);
 	if (rc)
 		return rc;
 	mde_series_job j = {
@@ -66,6 +67,52 @@ static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
  * itself — `resume`, or a worker a minute later, does. The job modes wait
  * while other live workers hold chunks that will free later ones.
  */
+/* Hands a chunk back (failed with why, or for a later claim). */
+static void release(mde_pipeline *p, const mde_chunk *c, bool failed,
+		    const char *why)
+{
+	mde_err e;
+	if (mde_job_release(p->store, c, p->owner, failed, why, &e))
+		mde_warn("chunk.release", "error=\"%s\"", e.msg);
+}
+
+/* What a chunk's end means for the loop. */
+enum chunk_end { CHUNK_NEXT, CHUNK_AGAIN, CHUNK_STOP };
+
+/*
+ * Runs one claimed chunk and settles it: interrupted (released, stop),
+ * the database lost under it (released once it is back, to be claimed
+ * again from its committed cursor), failed (marked, the loop goes on).
+ */
+static enum chunk_end settle(mde_pipeline *p, const mde_chunk *c,
+			     int *recoveries, size_t *failed)
+{
+	mde_err err = {0};
+	p->series_total++;
+	int rc = run_chunk(p, c, &err);
+	if (rc == MDE_EINTR) {
+		release(p, c, false, NULL);
+		return CHUNK_STOP;
+	}
+	if (rc && err.code == MDE_EDB && err.retryable && *recoveries < 20 &&
+	    mde_pipeline_recover(p, &err) == 0) {
+		(*recoveries)++;
+		p->series_total--;
+		release(p, c, false, NULL);
+		return CHUNK_AGAIN;
+	}
+	if (rc) {
+		(*failed)++;
+		p->series_failed++;
+		mde_error("chunk.failed", "job=%lld chunk=%d symbol=%s "
+			  "error=\"%s\"", (long long)c->job_id, c->chunk_no,
+			  c->symbol, err.msg);
+		if (rc != MDE_ELOST)
+			release(p, c, true, err.msg);
+	}
+	return CHUNK_NEXT;
+}
+
 int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		       int64_t job_id, long max_chunks, bool idle_exit)
 {
@@ -80,9 +127,7 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
 		p->progress = true;
 	}
-	for (;;) {
-		if (mde_stop_requested)
-			return MDE_EXIT_INTERRUPTED;
+	while (!mde_stop_requested) {
 		mde_chunk c;
 		bool found = false;
 		int64_t failed_before = mode == MDE_DRAIN_WORKER
@@ -97,51 +142,21 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 			fprintf(stderr, "mdenrich: %s\n", err.msg);
 			return MDE_EXIT_FATAL;
 		}
-		if (!found) {
-			if (waits(mode, idle_exit, &n)) {
-				mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
-					     &mde_stop_requested);
-				continue;
-			}
-			break;
-		}
-		p->series_total++;
-		int rc = run_chunk(p, &c, &err);
-		if (rc == MDE_EINTR) {
-			mde_err e2;
-			if (mde_job_release(p->store, &c, p->owner, false, NULL,
-					    &e2))
-				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
-			return MDE_EXIT_INTERRUPTED;
-		}
-		/* The database went away under the chunk (a restart): once
-		 * it is back, hand the chunk back and claim it again from its
-		 * committed cursor. */
-		if (rc && err.code == MDE_EDB && err.retryable &&
-		    recoveries < 20 && mde_pipeline_recover(p, &err) == 0) {
-			recoveries++;
-			p->series_total--;
-			mde_err e2;
-			if (mde_job_release(p->store, &c, p->owner, false, NULL,
-					    &e2))
-				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
+		if (!found && waits(mode, idle_exit, &n)) {
+			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
+				     &mde_stop_requested);
 			continue;
 		}
-		if (rc) {
-			failed++;
-			p->series_failed++;
-			mde_error("chunk.failed", "job=%lld chunk=%d symbol=%s "
-				  "error=\"%s\"", (long long)c.job_id,
-				  c.chunk_no, c.symbol, err.msg);
-			mde_err e2;
-			if (rc != MDE_ELOST &&
-			    mde_job_release(p->store, &c, p->owner, true,
-					    err.msg, &e2))
-				mde_warn("chunk.release", "error=\"%s\"", e2.msg);
-		}
-		if (max_chunks && ++chunks >= max_chunks)
+		if (!found)
+			break;
+		enum chunk_end e = settle(p, &c, &recoveries, &failed);
+		if (e == CHUNK_STOP)
+			return MDE_EXIT_INTERRUPTED;
+		if (e == CHUNK_NEXT && max_chunks && ++chunks >= max_chunks)
 			break;
 	}
+	if (mde_stop_requested)
+		return MDE_EXIT_INTERRUPTED;
 	if (mode == MDE_DRAIN_JOB && (n.pending || n.failed)) {
 		fprintf(stderr, "mdenrich: %zu chunk(s) failed and %zu wait "
 				"behind them; `mdenrich status` says why, "
@@ -151,4 +166,3 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 	}
 	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
 }
-

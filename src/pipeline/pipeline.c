@@ -156,7 +156,7 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 {
 	mde_err fe = {0};
 	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &fe))
-		mde_warn("fetch_log.failed", "symbol=%s error=\"%s\"", symbol,
+		mde_warn("fetchlog.failed", "symbol=%s error=\"%s\"", symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";

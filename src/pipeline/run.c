@@ -60,26 +60,121 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 	return 0;
 }
 
+/* One series of a set, as resolved from the set and the command line. */
+typedef struct plan {
+	const char *symbol, *timeframe, *source;
+	int64_t period_ms;
+	enum mde_asset asset;
+	int64_t since;     /* the set's or the command line's, or INT64_MIN */
+	bool since_forced; /* --since given: may reach before the overlap */
+	int64_t end;
+} plan;
+
+/*
+ * Where the fetch of a series starts (*start), and where rows of an older
+ * feature version start (*stale, INT64_MIN = none).
+ */
+static int plan_start(mde_pipeline *p, const plan *pl, int64_t *start,
+		      int64_t *stale, mde_err *err)
+{
+	int64_t last, P = pl->period_ms;
+	bool found;
+	*stale = INT64_MIN;
+	int rc = mde_store_last_time(p->store, pl->symbol, pl->timeframe,
+				     &last, &found, err);
+	if (rc)
+		return rc;
+	if (!found && pl->since == INT64_MIN)
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "nothing stored yet for %s %s: give --since",
+				   pl->symbol, pl->timeframe);
+	*start = pl->since;
+	if (found) {
+		*start = last - (int64_t)p->cfg->overlap * P;
+		if (pl->since_forced && pl->since < *start)
+			*start = pl->since;
+		if ((rc = fallback_start(p, pl->symbol, pl->timeframe,
+					 pl->source, start, err)) ||
+		    (rc = mde_store_first_stale(p->store, pl->symbol,
+						pl->timeframe, stale, err)))
+			return rc;
+	}
+	if (pl->asset == MDE_CRYPTO)
+		*start = mde_floor_div(*start, P) * P;
+	return 0;
+}
+
+/* Enriches one series (its lock held): a recompute of stale rows, then
+ * the fetch from start to the end. */
+static int enrich(mde_pipeline *p, const plan *pl, mde_err *err)
+{
+	int64_t start = 0, stale = INT64_MIN;
+	int rc = plan_start(p, pl, &start, &stale, err);
+	mde_series_job j = {
+		.symbol = pl->symbol, .timeframe = pl->timeframe,
+		.period_ms = pl->period_ms, .asset = pl->asset,
+		.source = pl->source, .start_ms = stale, .end_ms = start,
+		.stored_only = true,
+	};
+	if (!rc && stale != INT64_MIN && stale < start) {
+		/* Rows of an older feature version: recompute the stored
+		 * history up to where the fetch starts. */
+		mde_info("series.recompute", "symbol=%s timeframe=%s from=%lld "
+			 "to=%lld reason=\"rows of another feature_version\"",
+			 pl->symbol, pl->timeframe, (long long)stale,
+			 (long long)start);
+		rc = run_windows(p, &j, err);
+	}
+	if (rc || start >= pl->end)
+		return rc;
+	j.start_ms = start;
+	j.end_ms = pl->end;
+	j.stored_only = false;
+	mde_info("series.start", "symbol=%s timeframe=%s source=%s from=%lld "
+		 "to=%lld", pl->symbol, pl->timeframe, pl->source,
+		 (long long)start, (long long)pl->end);
+	rc = run_windows(p, &j, err);
+	/* Lost the database mid-series: once it is back, enrich the series
+	 * again (idempotent), once. */
+	bool got;
+	if (rc == MDE_EDB && err->retryable &&
+	    mde_pipeline_recover(p, err) == 0 &&
+	    mde_store_series_lock(p->store, pl->symbol, pl->timeframe, true,
+				  &got, err) == 0)
+		rc = run_windows(p, &j, err);
+	return rc;
+}
+
+/* Resolves the set's timeframe, asset class, source, since and end. */
+static int plan_set(const mde_series_set *set, int64_t since_ms,
+		    int64_t until_ms, plan *pl)
+{
+	int asset = MDE_CRYPTO;
+	memset(pl, 0, sizeof *pl);
+	if (mde_tf_parse(set->timeframe, &pl->period_ms) ||
+	    (set->asset && mde_asset_parse(set->asset, &asset)))
+		return MDE_EXIT_USAGE;
+	pl->asset = (enum mde_asset)asset;
+	pl->timeframe = set->timeframe;
+	pl->source = set->source ? set->source
+		     : asset == MDE_EQUITY ? "polygon" : "binance";
+	pl->since = since_ms;
+	pl->since_forced = since_ms != INT64_MIN;
+	if (!pl->since_forced && set->since && *set->since &&
+	    mde_time_parse(set->since, &pl->since))
+		return MDE_EXIT_USAGE;
+	pl->end = until_ms != INT64_MIN
+			  ? until_ms
+			  : mde_last_closed_end(mde_now_ms(), pl->period_ms);
+	return 0;
+}
+
 int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			 int64_t since_ms, int64_t until_ms, size_t *failed)
 {
-	int64_t P;
-	int asset = MDE_CRYPTO;
-	if (mde_tf_parse(set->timeframe, &P) ||
-	    (set->asset && mde_asset_parse(set->asset, &asset)))
+	plan pl;
+	if (plan_set(set, since_ms, until_ms, &pl))
 		return MDE_EXIT_USAGE;
-	const char *source = set->source ? set->source
-			     : asset == MDE_EQUITY ? "polygon" : "binance";
-	int64_t since = INT64_MIN;
-	if (since_ms != INT64_MIN)
-		since = since_ms;
-	else if (set->since && *set->since &&
-		 mde_time_parse(set->since, &since))
-		return MDE_EXIT_USAGE;
-	int64_t now = mde_now_ms();
-	int64_t end = until_ms != INT64_MIN ? until_ms
-						 : mde_last_closed_end(now, P);
-
 	char *list = strdup(set->symbols);
 	if (!list)
 		return MDE_EXIT_FATAL;
@@ -91,9 +186,11 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			break;
 		}
 		p->series_total++;
+		pl.symbol = sym;
 		mde_err err = {0};
 		bool got = false;
-		if (mde_store_series_lock(p->store, sym, set->timeframe, false, &got, &err)) {
+		if (mde_store_series_lock(p->store, sym, pl.timeframe, false,
+					  &got, &err)) {
 			fprintf(stderr, "mdenrich run: %s: %s\n", sym, err.msg);
 			code = MDE_EXIT_FATAL;
 			break;
@@ -101,73 +198,13 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 		if (!got) {
 			mde_info("series.busy", "symbol=%s timeframe=%s "
 				 "reason=\"another run or worker holds it; "
-				 "skipped\"", sym, set->timeframe);
+				 "skipped\"", sym, pl.timeframe);
 			continue;
 		}
-		int64_t last;
-		bool found;
-		int rc = mde_store_last_time(p->store, sym, set->timeframe,
-					     &last, &found, &err);
-		int64_t start = 0;
-		if (!rc && found) {
-			start = last - (int64_t)p->cfg->overlap * P;
-			if (since != INT64_MIN && since_ms != INT64_MIN &&
-			    since < start)
-				start = since;
-		} else if (!rc && since != INT64_MIN) {
-			start = since;
-		} else if (!rc) {
-			rc = mde_err_set(&err, MDE_EINVAL, false,
-					 "nothing stored yet for %s %s: give "
-					 "--since", sym, set->timeframe);
-		}
-		int64_t stale = INT64_MIN;
-		if (!rc && found)
-			rc = fallback_start(p, sym, set->timeframe, source,
-					    &start, &err);
-		if (!rc && found)
-			rc = mde_store_first_stale(p->store, sym, set->timeframe,
-						  &stale, &err);
-		if (!rc && asset == MDE_CRYPTO)
-			start = mde_floor_div(start, P) * P;
-		if (!rc && stale != INT64_MIN && stale < start) {
-			/* Rows of an older feature version: recompute the
-			 * stored history up to where the fetch starts. */
-			mde_series_job r = {
-				.symbol = sym, .timeframe = set->timeframe,
-				.period_ms = P, .asset = asset,
-				.source = source, .start_ms = stale,
-				.end_ms = start, .stored_only = true,
-			};
-			mde_info("series.recompute", "symbol=%s timeframe=%s "
-				 "from=%lld to=%lld reason=\"rows of another "
-				 "feature_version\"", sym, set->timeframe,
-				 (long long)stale, (long long)start);
-			rc = run_windows(p, &r, &err);
-		}
-		if (!rc && start < end) {
-			mde_series_job j = {
-				.symbol = sym, .timeframe = set->timeframe,
-				.period_ms = P, .asset = asset,
-				.source = source, .start_ms = start,
-				.end_ms = end,
-			};
-			mde_info("series.start", "symbol=%s timeframe=%s "
-				 "source=%s from=%lld to=%lld", sym,
-				 set->timeframe, source, (long long)start,
-				 (long long)end);
-			rc = run_windows(p, &j, &err);
-			/* Lost the database mid-series: once it is back,
-			 * enrich the series again (idempotent), once. */
-			if (rc == MDE_EDB && err.retryable &&
-			    mde_pipeline_recover(p, &err) == 0 &&
-			    mde_store_series_lock(p->store, sym, set->timeframe, true, &got,
-					    &err) == 0)
-				rc = run_windows(p, &j, &err);
-		}
-		mde_pipeline_series_done(p, sym, set->timeframe, asset, source,
-					 rc, &err);
-		mde_store_series_unlock(p->store, sym, set->timeframe);
+		int rc = enrich(p, &pl, &err);
+		mde_pipeline_series_done(p, sym, pl.timeframe, pl.asset,
+					 pl.source, rc, &err);
+		mde_store_series_unlock(p->store, sym, pl.timeframe);
 		if (rc == MDE_EINTR) {
 			code = MDE_EXIT_INTERRUPTED;
 			break;
@@ -176,10 +213,9 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			(*failed)++;
 			p->series_failed++;
 			fprintf(stderr, "mdenrich run: %s %s failed: %s\n", sym,
-				set->timeframe, err.msg);
+				pl.timeframe, err.msg);
 		}
 	}
 	free(list);
 	return code;
 }
-

@@ -33,6 +33,9 @@ typedef struct mde_pl_work {
 
 /* The /futures/data period for a timeframe (1m has none: 5m). */
 const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms);
+/* The names of the three aux series the pipeline keeps, in w->fetched_aux
+ * order (funding, open interest, long/short). */
+extern const char *const mde_pl_aux_names[3];
 /* The aux source of a series: its replay folder, else "binance". */
 const char *mde_pl_aux_source(const char *source);
 
