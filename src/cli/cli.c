@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "symlist.h"
 #include "timeutil.h"
 
 enum {
@@ -22,7 +23,7 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW
+	O_LS, O_LIQ, O_INFLOW, O_TIMERANGE, O_DAYS, O_OLDER_THAN, O_DRY_RUN
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -46,13 +47,18 @@ static const struct option opts_run[] = {
 	GLOBAL_OPTS, OPT("schedule", 1, O_SCHEDULE), OPT("symbols", 1, O_SYMBOLS),
 	OPT("timeframe", 1, O_TIMEFRAME), OPT("since", 1, O_SINCE),
 	OPT("until", 1, O_UNTIL), OPT("source", 1, O_SOURCE),
-	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET), END};
+	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET),
+	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS), END};
 static const struct option opts_backfill[] = {
 	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
 	OPT("from", 1, O_FROM), OPT("to", 1, O_TO), OPT("source", 1, O_SOURCE),
-	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET), END};
+	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET),
+	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS), END};
 static const struct option opts_resume[] = {GLOBAL_OPTS, OPT("job", 1, O_JOB),
 					     END};
+static const struct option opts_prune[] = {
+	GLOBAL_OPTS, OPT("older-than", 1, O_OLDER_THAN),
+	OPT("dry-run", 0, O_DRY_RUN), END};
 static const struct option opts_worker[] = {
 	GLOBAL_OPTS, OPT("max-jobs", 1, O_MAX_JOBS),
 	OPT("idle-exit", 0, O_IDLE_EXIT), END};
@@ -69,9 +75,10 @@ static const struct option opts_compute[] = {
 	OPT("inflow", 1, O_INFLOW), END};
 
 static const char global_help[] =
-	"Global options (any subcommand):\n"
+	"Global options (before or after COMMAND):\n"
 	"  --config FILE          INI config (else $MDENRICH_CONFIG, else\n"
-	"                         config/mdenrich.conf)\n"
+	"                         config/mdenrich.conf; see\n"
+	"                         config/mdenrich.conf.example)\n"
 	"  --db URL               PostgreSQL URL (else $MDENRICH_DB_URL,\n"
 	"                         $DATABASE_URL, PG*)\n"
 	"  --binance-url URL      Binance USD-M futures base URL\n"
@@ -82,6 +89,16 @@ static const char global_help[] =
 	"  --log-level debug|info|warn|error\n"
 	"  --help, --version\n";
 
+/* The values shared by the commands that take symbols and times. */
+#define SERIES_VALUES                                                   \
+	"  LIST     symbols, comma separated: BTCUSDT,ETHUSDT (also btcusdt,\n" \
+	"           BTC/USDT, \"BTCUSDT, ETHUSDT\")\n"                       \
+	"  TF       timeframe: 1m 5m 15m 30m 1h 4h 1d (equity: 1d only)\n"   \
+	"  TIME     2024-01-01, 2024-01-01T13:00:00Z, 2024-01-01T15:00+02:00,\n" \
+	"           20240101, 20240101T1300 (UTC), or milliseconds since\n"  \
+	"           1970 (at least 11 digits: 1704067200000)\n"
+#define SEE_GLOBAL "Global options: `mdenrich --help`.\n"
+
 static const struct command {
 	const char *name;
 	int cmd;
@@ -91,40 +108,91 @@ static const struct command {
 	{"migrate", MDE_CMD_MIGRATE, opts_none,
 	 "mdenrich migrate\n"
 	 "  Apply the missing migrations (recorded in schema_migrations).\n"
-	 "  Safe to run any number of times and concurrently.\n"},
+	 "  Safe to run any number of times and concurrently.\n\n"
+	 "Example:\n  mdenrich --db postgresql://localhost/market migrate\n"},
 	{"run", MDE_CMD_RUN, opts_run,
 	 "mdenrich run --schedule hourly|nightly\n"
 	 "mdenrich run --symbols LIST --timeframe TF [--since TIME] [--until TIME]\n"
+	 "             [--timerange A-B] [--days N]\n"
 	 "             [--source binance|binance-spot|yahoo|polygon|replay:DIR]\n"
 	 "             [--overlap N] [--asset-class crypto|equity]\n"
 	 "  Incremental enrichment of each series from its last stored candle\n"
 	 "  (minus N overlap candles, default 24) to the last closed candle.\n"
-	 "  A series with nothing stored starts at --since.\n"},
+	 "  A series with nothing stored starts at --since (inclusive);\n"
+	 "  --until is exclusive. --timerange 20240101-20240301 is --since A\n"
+	 "  --until B (either side may be left out); --days N is --since N\n"
+	 "  days ago. --schedule runs the config file's [universe] sections\n"
+	 "  of that schedule.\n\n"
+	 SERIES_VALUES
+	 "\nExamples:\n"
+	 "  mdenrich run --symbols BTCUSDT,ETHUSDT --timeframe 1h --days 30\n"
+	 "  mdenrich run --source replay:data/replay --symbols BTCUSDT \\\n"
+	 "      --timeframe 1h --since 2026-05-01\n"
+	 "  mdenrich --config /etc/mdenrich.conf run --schedule hourly\n"},
 	{"backfill", MDE_CMD_BACKFILL, opts_backfill,
 	 "mdenrich backfill --symbols LIST --timeframe TF --from TIME --to TIME\n"
-	 "                  [--source ...] [--chunk 30d]\n"
-	 "                  [--asset-class crypto|equity]\n"
-	 "  Enrich a historical range as a durable job (prints the job id);\n"
-	 "  continue an interrupted job with `mdenrich resume`.\n"},
+	 "                  [--timerange A-B] [--days N] [--chunk DURATION]\n"
+	 "                  [--source ...] [--asset-class crypto|equity]\n"
+	 "  Enrich a historical range as a durable job (prints the job id).\n"
+	 "  --from is inclusive, --to exclusive. --timerange A-B is --from A\n"
+	 "  --to B (20240101- = up to now, -20240301 = from 2017-08-17, the\n"
+	 "  first Binance candle); --days N is --from N days ago to now.\n"
+	 "  --chunk is a DURATION with its unit: 30m 12h 30d 2w (default 30d).\n"
+	 "  Interrupted (Ctrl-C, kill, power loss), `mdenrich resume` goes on.\n\n"
+	 SERIES_VALUES
+	 "\nExamples:\n"
+	 "  mdenrich backfill --symbols BTCUSDT --timeframe 1h \\\n"
+	 "      --timerange 20240101-20240301\n"
+	 "  mdenrich backfill --symbols BTCUSDT,ETHUSDT --timeframe 4h \\\n"
+	 "      --from 2023-01-01 --to 2024-01-01 --chunk 90d\n"},
 	{"resume", MDE_CMD_RESUME, opts_resume,
 	 "mdenrich resume [--job ID]\n"
-	 "  Continue every unfinished backfill job, or one.\n"},
+	 "  Continue every unfinished backfill job, or one (ids: `mdenrich\n"
+	 "  jobs`). Cancelled jobs are skipped.\n\n"
+	 "Examples:\n  mdenrich resume\n  mdenrich resume --job 3\n"},
 	{"worker", MDE_CMD_WORKER, opts_worker,
 	 "mdenrich worker [--max-jobs N] [--idle-exit]\n"
 	 "  Claim backfill chunks (each under a lease, never twice) and run\n"
 	 "  them. --max-jobs stops after N chunks; --idle-exit stops when\n"
-	 "  nothing is left to claim.\n"},
+	 "  nothing is left to claim.\n\n"
+	 "Examples:\n  mdenrich worker\n  mdenrich worker --idle-exit\n"},
 	{"status", MDE_CMD_STATUS, opts_status,
-	 "mdenrich status [--format table|json]\n"
-	 "  enrichment_status and backfill_state at a glance.\n"},
+	 "mdenrich status [--format table|json|csv]\n"
+	 "  enrichment_status and backfill_state at a glance, worst first\n"
+	 "  (csv: the series; `mdenrich jobs --format csv` for the jobs).\n\n"
+	 "Examples:\n  mdenrich status\n  mdenrich status --format json\n"},
+	{"jobs", MDE_CMD_JOBS, opts_status,
+	 "mdenrich jobs [--format table|json|csv]\n"
+	 "  Every backfill job with its chunks per state, progress and last\n"
+	 "  error, newest first.\n\n"
+	 "Examples:\n  mdenrich jobs\n  mdenrich jobs --format csv\n"},
+	{"cancel", MDE_CMD_CANCEL, opts_resume,
+	 "mdenrich cancel --job ID\n"
+	 "  Stop a job for good: its pending and failed chunks become\n"
+	 "  cancelled, a running chunk stops after its batch in flight;\n"
+	 "  `resume` skips it. What was written stays.\n\n"
+	 "Example:\n  mdenrich cancel --job 3\n"},
+	{"prune", MDE_CMD_PRUNE, opts_prune,
+	 "mdenrich prune --older-than DURATION [--dry-run]\n"
+	 "  Delete enrichment_fetch_log, enrichment_compute_log and\n"
+	 "  enrichment_runs rows, and finished or cancelled backfill jobs,\n"
+	 "  older than DURATION (30m 12h 30d 2w). Never touches\n"
+	 "  market_data_v2, data_corrections or rejected_candles. --dry-run\n"
+	 "  counts what would go and deletes nothing.\n\n"
+	 "Examples:\n  mdenrich prune --older-than 90d --dry-run\n"
+	 "  mdenrich prune --older-than 90d\n"},
 	{"quality", MDE_CMD_QUALITY, opts_quality,
 	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
 	 "                 [--format table|json|csv]\n"
-	 "  The data_quality_metrics rows, worst first.\n"},
+	 "  The data_quality_metrics rows, worst first, of the days since\n"
+	 "  --since (inclusive; default: the last 7 days).\n\n"
+	 "Examples:\n  mdenrich quality\n"
+	 "  mdenrich quality --symbol BTCUSDT --since 2026-01-01 --format csv\n"},
 	{"config", MDE_CMD_CONFIG, opts_none,
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
-	 "  flags), with passwords and API keys masked.\n"},
+	 "  flags), with passwords and API keys masked.\n\n"
+	 "Example:\n  mdenrich --config config/mdenrich.conf config\n"},
 	{"compute", MDE_CMD_COMPUTE, opts_compute,
 	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
 	 "                 [--input FILE.csv] [--output FILE.csv]\n"
@@ -132,7 +200,25 @@ static const struct command {
 	 "                 [--long-short FILE.csv] [--liquidations FILE.csv]\n"
 	 "                 [--inflow FILE.csv]\n"
 	 "  No database, no network: candles as CSV in (stdin by default), the\n"
-	 "  same rows with every feature column out (stdout by default).\n"},
+	 "  same rows with every feature column out (stdout by default).\n\n"
+	 "Input columns (a header row, any order):\n"
+	 "  open_time,open,high,low,close,volume      required\n"
+	 "  quote_volume,trades,taker_buy_base,taker_buy_quote   optional\n"
+	 "  open_time: milliseconds since 1970 or ISO 8601 UTC; an empty\n"
+	 "  optional field is NULL.\n"
+	 "Output: the input columns, then the 22 feature columns of\n"
+	 "  docs/FEATURES.md, then validation_flags,quality_score. Rows that\n"
+	 "  fail validation go to stderr with their reasons.\n"
+	 "Auxiliary files (times in ms or ISO 8601):\n"
+	 "  --funding        funding_time,funding_rate\n"
+	 "  --open-interest  timestamp,sum_open_interest\n"
+	 "  --long-short     timestamp,long_short_ratio\n"
+	 "  --liquidations   time,qty\n"
+	 "  --inflow         timestamp,value\n"
+	 "  TF: 1m 5m 15m 30m 1h 4h 1d\n\n"
+	 "Example:\n"
+	 "  mdenrich compute --timeframe 1h --input candles.csv \\\n"
+	 "      --output features.csv\n"},
 };
 
 static void print_program_help(FILE *out)
@@ -146,11 +232,23 @@ static void print_program_help(FILE *out)
 		"  backfill  enrich a historical range as a resumable job\n"
 		"  resume    continue unfinished backfill jobs\n"
 		"  worker    claim and run backfill chunks (any number of hosts)\n"
+		"  jobs      list backfill jobs\n"
+		"  cancel    stop a backfill job for good\n"
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
+		"  prune     delete old log rows and finished jobs\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
+		"Times: --from/--since are inclusive, --to/--until exclusive; TIME\n"
+		"is 2024-01-01, 2024-01-01T13:00:00Z, 20240101 or milliseconds.\n"
+		"Durations carry a unit: 30m 12h 30d 2w.\n\n"
+		"Examples:\n"
+		"  mdenrich migrate\n"
+		"  mdenrich run --symbols BTCUSDT --timeframe 1h --days 7\n"
+		"  mdenrich backfill --symbols BTCUSDT --timeframe 1h "
+		"--timerange 20240101-20240301\n"
+		"  mdenrich status\n\n"
 		"`mdenrich COMMAND --help` describes a command. Exit status: 0 done,\n"
 		"1 fatal, 2 usage or configuration error, 3 some series failed,\n"
 		"130 interrupted.\n",
@@ -205,16 +303,117 @@ int mde_source_check(const char *s)
 	return MDE_EINVAL;
 }
 
+/* The message for a TIME that does not parse, naming the accepted forms
+ * (and both readings of an ambiguous bare number). */
+static int bad_time(FILE *errf, const char *cmd, const char *flag,
+		    const char *v)
+{
+	if (mde_time_arg_ambiguous(v))
+		return usage_error(errf, cmd,
+				   "%s: \"%s\" is ambiguous: a bare number is a "
+				   "compact date of 8 digits (20260601 = "
+				   "2026-06-01) or milliseconds since 1970 of at "
+				   "least 11 digits (1780272000000)%s; write "
+				   "2026-06-01 or the milliseconds",
+				   flag, v, strlen(v) == 10
+						    ? "; 10 digits look like "
+						      "seconds: add 000"
+						    : "");
+	return usage_error(errf, cmd,
+			   "%s: bad time \"%s\" (use 2024-01-01, "
+			   "2024-01-01T13:00:00Z, 20240101, 20240101T1300 or "
+			   "milliseconds such as 1704067200000)", flag, v);
+}
+
 static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 			  const char *v, int64_t *out)
 {
-	if (mde_time_parse(v, out) == 0)
+	if (mde_time_arg_parse(v, out) == 0)
 		return 0;
-	fprintf(errf,
-		"mdenrich %s: %s: bad time \"%s\" (use ISO 8601 such as "
-		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds)\n",
-		cmd, flag, v);
-	return MDE_EXIT_USAGE;
+	return bad_time(errf, cmd, flag, v);
+}
+
+static int parse_duration_arg(FILE *errf, const char *cmd, const char *flag,
+			      const char *v, int64_t *out)
+{
+	if (mde_duration_parse(v, out) == 0)
+		return 0;
+	size_t n = strlen(v);
+	if (n && strspn(v, "0123456789") == n)
+		return usage_error(errf, cmd,
+				   "%s: \"%s\" has no unit; write %sd (days), "
+				   "%sh, %sm (minutes) or %sw", flag, v, v, v,
+				   v, v);
+	return usage_error(errf, cmd, "%s: bad duration \"%s\" (a number "
+			   "with a unit: 30m 12h 30d 2w)", flag, v);
+}
+
+/* --timerange A-B: the range flags of the command (run: since/until,
+ * backfill: from/to). */
+static int take_timerange(mde_cli *c, const char *arg, FILE *errf)
+{
+	int64_t a, b;
+	if (mde_timerange_parse(arg, &a, &b))
+		return usage_error(errf, c->cmd_name,
+				   "--timerange: bad range \"%s\" (freqtrade's "
+				   "form: 20240101-20240301, 20240101- up to "
+				   "now, -20240301 from the first candle)", arg);
+	bool run = c->cmd == MDE_CMD_RUN;
+	if (a == INT64_MIN)
+		c->open_start = true;
+	else
+		*(run ? &c->since_ms : &c->from_ms) = a;
+	if (b != INT64_MIN)
+		*(run ? &c->until_ms : &c->to_ms) = b;
+	else
+		c->open_end = true;
+	return 0;
+}
+
+static int take_symbols(mde_cli *c, const char *arg, bool one, FILE *errf)
+{
+	mde_err e = {0};
+	char *buf = one ? c->symbol_buf : c->symbols_buf;
+	size_t cap = one ? sizeof c->symbol_buf : sizeof c->symbols_buf;
+	if (mde_symlist_normalize(arg, buf, cap, &e))
+		return usage_error(errf, c->cmd_name, "%s: bad symbol%s "
+				   "\"%s\": %s (e.g. %s)",
+				   one ? "--symbol" : "--symbols",
+				   one ? "" : " list", arg, e.msg,
+				   one ? "BTCUSDT" : "BTCUSDT,ETHUSDT");
+	if (one && strchr(buf, ','))
+		return usage_error(errf, c->cmd_name, "--symbol takes one "
+				   "symbol, not \"%s\"", arg);
+	if (one) {
+		c->symbol = buf;
+		return 0;
+	}
+	c->symbols = buf;
+	c->symbols_given = strcmp(buf, arg) ? arg : NULL;
+	return 0;
+}
+
+/* The formats of --format: csv for status, jobs and quality. */
+static int take_format(mde_cli *c, const char *arg, FILE *errf)
+{
+	if (strcmp(arg, "table") && strcmp(arg, "json") && strcmp(arg, "csv"))
+		return usage_error(errf, c->cmd_name,
+				   "--format must be table, csv or json, not "
+				   "\"%s\"", arg);
+	c->format = arg;
+	return 0;
+}
+
+static int print_help(const char *cmd, FILE *out)
+{
+	for (size_t i = 0; i < MDE_ARRAY_LEN(commands); i++)
+		if (cmd && strcmp(commands[i].name, cmd) == 0) {
+			fprintf(out, "Usage: %s\n%s", commands[i].usage,
+				SEE_GLOBAL);
+			return MDE_EXIT_OK;
+		}
+	print_program_help(out);
+	return MDE_EXIT_OK;
 }
 
 /* Handles one option; returns 0 or an exit code. */
@@ -251,19 +450,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "nightly, not \"%s\"", arg);
 		c->schedule = arg;
 		break;
-	case O_SYMBOLS:
-		if (mde_symbols_check(arg))
-			return usage_error(errf, cmd,
-					   "--symbols: bad symbol list \"%s\" "
-					   "(e.g. BTCUSDT,ETHUSDT)", arg);
-		c->symbols = arg;
-		break;
-	case O_SYMBOL:
-		if (mde_symbols_check(arg) || strchr(arg, ','))
-			return usage_error(errf, cmd, "--symbol: bad symbol "
-					   "\"%s\"", arg);
-		c->symbol = arg;
-		break;
+	case O_SYMBOLS: return take_symbols(c, arg, false, errf);
+	case O_SYMBOL: return take_symbols(c, arg, true, errf);
 	case O_TIMEFRAME:
 		if (mde_tf_parse(arg, &c->period_ms))
 			return usage_error(errf, cmd,
@@ -298,9 +486,17 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_FROM: return parse_time_arg(errf, cmd, "--from", arg, &c->from_ms);
 	case O_TO: return parse_time_arg(errf, cmd, "--to", arg, &c->to_ms);
 	case O_CHUNK:
-		if (mde_duration_parse(arg, &c->chunk_ms))
-			return usage_error(errf, cmd, "--chunk: bad duration "
-					   "\"%s\" (e.g. 30d, 12h)", arg);
+		return parse_duration_arg(errf, cmd, "--chunk", arg, &c->chunk_ms);
+	case O_OLDER_THAN:
+		return parse_duration_arg(errf, cmd, "--older-than", arg,
+					  &c->older_than_ms);
+	case O_DRY_RUN: c->dry_run = true; break;
+	case O_TIMERANGE: return take_timerange(c, arg, errf);
+	case O_DAYS:
+		if (mde_int_parse(arg, 1, 100000, &v))
+			return usage_error(errf, cmd, "--days must be a whole "
+					   "number of days >= 1, not \"%s\"", arg);
+		c->days = v;
 		break;
 	case O_JOB:
 		if (mde_int_parse(arg, 1, LONG_MAX, &v))
@@ -315,17 +511,7 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		c->max_jobs = v;
 		break;
 	case O_IDLE_EXIT: c->idle_exit = true; break;
-	case O_FORMAT: {
-		bool csv_ok = c->cmd == MDE_CMD_QUALITY;
-		if (strcmp(arg, "table") && strcmp(arg, "json") &&
-		    (!csv_ok || strcmp(arg, "csv")))
-			return usage_error(errf, cmd,
-					   "--format must be table%s or json, "
-					   "not \"%s\"", csv_ok ? ", csv" : "",
-					   arg);
-		c->format = arg;
-		break;
-	}
+	case O_FORMAT: return take_format(c, arg, errf);
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;
@@ -333,17 +519,9 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_LS: c->long_short = arg; break;
 	case O_LIQ: c->liquidations = arg; break;
 	case O_INFLOW: c->inflow = arg; break;
-	case O_HELP: {
+	case O_HELP:
 		c->cmd = MDE_CMD_HELP;
-		for (size_t i = 0; i < MDE_ARRAY_LEN(commands); i++)
-			if (cmd && strcmp(commands[i].name, cmd) == 0) {
-				fprintf(out, "Usage: %s\n%s",
-					commands[i].usage, global_help);
-				return MDE_EXIT_OK;
-			}
-		print_program_help(out);
-		return MDE_EXIT_OK;
-	}
+		return print_help(cmd, out);
 	case O_VERSION:
 		c->cmd = MDE_CMD_VERSION;
 		fprintf(out, "mdenrich %s (feature_version 1)\n", MDE_VERSION);
@@ -363,9 +541,51 @@ static int bad_option(FILE *errf, const char *cmd, int ch, char **argv)
 	return usage_error(errf, cmd, "unknown option %s", arg);
 }
 
+/* Binance's first candle (spot BTCUSDT, 2017-08-17): where a range open
+ * at its start begins. */
+#define FIRST_CRYPTO_MS INT64_C(1502928000000)
+
+/*
+ * Resolves --days and the open sides of --timerange into the start (*start,
+ * --since or --from) and, for a backfill, the end (*end, --to) of the
+ * range: the last closed candle's end when open.
+ */
+static int resolve_range(mde_cli *c, int64_t *start, int64_t *end,
+			 FILE *errf)
+{
+	const char *cmd = c->cmd_name;
+	int64_t P = c->period_ms > 0 ? c->period_ms : MDE_DAY_MS;
+	int64_t now = mde_now_ms();
+	bool equity = (c->asset_class && !strcmp(c->asset_class, "equity")) ||
+		      (c->source && (!strcmp(c->source, "yahoo") ||
+				     !strcmp(c->source, "polygon")));
+	if (c->days && (c->open_start || *start != INT64_MIN))
+		return usage_error(errf, cmd, "%s", "--days is a start: give "
+				   "it, or --timerange/--from/--since, not "
+				   "both");
+	if (c->days)
+		*start = mde_floor_div(now - c->days * MDE_DAY_MS, P) * P;
+	if (c->open_start && equity)
+		return usage_error(errf, cmd, "%s", "--timerange -B: an equity "
+				   "series needs its start (e.g. "
+				   "20200101-20240101)");
+	if (c->open_start)
+		*start = FIRST_CRYPTO_MS;
+	if (end && *end == INT64_MIN && (c->open_end || c->days))
+		*end = mde_floor_div(now, P) * P;
+	return 0;
+}
+
 static int check_required(mde_cli *c, FILE *errf)
 {
 	const char *cmd = c->cmd_name;
+	int rc;
+	if (c->cmd == MDE_CMD_RUN &&
+	    (rc = resolve_range(c, &c->since_ms, NULL, errf)))
+		return rc;
+	if (c->cmd == MDE_CMD_BACKFILL &&
+	    (rc = resolve_range(c, &c->from_ms, &c->to_ms, errf)))
+		return rc;
 	switch (c->cmd) {
 	case MDE_CMD_RUN:
 		if (c->schedule && (c->symbols || c->timeframe))
@@ -385,11 +605,22 @@ static int check_required(mde_cli *c, FILE *errf)
 		if (!c->symbols || !c->timeframe || c->from_ms == INT64_MIN ||
 		    c->to_ms == INT64_MIN)
 			return usage_error(errf, cmd, "%s", "--symbols, "
-					   "--timeframe, --from and --to are "
-					   "required");
+					   "--timeframe and a range are required: "
+					   "--from and --to, --timerange "
+					   "20240101-20240301, or --days N");
 		if (c->from_ms >= c->to_ms)
 			return usage_error(errf, cmd, "%s",
 					   "--from must be before --to");
+		break;
+	case MDE_CMD_CANCEL:
+		if (!c->job_id)
+			return usage_error(errf, cmd, "%s", "--job is required "
+					   "(ids: `mdenrich jobs`)");
+		break;
+	case MDE_CMD_PRUNE:
+		if (!c->older_than_ms)
+			return usage_error(errf, cmd, "%s", "--older-than is "
+					   "required (e.g. --older-than 90d)");
 		break;
 	case MDE_CMD_COMPUTE:
 		if (!c->timeframe)
@@ -432,8 +663,8 @@ int mde_cli_parse(int argc, char **argv, mde_cli *c, FILE *out, FILE *errf)
 	if (!command) {
 		if (strcmp(name, "help") == 0) {
 			c->cmd = MDE_CMD_HELP;
-			print_program_help(out);
-			return MDE_EXIT_OK;
+			return print_help(optind + 1 < argc ? argv[optind + 1]
+							    : NULL, out);
 		}
 		return usage_error(errf, NULL, "unknown command \"%s\"", name);
 	}

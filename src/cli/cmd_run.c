@@ -24,10 +24,23 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 		for (size_t i = 0; i < cfg->nuniverses; i++)
 			n += strcmp(cfg->universes[i].schedule,
 				    cli->schedule) == 0;
-		if (n == 0) {
-			fprintf(stderr, "mdenrich run: no [universe] of the "
-				"config file has schedule = %s\n",
+		if (n == 0 && !cfg->config_path) {
+			fprintf(stderr, "mdenrich run: --schedule %s runs the "
+				"[universe] sections of a config file, and no "
+				"config file was found (--config FILE, "
+				"$MDENRICH_CONFIG, or config/mdenrich.conf).\n"
+				"Start from the example: cp "
+				"config/mdenrich.conf.example "
+				"config/mdenrich.conf, and give a universe "
+				"schedule = %s.\n", cli->schedule,
 				cli->schedule);
+			return MDE_EXIT_USAGE;
+		}
+		if (n == 0) {
+			fprintf(stderr, "mdenrich run: no [universe] of %s has "
+				"schedule = %s (see "
+				"config/mdenrich.conf.example)\n",
+				cfg->config_path, cli->schedule);
 			return MDE_EXIT_USAGE;
 		}
 	}

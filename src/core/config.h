@@ -49,6 +49,7 @@ typedef struct mde_config {
 
 	int overlap;            /* candles re-fetched by run */
 	int64_t chunk_ms;       /* backfill chunk length */
+	char chunk_text[24];    /* chunk as written ("30d") */
 	int lease_s;            /* worker lease */
 	int batch_rows;         /* rows per store transaction */
 
@@ -74,8 +75,11 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 void mde_config_register_secrets(const mde_config *cfg);
 void mde_config_free(mde_config *cfg);
 
-/* "30d", "12h", "90m", "2w", "500ms" or plain milliseconds. */
+/* "30d", "12h", "90m", "2w", "45s", "500ms"; a number without a unit is
+ * MDE_EINVAL. */
 int mde_duration_parse(const char *s, int64_t *ms) MDE_MUSTCHECK;
+/* ms as a duration: the largest unit that divides it ("30d", "90m"). */
+char *mde_duration_format(int64_t ms, char *buf, size_t len);
 /* A whole number in [lo, hi]. */
 int mde_int_parse(const char *s, long lo, long hi, long *out) MDE_MUSTCHECK;
 

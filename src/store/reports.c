@@ -42,7 +42,8 @@ static const char jobs_sql[] =
 	"  s.status = 'running' AND s.lease_expires_at > now()),"
 	" count(*) FILTER (WHERE s.status = 'running' AND"
 	"  (s.lease_expires_at IS NULL OR s.lease_expires_at <= now())),"
-	" " MS("max(s.updated_at)") " "
+	" " MS("max(s.updated_at)") ","
+	" count(*) FILTER (WHERE s.status = 'cancelled') "
 	"FROM backfill_jobs j LEFT JOIN backfill_state s ON s.job_id = j.job_id "
 	"GROUP BY j.job_id";
 
