@@ -247,7 +247,9 @@ static void count_gate(mde_fetcher *f, struct host *h, int lim)
 		int64_t ms = (win + 1) * LIM_WINDOW_MS - wall + 25;
 		mde_info("budget.request_wait", "source=%s wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), ms);
+		mde_log_progress_wait("the request budget", ms);
 		sleep_ms(f, ms);
+		mde_log_progress_wait(NULL, 0);
 		h->cwin[lim] = mde_floor_div(mde_now_ms(), LIM_WINDOW_MS);
 		h->cused[lim] = 0;
 	}
@@ -274,7 +276,9 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 	if (wait > 0) {
 		mde_debug("request.retry_after", "source=%s wait_ms=%" PRId64,
 			  mde_origin_name(h->origin), wait);
+		mde_log_progress_wait("the server's Retry-After", wait);
 		sleep_ms(f, wait);
+		mde_log_progress_wait(NULL, 0);
 	}
 	if (h->budget <= 0)
 		return 0;
@@ -291,7 +295,9 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 		mde_info("budget.weight_wait",
 			 "source=%s used=%" PRId64 " budget=%d wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), h->used, h->budget, ms);
+		mde_log_progress_wait("the weight budget", ms);
 		sleep_ms(f, ms);
+		mde_log_progress_wait(NULL, 0);
 		h->win = mde_floor_div(mde_now_ms(), W);
 		h->used = 0;
 	}

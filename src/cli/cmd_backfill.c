@@ -30,8 +30,9 @@ static int start(mde_pipeline *p, const mde_config *cfg, int kind,
 	return code;
 }
 
-static int finish(mde_pipeline *p, int code)
+static int finish(mde_pipeline *p, const char *cmd, int code)
 {
+	mde_pipeline_say_done(p, cmd, code);
 	mde_info("backfill.done", "chunks=%zu failed=%zu fetched=%zu "
 		 "written=%zu unchanged=%zu rejected=%zu corrections=%zu "
 		 "exit=%d", p->series_total, p->series_failed, p->rows_fetched,
@@ -58,13 +59,13 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 			   asset, source, cli->from_ms, cli->to_ms,
 			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
 		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return finish(&p, MDE_EXIT_FATAL);
+		return finish(&p, "backfill", MDE_EXIT_FATAL);
 	}
 	printf("%lld\n", (long long)job);
 	fflush(stdout);
 	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s", (long long)job,
 		 nchunks, cli->symbols);
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_JOB, job, 0, true));
+	return finish(&p, "backfill", mde_pipeline_drain(&p, MDE_DRAIN_JOB, job, 0, true));
 }
 
 int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
@@ -78,15 +79,15 @@ int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
 		mde_err err = {0};
 		if (mde_store_job_exists(p.store, cli->job_id, &exists, &err)) {
 			fprintf(stderr, "mdenrich resume: %s\n", err.msg);
-			return finish(&p, MDE_EXIT_FATAL);
+			return finish(&p, "resume", MDE_EXIT_FATAL);
 		}
 		if (!exists) {
 			fprintf(stderr, "mdenrich resume: no backfill job %lld\n",
 				(long long)cli->job_id);
-			return finish(&p, MDE_EXIT_USAGE);
+			return finish(&p, "resume", MDE_EXIT_USAGE);
 		}
 	}
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_JOB, cli->job_id, 0, true));
+	return finish(&p, "resume", mde_pipeline_drain(&p, MDE_DRAIN_JOB, cli->job_id, 0, true));
 }
 
 int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
@@ -95,6 +96,6 @@ int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
 	int code = start(&p, cfg, MDE_RUN_WORKER, "worker");
 	if (code)
 		return code;
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_WORKER, 0, cli->max_jobs,
+	return finish(&p, "worker", mde_pipeline_drain(&p, MDE_DRAIN_WORKER, 0, cli->max_jobs,
 				cli->idle_exit));
 }

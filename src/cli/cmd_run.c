@@ -79,6 +79,7 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 	}
 	if (!code && failed)
 		code = MDE_EXIT_PARTIAL;
+	mde_pipeline_say_done(&p, "run", code);
 	mde_info("run.done", "series=%zu failed=%zu fetched=%zu written=%zu "
 		 "unchanged=%zu rejected=%zu corrections=%zu exit=%d",
 		 p.series_total, p.series_failed, p.rows_fetched,

@@ -212,6 +212,7 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 		if (rc) {
 			(*failed)++;
 			p->series_failed++;
+			mde_pipeline_note_failed(p, sym, pl.timeframe);
 			fprintf(stderr, "mdenrich run: %s %s failed: %s\n", sym,
 				pl.timeframe, err.msg);
 		}

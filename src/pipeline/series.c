@@ -93,13 +93,12 @@ static void progress(mde_pipeline *p, size_t rows)
 			      ? (double)(p->progress_total - p->progress_done)
 			      : 0;
 	long eta = rate > 0 ? (long)(left / rate) : -1;
-	if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\r%zu/%zu candles  %.0f/s  ETA %ld:%02ld   ",
-			p->progress_done, p->progress_total, rate,
-			eta >= 0 ? eta / 60 : 0, eta >= 0 ? eta % 60 : 0);
+	mde_log_progress("%zu/%zu candles  %.0f/s  ETA %ld:%02ld",
+			 p->progress_done, p->progress_total, rate,
+			 eta >= 0 ? eta / 60 : 0, eta >= 0 ? eta % 60 : 0);
+	if (mde_log_progress_shown()) {
 		if (p->progress_done >= p->progress_total)
-			fputc('\n', stderr);
-		fflush(stderr);
+			mde_log_progress_end();
 	} else {
 		mde_info("backfill.progress", "candles=%zu total=%zu rate=%.0f "
 			 "eta_s=%ld elapsed_s=%.0f", p->progress_done,
