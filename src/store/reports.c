@@ -76,3 +76,13 @@ int mde_store_quality_rows(PGconn *c, const char *const params[3],
 	return mde_db_params(c, query_sql, 3, params, PGRES_TUPLES_OK, out,
 			     err);
 }
+
+int mde_store_quality_series(PGconn *c, const char *symbol, PGresult **out,
+			     mde_err *err)
+{
+	const char *v[] = {symbol};
+	return mde_db_params(c, "SELECT DISTINCT symbol, timeframe FROM "
+			     "data_quality_metrics WHERE $1::text IS NULL OR "
+			     "symbol = $1 ORDER BY 1, 2", 1, v, PGRES_TUPLES_OK,
+			     out, err);
+}

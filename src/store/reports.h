@@ -49,4 +49,9 @@ int mde_store_status_jobs(PGconn *c, PGresult **out,
 int mde_store_quality_rows(PGconn *c, const char *const params[3],
 			   PGresult **out, mde_err *err) MDE_MUSTCHECK;
 
+/* The (symbol, timeframe) pairs data_quality_metrics holds, of symbol
+ * (NULL: all), sorted. */
+int mde_store_quality_series(PGconn *c, const char *symbol, PGresult **out,
+			     mde_err *err) MDE_MUSTCHECK;
+
 #endif
