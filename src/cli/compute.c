@@ -1,6 +1,6 @@
 /*
  * compute.c - the compute command: CSV candles -> validate -> features ->
- * CSV. The only stage-order knowledge here is the one CLI.md describes;
+ * CSV. The only stage-order knowledge here is the one docs/CLI.md describes;
  * every step lives in its own module (csvio, validate, features).
  *
  * Output rows echo the input line byte for byte (its columns, in its
