@@ -59,7 +59,7 @@ typedef struct mde_series_job {
 	const char *symbol;
 	const char *timeframe;
 	int64_t period_ms;
-	int asset;            /* enum mde_asset */
+	enum mde_asset asset;
 	const char *source;   /* binance|binance-spot|yahoo|polygon|replay:DIR */
 	int64_t start_ms, end_ms;
 	int64_t job_id;       /* backfill chunk, 0 = none */
@@ -87,7 +87,7 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
  * small transaction; a failure to do so is logged, not returned.
  */
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
-			      const char *timeframe, int asset,
+			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err);
 
 /*
