@@ -2,8 +2,9 @@
  * check.c - the debug check of the kernels' writes (engine.h): every
  * feature column starts as MDE_UNSET, a signalling NaN; a kernel must turn
  * every row of each column it claims in features.def into something else
- * and touch no other column. The engine calls these only in builds
- * without NDEBUG; they are plain functions so that tests can call them.
+ * and touch no other column. The engine calls these only in Debug and
+ * sanitizer builds (MDE_CHECK_KERNELS); they are plain functions so that
+ * tests can call them.
  */
 #include "engine.h"
 

@@ -6,8 +6,8 @@
  * one 64-byte aligned block with the run lengths and the kernels' scratch.
  * Kernels run in registry order, one after the other, on the whole series
  * (column at a time keeps each loop simple and vectorizable), each given
- * exactly the columns its features.def row claims. Without NDEBUG each
- * kernel's writes are checked (engine.h, features/check.c).
+ * exactly the columns its features.def row claims. In Debug and sanitizer
+ * builds (MDE_CHECK_KERNELS) each kernel's writes are checked (engine.h, features/check.c).
  */
 #include "engine.h"
 #include "timeutil.h"
@@ -147,10 +147,10 @@ static void run_kernel(const mde_kernel *kern, const mde_kin *in,
  * hash, the hash again at the end) and names the kernel only when it
  * left a row unset; any failure replays the registry with the full
  * mde_check_kernel after every kernel (kernels are pure, so the replay
- * fails at the same place) to name the culprit and the column. With
- * NDEBUG the debug_* functions are empty and inline away.
+ * fails at the same place) to name the culprit and the column. Without
+ * MDE_CHECK_KERNELS the debug_* functions are empty and inline away.
  */
-#ifndef NDEBUG
+#ifdef MDE_CHECK_KERNELS
 static void debug_fill(double *const col[], size_t n)
 {
 	for (int c = 0; c < MDE_NFEATURES; c++)

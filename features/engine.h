@@ -143,8 +143,8 @@ extern const mde_kernel mde_kernels[];
 extern const size_t mde_nkernels;
 
 /*
- * The debug check of the kernels' writes (features/check.c). In a build
- * without NDEBUG (the default RelWithDebInfo, Debug, MDE_SANITIZE) the
+ * The debug check of the kernels' writes (features/check.c). In Debug and
+ * sanitizer builds (MDE_CHECK_KERNELS, set by CMakeLists.txt) the
  * engine first fills every feature column with MDE_UNSET, a signalling NaN
  * that no kernel produces (NAN and every arithmetic NaN are quiet). Before
  * a kernel runs its columns must still be all MDE_UNSET (else a kernel
@@ -153,7 +153,7 @@ extern const size_t mde_nkernels;
  * its own kernel left it (else a kernel below overwrote it). When one of
  * these fails the engine replays the registry from a fresh fill with
  * mde_check_kernel after every kernel, which names the kernel and the
- * column, prints it and aborts. With NDEBUG none of it is compiled.
+ * column, prints it and aborts. Elsewhere none of it is compiled.
  */
 #define MDE_UNSET_BITS UINT64_C(0x7ff4d00dfeed0001)
 
