@@ -21,6 +21,7 @@
 #include "config.h"
 #include "source.h"
 #include "store.h"
+#include "validate.h"
 
 /* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
 extern volatile sig_atomic_t mde_stop_requested;
@@ -127,6 +128,17 @@ enum mde_drain_mode {
  */
 int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		       int64_t job_id, long max_chunks, bool idle_exit);
+
+/*
+ * The stages without fetch or store (the offline compute command): c is
+ * validated into v (rejects kept) and its valid candles computed into fr
+ * with the aux series (may be NULL). Both stay owned by the caller, also
+ * on error.
+ */
+int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
+			 const mde_candles *c, int64_t period_ms,
+			 enum mde_asset asset, const mde_auxset *aux,
+			 mde_err *err) MDE_MUSTCHECK;
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);
