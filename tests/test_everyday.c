@@ -111,6 +111,13 @@ static void test_times(void **state)
 					     "'2026-06-03Z'"), 2);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2"), 48);
+	/* --timeframe takes a list: one job each. */
+	mde_cli_must(conf, db, "backfill --symbols BTCUSDT --timeframe 1h,4h "
+		     "--timerange 20260601-20260603 --source replay:data/replay");
+	assert_string_equal(mde_cli_out, "3\n4\n");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE timeframe = "
+					     "'4h'"), 12);
 	/* --days N: from N days ago to now, on the hour. */
 	mde_cli_must(conf, db, "backfill --symbols BTCUSDT --timeframe 1h "
 		     "--days 2 --source replay:data/replay");

@@ -94,7 +94,8 @@ static const char global_help[] =
 #define SERIES_VALUES                                                   \
 	"  LIST     symbols, comma separated: BTCUSDT,ETHUSDT (also btcusdt,\n" \
 	"           BTC/USDT, \"BTCUSDT, ETHUSDT\")\n"                       \
-	"  TF       timeframe: 1m 5m 15m 30m 1h 4h 1d (equity: 1d only)\n"   \
+	"  TF       timeframe: 1m 5m 15m 30m 1h 4h 1d (equity: 1d only), or\n" \
+	"           a comma list: 1h,4h\n"                                 \
 	"  TIME     2024-01-01, 2024-01-01T13:00:00Z, 2024-01-01T15:00+02:00,\n" \
 	"           20240101, 20240101T1300 (UTC), or milliseconds since\n"  \
 	"           1970 (at least 11 digits: 1704067200000)\n"
@@ -405,6 +406,39 @@ static int take_format(mde_cli *c, const char *arg, FILE *errf)
 	return 0;
 }
 
+/* --timeframe: one, or a comma list for run and backfill (1h,4h); the
+ * period is the first one's. */
+static int take_timeframes(mde_cli *c, const char *arg, FILE *errf)
+{
+	bool list = c->cmd == MDE_CMD_RUN || c->cmd == MDE_CMD_BACKFILL;
+	int64_t P = 0;
+	for (const char *p = arg;;) {
+		size_t n = strcspn(p, ",");
+		char tf[8];
+		int64_t q;
+		if (n == 0 || n >= sizeof tf ||
+		    (snprintf(tf, sizeof tf, "%.*s", (int)n, p),
+		     mde_tf_parse(tf, &q)))
+			return usage_error(errf, c->cmd_name,
+					   "bad timeframe \"%s\" (one of 1m 5m "
+					   "15m 30m 1h 4h 1d%s)", arg,
+					   list ? ", or a comma list: 1h,4h"
+						: "");
+		if (!P)
+			P = q;
+		if (!p[n])
+			break;
+		if (!list)
+			return usage_error(errf, c->cmd_name, "--timeframe "
+					   "takes one timeframe here, not "
+					   "\"%s\"", arg);
+		p += n + 1;
+	}
+	c->period_ms = P;
+	c->timeframe = arg;
+	return 0;
+}
+
 static int print_help(const char *cmd, FILE *out)
 {
 	for (size_t i = 0; i < MDE_ARRAY_LEN(commands); i++)
@@ -453,13 +487,7 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		break;
 	case O_SYMBOLS: return take_symbols(c, arg, false, errf);
 	case O_SYMBOL: return take_symbols(c, arg, true, errf);
-	case O_TIMEFRAME:
-		if (mde_tf_parse(arg, &c->period_ms))
-			return usage_error(errf, cmd,
-					   "bad timeframe \"%s\" (one of 1m 5m "
-					   "15m 30m 1h 4h 1d)", arg);
-		c->timeframe = arg;
-		break;
+	case O_TIMEFRAME: return take_timeframes(c, arg, errf);
 	case O_SOURCE:
 		if (mde_source_check(arg))
 			return usage_error(errf, cmd,
@@ -631,7 +659,7 @@ static int check_required(mde_cli *c, FILE *errf)
 		break;
 	}
 	if (c->asset_class && c->timeframe && !strcmp(c->asset_class, "equity") &&
-	    strcmp(c->timeframe, "1d"))
+	    strspn(c->timeframe, "1d,") != strlen(c->timeframe))
 		return usage_error(errf, cmd, "%s", "equity series are 1d only");
 	return 0;
 }

@@ -42,6 +42,29 @@ static int finish(mde_pipeline *p, const char *cmd, int code)
 	return code;
 }
 
+/* Creates the job of one timeframe and prints its id; 0 or an exit code. */
+static int create_job(mde_pipeline *p, const mde_config *cfg,
+		      const mde_cli *cli, const char *tf, const char *asset,
+		      const char *source, int64_t *job)
+{
+	int64_t P;
+	size_t nchunks = 0;
+	mde_err err = {0};
+	if (mde_tf_parse(tf, &P))
+		return MDE_EXIT_USAGE;
+	if (mde_job_create(p->store, cli->symbols, tf, P, asset, source,
+			   cli->from_ms, cli->to_ms, cfg->chunk_ms, p->run_id,
+			   job, &nchunks, &err)) {
+		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
+		return MDE_EXIT_FATAL;
+	}
+	printf("%lld\n", (long long)*job);
+	fflush(stdout);
+	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s timeframe=%s",
+		 (long long)*job, nchunks, cli->symbols, tf);
+	return 0;
+}
+
 int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 {
 	const char *asset = cli->asset_class ? cli->asset_class : "crypto";
@@ -52,20 +75,26 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 	int code = start(&p, cfg, MDE_RUN_BACKFILL, "backfill");
 	if (code)
 		return code;
-	int64_t job = 0;
-	size_t nchunks = 0;
-	mde_err err = {0};
-	if (mde_job_create(p.store, cli->symbols, cli->timeframe, cli->period_ms,
-			   asset, source, cli->from_ms, cli->to_ms,
-			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
-		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return finish(&p, "backfill", MDE_EXIT_FATAL);
+	/* One job per timeframe (--timeframe 1h,4h), all created first so
+	 * that an interruption leaves each of them to resume. */
+	int64_t jobs[8];
+	size_t njobs = 0;
+	char tfs[64], *save = NULL;
+	snprintf(tfs, sizeof tfs, "%s", cli->timeframe);
+	for (char *tf = strtok_r(tfs, ",", &save); tf && !code &&
+	     njobs < MDE_ARRAY_LEN(jobs); tf = strtok_r(NULL, ",", &save))
+		code = create_job(&p, cfg, cli, tf, asset, source,
+				  &jobs[njobs++]);
+	bool partial = false;
+	for (size_t i = 0; i < njobs && !code; i++) {
+		code = mde_pipeline_drain(&p, MDE_DRAIN_JOB, jobs[i], 0, true);
+		if (code == MDE_EXIT_PARTIAL) {
+			partial = true;
+			code = 0; /* the other jobs go on */
+		}
 	}
-	printf("%lld\n", (long long)job);
-	fflush(stdout);
-	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s", (long long)job,
-		 nchunks, cli->symbols);
-	return finish(&p, "backfill", mde_pipeline_drain(&p, MDE_DRAIN_JOB, job, 0, true));
+	return finish(&p, "backfill", code ? code
+				      : partial ? MDE_EXIT_PARTIAL : 0);
 }
 
 int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)

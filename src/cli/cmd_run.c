@@ -72,10 +72,16 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 						    cli->until_ms, &failed);
 		}
 	} else {
-		mde_series_set set = {cli->symbols, cli->timeframe, cli->source,
-				  cli->asset_class, NULL};
-		code = mde_pipeline_run_set(&p, &set, cli->since_ms,
+		/* Each timeframe of the list in turn (--timeframe 1h,4h). */
+		char tfs[64], *save = NULL;
+		snprintf(tfs, sizeof tfs, "%s", cli->timeframe);
+		for (char *tf = strtok_r(tfs, ",", &save); tf && !code;
+		     tf = strtok_r(NULL, ",", &save)) {
+			mde_series_set set = {cli->symbols, tf, cli->source,
+					      cli->asset_class, NULL};
+			code = mde_pipeline_run_set(&p, &set, cli->since_ms,
 						    cli->until_ms, &failed);
+		}
 	}
 	if (!code && failed)
 		code = MDE_EXIT_PARTIAL;
