@@ -333,6 +333,35 @@ static void test_interrupt(void **state)
 	mde_testdb_drop("mdetest_every_intr");
 }
 
+/* On a terminal (script(1) gives one): the progress line is cleared
+ * before each log line and says what it waits for. */
+static void test_progress_line(void **state)
+{
+	char db[2048];
+	PGconn *c = mde_fresh_db(conf, "mdetest_every_tty", db, sizeof db);
+	fx *x = fx_start(&(fx_opts){0});
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	/* Slow klines, and a Retry-After once the progress line is up
+	 * (a request meets the first fault left that matches it). */
+	fx_fault(x, "/fapi/v1/klines", FX_SLOW, 0, 12, 400);
+	fx_fault(x, "/fapi/v1/klines", FX_429, 0, 1, 1);
+	fx_fault(x, "/fapi/v1/klines", FX_SLOW, 0, 1000, 400);
+	int rc = mde_test_sh(out, sizeof out, err, sizeof err,
+			     "MDENRICH_DB_URL='%s' script -qefc '%s --config %s "
+			     "--log-format text --binance-url %s backfill "
+			     "--symbols BTCUSDT --timeframe 1h --timerange "
+			     "20260601-20260616' /dev/null", db, mde_test_bin(),
+			     conf, fx_url(x));
+	if (rc != 0 || !strstr(out, "\r\033[K20") ||
+	    !strstr(out, " candles  ") ||
+	    !strstr(out, "waiting 1s for the server's Retry-After"))
+		fail_msg("exit %d; want the progress line cleared before log "
+			 "lines and its wait shown:\n%s", rc, out);
+	fx_stop(x);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_every_tty");
+}
+
 static void test_config_errors(void **state)
 {
 	char path[800], args[1024];
@@ -474,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_symbols_jobs_cancel),
 		cmocka_unit_test(test_logs),
 		cmocka_unit_test(test_interrupt),
+		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_first_steps_and_deploy),

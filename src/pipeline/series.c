@@ -313,9 +313,13 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 	while (i0 < s->n && s->t[i0] < j->start_ms)
 		i0++;
 	do {
-		size_t i1 = i0, nvalid = 0;
-		while (i1 < s->n && nvalid < per)
-			nvalid += s->valid[i1++];
+		size_t i1 = i0, nvalid = 0, nrange = 0;
+		for (; i1 < s->n && nvalid < per; i1++) {
+			nvalid += s->valid[i1];
+			/* progress counts the range's candles, not the
+			 * stored ones recomputed after it */
+			nrange += s->valid[i1] && s->t[i1] < j->end_ms;
+		}
 		b.rows.slot_from = i0;
 		b.rows.slot_to = i1;
 		b.audit.compute_ms = i1 >= s->n ? w->compute_ms : -1;
@@ -329,7 +333,7 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 		b.audit.nrejects = b.audit.nholes = 0;
 		b.audit.funding = b.audit.open_interest = NULL;
 		b.audit.long_short = NULL;
-		progress(p, nvalid);
+		progress(p, nrange);
 		i0 = i1;
 		if (mde_stop_requested && i0 < s->n)
 			return mde_err_set(err, MDE_EINTR, false,
