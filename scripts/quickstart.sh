@@ -4,11 +4,15 @@
 # replay sample (recorded real data, no network) and show where it stands.
 # The output fits on one screen: the runs' logs go to a file
 # (.local/quickstart.log), and only their closing sentences are shown.
+# MDENRICH_BIN=PATH uses that binary as it is (no setup, no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-scripts/build.sh build
+bin=${MDENRICH_BIN:-build/mdenrich}
+if [ -z "${MDENRICH_BIN:-}" ]; then
+  scripts/setup.sh
+  scripts/build.sh build
+fi
 
 if [ -z "${MDENRICH_DB_URL:-}${DATABASE_URL:-}" ]; then
   MDENRICH_DB_URL=$(scripts/pg.sh start)
@@ -25,13 +29,13 @@ log=.local/quickstart.log
 # sentence, or the error) is shown.
 quiet() {
   local rc=0
-  build/mdenrich "$@" >>"$log" 2>&1 || rc=$?
+  "$bin" "$@" >>"$log" 2>&1 || rc=$?
   grep -v '^[0-9-]*T[0-9:.]*Z ' "$log" | tail -n 1 || true
   [ "$rc" -eq 0 ] || { echo "failed (exit $rc); the log: $log" >&2; exit "$rc"; }
   echo "---" >>"$log"
 }
 
-build/mdenrich migrate >>"$log" 2>&1 && echo "database migrated"
+"$bin" migrate >>"$log" 2>&1 && echo "database migrated"
 # Binance futures BTCUSDT with funding, open interest and long/short, spot
 # ETHUSDT and BNBUSDT, AAPL daily bars. Running this again changes nothing.
 quiet run --source replay:data/replay \
@@ -40,7 +44,7 @@ quiet run --source replay:data/replay --asset-class equity \
   --symbols AAPL --timeframe 1d --since 2020-08-01
 
 echo
-build/mdenrich status | cut -c1-150 | head -n 12
+"$bin" status | cut -c1-150 | head -n 12
 cat <<NEXT
 
 The full log: $log. Next, try:${hint:+

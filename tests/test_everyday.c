@@ -191,7 +191,7 @@ static void test_symbols_jobs_cancel(void **state)
 	char db[2048], args[1024];
 	PGconn *c = mde_fresh_db(conf, "mdetest_every_sym", db, sizeof db);
 	/* Lower case, ccxt's form, spaces after the comma. */
-	mde_cli_must(conf, db, "run --symbols 'btcusdt, BNB/USDT' --timeframe "
+	mde_cli_must(conf, db, "run --symbols 'btcusdt, BNB/USDT:USDT' --timeframe "
 		     "1h --since 2026-07-25 --until 2026-07-26 "
 		     "--source replay:data/replay");
 	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT symbol) "
@@ -449,6 +449,30 @@ static void test_prune(void **state)
 	mde_testdb_drop("mdetest_every_prune");
 }
 
+/* The quickstart fits on one screen, ends with what to try next, and
+ * says so when a second run changes nothing. */
+static void test_quickstart(void **state)
+{
+	char db[2048];
+	PGconn *c = mde_fresh_db(conf, "mdetest_every_qs", db, sizeof db);
+	for (int round = 0; round < 2; round++) {
+		int rc = mde_test_sh(out, sizeof out, err, sizeof err,
+				     "MDENRICH_DB_URL='%s' MDENRICH_BIN=%s "
+				     "scripts/quickstart.sh 2>&1", db,
+				     mde_test_bin());
+		size_t lines = count(out, "\n");
+		if (rc != 0 || lines > 24 || !strstr(out, "Next, try:") ||
+		    !strstr(out, "mdenrich --help"))
+			fail_msg("quickstart: exit %d, %zu lines:\n%s", rc,
+				 lines, out);
+	}
+	assert_int_equal(count(out, "mdenrich run: nothing changed"), 2);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT symbol) "
+					     "FROM market_data_v2"), 4);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_every_qs");
+}
+
 static void test_first_steps_and_deploy(void **state)
 {
 	/* scripts/pg.sh env: what a new shell needs. */
@@ -506,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_prune),
+		cmocka_unit_test(test_quickstart),
 		cmocka_unit_test(test_first_steps_and_deploy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
