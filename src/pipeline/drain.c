@@ -163,6 +163,7 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 	size_t failed = 0;
 	long chunks = 0;
 	int recoveries = 0;
+	bool reclaimed = false;
 	int64_t started = mde_now_ms();
 	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
 		p->progress_total = n.candles_left;
@@ -187,10 +188,19 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		if (!found && waits(mode, idle_exit, &n)) {
 			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
 				     &mde_stop_requested);
+			reclaimed = false;
+			continue;
+		}
+		/* The chunk another process held may have ended between the
+		 * claim and the counts, freeing the one behind it: claim
+		 * once more before giving up. */
+		if (!found && n.pending && !reclaimed) {
+			reclaimed = true;
 			continue;
 		}
 		if (!found)
 			break;
+		reclaimed = false;
 		enum chunk_end e = settle(p, &c, &recoveries, &failed);
 		if (e == CHUNK_STOP)
 			return interrupted(mode, job_id ? job_id : c.job_id);
