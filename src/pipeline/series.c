@@ -140,7 +140,7 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 			return rc;
 		int64_t delay = mde_pl_backoff_ms(a);
 		mde_warn("store.retry", "symbol=%s attempt=%d delay_ms=%lld "
-			 "sqlstate=%s error=\"%s\"", j->symbol, a,
+			 "sqlstate=\"%s\" error=\"%s\"", j->symbol, a,
 			 (long long)delay, err->sqlstate, err->msg);
 		mde_sleep_ms(delay, &mde_stop_requested);
 		/* A serialization failure or deadlock leaves the connection,
