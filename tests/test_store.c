@@ -140,7 +140,13 @@ static void test_kill9_loop(void **state)
 		 conf);
 	int kills = 0, rc = -1;
 	pid_t pid = mde_spawn(logfile, cmd);
-	usleep(50000 + rand() % 100000);
+	/* Kill once the job exists (a slow start, under a sanitizer, would
+	 * otherwise be killed before it, leaving the resumes nothing). */
+	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_state") == 0;
+	     i++)
+		usleep(10000);
+	usleep(rand() % 100000);
 	kill(pid, SIGKILL);
 	mde_wait(pid);
 	kills++;
