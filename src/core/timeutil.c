@@ -198,13 +198,25 @@ char *mde_time_format(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * In slices of at most 100 ms: a signal that lands between the check of
+ * *stop and nanosleep() delays the wake-up by one slice, not the whole
+ * wait.
+ */
 void mde_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop)
 {
-	if (ms <= 0)
-		return;
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && !(stop && *stop))
-		;
+	int64_t end = mde_mono_ms() + (ms > 0 ? ms : 0);
+	for (;;) {
+		if (stop && *stop)
+			return;
+		int64_t left = end - mde_mono_ms();
+		if (left <= 0)
+			return;
+		if (left > 100)
+			left = 100;
+		struct timespec ts = {0, (long)left * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int64_t mde_now_ms(void)

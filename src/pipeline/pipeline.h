@@ -19,12 +19,12 @@
 
 #include "candles.h"
 #include "config.h"
+#include "proc.h"
 #include "source.h"
 #include "store.h"
 
-/* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
-extern volatile sig_atomic_t mde_stop_requested;
-void mde_install_signal_handlers(void);
+/* mde_stop_requested (proc.h), set by SIGINT/SIGTERM: work stops after
+ * the batch in flight. */
 
 enum mde_run_kind { MDE_RUN_HOURLY, MDE_RUN_NIGHTLY, MDE_RUN_MANUAL,
 		    MDE_RUN_BACKFILL, MDE_RUN_WORKER };
@@ -41,6 +41,7 @@ typedef struct mde_pipeline {
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;
 	size_t series_inserted;  /* rows the current series added */
+	int64_t heartbeat_ms;    /* monotonic time of the last heartbeat */
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {
@@ -81,6 +82,9 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
  */
 int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			mde_err *err) MDE_MUSTCHECK;
+
+/* Refreshes the run's heartbeat (runs.h), at most once a minute. */
+void mde_pipeline_heartbeat(mde_pipeline *p);
 
 /*
  * Records how a series ended (rc 0 = ok) in enrichment_status, in its own

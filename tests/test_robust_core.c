@@ -1,0 +1,130 @@
+/*
+ * test_robust_core.c - core promises behind the retries and the limits:
+ *   - mde_err_set sets every field: nothing of an earlier error survives;
+ *   - the backoff jitter differs between processes (seeded per process,
+ *     also in a child after fork) and stays within its bounds;
+ *   - mde_sleep_ms wakes on the stop flag.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mde.h"
+#include "proc.h"
+#include "stages.h"
+#include "timeutil.h"
+
+static void test_err_set_resets_every_field(void **state)
+{
+	mde_err e;
+	memset(&e, 0x5a, sizeof e);
+	e.http_status = 429;
+	e.retry_after_ms = 60000;
+	snprintf(e.sqlstate, sizeof e.sqlstate, "40001");
+	assert_int_equal(mde_err_set(&e, MDE_EIO, false, "disk %s", "full"),
+			 MDE_EIO);
+	assert_int_equal(e.code, MDE_EIO);
+	assert_false(e.retryable);
+	assert_int_equal(e.http_status, 0);
+	assert_int_equal(e.retry_after_ms, 0);
+	assert_string_equal(e.sqlstate, "");
+	assert_string_equal(e.msg, "disk full");
+	/* The message may quote the error it replaces. */
+	assert_int_equal(mde_err_set(&e, MDE_EDB, true, "again: %s", e.msg),
+			 MDE_EDB);
+	assert_string_equal(e.msg, "again: disk full");
+	assert_true(e.retryable);
+}
+
+/* The first five pipeline backoffs of a fresh child process. */
+static void child_backoffs(int64_t out[5])
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int64_t v[5];
+		for (int k = 0; k < 5; k++)
+			v[k] = mde_pl_backoff_ms(k + 1);
+		ssize_t w = write(fd[1], v, sizeof v);
+		_exit(w == (ssize_t)sizeof v ? 0 : 1);
+	}
+	close(fd[1]);
+	assert_int_equal(read(fd[0], out, 5 * sizeof *out),
+			 (ssize_t)(5 * sizeof *out));
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_jitter_differs_between_processes(void **state)
+{
+	/* As a process that seeded rand() (or never did) would: */
+	srand(1);
+	int64_t a[5], b[5], c[5];
+	child_backoffs(a);
+	child_backoffs(b);
+	child_backoffs(c);
+	bool ab = memcmp(a, b, sizeof a) == 0, bc = memcmp(b, c, sizeof b) == 0;
+	assert_false(ab && bc);
+	assert_false(ab);
+	for (int k = 0; k < 5; k++) {
+		int64_t base = INT64_C(250) << k;
+		assert_true(a[k] >= base && a[k] <= base + base / 2);
+	}
+}
+
+static void test_backoff_bounds(void **state)
+{
+	for (int i = 0; i < 1000; i++) {
+		int64_t d = mde_backoff_ms(500, 30000, 1 + i % 40);
+		assert_true(d >= 500 && d <= 45000);
+	}
+	/* No overflow for huge attempts or bases. */
+	int64_t d = mde_backoff_ms(INT64_MAX, INT64_MAX, 1000);
+	assert_true(d >= INT64_MAX / 2);
+	assert_true(mde_backoff_ms(1, 8, 200) <= 12);
+}
+
+static void test_sleep_wakes_on_stop(void **state)
+{
+	mde_install_signal_handlers();
+	mde_stop_requested = 0;
+	fflush(NULL);
+	pid_t parent = getpid(), pid = fork();
+	if (pid == 0) {
+		usleep(200000);
+		kill(parent, SIGTERM);
+		_exit(0);
+	}
+	int64_t t0 = mde_mono_ms();
+	mde_sleep_ms(60000, &mde_stop_requested);
+	int64_t took = mde_mono_ms() - t0;
+	waitpid(pid, NULL, 0);
+	assert_true(mde_stop_requested);
+	assert_true(took < 1500);
+	/* Already set: no wait at all. */
+	t0 = mde_mono_ms();
+	mde_sleep_ms(60000, &mde_stop_requested);
+	assert_true(mde_mono_ms() - t0 < 100);
+	mde_stop_requested = 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_set_resets_every_field),
+		cmocka_unit_test(test_jitter_differs_between_processes),
+		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test(test_sleep_wakes_on_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
