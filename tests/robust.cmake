@@ -8,3 +8,6 @@ mde_unit_test(test_robust_store ${CMAKE_CURRENT_LIST_DIR}/test_robust_store.c
 target_link_libraries(test_robust_store PRIVATE mde_fake_exchange)
 set_tests_properties(test_robust_store PROPERTIES DEPENDS mdenrich)
 mde_unit_test(test_robust_core ${CMAKE_CURRENT_LIST_DIR}/test_robust_core.c)
+mde_unit_test(test_robust_cli ${CMAKE_CURRENT_LIST_DIR}/test_robust_cli.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_features_util.c)
+set_tests_properties(test_robust_cli PROPERTIES DEPENDS mdenrich)

@@ -20,6 +20,7 @@
 #include "mde.h"
 #include "proc.h"
 #include "stages.h"
+#include "config.h"
 #include "timeutil.h"
 
 static void test_err_set_resets_every_field(void **state)
@@ -118,6 +119,46 @@ static void test_sleep_wakes_on_stop(void **state)
 	mde_stop_requested = 0;
 }
 
+static void test_time_limits(void **state)
+{
+	int64_t t = 0;
+	static const char *bad[] = {
+		"9223372036854775807", "-9223372036854775808",
+		"9999999999999999999", "99999999999999999999999",
+		"253402300800000", "-62167219200001", "+253402300800000",
+		"9999-12-31T23:59:59-01:00", "0000-01-01T00:00+00:01",
+	};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++)
+		if (mde_time_parse(bad[i], &t) != MDE_EINVAL)
+			fail_msg("accepted %s as %lld", bad[i], (long long)t);
+	assert_int_equal(mde_time_parse("253402300799999", &t), 0);
+	assert_true(t == MDE_TIME_MAX_MS);
+	assert_int_equal(mde_time_parse("9999-12-31T23:59:59.999Z", &t), 0);
+	assert_true(t == MDE_TIME_MAX_MS);
+	assert_int_equal(mde_time_parse("0000-01-01", &t), 0);
+	assert_true(t == MDE_TIME_MIN_MS);
+	assert_int_equal(mde_time_parse("-62167219200000", &t), 0);
+	assert_true(t == MDE_TIME_MIN_MS);
+	assert_int_equal(mde_time_parse("1785542400000", &t), 0);
+	assert_true(t == INT64_C(1785542400000));
+	char buf[40];
+	assert_string_equal(mde_time_format(MDE_TIME_MAX_MS, buf, sizeof buf),
+			    "9999-12-31T23:59:59.999Z");
+}
+
+static void test_duration_limits(void **state)
+{
+	int64_t d = 0;
+	assert_int_equal(mde_duration_parse("36600d", &d), 0);
+	assert_true(d == MDE_DURATION_MAX_MS);
+	static const char *bad[] = {"36601d", "9223372036854775807ms",
+				    "9223372036854775807", "1000000000000w",
+				    "99999999999999999999h", "0d", "-1d"};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++)
+		if (mde_duration_parse(bad[i], &d) != MDE_EINVAL)
+			fail_msg("accepted %s as %lld", bad[i], (long long)d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +166,8 @@ int main(void)
 		cmocka_unit_test(test_jitter_differs_between_processes),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_sleep_wakes_on_stop),
+		cmocka_unit_test(test_time_limits),
+		cmocka_unit_test(test_duration_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

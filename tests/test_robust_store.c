@@ -68,11 +68,12 @@ static void test_serialization_failure_in_staged_write(void **state)
 	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_stage", db, sizeof db);
 	mde_cli_must(cfg, db, RUN);
 	/* Stored values the source does not have: the next run amends them
-	 * through the stage (the fast path is only for empty ranges). */
-	exec_ok(c, "UPDATE market_data_v2 SET volume = volume + 1 WHERE "
-		   "open_time >= '2026-07-20'");
-	/* One serialization failure, on the first amended row. A sequence
-	 * is not rolled back with the failed transaction. */
+	 * through the stage (the fast path is only for empty ranges), from
+	 * its first batch on, the one that creates the stage. */
+	exec_ok(c, "UPDATE market_data_v2 SET volume = volume + 1");
+	/* One serialization failure, on the first amended row: in the
+	 * transaction that created the stage table. A sequence is not rolled
+	 * back with the failed transaction. */
 	exec_ok(c, "CREATE SEQUENCE inj; CREATE FUNCTION fail_once() RETURNS "
 		   "trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('inj') = 1 "
 		   "THEN RAISE EXCEPTION 'injected once' USING ERRCODE = "
@@ -206,12 +207,55 @@ static void test_stale_runs_interrupted(void **state)
 	mde_testdb_drop("mdetest_robust_stale");
 }
 
+/* The extremes of time and duration, end to end (UBSan: no overflow). */
+static void test_time_extremes(void **state)
+{
+	char db[2048], big[700];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_time", db, sizeof db);
+	snprintf(big, sizeof big, "%s/big.conf", dir);
+	FILE *f = fopen(big, "w");
+	fputs("[run]\nchunk = 36600d\n", f);
+	fclose(f);
+	/* Every time there is, in 100-year chunks. */
+	mde_cli_must(big, db, "backfill --symbols BTCUSDT --timeframe 4h --from "
+		     "0000-01-01 --to 9999-12-31T23:59:59.999Z --source "
+		     "replay:data/replay");
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE status = "
+					     "'done'"), 100);
+	assert_true(mde_testdb_count(c, "SELECT count(*) FROM market_data_v2")
+		    > 300);
+	/* Out of range: refused before anything is done. */
+	assert_int_equal(mde_cli(cfg, db, "backfill --symbols BTCUSDT "
+				 "--timeframe 1h --from 9223372036854775807 "
+				 "--to 2026-08-01"), 2);
+	assert_non_null(strstr(mde_cli_err, "bad time"));
+	assert_int_equal(mde_cli(cfg, db, "run --symbols BTCUSDT --timeframe "
+				 "1h --since -9223372036854775808"), 2);
+	assert_int_equal(mde_cli(cfg, db, "backfill --symbols BTCUSDT "
+				 "--timeframe 1h --from 2026-07-01 --to "
+				 "2026-08-01 --chunk 9223372036854775807ms"), 2);
+	/* Chunks of 1 minute over ten thousand years: too many. */
+	f = fopen(big, "w");
+	fputs("[run]\nchunk = 1m\n", f);
+	fclose(f);
+	assert_int_equal(mde_cli(big, db, "backfill --symbols BTCUSDT "
+				 "--timeframe 1m --from 0000-01-01 --to "
+				 "9999-12-31"), 2);
+	assert_non_null(strstr(mde_cli_err, "too large"));
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_jobs"), 1);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_robust_time");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serialization_failure_in_staged_write),
 		cmocka_unit_test(test_sigterm_during_retry_after),
 		cmocka_unit_test(test_stale_runs_interrupted),
+		cmocka_unit_test(test_time_extremes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

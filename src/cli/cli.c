@@ -212,7 +212,8 @@ static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 		return 0;
 	fprintf(errf,
 		"mdenrich %s: %s: bad time \"%s\" (use ISO 8601 such as "
-		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds)\n",
+		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds; "
+		"years 0000 to 9999)\n",
 		cmd, flag, v);
 	return MDE_EXIT_USAGE;
 }
@@ -300,7 +301,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_CHUNK:
 		if (mde_duration_parse(arg, &c->chunk_ms))
 			return usage_error(errf, cmd, "--chunk: bad duration "
-					   "\"%s\" (e.g. 30d, 12h)", arg);
+					   "\"%s\" (e.g. 30d, 12h; at most "
+					   "36600d)", arg);
 		break;
 	case O_JOB:
 		if (mde_int_parse(arg, 1, LONG_MAX, &v))

@@ -61,7 +61,7 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		unit = 7 * MDE_DAY_MS;
 	else
 		return MDE_EINVAL;
-	if (v > INT64_MAX / unit)
+	if (v > MDE_DURATION_MAX_MS / unit)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
@@ -273,7 +273,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 	if (!strcmp(section, "run") && !strcmp(key, "chunk")) {
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
-					   "bad chunk \"%s\" (e.g. 30d)", value);
+					   "bad chunk \"%s\" (e.g. 30d; at "
+					   "most 36600d)", value);
 		return 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {

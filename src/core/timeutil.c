@@ -99,13 +99,17 @@ int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms)
 		return MDE_EINVAL;
 
 	if (all_digits(p, end)) {
-		if (end - p > 19)
-			return MDE_EINVAL;
-		char buf[24];
-		memcpy(buf, p, (size_t)(end - p));
-		buf[end - p] = '\0';
-		long long v;
-		if (sscanf(buf, "%lld", &v) != 1)
+		/* Digit by digit: no overflow, whatever the length. */
+		bool neg = *p == '-';
+		int64_t v = 0;
+		for (const char *q = p + (*p == '-' || *p == '+'); q < end;
+		     q++) {
+			v = v * 10 + (*q - '0');
+			if (v > MDE_TIME_MAX_MS + 1)
+				return MDE_EINVAL;
+		}
+		v = neg ? -v : v;
+		if (v < MDE_TIME_MIN_MS || v > MDE_TIME_MAX_MS)
 			return MDE_EINVAL;
 		*out_ms = v;
 		return 0;
@@ -168,8 +172,11 @@ int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms)
 	mde_civil_from_days(days, &cy, &cm, &cd);
 	if (cy != y || (int)cm != mo || (int)cd != d)
 		return MDE_EINVAL;
-	*out_ms = days * MDE_DAY_MS + hh * MDE_HOUR_MS + mi * MDE_MINUTE_MS +
-		  ss * INT64_C(1000) + frac_ms - off_min * MDE_MINUTE_MS;
+	int64_t t = days * MDE_DAY_MS + hh * MDE_HOUR_MS + mi * MDE_MINUTE_MS +
+		    ss * INT64_C(1000) + frac_ms - off_min * MDE_MINUTE_MS;
+	if (t < MDE_TIME_MIN_MS || t > MDE_TIME_MAX_MS)
+		return MDE_EINVAL;
+	*out_ms = t;
 	return 0;
 }
 
