@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "stages.h"
 #include "config.h"
+#include "log.h"
 #include "timeutil.h"
 
 static void test_err_set_resets_every_field(void **state)
@@ -159,6 +160,81 @@ static void test_duration_limits(void **state)
 			fail_msg("accepted %s as %lld", bad[i], (long long)d);
 }
 
+/* One log line of fmt and a string argument, in format f. */
+#define log_line(f, out, cap, fmt, v)                                   \
+	do {                                                            \
+		FILE *m_ = fmemopen(out, cap, "w");                     \
+		assert_non_null(m_);                                    \
+		mde_log_setup(m_, f);                                   \
+		mde_log_write(MDE_LOG_WARN, "t.ev", fmt, v);            \
+		fclose(m_);                                             \
+		mde_log_setup(NULL, -1);                                \
+	} while (0)
+
+static void test_log_values_cannot_forge_fields(void **state)
+{
+	char line[2048];
+	const char *forged = "FOO status=ok run=999";
+	log_line(MDE_LOG_JSON, line, sizeof line, "symbols=%s status=failed",
+		 forged);
+	assert_non_null(strstr(line, "\"symbols\":\"FOO status=ok "
+				     "run=999\",\"status\":\"failed\"}"));
+	assert_null(strstr(line, "\"run\""));
+	log_line(MDE_LOG_TEXT, line, sizeof line, "symbols=%s status=failed",
+		 forged);
+	assert_non_null(strstr(line, " t.ev symbols=\"FOO status=ok "
+				     "run=999\" status=failed\n"));
+	/* A quote inside a quoted value cannot end it early. */
+	const char *q = "boom\" status=ok x=\"\\";
+	log_line(MDE_LOG_JSON, line, sizeof line, "error=\"%s\" status=failed",
+		 q);
+	assert_non_null(strstr(line, "\"error\":\"boom\\\" status=ok "
+				     "x=\\\"\\\\\",\"status\":\"failed\"}"));
+	log_line(MDE_LOG_TEXT, line, sizeof line, "error=\"%s\" status=failed",
+		 q);
+	assert_non_null(strstr(line, "error=\"boom\\\" status=ok "
+				     "x=\\\"\\\\\" status=failed"));
+	/* Plain values and other conversions are as printf writes them. */
+	FILE *m = fmemopen(line, sizeof line, "w");
+	mde_log_setup(m, MDE_LOG_TEXT);
+	mde_log_write(MDE_LOG_WARN, "t.ev", "a=%s n=%d z=%zu l=%lld f=%.2f "
+		      "e=%s p=%5.1f%%", "BTCUSDT", -3, (size_t)7,
+		      (long long)INT64_MIN, 2.5, "", 12.25);
+	fclose(m);
+	mde_log_setup(NULL, -1);
+	assert_non_null(strstr(line, " a=BTCUSDT n=-3 z=7 "
+				     "l=-9223372036854775808 f=2.50 e=\"\" "
+				     "p= 12.2%\n"));
+}
+
+static void test_config_values_checked_like_flags(void **state)
+{
+	mde_config cfg;
+	mde_err err = {0};
+	assert_int_equal(mde_config_defaults(&cfg), 0);
+	static const char *bad[] = {"BTCUSDT);DROP TABLE market_data_v2;--",
+				    "FOO status=ok run=999", "btcusdt", "",
+				    "BTCUSDT,,ETHUSDT", "BTC USDT",
+				    "AVERYLONGSYMBOLNAMEOFMORETHAN32CHARS"};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++) {
+		if (mde_config_set(&cfg, "universe crypto", "symbols", bad[i],
+				   &err) != MDE_EINVAL)
+			fail_msg("accepted symbols = %s", bad[i]);
+		assert_non_null(strstr(err.msg, "bad symbol list"));
+	}
+	assert_int_equal(mde_config_set(&cfg, "universe crypto", "source",
+					 "binance; rm -rf", &err),
+			 MDE_EINVAL);
+	assert_int_equal(mde_config_set(&cfg, "universe crypto", "symbols",
+					 "BTCUSDT,ETHUSDT,EURUSD=X,^GSPC",
+					 &err), 0);
+	assert_int_equal(mde_config_set(&cfg, "universe crypto", "source",
+					 "replay:data/replay", &err), 0);
+	assert_int_equal(mde_config_set(&cfg, "run", "chunk", "36601d", &err),
+			 MDE_EINVAL);
+	mde_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +244,8 @@ int main(void)
 		cmocka_unit_test(test_sleep_wakes_on_stop),
 		cmocka_unit_test(test_time_limits),
 		cmocka_unit_test(test_duration_limits),
+		cmocka_unit_test(test_log_values_cannot_forge_fields),
+		cmocka_unit_test(test_config_values_checked_like_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,16 +172,28 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int64_t ms;
 	int asset;
-	if (strcmp(key, "symbols") == 0)
+	if (strcmp(key, "symbols") == 0) {
+		if (mde_symbols_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "bad symbol list \"%s\" (e.g. "
+					   "BTCUSDT,ETHUSDT: A-Z 0-9 . - _ = ^ "
+					   ":, comma separated)", value);
 		return set_str(&u->symbols, value);
+	}
 	if (strcmp(key, "timeframe") == 0) {
 		if (mde_tf_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad timeframe \"%s\"", value);
 		return set_str(&u->timeframe, value);
 	}
-	if (strcmp(key, "source") == 0)
+	if (strcmp(key, "source") == 0) {
+		if (*value && mde_source_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
 			return mde_err_set(err, MDE_EINVAL, false,
