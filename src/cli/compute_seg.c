@@ -20,8 +20,10 @@ int mde_cseg_split(const mde_candles *c, int64_t period_ms, int asset,
 	mde_cseg *s = malloc(sizeof *s);
 	if (!t || !s)
 		goto nomem;
-	memcpy(t, c->open_time_ms, rows * sizeof *t);
-	qsort(t, rows, sizeof *t, cmp_i64);
+	if (rows) {
+		memcpy(t, c->open_time_ms, rows * sizeof *t);
+		qsort(t, rows, sizeof *t, cmp_i64);
+	}
 	size_t ns = 0, cap = 1;
 	/* Differences as unsigned: any two int64 times are apart by less
 	 * than 2^64. */
