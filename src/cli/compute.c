@@ -1,7 +1,7 @@
 /*
- * compute.c - the compute command: CSV candles -> validate -> features ->
- * CSV. The only stage-order knowledge here is the one CLI.md describes;
- * every step lives in its own module (csvio, validate, features).
+ * compute.c - the compute command: CSV candles -> the offline stages of
+ * the pipeline (validate, features, segment by segment: mde_offline_*) ->
+ * CSV; the CSV reading and writing are csvio's.
  *
  * Output rows echo the input line byte for byte (its columns, in its
  * order), so nothing of the source text is reformatted; the features follow
@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compute_seg.h"
 #include "csvio.h"
-#include "engine.h"
+#include "pipeline.h"
 #include "timeutil.h"
-#include "validate.h"
 
 static const struct {
 	int kind;
@@ -144,128 +142,16 @@ static void write_rows(mde_csv_writer *w, const char *buf,
 	}
 }
 
-/* The segments of one compute (compute_seg.h) and what they found. */
-typedef struct segrun {
-	int64_t period, now;
-	int asset;
-	const mde_csv_candles *cc;
-	mde_cseg *seg;
-	size_t nseg;
-	mde_candles sub;   /* segment k's rows when nseg > 1 */
-	uint32_t *map;     /* sub's rows in cc */
-	mde_validation v;
-	mde_frame fr;
-	mde_reject *rj;    /* every segment's, rows of cc */
-	uint32_t *dups;
-	size_t nrj, ndups;
-	mde_vstats st;
-} segrun;
-
-static void segrun_free(segrun *r)
+/* The rows of every segment, computed one after the other. */
+static int write_segments(mde_offline *o, mde_csv_writer *w, const char *buf,
+			  const mde_csv_candles *cc, mde_err *err)
 {
-	free(r->seg);
-	mde_candles_free(&r->sub);
-	free(r->map);
-	mde_validation_free(&r->v);
-	mde_frame_free(&r->fr);
-	free(r->rj);
-	free(r->dups);
-}
-
-/* Validates segment k into r->v; with one segment, the file itself. */
-static int seg_validate(segrun *r, size_t k, mde_err *err)
-{
-	const mde_candles *in = &r->cc->c;
-	if (r->nseg > 1) {
-		if (mde_cseg_extract(in, &r->seg[k], &r->sub, &r->map))
-			return mde_err_set(err, MDE_ENOMEM, false,
-					   "out of memory");
-		in = &r->sub;
-	}
-	return mde_validate(&r->v, in, r->period, r->asset, r->now, err);
-}
-
-static int cmp_reject(const void *pa, const void *pb)
-{
-	const mde_reject *a = pa, *b = pb;
-	return (a->row > b->row) - (a->row < b->row);
-}
-
-static int cmp_u32(const void *pa, const void *pb)
-{
-	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	return (a > b) - (a < b);
-}
-
-/* Adds segment k's validation (r->v) to the totals. */
-static void seg_account(segrun *r, int64_t *last_t)
-{
-	const mde_validation *v = &r->v;
-	const mde_series *s = &v->series;
-	for (size_t i = 0; i < v->nrejects; i++)
-		r->rj[r->nrj++] = (mde_reject){r->map[v->rejects[i].row],
-					       v->rejects[i].reasons};
-	for (size_t i = 0; i < v->ndups; i++)
-		r->dups[r->ndups++] = r->map[v->dups[i]];
-	r->st.received += v->stats.received;
-	r->st.valid += v->stats.valid;
-	r->st.rejected += v->stats.rejected;
-	r->st.duplicates += v->stats.duplicates;
-	r->st.gaps += v->stats.gaps;
-	if (r->asset != MDE_CRYPTO || !v->stats.valid)
-		return;
-	/* the empty slots between two segments are gaps too */
-	if (*last_t != INT64_MIN)
-		r->st.gaps += (size_t)((s->t[0] - *last_t) / r->period - 1);
-	*last_t = s->t[s->n - 1];
-}
-
-/*
- * Pass 1: every segment validated (the errors, rejects and counts, before
- * anything is written). With one segment its result stays in r->v.
- */
-static int seg_check(segrun *r, mde_err *err)
-{
-	if (r->nseg == 1) {
-		int rc = seg_validate(r, 0, err);
-		if (!rc)
-			r->st = r->v.stats;
-		return rc;
-	}
-	size_t n = r->cc->c.n ? r->cc->c.n : 1;
-	r->rj = malloc(n * sizeof *r->rj);
-	r->dups = malloc(n * sizeof *r->dups);
-	if (!r->rj || !r->dups)
-		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-	int64_t last_t = INT64_MIN;
-	for (size_t k = 0; k < r->nseg; k++) {
-		int rc = seg_validate(r, k, err);
+	write_header(w, buf, cc);
+	for (size_t k = 0; k < o->nseg; k++) {
+		int rc = mde_offline_segment(o, k, err);
 		if (rc)
 			return rc;
-		seg_account(r, &last_t);
-	}
-	const mde_candles *c = &r->cc->c;
-	for (size_t i = 1; i < c->n; i++)
-		r->st.out_of_order += c->open_time_ms[i] < c->open_time_ms[i - 1];
-	qsort(r->rj, r->nrj, sizeof *r->rj, cmp_reject);
-	qsort(r->dups, r->ndups, sizeof *r->dups, cmp_u32);
-	return 0;
-}
-
-/* Pass 2: the features of each segment, its rows written. */
-static int seg_write(segrun *r, mde_csv_writer *w, const char *buf,
-		     const mde_auxset *aux, mde_err *err)
-{
-	write_header(w, buf, r->cc);
-	for (size_t k = 0; k < r->nseg; k++) {
-		int rc = r->nseg > 1 ? seg_validate(r, k, err) : 0;
-		if (!rc)
-			rc = mde_features_compute(&r->fr, &r->v.series, aux,
-						  err);
-		if (rc)
-			return rc;
-		write_rows(w, buf, r->cc, r->nseg > 1 ? r->map : NULL,
-			   &r->v.series, &r->fr);
+		write_rows(w, buf, cc, o->map, o->series, o->frame);
 	}
 	return 0;
 }
@@ -283,27 +169,17 @@ static int open_out(const mde_compute_args *a, FILE **out)
 
 /* Validates, computes and writes the candles of cc. */
 static int compute(const mde_compute_args *a, const char *buf,
-		   const mde_csv_candles *cc, const mde_auxset *aux,
-		   segrun *r)
+		   const mde_csv_candles *cc, int64_t period,
+		   enum mde_asset asset, const mde_auxset *aux,
+		   mde_offline *o)
 {
 	mde_err err = {0};
-	r->cc = cc;
-	r->now = mde_now_ms();
-	size_t gap = mde_features_warmup(r->period, r->asset);
-	if (mde_cseg_split(&cc->c, r->period, r->asset, gap, &r->seg,
-			   &r->nseg)) {
-		fprintf(stderr, "mdenrich compute: out of memory\n");
-		return MDE_EXIT_FATAL;
-	}
-	int rc = seg_check(r, &err);
+	int rc = mde_offline_open(o, &cc->c, period, asset, aux, &err);
 	if (rc) {
 		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
 		return rc == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
 	}
-	if (r->nseg == 1)
-		report(cc, r->v.rejects, r->v.nrejects, r->v.dups, r->v.ndups);
-	else
-		report(cc, r->rj, r->nrj, r->dups, r->ndups);
+	report(cc, o->rejects, o->nrejects, o->dups, o->ndups);
 	FILE *out;
 	mde_csv_writer w;
 	if (open_out(a, &out))
@@ -312,7 +188,7 @@ static int compute(const mde_compute_args *a, const char *buf,
 	if (mde_csv_writer_init(&w, out)) {
 		rc = MDE_ENOMEM;
 	} else {
-		rc = seg_write(r, &w, buf, aux, &err);
+		rc = write_segments(o, &w, buf, cc, &err);
 		int wrc = mde_csv_writer_close(&w);
 		rc = rc ? rc : wrc;
 	}
@@ -323,7 +199,7 @@ static int compute(const mde_compute_args *a, const char *buf,
 			err.code ? err.msg : "writing the output failed");
 		return MDE_EXIT_FATAL;
 	}
-	const mde_vstats *st = &r->st;
+	const mde_vstats *st = &o->stats;
 	fprintf(stderr, "mdenrich compute: rows=%zu valid=%zu rejected=%zu "
 			"duplicates=%zu out_of_order=%zu gaps=%zu\n",
 		st->received, st->valid, st->rejected, st->duplicates,
@@ -339,10 +215,10 @@ int mde_compute_run(const mde_compute_args *a)
 	size_t len = 0;
 	mde_csv_candles cc = {0};
 	mde_auxset aux;
-	segrun r;
+	mde_offline o;
 	mde_err err = {0};
 	memset(&aux, 0, sizeof aux);
-	memset(&r, 0, sizeof r);
+	memset(&o, 0, sizeof o);
 
 	if (!a || !a->timeframe || mde_tf_parse(a->timeframe, &period)) {
 		fprintf(stderr, "mdenrich compute: --timeframe must be one of "
@@ -373,11 +249,9 @@ int mde_compute_run(const mde_compute_args *a)
 	code = read_aux(a, &aux);
 	if (code)
 		goto done;
-	r.period = period;
-	r.asset = asset;
-	code = compute(a, buf, &cc, &aux, &r);
+	code = compute(a, buf, &cc, period, (enum mde_asset)asset, &aux, &o);
 done:
-	segrun_free(&r);
+	mde_offline_free(&o);
 	mde_auxset_free(&aux);
 	mde_csv_candles_free(&cc);
 	free(buf);

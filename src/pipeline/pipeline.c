@@ -148,7 +148,7 @@ void mde_pipeline_heartbeat(mde_pipeline *p)
 }
 
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
-			      const char *timeframe, int asset,
+			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err)
 {
 	mde_err fe = {0};

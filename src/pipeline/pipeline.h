@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "source.h"
 #include "store.h"
+#include "validate.h"
 
 /* mde_stop_requested (proc.h), set by SIGINT/SIGTERM: work stops after
  * the batch in flight. */
@@ -60,7 +61,7 @@ typedef struct mde_series_job {
 	const char *symbol;
 	const char *timeframe;
 	int64_t period_ms;
-	int asset;            /* enum mde_asset */
+	enum mde_asset asset;
 	const char *source;   /* binance|binance-spot|yahoo|polygon|replay:DIR */
 	int64_t start_ms, end_ms;
 	int64_t job_id;       /* backfill chunk, 0 = none */
@@ -91,7 +92,7 @@ void mde_pipeline_heartbeat(mde_pipeline *p);
  * small transaction; a failure to do so is logged, not returned.
  */
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
-			      const char *timeframe, int asset,
+			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err);
 
 /*
@@ -131,6 +132,49 @@ enum mde_drain_mode {
  */
 int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		       int64_t job_id, long max_chunks, bool idle_exit);
+
+/*
+ * The stages without fetch or store (the offline compute command): c is
+ * validated into v (rejects kept) and its valid candles computed into fr
+ * with the aux series (may be NULL). Both stay owned by the caller, also
+ * on error.
+ */
+int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
+			 const mde_candles *c, int64_t period_ms,
+			 enum mde_asset asset, const mde_auxset *aux,
+			 mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * The same by segment, so that memory follows the data and not the time
+ * span between two candles (offline.c): a crypto series is split where
+ * two candles are further apart than the features' warm-up, each segment
+ * validated and computed alone, with the values of the whole grid.
+ *
+ * mde_offline_open validates every segment: rejects and dups (rows of c,
+ * ascending) and stats are those of the whole input, or an error
+ * (MDE_EINVAL, MDE_ENOMEM) before anything is computed. Then, for k in
+ * [0, nseg), mde_offline_segment computes segment k: series and frame
+ * hold it until the next call, map[i] is the row of c of series row i
+ * (map NULL: c's rows). mde_offline_free in every case.
+ */
+typedef struct mde_offline {
+	mde_reject *rejects;
+	size_t nrejects;
+	uint32_t *dups;
+	size_t ndups;
+	mde_vstats stats;
+	size_t nseg;
+	const mde_series *series; /* after mde_offline_segment */
+	const mde_frame *frame;
+	const uint32_t *map;
+	struct mde_offline_priv *priv;
+} mde_offline;
+
+int mde_offline_open(mde_offline *o, const mde_candles *c, int64_t period_ms,
+		     enum mde_asset asset, const mde_auxset *aux,
+		     mde_err *err) MDE_MUSTCHECK;
+int mde_offline_segment(mde_offline *o, size_t k, mde_err *err) MDE_MUSTCHECK;
+void mde_offline_free(mde_offline *o);
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);
