@@ -55,6 +55,7 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 		int rc = mde_pipeline_series(p, &w, err);
 		if (rc)
 			return rc;
+		mde_pipeline_heartbeat(p);
 		if (mde_stop_requested && w.end_ms < j->end_ms)
 			return mde_err_set(err, MDE_EINTR, false,
 					   "interrupted between windows");
