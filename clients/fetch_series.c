@@ -239,7 +239,7 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 					   "%s has no spot twin", symbol);
 		rc = klines(f, origin, ssym, period_ms, &cursor, end_ms, out,
 			    err);
-		if (rc == 0 || origin == MDE_SRC_BINANCE_SPOT)
+		if (rc == 0 || rc == MDE_EINTR || origin == MDE_SRC_BINANCE_SPOT)
 			return rc;
 		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset,
 				   MDE_SRC_BINANCE_SPOT))
@@ -253,8 +253,8 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 	case MDE_SRC_POLYGON:
 		rc = polygon(f, symbol, asset, period_ms, &cursor, end_ms, out,
 			     err);
-		if (rc == 0)
-			return 0;
+		if (rc == 0 || rc == MDE_EINTR)
+			return rc;
 		if (f->polygon_key) {
 			mde_warn("fetch.fallback",
 				 "symbol=%s from=polygon to=yahoo cursor=%" PRId64

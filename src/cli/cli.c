@@ -271,40 +271,6 @@ static int usage_error(FILE *errf, const char *cmd, const char *fmt, ...)
 	return MDE_EXIT_USAGE;
 }
 
-int mde_symbols_check(const char *list)
-{
-	if (!list || !*list)
-		return MDE_EINVAL;
-	size_t len = 0;
-	for (const char *p = list;; p++) {
-		if (*p == ',' || !*p) {
-			if (len == 0 || len > 32)
-				return MDE_EINVAL;
-			len = 0;
-			if (!*p)
-				break;
-			continue;
-		}
-		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    !strchr(".-_=^:", *p))
-			return MDE_EINVAL;
-		len++;
-	}
-	return 0;
-}
-
-int mde_source_check(const char *s)
-{
-	static const char *names[] = {"binance", "binance-spot", "yahoo",
-				      "polygon"};
-	for (size_t i = 0; i < MDE_ARRAY_LEN(names); i++)
-		if (strcmp(s, names[i]) == 0)
-			return 0;
-	if (strncmp(s, "replay:", 7) == 0 && s[7])
-		return 0;
-	return MDE_EINVAL;
-}
-
 /* The message for a TIME that does not parse, naming the accepted forms
  * (and both readings of an ambiguous bare number). */
 static int bad_time(FILE *errf, const char *cmd, const char *flag,
@@ -324,7 +290,8 @@ static int bad_time(FILE *errf, const char *cmd, const char *flag,
 	return usage_error(errf, cmd,
 			   "%s: bad time \"%s\" (use 2024-01-01, "
 			   "2024-01-01T13:00:00Z, 20240101, 20240101T1300 or "
-			   "milliseconds such as 1704067200000)", flag, v);
+			   "milliseconds such as 1704067200000; years 0000 to "
+			   "9999)", flag, v);
 }
 
 static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
@@ -347,7 +314,8 @@ static int parse_duration_arg(FILE *errf, const char *cmd, const char *flag,
 				   "%sh, %sm (minutes) or %sw", flag, v, v, v,
 				   v, v);
 	return usage_error(errf, cmd, "%s: bad duration \"%s\" (a number "
-			   "with a unit: 30m 12h 30d 2w)", flag, v);
+			   "with a unit: 30m 12h 30d 2w; at most 36600d)", flag,
+			   v);
 }
 
 /* --timerange A-B: the range flags of the command (run: since/until,

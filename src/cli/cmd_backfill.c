@@ -56,7 +56,7 @@ static int create_job(mde_pipeline *p, const mde_config *cfg,
 			   cli->from_ms, cli->to_ms, cfg->chunk_ms, p->run_id,
 			   job, &nchunks, &err)) {
 		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return MDE_EXIT_FATAL;
+		return err.code == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
 	}
 	printf("%lld\n", (long long)*job);
 	fflush(stdout);

@@ -63,7 +63,7 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		unit = 7 * MDE_DAY_MS;
 	else
 		return MDE_EINVAL;
-	if (v > INT64_MAX / unit)
+	if (v > MDE_DURATION_MAX_MS / unit)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
@@ -193,16 +193,28 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int64_t ms;
 	int asset;
-	if (strcmp(key, "symbols") == 0)
+	if (strcmp(key, "symbols") == 0) {
+		if (mde_symbols_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "bad symbol list \"%s\" (e.g. "
+					   "BTCUSDT,ETHUSDT: A-Z 0-9 . - _ = ^ "
+					   ":, comma separated)", value);
 		return set_str(&u->symbols, value);
+	}
 	if (strcmp(key, "timeframe") == 0) {
 		if (mde_tf_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad timeframe \"%s\"", value);
 		return set_str(&u->timeframe, value);
 	}
-	if (strcmp(key, "source") == 0)
+	if (strcmp(key, "source") == 0) {
+		if (*value && mde_source_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
 			return mde_err_set(err, MDE_EINVAL, false,
@@ -295,7 +307,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad chunk \"%s\" (a number with a "
-					   "unit: 30m 12h 30d 2w)", value);
+					   "unit: 30m 12h 30d 2w; at most "
+					   "36600d)", value);
 		snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "%s", value);
 		return 0;
 	}

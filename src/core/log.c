@@ -252,6 +252,19 @@ static void json_escape(FILE *f, const char *s, size_t n)
 	}
 }
 
+/* A quoted value of the text form (\" and \\ escaped) as a JSON string
+ * body. */
+static void json_unescape(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		if (s[i] == '\\' && i + 1 < n &&
+		    (s[i + 1] == '"' || s[i + 1] == '\\'))
+			j = ++i;
+		json_escape(f, s + j, 1);
+	}
+}
+
 /*
  * A quoted value ends at a quote followed by the end of the line or by
  * " key=", so that free text with quotes inside (a server's error message)
@@ -345,7 +358,10 @@ static void kv_to_json(FILE *f, const char *s)
 			continue;
 		}
 		fputs("\":\"", f);
-		json_escape(f, v, vl);
+		if (v > s && v[-1] == '"')
+			json_unescape(f, v, vl);
+		else
+			json_escape(f, v, vl);
 		fputc('"', f);
 	}
 }
@@ -365,6 +381,11 @@ static void add_iso_times(const char *body, char *out, size_t cap)
 	const char *p = body;
 	bool in_quote = false;
 	while (*p && w + 1 < cap) {
+		if (in_quote && *p == '\\' && p[1] && w + 2 < cap) {
+			out[w++] = *p++; /* an escaped character */
+			out[w++] = *p++;
+			continue;
+		}
 		if (*p == '"')
 			in_quote = !in_quote;
 		out[w++] = *p;
@@ -395,7 +416,7 @@ void mde_log_write(int level, const char *event, const char *fmt, ...)
 	char body[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(body, sizeof body, fmt, ap);
+	mde_log_vformat(body, sizeof body, fmt, ap);
 	va_end(ap);
 	mde_log_mask(body, sizeof body);
 	char ts[40];
