@@ -230,7 +230,13 @@ static void test_backends_killed_during_backfill(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
-	/* What a server restart looks like to a client: every connection
+	/* Once the job exists (a connection lost before it is a fatal
+	 * start, exit 1, with nothing to resume)... */
+	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_state") == 0;
+	     i++)
+		usleep(10000);
+	/* ...what a server restart looks like to a client: every connection
 	 * dropped (57P01), several times during the run. */
 	int killed = 0;
 	for (int i = 0; i < 6; i++) {
