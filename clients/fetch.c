@@ -20,18 +20,6 @@
 
 static const int lim_budget[3] = {0, 500, 1000};
 
-int mde_fetch_source_origin(const char *s)
-{
-	int o = mde_origin_parse(s);
-	return o == MDE_SRC_CSV ? -1 : o;
-}
-
-bool mde_fetch_has_fallback(const char *source)
-{
-	int o = mde_fetch_source_origin(source);
-	return o == MDE_SRC_BINANCE || o == MDE_SRC_POLYGON;
-}
-
 int64_t mde_fetch_now(const mde_fetcher *f)
 {
 	return f->o.now_ms ? f->o.now_ms : mde_now_ms();

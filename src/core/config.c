@@ -103,6 +103,7 @@ static void universe_free(mde_universe *u)
 	free(u->asset_class);
 	free(u->schedule);
 	free(u->since);
+	free(u->fallback);
 }
 
 void mde_config_free(mde_config *cfg)
@@ -137,7 +138,8 @@ static mde_universe *universe_get(mde_config *cfg, const char *name)
 	if (set_str(&u->name, name) || set_str(&u->timeframe, "1h") ||
 	    set_str(&u->source, "binance") ||
 	    set_str(&u->asset_class, "crypto") || set_str(&u->schedule, "") ||
-	    set_str(&u->symbols, "") || set_str(&u->since, "")) {
+	    set_str(&u->symbols, "") || set_str(&u->since, "") ||
+	    set_str(&u->fallback, "")) {
 		universe_free(u);
 		return NULL;
 	}
@@ -182,6 +184,14 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 	}
 	if (strcmp(key, "source") == 0)
 		return set_str(&u->source, value);
+	if (strcmp(key, "fallback") == 0) {
+		if (*value && strcmp(value, "none") &&
+		    strcmp(value, "binance-spot") && strcmp(value, "yahoo"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "fallback must be binance-spot, "
+					   "yahoo or none, not \"%s\"", value);
+		return set_str(&u->fallback, value);
+	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
 			return mde_err_set(err, MDE_EINVAL, false,

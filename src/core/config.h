@@ -20,6 +20,8 @@ typedef struct mde_universe {
 	char *asset_class; /* "crypto" | "equity" */
 	char *schedule;    /* "hourly" | "nightly" | "" */
 	char *since;       /* TIME of the first candle of a new series */
+	char *fallback;    /* "binance-spot", "yahoo", "none", "" = the
+			      asset class's default (CLI.md) */
 } mde_universe;
 
 typedef struct mde_config {

@@ -160,9 +160,9 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = mde_fetch_source_origin(source) == MDE_SRC_REPLAY
-				  ? "replay"
-				  : source;
+	/* the instrument's source: the primary of the plan */
+	int origin = mde_fetch_source_origin(source);
+	const char *src = origin >= 0 ? mde_origin_name(origin) : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
