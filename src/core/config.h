@@ -43,6 +43,7 @@ typedef struct mde_config {
 	int http_backoff_ms;
 	long http_max_body_bytes;
 	int weight_budget;      /* Binance request weight per minute */
+	int weight_window_ms;   /* its window; 0 = 60000 (tests shorten it) */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
 
