@@ -39,7 +39,7 @@ static int one_origin(const char *s, size_t len)
 	return o == MDE_SRC_CSV || o == MDE_SRC_REPLAY ? -1 : o;
 }
 
-int mde_fetch_plan(const char *source, int asset, int *primary,
+int mde_fetch_plan(const char *source, enum mde_asset asset, int *primary,
 		   int *fallback)
 {
 	*primary = *fallback = -1;
@@ -69,7 +69,7 @@ int mde_fetch_plan(const char *source, int asset, int *primary,
 }
 
 int mde_fetch_plan_make(char *buf, size_t cap, const char *source,
-			const char *fallback, int asset)
+			const char *fallback, enum mde_asset asset)
 {
 	bool eq = asset == MDE_EQUITY;
 	const char *p = source && *source && strcmp(source, "auto")
@@ -104,7 +104,7 @@ static bool crypto_pair(const char *s)
 	return false;
 }
 
-int mde_fetch_infer_asset(const char *source, const char *symbol)
+enum mde_asset mde_fetch_infer_asset(const char *source, const char *symbol)
 {
 	int p = mde_fetch_source_origin(source);
 	if ((p == MDE_SRC_YAHOO || p == MDE_SRC_POLYGON) && symbol &&

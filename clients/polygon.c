@@ -66,7 +66,7 @@ int mde_polygon_aggs_url(char *buf, size_t cap, const char *base,
 	return (k < 0 || (size_t)k >= cap) ? MDE_EINVAL : 0;
 }
 
-int mde_polygon_parse_aggs(const char *body, size_t len, int origin,
+int mde_polygon_parse_aggs(const char *body, size_t len, enum mde_origin origin,
 			   const mde_window *w, mde_candles *out,
 			   mde_page *pg, mde_err *err)
 {

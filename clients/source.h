@@ -100,7 +100,7 @@ void mde_fetcher_close(mde_fetcher *f);
  * MDE_EBANNED (breaker open or 418, err->retry_after_ms = ban left) /
  * MDE_EINVAL (unknown source, unsupported timeframe).
  */
-int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
+int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 		      const char *symbol, int64_t period_ms, int64_t start_ms,
 		      int64_t end_ms, mde_candles *out,
 		      mde_err *err) MDE_MUSTCHECK;
@@ -123,7 +123,7 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 
 void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
 /* "closed", "open", "half-open" for source origin (enum mde_origin). */
-const char *mde_fetch_breaker(const mde_fetcher *f, int origin);
+const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin);
 /* enum mde_origin of a source name ("binance" ... "replay", "replay:DIR"),
  * or of the primary of a plan ("binance+binance-spot"), or -1. */
 int mde_fetch_source_origin(const char *source);
@@ -137,7 +137,7 @@ bool mde_fetch_has_fallback(const char *source);
  * MDE_EINVAL when source is no plan (an unknown name, a fallback other
  * than binance -> binance-spot or polygon -> yahoo).
  */
-int mde_fetch_plan(const char *source, int asset, int *primary,
+int mde_fetch_plan(const char *source, enum mde_asset asset, int *primary,
 		   int *fallback) MDE_MUSTCHECK;
 /*
  * Writes into buf the plan of a series: source named (no fallback), or
@@ -146,12 +146,12 @@ int mde_fetch_plan(const char *source, int asset, int *primary,
  * yahoo for equity). MDE_EINVAL for a fallback that does not fit.
  */
 int mde_fetch_plan_make(char *buf, size_t cap, const char *source,
-			const char *fallback, int asset) MDE_MUSTCHECK;
+			const char *fallback, enum mde_asset asset) MDE_MUSTCHECK;
 /*
  * The asset class a source and symbol imply (CLI.md): "yahoo" and
  * "polygon" (alone or first of a plan) mean equity unless the symbol is a
  * crypto pair (BTC-USD, X:BTCUSD, BTCUSDT); anything else crypto.
  */
-int mde_fetch_infer_asset(const char *source, const char *symbol);
+enum mde_asset mde_fetch_infer_asset(const char *source, const char *symbol);
 
 #endif

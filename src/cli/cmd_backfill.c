@@ -46,7 +46,7 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 	/* A --source is that source only; without it, the asset class's
 	 * default plan (polygon+yahoo for equity). */
 	char source[600], why[256];
-	int a;
+	enum mde_asset a;
 	if (mde_pipeline_sources(cli->source, cli->source ? "none" : NULL,
 				 cli->asset_class, cli->symbols, source,
 				 sizeof source, &a, why, sizeof why)) {

@@ -151,7 +151,7 @@ static int enrich(mde_pipeline *p, const plan *pl, mde_err *err)
 static int plan_set(const mde_series_set *set, int64_t since_ms,
 		    int64_t until_ms, plan *pl, char *src, size_t cap)
 {
-	int asset = MDE_CRYPTO;
+	enum mde_asset asset = MDE_CRYPTO;
 	char why[256];
 	memset(pl, 0, sizeof *pl);
 	if (mde_tf_parse(set->timeframe, &pl->period_ms))
@@ -162,7 +162,7 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 		fprintf(stderr, "mdenrich run: %s\n", why);
 		return MDE_EXIT_USAGE;
 	}
-	pl->asset = (enum mde_asset)asset;
+	pl->asset = asset;
 	pl->timeframe = set->timeframe;
 	pl->source = src;
 	pl->since = since_ms;

@@ -11,17 +11,19 @@
 
 /* The asset class every symbol of the list implies with source. */
 static int implied_asset(const char *source, const char *symbols,
-			 int *asset, char *why, size_t whylen)
+			 enum mde_asset *asset, char *why, size_t whylen)
 {
 	char *list = strdup(symbols ? symbols : "");
 	if (!list)
 		return MDE_ENOMEM;
-	int seen = -1, rc = 0;
+	int rc = 0;
+	bool any = false;
+	enum mde_asset seen = MDE_CRYPTO;
 	char *save = NULL;
 	for (char *s = strtok_r(list, ",", &save); s && !rc;
 	     s = strtok_r(NULL, ",", &save)) {
-		int a = mde_fetch_infer_asset(source, s);
-		if (seen >= 0 && a != seen) {
+		enum mde_asset a = mde_fetch_infer_asset(source, s);
+		if (any && a != seen) {
 			snprintf(why, whylen, "the symbols mix equity tickers "
 				 "and crypto pairs for source %s: give "
 				 "--asset-class crypto|equity, or split the "
@@ -29,19 +31,24 @@ static int implied_asset(const char *source, const char *symbols,
 			rc = MDE_EINVAL;
 		}
 		seen = a;
+		any = true;
 	}
 	free(list);
-	*asset = seen < 0 ? MDE_CRYPTO : seen;
+	*asset = seen;
 	return rc;
 }
 
 int mde_pipeline_sources(const char *source, const char *fallback,
 			 const char *asset, const char *symbols, char *plan,
-			 size_t cap, int *asset_out, char *why, size_t whylen)
+			 size_t cap, enum mde_asset *asset_out, char *why,
+			 size_t whylen)
 {
-	int a = MDE_CRYPTO;
-	int rc = asset ? mde_asset_parse(asset, &a)
+	enum mde_asset a = MDE_CRYPTO;
+	int given = MDE_CRYPTO;
+	int rc = asset ? mde_asset_parse(asset, &given)
 		       : implied_asset(source, symbols, &a, why, whylen);
+	if (asset && !rc)
+		a = given == MDE_EQUITY ? MDE_EQUITY : MDE_CRYPTO;
 	if (rc && asset)
 		snprintf(why, whylen, "asset class must be crypto or equity, "
 			 "not \"%s\"", asset);
