@@ -162,6 +162,10 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 		fprintf(stderr, "mdenrich run: %s\n", why);
 		return MDE_EXIT_USAGE;
 	}
+	if (asset == MDE_EQUITY && pl->period_ms != MDE_DAY_MS) {
+		fprintf(stderr, "mdenrich run: equity series are 1d only\n");
+		return MDE_EXIT_USAGE;
+	}
 	pl->asset = asset;
 	pl->timeframe = set->timeframe;
 	pl->source = src;
