@@ -127,6 +127,11 @@ int mde_json_parse(const char *body, size_t len, cJSON **out, mde_err *err)
 	*out = NULL;
 	if (!body || len == 0)
 		return mde_err_set(err, MDE_EPARSE, true, "empty body");
+	/* JSON has no raw NUL: inside a string cJSON would end the value
+	 * there ("93548.80\0x" read as 93548.80) */
+	const char *nul = memchr(body, '\0', len);
+	if (nul)
+		return not_json(body, len, (size_t)(nul - body), err);
 	char *copy = without_nul(body, len);
 	const char *b = copy ? copy : body, *end = NULL;
 	cJSON *j = cJSON_ParseWithLengthOpts(b, len, &end, 0);

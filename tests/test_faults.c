@@ -226,6 +226,8 @@ static const fcase cases[] = {
 	{"outage", "/fapi/", FX_503, 0, 1000, 0, 3, 0, 0, "HTTP 503"},
 	{"badjson", "/fapi/v1/klines", FX_MALFORMED, 0, 1000, 0, 3, 0, 0,
 	 "not one JSON document"},
+	{"badtail", "/fapi/v1/klines", FX_TRAILING, 0, 1000, 0, 3, 0, 0,
+	 "not one JSON document"},
 	{"aux", "/fapi/v1/fundingRate", FX_500, 0, 1000, 0, 3, 0, 0,
 	 "auxiliary"},
 	{"auxreset", "/fapi/v1/fundingRate", FX_RESET, 0, 1000, 0, 3, 0, 0,

@@ -163,6 +163,11 @@ static void test_one_json_document(void **st)
 	cJSON *j = NULL;
 	assert_int_equal(mde_json_parse(nul, sizeof nul - 1, &j, NULL),
 			 MDE_EPARSE);
+	/* a raw NUL inside a string: not JSON, never "93548.80" */
+	const char raw[] = "[\"93548.80\0x\"]";
+	assert_int_equal(mde_json_parse(raw, sizeof raw - 1, &j, NULL),
+			 MDE_EPARSE);
+	assert_null(j);
 	const char *ok = " \n[1, \"a\\\\u0000\"]\r\n";
 	assert_int_equal(mde_json_parse(ok, strlen(ok), &j, NULL), 0);
 	/* an escaped backslash before u0000 is text, not a NUL */
