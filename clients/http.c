@@ -102,10 +102,10 @@ static int64_t parse_int(const char *v, size_t len)
 static int on_debug(CURL *c, curl_infotype t, char *p, size_t n, void *ud)
 {
 	(void)c;
-	(void)p;
-	(void)n;
 	mde_http *h = ud;
-	if (t == CURLINFO_HEADER_OUT && h->resp)
+	/* one block per request, starting with its request line */
+	if (t == CURLINFO_HEADER_OUT && h->resp && n >= 4 &&
+	    memcmp(p, "GET ", 4) == 0)
 		h->resp->sent++;
 	return 0;
 }
