@@ -10,7 +10,8 @@
  *   - the fetch log has exactly one row per request the exchange received;
  *   - a failed series says why in enrichment_status and backfill_state;
  *   - a fault-free rerun gives the fault-free table.
- * Also: the asset class implied by --source yahoo, a Polygon key refused
+ * Also: fallback rows of any age replaced by the next run of the primary,
+ * the asset class implied by --source yahoo, a Polygon key refused
  * over plain http to a non-loopback host, and --db gone from the process
  * title.
  */
@@ -284,6 +285,38 @@ static void test_rejects_keep_raw_values(void **state)
 	mde_testdb_drop("mdetest_faults_raw");
 }
 
+static void test_primary_replaces_fallback_rows_of_any_age(void **state)
+{
+	(void)state;
+	char db[2048], args[1024];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_faults_replace", db, sizeof db);
+	fx_clear_faults(x);
+	/* months old: spot rows (flag 8), as a fallback would leave them */
+	snprintf(args, sizeof args, "%s backfill " RANGE " --source "
+		 "binance-spot", urls());
+	assert_int_equal(mde_cli(cfg, db, args), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance-spot' AND validation_flags "
+					     "& 8 = 8"), 168);
+	/* the next run of the futures series replaces every one of them,
+	 * not only its overlap */
+	snprintf(args, sizeof args, "%s run --symbols BTCUSDT --timeframe 1h "
+		 "--until 2026-07-08 --source binance", urls());
+	int rc = mde_cli(cfg, db, args);
+	if (rc != 0)
+		fail_msg("exit %d\n%s", rc, mde_cli_err);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance' AND validation_flags & 8 "
+					     "= 0 AND revision = 2"), 168);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "data_corrections WHERE old_source "
+					     "= 'binance-spot'"), 168);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_faults_replace");
+}
+
 static void test_tight_weight_budget(void **state)
 {
 	(void)state;
@@ -419,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fault_matrix),
 		cmocka_unit_test(test_rejects_keep_raw_values),
+		cmocka_unit_test(test_primary_replaces_fallback_rows_of_any_age),
 		cmocka_unit_test(test_tight_weight_budget),
 		cmocka_unit_test(test_equity_implied_by_source),
 		cmocka_unit_test(test_key_only_over_https_or_loopback),
