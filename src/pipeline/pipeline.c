@@ -63,6 +63,7 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.max_attempts = cfg->http_max_attempts,
 		.backoff_base_ms = cfg->http_backoff_ms,
 		.weight_budget_per_min = cfg->weight_budget,
+		.weight_window_ms = cfg->weight_window_ms,
 		.breaker_threshold = cfg->breaker_threshold,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
 		.log_cb = mde_fetch_logbuf_add,
@@ -157,9 +158,9 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = mde_fetch_source_origin(source) == MDE_SRC_REPLAY
-				  ? "replay"
-				  : source;
+	/* the instrument's source: the primary of the plan */
+	int origin = mde_fetch_source_origin(source);
+	const char *src = origin >= 0 ? mde_origin_name(origin) : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
