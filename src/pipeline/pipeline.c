@@ -111,6 +111,12 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 				    p->rows_unchanged, p->rows_rejected,
 				    p->corrections};
 		mde_err e = {0};
+		char note[320];
+		if (!error && p->series_skipped) {
+			snprintf(note, sizeof note, "skipped, held by another "
+				 "process: %s", p->skipped);
+			error = note;
+		}
 		if (mde_store_run_end(p->store, p->run_id, status, &t, error,
 				      &e) &&
 		    mde_pl_connection_lost(&e) &&
