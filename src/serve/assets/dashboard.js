@@ -72,7 +72,8 @@
         Object.assign({labels: ['time', 'volatility_20', 'funding_rate',
                                 'open_interest'],
                        series: {open_interest: {axis: 'y2'}},
-                       axes: {y2: {independentTicks: true}},
+                       axes: {y: {axisLabelWidth: 70},
+                              y2: {independentTicks: true}},
                        ylabel: 'volatility, funding', y2label: 'open interest'},
                       common));
       var busy = false;
