@@ -2,8 +2,9 @@
  * features.c - GET /api/v1/market/features/{symbol}/{timeframe}: the
  * market_data_v2 rows of a range in open_time order, as JSON or as the
  * compute command's CSV, streamed: the answer is written page by page
- * (keyset pages of PAGE_ROWS rows, each one query on a pooled connection
- * that goes back to the pool between pages), so that 100,000 rows never
+ * (keyset pages of PAGE_ROWS rows; the next page is computed by the
+ * server while this one is formatted, and the pooled connection goes back
+ * to the pool before the client is written to), so that 100,000 rows never
  * sit in memory and a slow reader holds no database connection. Values
  * are read in binary (float8 bits, int64 microseconds) and printed with
  * 17 significant digits, as `compute` prints them.
@@ -20,7 +21,7 @@
 #include "srv.h"
 #include "timeutil.h"
 
-#define PAGE_ROWS 4096
+#define PAGE_ROWS 1000
 #define PG_EPOCH_MS INT64_C(946684800000) /* 2000-01-01 */
 
 typedef struct stream {
@@ -31,6 +32,8 @@ typedef struct stream {
 	bool csv, started, done;
 	long rows;
 	char next[400];       /* URL of the rest, or "" */
+	PGresult *ahead;      /* the next page, fetched while this one was
+				 formatted */
 	mde_sbuf buf;
 	size_t off;
 } stream;
@@ -94,7 +97,7 @@ static void put_value(mde_sbuf *b, const PGresult *r, int i, int j, bool json)
 		   j == MDE_AF_RUN_ID ||
 		   (j >= MDE_AF_FEATURES && j < MDE_AF_FLAGS &&
 		    mde_column_int2(j - MDE_AF_FEATURES))) {
-		mde_sbuf_printf(b, "%" PRId64, bint(r, i, j));
+		mde_sbuf_int(b, bint(r, i, j));
 	} else if ((j >= MDE_AF_FEATURES && j < MDE_AF_FLAGS) ||
 		   j == MDE_AF_QUALITY) {
 		double v = bdouble(r, i, j);
@@ -121,8 +124,9 @@ static void put_row(stream *s, const PGresult *r, int i)
 	}
 	mde_sbuf_puts(b, s->rows ? ",\n{" : "\n{");
 	for (int j = 0; j < MDE_AF_NCOLS; j++) {
-		mde_sbuf_printf(b, "%s\"%s\":", j ? "," : "",
-				mde_api_feature_cols[j]);
+		mde_sbuf_puts(b, j ? ",\"" : "\"");
+		mde_sbuf_puts(b, mde_api_feature_cols[j]);
+		mde_sbuf_put(b, "\":", 2);
 		put_value(b, r, i, j, true);
 	}
 	mde_sbuf_put(b, "}", 1);
@@ -153,7 +157,21 @@ static void put_footer(stream *s)
 	mde_sbuf_puts(&s->buf, "}\n");
 }
 
-/* The next page into the buffer; MDE_EDB when the query failed. */
+static mde_api_page page_of(const stream *s)
+{
+	long want = s->remaining < PAGE_ROWS ? s->remaining : PAGE_ROWS;
+	mde_api_page q = {s->symbol, s->tf, s->from_ms, s->to_ms,
+			  s->after_ms, want, s->csv};
+	return q;
+}
+
+/*
+ * The next page into the buffer: the page fetched before (or fetched
+ * now), and while it is formatted the server already computes the one
+ * after it on the same connection. The connection goes back to the pool
+ * before the answer is written to the client. MDE_EDB when a query
+ * failed.
+ */
 static int fill(stream *s)
 {
 	s->buf.n = 0;
@@ -169,25 +187,32 @@ static int fill(stream *s)
 	}
 	mde_err err = {0};
 	PGconn *c = mde_pool_get(s->srv->pool, &err);
-	PGresult *r = NULL;
-	long want = s->remaining < PAGE_ROWS ? s->remaining : PAGE_ROWS;
-	int rc = c ? mde_api_features_page(c, s->symbol, s->tf, s->from_ms,
-					   s->to_ms, s->after_ms, want, &r,
-					   &err)
-		   : MDE_EDB;
+	mde_api_page q = page_of(s);
+	PGresult *r = s->ahead;
+	s->ahead = NULL;
+	int rc = !c ? MDE_EDB : r ? 0
+		 : mde_api_features_send(c, &q, &err) ||
+				   mde_api_features_recv(c, &r, &err);
+	int n = rc ? 0 : PQntuples(r);
+	if (n > 0)
+		s->after_ms = bts_ms(r, n - 1, MDE_AF_OPEN_TIME);
+	s->remaining = n < q.limit ? 0 : s->remaining - n;
+	bool more = !rc && s->remaining > 0;
+	if (more) {
+		q = page_of(s);
+		rc = mde_api_features_send(c, &q, &err);
+	}
+	for (int i = 0; !rc && i < n; i++, s->rows++)
+		put_row(s, r, i);
+	PQclear(r);
+	if (more && !rc)
+		rc = mde_api_features_recv(c, &s->ahead, &err);
 	mde_pool_put(s->srv->pool, c);
 	if (rc) {
 		mde_warn("serve.features", "symbol=%s timeframe=%s error=\"%s\"",
 			 s->symbol, s->tf, err.msg);
 		return rc;
 	}
-	int n = PQntuples(r);
-	for (int i = 0; i < n; i++, s->rows++)
-		put_row(s, r, i);
-	if (n > 0)
-		s->after_ms = bts_ms(r, n - 1, MDE_AF_OPEN_TIME);
-	s->remaining = n < want ? 0 : s->remaining - n;
-	PQclear(r);
 	return s->buf.failed ? MDE_ENOMEM : 0;
 }
 
@@ -211,6 +236,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 static void reader_free(void *cls)
 {
 	stream *s = cls;
+	PQclear(s->ahead);
 	mde_sbuf_free(&s->buf);
 	free(s);
 }

@@ -107,6 +107,24 @@ void mde_sbuf_double(mde_sbuf *b, double v)
 	b->s[b->n] = '\0';
 }
 
+void mde_sbuf_int(mde_sbuf *b, int64_t v)
+{
+	char tmp[24];
+	int k = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[k++] = '-';
+	if (!reserve(b, (size_t)k))
+		return;
+	while (k)
+		b->s[b->n++] = tmp[--k];
+	b->s[b->n] = '\0';
+}
+
 void mde_sbuf_free(mde_sbuf *b)
 {
 	free(b->s);

@@ -25,6 +25,8 @@ void mde_sbuf_html(mde_sbuf *b, const char *s);
 void mde_sbuf_json(mde_sbuf *b, const char *s, size_t len);
 /* A double as 17 significant digits ("null" when not finite). */
 void mde_sbuf_double(mde_sbuf *b, double v);
+/* An integer in decimal, without printf. */
+void mde_sbuf_int(mde_sbuf *b, int64_t v);
 void mde_sbuf_free(mde_sbuf *b);
 
 #endif

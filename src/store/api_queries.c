@@ -173,32 +173,45 @@ const char *const mde_api_feature_cols[MDE_AF_NCOLS] = {
 	"run_id", "asset_class", "source", "created_at", "updated_at"};
 
 #define MDE_COLUMN(e, name, type) ", " name
-static const char features_sql[] =
-	"SELECT open_time, open::text, high::text, low::text, close::text,"
-	" volume::text, quote_volume::text, trades, taker_buy_base::text,"
+#define FEATURE_COLS                                                  \
+	"SELECT open_time, open::text, high::text, low::text, close::text," \
+	" volume::text, quote_volume::text, trades, taker_buy_base::text," \
 	" taker_buy_quote::text"
+#define FEATURE_WHERE                                                 \
+	" FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2"       \
+	" AND open_time >= " MS_TO_TS("$3") " AND open_time < "          \
+	MS_TO_TS("$4") " AND ($5::int8 IS NULL OR open_time > "          \
+	MS_TO_TS("$5") ") ORDER BY open_time LIMIT $6"
+static const char features_sql[] = FEATURE_COLS
 #include "columns.def"
 	", validation_flags, quality_score, feature_version, revision, run_id,"
-	" asset_class, source, created_at, updated_at "
-	"FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2"
-	" AND open_time >= " MS_TO_TS("$3") " AND open_time < " MS_TO_TS("$4")
-	" AND ($5::int8 IS NULL OR open_time > " MS_TO_TS("$5") ") "
-	"ORDER BY open_time LIMIT $6";
+	" asset_class, source, created_at, updated_at" FEATURE_WHERE;
+/* The columns of compute's CSV only (through quality_score). */
+static const char features_csv_sql[] = FEATURE_COLS
+#include "columns.def"
+	", validation_flags, quality_score" FEATURE_WHERE;
 #undef MDE_COLUMN
 
-int mde_api_features_page(PGconn *c, const char *symbol,
-			  const char *timeframe, int64_t from_ms,
-			  int64_t to_ms, int64_t after_ms, long limit,
-			  PGresult **out, mde_err *err)
+int mde_api_features_send(PGconn *c, const mde_api_page *q, mde_err *err)
 {
 	char f[24], t[24], a[24], l[24];
-	snprintf(f, sizeof f, "%lld", (long long)from_ms);
-	snprintf(t, sizeof t, "%lld", (long long)to_ms);
-	snprintf(a, sizeof a, "%lld", (long long)after_ms);
-	snprintf(l, sizeof l, "%ld", limit);
-	const char *v[] = {symbol, timeframe, f, t,
-			   after_ms == INT64_MIN ? NULL : a, l};
-	PGresult *r = PQexecParams(c, features_sql, 6, NULL, v, NULL, NULL, 1);
+	snprintf(f, sizeof f, "%lld", (long long)q->from_ms);
+	snprintf(t, sizeof t, "%lld", (long long)q->to_ms);
+	snprintf(a, sizeof a, "%lld", (long long)q->after_ms);
+	snprintf(l, sizeof l, "%ld", q->limit);
+	const char *v[] = {q->symbol, q->timeframe, f, t,
+			   q->after_ms == INT64_MIN ? NULL : a, l};
+	if (!PQsendQueryParams(c, q->csv_only ? features_csv_sql : features_sql,
+			       6, NULL, v, NULL, NULL, 1))
+		return mde_db_check(c, NULL, PGRES_TUPLES_OK, err);
+	return 0;
+}
+
+int mde_api_features_recv(PGconn *c, PGresult **out, mde_err *err)
+{
+	PGresult *r = PQgetResult(c), *extra;
+	while ((extra = PQgetResult(c)))
+		PQclear(extra);
 	int rc = mde_db_check(c, r, PGRES_TUPLES_OK, err);
 	if (rc)
 		PQclear(r);

@@ -85,8 +85,7 @@ int mde_api_series_exists(PGconn *c, const char *symbol,
  * high, low, close, volume, quote_volume, trades, taker_buy_base,
  * taker_buy_quote), the 22 features, validation_flags, quality_score,
  * then feature_version, revision, run_id, asset_class, source,
- * created_at, updated_at. Rows with open_time in [from_ms, to_ms) and
- * after after_ms (exclusive; INT64_MIN = none), ascending, at most limit.
+ * created_at, updated_at.
  */
 enum {
 	MDE_AF_OPEN_TIME = 0, MDE_AF_TRADES = 7, MDE_AF_FEATURES = 10,
@@ -96,10 +95,22 @@ enum {
 };
 /* The column names of the features rows, in that order. */
 extern const char *const mde_api_feature_cols[MDE_AF_NCOLS];
-int mde_api_features_page(PGconn *c, const char *symbol,
-			  const char *timeframe, int64_t from_ms,
-			  int64_t to_ms, int64_t after_ms, long limit,
-			  PGresult **out, mde_err *err) MDE_MUSTCHECK;
+/* One page of features rows: open_time in [from_ms, to_ms) and after
+ * after_ms (exclusive; INT64_MIN = none), ascending, at most limit;
+ * csv_only: only the columns up to quality_score. */
+typedef struct mde_api_page {
+	const char *symbol, *timeframe;
+	int64_t from_ms, to_ms, after_ms;
+	long limit;
+	bool csv_only;
+} mde_api_page;
+/* Sends the page's query without waiting (so that the server computes
+ * the next page while the caller formats this one)... */
+int mde_api_features_send(PGconn *c, const mde_api_page *q,
+			  mde_err *err) MDE_MUSTCHECK;
+/* ...and waits for its result (binary, see above). */
+int mde_api_features_recv(PGconn *c, PGresult **out,
+			  mde_err *err) MDE_MUSTCHECK;
 /* The open_time (ms) of row number offset (0-based) of that range, or
  * INT64_MIN when the range has no more rows. */
 int mde_api_features_nth(PGconn *c, const char *symbol,
