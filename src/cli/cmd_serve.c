@@ -40,9 +40,9 @@ static int read_token(const char *path, char **out)
 	memmove(buf, s, n);
 	buf[n] = '\0';
 	struct stat st;
-	if (stat(path, &st) == 0 && (st.st_mode & 077))
+	if (stat(path, &st) == 0 && (st.st_mode & 007))
 		mde_warn("serve.token", "file=\"%s\" reason=\"readable by "
-			 "group or others; chmod 600 it\"", path);
+			 "others; chmod 640 it\"", path);
 	*out = buf;
 	return 0;
 }

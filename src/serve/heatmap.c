@@ -203,6 +203,18 @@ static int worst_cmp(const void *a, const void *b)
 	return x->row - y->row;
 }
 
+/* A day with full quality and completeness and nothing to report. */
+static bool perfect(const PGresult *r, int i)
+{
+	static const int counts[] = {MDE_AQ_GAPS, MDE_AQ_REJECTED,
+				     MDE_AQ_CORRECTIONS, MDE_AQ_SUSPICIOUS};
+	for (size_t k = 0; k < MDE_ARRAY_LEN(counts); k++)
+		if (atol(PQgetvalue(r, i, counts[k])) != 0)
+			return false;
+	return qual(r, i, MDE_AQ_QUALITY) >= 1.0 &&
+	       qual(r, i, MDE_AQ_COMPLETENESS) >= 1.0;
+}
+
 static void worst_days(mde_sbuf *b, const PGresult *r, const grid *g)
 {
 	int n = 0;
@@ -210,11 +222,12 @@ static void worst_days(mde_sbuf *b, const PGresult *r, const grid *g)
 	if (!idx)
 		return;
 	for (int i = 0; i < PQntuples(r); i++)
-		if (g->series_of[i] >= 0)
+		if (g->series_of[i] >= 0 && !perfect(r, i))
 			idx[n++] = (day_key){qual(r, i, MDE_AQ_QUALITY),
 					     qual(r, i, MDE_AQ_COMPLETENESS), i};
 	qsort(idx, (size_t)n, sizeof *idx, worst_cmp);
-	mde_sbuf_puts(b, "<h2>Worst days</h2>\n<table id=\"worst\"><thead><tr>"
+	mde_sbuf_printf(b, "<h2>Worst days (%d below full quality)</h2>", n);
+	mde_sbuf_puts(b, "\n<table id=\"worst\"><thead><tr>"
 		      "<th>Series</th><th>Day</th><th>Quality</th><th>"
 		      "Completeness</th><th>Gaps</th><th>Rejected</th><th>"
 		      "Corrections</th><th>Suspicious</th></tr></thead><tbody>\n");
@@ -237,6 +250,9 @@ static void worst_days(mde_sbuf *b, const PGresult *r, const grid *g)
 		mde_sbuf_puts(b, "</tr>\n");
 	}
 	mde_sbuf_puts(b, "</tbody></table>\n");
+	if (n == 0)
+		mde_sbuf_puts(b, "<p>Every day shown is complete, with no gap, "
+			      "reject, correction or suspicious candle.</p>\n");
 	free(idx);
 }
 
