@@ -90,7 +90,7 @@ static void put_value(mde_sbuf *b, const PGresult *r, int i, int j, bool json)
 			mde_sbuf_put(b, "null", 4);
 		return;
 	}
-	if (j == MDE_AF_OPEN_TIME || j == MDE_AF_CREATED || j == MDE_AF_UPDATED) {
+	if (j == MDE_AF_OPEN_TIME || j == MDE_AF_CTIME || j == MDE_AF_MTIME) {
 		put_time(b, bts_ms(r, i, j), json);
 	} else if (j == MDE_AF_TRADES || j == MDE_AF_FLAGS ||
 		   j == MDE_AF_FEATURE_VERSION || j == MDE_AF_REVISION ||

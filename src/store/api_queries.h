@@ -91,7 +91,7 @@ enum {
 	MDE_AF_OPEN_TIME = 0, MDE_AF_TRADES = 7, MDE_AF_FEATURES = 10,
 	MDE_AF_FLAGS = 32, MDE_AF_QUALITY, MDE_AF_FEATURE_VERSION,
 	MDE_AF_REVISION, MDE_AF_RUN_ID, MDE_AF_ASSET, MDE_AF_SOURCE,
-	MDE_AF_CREATED, MDE_AF_UPDATED, MDE_AF_NCOLS
+	MDE_AF_CTIME, MDE_AF_MTIME, MDE_AF_NCOLS
 };
 /* The column names of the features rows, in that order. */
 extern const char *const mde_api_feature_cols[MDE_AF_NCOLS];
