@@ -593,6 +593,65 @@ static void test_no_token_refuses_post(void **state)
 	assert_int_equal(mde_wait(s2), 0);
 }
 
+static void test_statement_timeout(void **state)
+{
+	/* Another session locks the table: the query waits, and the 5 s
+	 * statement timeout answers 504 instead of holding the request. */
+	PGconn *other = mde_testdb_connect(db);
+	PQclear(PQexec(other, "BEGIN; LOCK TABLE enrichment_status IN "
+			      "ACCESS EXCLUSIVE MODE"));
+	mde_http_resp r;
+	long st = mde_http(port, "GET", "/api/v1/enrichment/status", NULL, 0,
+			   NULL, &r);
+	if (st != 504 || !strstr(r.body, "statement timeout"))
+		fail_msg("locked table: %ld %s", st, r.body);
+	mde_http_free(&r);
+	PQclear(PQexec(other, "ROLLBACK"));
+	PQfinish(other);
+	/* The connection is back in service. */
+	cJSON_Delete(get_json("/api/v1/enrichment/status", 200));
+}
+
+static void test_database_unreachable(void **state)
+{
+	int p2 = mde_free_port();
+	char log2[800], bad[128];
+	snprintf(log2, sizeof log2, "%s/serve3.log", dir);
+	snprintf(bad, sizeof bad, "host=127.0.0.1 port=%d dbname=x "
+		 "password=hunter2secret connect_timeout=2", mde_free_port());
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", p2);
+	pid_t s3 = fork();
+	if (s3 == 0) {
+		freopen(log2, "a", stdout);
+		freopen(log2, "a", stderr);
+		execl(mde_test_bin(), mde_test_bin(), "--config", cfg, "--db",
+		      bad, "serve", "--listen", listen, (char *)NULL);
+		_exit(127);
+	}
+	mde_http_resp r;
+	long st = 0;
+	for (int i = 0; i < 100 && st == 0; i++) {
+		usleep(100000);
+		st = mde_http(p2, "GET", "/healthz", NULL, 0, NULL, &r);
+		if (st == 0)
+			mde_http_free(&r);
+	}
+	assert_int_equal(st, 503);
+	assert_non_null(strstr(r.body, "\"status\":\"db unreachable\""));
+	mde_http_free(&r);
+	assert_int_equal(mde_http(p2, "GET", "/api/v1/enrichment/status", NULL,
+				  0, NULL, &r), 503);
+	assert_null(strstr(r.body, "hunter2"));
+	assert_non_null(strstr(r.body, "database unreachable"));
+	mde_http_free(&r);
+	kill(s3, SIGTERM);
+	assert_int_equal(mde_wait(s3), 0);
+	char o[64];
+	assert_int_equal(mde_test_sh(o, sizeof o, NULL, 0, "grep -c hunter2 %s",
+				     log2), 1);
+}
+
 static void test_quality_html(void **state)
 {
 	char path[800], o[256];
@@ -736,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trigger),
 		cmocka_unit_test(test_no_token_refuses_post),
+		cmocka_unit_test(test_statement_timeout),
+		cmocka_unit_test(test_database_unreachable),
 		cmocka_unit_test(test_quality_html),
 		cmocka_unit_test(test_pages_in_chromium),
 		cmocka_unit_test(test_chart_draws_gaps),
