@@ -306,39 +306,8 @@ static int plan(mde_req *r, stream *s, bool *exists, mde_err *err)
 	return 0;
 }
 
-mde_mhd_rc mde_api_get_features(mde_req *r, const char *symbol,
-				const char *timeframe)
+static mde_mhd_rc stream_answer(mde_req *r, stream *s)
 {
-	stream *s = calloc(1, sizeof *s);
-	if (!s)
-		return MHD_NO;
-	s->srv = r->srv;
-	s->after_ms = INT64_MIN;
-	int a;
-	mde_mhd_rc rc;
-	if (mde_param_symbol(symbol, s->symbol))
-		rc = mde_srv_error(r, 400, "bad symbol (use 1 to 32 of A-Z 0-9 "
-				   ". _ -, e.g. BTCUSDT)");
-	else if (mde_param_timeframe(timeframe))
-		rc = mde_srv_error(r, 400, "bad timeframe (one of 1m 5m 15m "
-				   "30m 1h 4h 1d)");
-	else if ((a = read_args(r, s)) >= 0)
-		rc = (mde_mhd_rc)a;
-	else {
-		snprintf(s->tf, sizeof s->tf, "%s", timeframe);
-		bool exists = false;
-		mde_err err = {0};
-		if (plan(r, s, &exists, &err))
-			rc = MHD_YES; /* answered */
-		else if (!exists)
-			rc = mde_srv_error(r, 404, "no series %s %s is stored",
-					   s->symbol, s->tf);
-		else
-			goto stream_it;
-	}
-	free(s);
-	return rc;
-stream_it:;
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, 64 * 1024, reader, s, reader_free);
 	if (!resp) {
@@ -354,4 +323,45 @@ stream_it:;
 		MHD_add_response_header(resp, "Link", link);
 	}
 	return mde_srv_queue(r, 200, resp);
+}
+
+/* Checks the request into s; -1 when it can be streamed, else the
+ * answer already queued. */
+static int prepare(mde_req *r, stream *s, const char *symbol,
+		   const char *timeframe)
+{
+	int a;
+	if (mde_param_symbol(symbol, s->symbol))
+		return mde_srv_error(r, 400, "bad symbol (use 1 to 32 of A-Z "
+				     "0-9 . _ -, e.g. BTCUSDT)");
+	if (mde_param_timeframe(timeframe))
+		return mde_srv_error(r, 400, "bad timeframe (one of 1m 5m 15m "
+				     "30m 1h 4h 1d)");
+	if ((a = read_args(r, s)) >= 0)
+		return a;
+	snprintf(s->tf, sizeof s->tf, "%s", timeframe);
+	bool exists = false;
+	mde_err err = {0};
+	if (plan(r, s, &exists, &err))
+		return MHD_YES; /* answered */
+	if (!exists)
+		return mde_srv_error(r, 404, "no series %s %s is stored",
+				     s->symbol, s->tf);
+	return -1;
+}
+
+mde_mhd_rc mde_api_get_features(mde_req *r, const char *symbol,
+				const char *timeframe)
+{
+	stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return MHD_NO;
+	s->srv = r->srv;
+	s->after_ms = INT64_MIN;
+	int a = prepare(r, s, symbol, timeframe);
+	if (a >= 0) {
+		free(s);
+		return (mde_mhd_rc)a;
+	}
+	return stream_answer(r, s);
 }
