@@ -66,17 +66,38 @@ echo "bench_serve: series BENCHUSDT 1h, $stored rows stored; port $port"
 run_wrk "status      " "/api/v1/enrichment/status"
 run_wrk "features_10k" "/api/v1/market/features/BENCHUSDT/1h?limit=10000&format=csv"
 
-# One large CSV answer, read as fast as curl can: best of three.
+# CPU seconds (user + system) of a process, and of the server's database
+# sessions (its pooled backends, found by application_name).
+hz=$(getconf CLK_TCK)
+cpu_of() { awk -v hz="$hz" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+backends_cpu() {
+  local t=0 p
+  for p in $(psql -tAq "$db" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mdenrich' AND pid <> pg_backend_pid()"); do
+    t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN {printf "%.3f", a + b}')
+  done
+  echo "$t"
+}
+
+# One large CSV answer, read as fast as curl can: best of three. The CPU
+# each side spent tells what the stream costs on an idle machine, whatever
+# else the machine runs.
 n=$(( stored < 100000 ? stored : 100000 ))
 best=0
 for _ in 1 2 3; do
+  s0=$(cpu_of "$srv"); b0=$(backends_cpu)
   t=$(curl -s --noproxy '*' -o "$out/big.csv" -w '%{time_total}' \
     "http://127.0.0.1:$port/api/v1/market/features/BENCHUSDT/1h?limit=$n&format=csv")
+  s1=$(cpu_of "$srv"); b1=$(backends_cpu)
   got=$(( $(wc -l <"$out/big.csv") - 1 ))
   r=$(awk -v n="$got" -v t="$t" 'BEGIN {printf "%d", n / t}')
-  [ "$r" -gt "$best" ] && best=$r && bt=$t && bgot=$got
+  if [ "$r" -gt "$best" ]; then
+    best=$r; bt=$t; bgot=$got
+    scpu=$(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.3f", b - a}')
+    pcpu=$(awk -v a="$b0" -v b="$b1" 'BEGIN {printf "%.3f", b - a}')
+  fi
 done
 bytes=$(stat -c %s "$out/big.csv")
-echo "stream_csv  : rows=$bgot bytes=$bytes seconds=$bt rows_per_s=$best (goal >= 200000) $(rss)"
+echo "stream_csv  : rows=$bgot bytes=$bytes seconds=$bt rows_per_s=$best (goal >= 200000) serve_cpu_s=$scpu postgres_cpu_s=$pcpu $(rss)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
 [ -n "${KEEP_DB:-}" ] || psql -q "$base" -c "DROP DATABASE mde_bench_serve WITH (FORCE)"
