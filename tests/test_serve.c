@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,6 +613,46 @@ static void test_statement_timeout(void **state)
 	cJSON_Delete(get_json("/api/v1/enrichment/status", 200));
 }
 
+static void *slow_get(void *arg)
+{
+	int *p = arg;
+	mde_http_resp r;
+	mde_http(*p, "GET", "/api/v1/enrichment/status", NULL, 0, NULL, &r);
+	mde_http_free(&r);
+	return NULL;
+}
+
+static void test_too_many_requests(void **state)
+{
+	/* One request in flight at most: while one waits on a locked
+	 * table, the next is answered 429 at once. */
+	int p2 = mde_free_port();
+	char log2[800];
+	snprintf(log2, sizeof log2, "%s/serve4.log", dir);
+	const char *extra[] = {"--max-requests", "1", NULL};
+	pid_t s4 = mde_serve_start(cfg, db, p2, log2, extra);
+	assert_true(s4 > 0);
+	PGconn *other = mde_testdb_connect(db);
+	PQclear(PQexec(other, "BEGIN; LOCK TABLE enrichment_status IN "
+			      "ACCESS EXCLUSIVE MODE"));
+	pthread_t t;
+	pthread_create(&t, NULL, slow_get, &p2);
+	usleep(800000);
+	mde_http_resp r;
+	assert_int_equal(mde_http(p2, "GET", "/healthz", NULL, 0, NULL, &r),
+			 429);
+	assert_non_null(strstr(r.body, "too many concurrent requests"));
+	mde_http_free(&r);
+	PQclear(PQexec(other, "ROLLBACK"));
+	pthread_join(t, NULL);
+	PQfinish(other);
+	assert_int_equal(mde_http(p2, "GET", "/healthz", NULL, 0, NULL, &r),
+			 200);
+	mde_http_free(&r);
+	kill(s4, SIGTERM);
+	assert_int_equal(mde_wait(s4), 0);
+}
+
 static void test_database_unreachable(void **state)
 {
 	int p2 = mde_free_port();
@@ -797,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_no_token_refuses_post),
 		cmocka_unit_test(test_statement_timeout),
 		cmocka_unit_test(test_database_unreachable),
+		cmocka_unit_test(test_too_many_requests),
 		cmocka_unit_test(test_quality_html),
 		cmocka_unit_test(test_pages_in_chromium),
 		cmocka_unit_test(test_chart_draws_gaps),

@@ -23,7 +23,7 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW, O_LISTEN, O_TOKEN_FILE, O_CORS
+	O_LS, O_LIQ, O_INFLOW, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -71,7 +71,8 @@ static const struct option opts_compute[] = {
 
 static const struct option opts_serve[] = {
 	GLOBAL_OPTS, OPT("listen", 1, O_LISTEN),
-	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS), END};
+	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS),
+	OPT("max-requests", 1, O_MAX_REQ), END};
 
 static const char global_help[] =
 	"Global options (any subcommand):\n"
@@ -129,11 +130,12 @@ static const struct command {
 	 "  quality page as one self-contained file.\n"},
 	{"serve", MDE_CMD_SERVE, opts_serve,
 	 "mdenrich serve [--listen HOST:PORT] [--token-file FILE]\n"
-	 "               [--cors-origin ORIGIN]\n"
+	 "               [--cors-origin ORIGIN] [--max-requests N]\n"
 	 "  The HTTP API and dashboard (docs/API.md), on 127.0.0.1:8787 by\n"
 	 "  default. Reads need no token; POST needs Authorization: Bearer\n"
 	 "  TOKEN (from --token-file, else $MDENRICH_API_TOKEN) and is refused\n"
 	 "  when none is configured. No CORS header unless --cors-origin.\n"
+	 "  --max-requests: requests in flight before 429 (default 64).\n"
 	 "  Stops on SIGINT/SIGTERM once the requests in flight are done.\n"},
 	{"config", MDE_CMD_CONFIG, opts_none,
 	 "mdenrich config\n"
@@ -344,6 +346,12 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_LISTEN: c->listen = arg; break;
 	case O_TOKEN_FILE: c->token_file = arg; break;
 	case O_CORS: c->cors_origin = arg; break;
+	case O_MAX_REQ:
+		if (mde_int_parse(arg, 1, 100000, &v))
+			return usage_error(errf, cmd, "--max-requests must be a "
+					   "positive number, not \"%s\"", arg);
+		c->max_requests = (int)v;
+		break;
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;

@@ -59,6 +59,7 @@ typedef struct mde_cli {
 
 	/* serve */
 	const char *listen, *token_file, *cors_origin;
+	int max_requests;          /* 0 = the server's default */
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -68,7 +68,8 @@ int mde_cmd_serve(const mde_config *cfg, const mde_cli *cli)
 	if (token)
 		mde_log_add_secret(token);
 	mde_serve_opts o = {.listen = cli->listen, .token = token,
-			    .cors_origin = cli->cors_origin};
+			    .cors_origin = cli->cors_origin,
+			    .max_inflight = cli->max_requests};
 	int code = mde_serve_run(cfg, &o);
 	free(token);
 	return code;
