@@ -7,8 +7,9 @@
  *
  * The heatmap spans the last `days` days up to the latest day that has
  * metrics (not today: a morning report of yesterday's data, or a replay
- * of old data, still shows something); a series with no row for a day
- * gets an empty cell, so every row has one cell per day.
+ * of old data, still shows something). Every series that has metrics
+ * on any day has a row, and a day without metrics an empty cell: a series
+ * that stopped shows as a grey row, and every row has one cell per day.
  */
 #include <math.h>
 #include <stdio.h>
@@ -70,9 +71,6 @@ static int grid_build(grid *g, const PGresult *r, int days)
 	if (!g->series_of || !g->first_row)
 		return MDE_ENOMEM;
 	for (int i = 0; i < n; i++) {
-		g->series_of[i] = -1;
-		if (day_of(r, i) < g->first_day)
-			continue;
 		int s = 0;
 		while (s < g->nseries &&
 		       series_cmp_rows(r, g->first_row[s], i) != 0)
@@ -87,10 +85,13 @@ static int grid_build(grid *g, const PGresult *r, int days)
 		return MDE_ENOMEM;
 	for (int k = 0; k < g->nseries * g->ndays; k++)
 		g->cell[k] = -1;
-	for (int i = 0; i < n; i++)
-		if (g->series_of[i] >= 0)
+	for (int i = 0; i < n; i++) {
+		if (day_of(r, i) < g->first_day)
+			g->series_of[i] = -1; /* a row outside the window */
+		else
 			g->cell[g->series_of[i] * g->ndays +
 				(int)(day_of(r, i) - g->first_day)] = i;
+	}
 	return 0;
 }
 
