@@ -149,15 +149,17 @@ static mde_mhd_rc on_request(void *cls, struct MHD_Connection *conn,
 		r->too_many = now > s->o.max_inflight;
 		r->too_big = body_too_long(conn);
 		*con_cls = r;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		if (!r->too_big && r->body.n + *upload_size <= MDE_SRV_MAX_BODY)
-			mde_sbuf_put(&r->body, upload, *upload_size);
+		/* Refused before any body is read. */
+		if (!r->too_many && !r->too_big)
+			return MHD_YES;
+	} else if (*upload_size) {
+		if (r->body.n + *upload_size > MDE_SRV_MAX_BODY)
+			r->too_big = true; /* chunked: no Content-Length */
 		else
-			r->too_big = true;
+			mde_sbuf_put(&r->body, upload, *upload_size);
 		*upload_size = 0;
-		return MHD_YES;
+		if (!r->too_big)
+			return MHD_YES;
 	}
 	if (r->too_many)
 		return mde_srv_error(r, 429, "too many concurrent requests; "
