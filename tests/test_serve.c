@@ -357,7 +357,10 @@ static void test_jobs_and_runs(void **state)
 	assert_int_equal(cJSON_GetArraySize(a), 1);
 	cJSON *j = cJSON_GetArrayItem(a, 0);
 	assert_string_equal(jstr(j, "state"), "done");
-	assert_string_equal(jstr(j, "from"), "2026-07-01T00:00:00Z");
+	assert_string_equal(jstr(cJSON_GetObjectItem(j, "range"), "from"),
+			    "2026-07-01T00:00:00Z");
+	assert_string_equal(jstr(cJSON_GetObjectItem(j, "range"), "to"),
+			    "2026-07-20T00:00:00Z");
 	assert_int_equal((long)jnum(j, "candles_expected"), 19 * 24);
 	assert_int_equal((long)jnum(j, "candles_done"),
 			 mde_testdb_count(pg, "SELECT count(*) FROM "

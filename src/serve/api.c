@@ -312,8 +312,10 @@ cJSON *mde_api_job_obj(const PGresult *r, int i)
 	jadd(o, "timeframe", r, i, MDE_SJ_TIMEFRAME, J_STR);
 	jadd(o, "asset_class", r, i, MDE_SJ_ASSET, J_STR);
 	jadd(o, "source", r, i, MDE_SJ_SOURCE, J_STR);
-	add_ms(o, "from", r, i, MDE_SJ_START);
-	add_ms(o, "to", r, i, MDE_SJ_END);
+	cJSON *range = cJSON_CreateObject();
+	add_ms(range, "from", r, i, MDE_SJ_START);
+	add_ms(range, "to", r, i, MDE_SJ_END);
+	cJSON_AddItemToObject(o, "range", range);
 	add_ms(o, "created_at", r, i, MDE_SJ_CREATED);
 	cJSON_AddStringToObject(o, "state", job_state(r, i));
 	jadd(ch, "total", r, i, MDE_SJ_CHUNKS, J_INT);

@@ -129,14 +129,15 @@ static void job_row(mde_sbuf *b, cJSON *j)
 	double prog = cJSON_GetObjectItem(j, "progress")->valuedouble;
 	const cJSON *ch = cJSON_GetObjectItem(j, "chunks");
 	const cJSON *err = cJSON_GetObjectItem(j, "last_error");
+	const cJSON *range = cJSON_GetObjectItem(j, "range");
 	mde_sbuf_printf(b, "<tr><td class=\"num\">%.0f</td><td>",
 			cJSON_GetObjectItem(j, "id")->valuedouble);
 	mde_sbuf_html(b, syms ? syms : "");
 	free(syms);
 	mde_sbuf_printf(b, " %s</td><td>%s &rarr; %s</td><td>%s</td>",
 			cJSON_GetObjectItem(j, "timeframe")->valuestring,
-			cJSON_GetObjectItem(j, "from")->valuestring,
-			cJSON_GetObjectItem(j, "to")->valuestring,
+			cJSON_GetObjectItem(range, "from")->valuestring,
+			cJSON_GetObjectItem(range, "to")->valuestring,
 			cJSON_GetObjectItem(j, "state")->valuestring);
 	mde_sbuf_printf(b, "<td><progress max=\"100\" value=\"%.1f\">%.1f%%"
 			"</progress> %.1f%%</td><td class=\"num\">%.0f / %.0f"
