@@ -70,11 +70,13 @@ int mde_api_status(PGconn *c, const char *symbol, PGresult **out,
 	return mde_db_params(c, status_sql, 1, v, PGRES_TUPLES_OK, out, err);
 }
 
-/* A job is failed when a chunk failed, done when every chunk is, running
- * when one runs, else pending; "cancelled" is not a state chunks have. */
+/* A job is failed when a chunk failed, cancelled when one was cancelled
+ * (a state chunks get from `mdenrich cancel`), done when every chunk is,
+ * running when one runs, else pending. */
 static const char metrics_sql[] =
 	"WITH j AS (SELECT job_id, CASE"
 	"  WHEN bool_or(status = 'failed') THEN 'failed'"
+	"  WHEN bool_or(status = 'cancelled') THEN 'cancelled'"
 	"  WHEN bool_and(status = 'done') THEN 'done'"
 	"  WHEN bool_or(status = 'running') THEN 'running'"
 	"  ELSE 'pending' END AS state FROM backfill_state GROUP BY job_id),"
@@ -90,7 +92,8 @@ static const char metrics_sql[] =
 	" (SELECT count(*) FROM j WHERE state = 'running'),"
 	" (SELECT count(*) FROM j WHERE state = 'done'),"
 	" (SELECT count(*) FROM j WHERE state = 'failed'),"
-	" 0, (SELECT errors FROM f),"
+	" (SELECT count(*) FROM j WHERE state = 'cancelled'),"
+	" (SELECT errors FROM f),"
 	" (SELECT count(*) FROM rejected_candles"
 	"  WHERE last_seen_at > now() - interval '24 hours'),"
 	" (SELECT count(*) FROM data_corrections"
