@@ -43,11 +43,12 @@ build/mdenrich --db "$db" --log-format json --binance-url "$url" \
   >/dev/null 2>"$out/backfill.err" || { tail -5 "$out/backfill.err"; exit 1; }
 stored=$(psql -tAq "$db" -c "SELECT count(*) FROM market_data_v2 WHERE symbol = 'BENCHUSDT'")
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-build/mdenrich --db "$db" --log-format json serve --listen "127.0.0.1:$port" \
+# Port 0: any free port, which the server prints.
+build/mdenrich --db "$db" --log-format json serve --listen 127.0.0.1:0 \
   >"$out/serve.out" 2>"$out/serve.err" &
 srv=$!
-for _ in $(seq 100); do curl -sf --noproxy '*' "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q 'listening on port' "$out/serve.out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$out/serve.out")
 rss() { awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {printf "rss_kb=%s peak_rss_kb=%s", r, h}' "/proc/$srv/status"; }
 
 # wrk's latency distribution: 50% and 99% lines.
