@@ -125,15 +125,18 @@ static void series_table(mde_sbuf *b, const PGresult *r)
 
 static void job_row(mde_sbuf *b, cJSON *j)
 {
-	char *syms = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "symbols"));
 	double prog = cJSON_GetObjectItem(j, "progress")->valuedouble;
 	const cJSON *ch = cJSON_GetObjectItem(j, "chunks");
 	const cJSON *err = cJSON_GetObjectItem(j, "last_error");
 	const cJSON *range = cJSON_GetObjectItem(j, "range");
 	mde_sbuf_printf(b, "<tr><td class=\"num\">%.0f</td><td>",
 			cJSON_GetObjectItem(j, "id")->valuedouble);
-	mde_sbuf_html(b, syms ? syms : "");
-	free(syms);
+	const cJSON *sym;
+	int k = 0;
+	cJSON_ArrayForEach(sym, cJSON_GetObjectItem(j, "symbols")) {
+		mde_sbuf_puts(b, k++ ? ", " : "");
+		mde_sbuf_html(b, sym->valuestring);
+	}
 	mde_sbuf_printf(b, " %s</td><td>%s &rarr; %s</td><td>%s</td>",
 			cJSON_GetObjectItem(j, "timeframe")->valuestring,
 			cJSON_GetObjectItem(range, "from")->valuestring,
