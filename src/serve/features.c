@@ -103,10 +103,13 @@ static void put_value(mde_sbuf *b, const PGresult *r, int i, int j, bool json)
 		double v = bdouble(r, i, j);
 		if (json || isfinite(v))
 			mde_sbuf_double(b, v);
-	} else if (json) {
-		mde_sbuf_json(b, PQgetvalue(r, i, j), (size_t)PQgetlength(r, i, j));
 	} else {
-		mde_sbuf_put(b, PQgetvalue(r, i, j), (size_t)PQgetlength(r, i, j));
+		const char *v = PQgetvalue(r, i, j);
+		size_t n = (size_t)PQgetlength(r, i, j);
+		if (json)
+			mde_sbuf_json(b, v, n);
+		else
+			mde_sbuf_put(b, v, n);
 	}
 }
 
