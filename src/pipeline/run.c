@@ -214,6 +214,10 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			mde_info("series.busy", "symbol=%s timeframe=%s "
 				 "reason=\"another run or worker holds it; "
 				 "skipped\"", sym, pl.timeframe);
+			size_t n = strlen(p->skipped);
+			snprintf(p->skipped + n, sizeof p->skipped - n, "%s%s %s",
+				 n ? ", " : "", sym, pl.timeframe);
+			p->series_skipped++;
 			continue;
 		}
 		int rc = enrich(p, &pl, &err);
