@@ -251,7 +251,7 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 	int64_t cursor = start_ms;
 	int rc = from_source(f, origin, asset, symbol, period_ms, &cursor,
 			     end_ms, out, err);
-	if (rc == 0 || fb < 0)
+	if (rc == 0 || rc == MDE_EINTR || fb < 0)
 		return rc;
 	/* The plan allows a fallback: it serves the rest of the range. */
 	char ssym[64];

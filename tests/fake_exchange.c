@@ -98,6 +98,8 @@ struct sb {
 };
 
 static void sb_add(struct sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sb *b, const char *fmt, ...)
 {
 	va_list ap;
 	for (;;) {

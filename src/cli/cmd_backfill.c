@@ -70,7 +70,8 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 			   asset, source, cli->from_ms, cli->to_ms,
 			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
 		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return finish(&p, MDE_EXIT_FATAL);
+		return finish(&p, err.code == MDE_EINVAL ? MDE_EXIT_USAGE
+							 : MDE_EXIT_FATAL);
 	}
 	printf("%lld\n", (long long)job);
 	fflush(stdout);

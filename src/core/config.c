@@ -61,7 +61,7 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		unit = 7 * MDE_DAY_MS;
 	else
 		return MDE_EINVAL;
-	if (v > INT64_MAX / unit)
+	if (v > MDE_DURATION_MAX_MS / unit)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
@@ -174,16 +174,28 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int64_t ms;
 	int asset;
-	if (strcmp(key, "symbols") == 0)
+	if (strcmp(key, "symbols") == 0) {
+		if (mde_symbols_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "bad symbol list \"%s\" (e.g. "
+					   "BTCUSDT,ETHUSDT: A-Z 0-9 . - _ = ^ "
+					   ":, comma separated)", value);
 		return set_str(&u->symbols, value);
+	}
 	if (strcmp(key, "timeframe") == 0) {
 		if (mde_tf_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad timeframe \"%s\"", value);
 		return set_str(&u->timeframe, value);
 	}
-	if (strcmp(key, "source") == 0)
+	if (strcmp(key, "source") == 0) {
+		if (*value && mde_source_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
 	if (strcmp(key, "fallback") == 0) {
 		if (*value && strcmp(value, "none") &&
 		    strcmp(value, "binance-spot") && strcmp(value, "yahoo"))
@@ -284,7 +296,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 	if (!strcmp(section, "run") && !strcmp(key, "chunk")) {
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
-					   "bad chunk \"%s\" (e.g. 30d)", value);
+					   "bad chunk \"%s\" (e.g. 30d; at "
+					   "most 36600d)", value);
 		return 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {

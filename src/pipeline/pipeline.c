@@ -12,24 +12,6 @@
 #include "runs.h"
 #include "timeutil.h"
 
-volatile sig_atomic_t mde_stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	mde_stop_requested = 1;
-}
-
-void mde_install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 {
 	return mde_floor_div(now_ms, period_ms) * period_ms;
@@ -37,7 +19,7 @@ int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 
 int64_t mde_pl_backoff_ms(int k)
 {
-	return (INT64_C(250) << (k - 1 < 10 ? k - 1 : 10)) + rand() % 250;
+	return mde_backoff_ms(250, INT64_C(250) << 10, k);
 }
 
 bool mde_pl_connection_lost(const mde_err *e)
@@ -90,6 +72,10 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
 		return MDE_EXIT_FATAL;
 
+	size_t stale = 0;
+	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale,
+				err))
+		return MDE_EXIT_FATAL;
 	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
 				(int)getpid(), args, &p->run_id, err))
 		return MDE_EXIT_FATAL;
@@ -151,6 +137,17 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 	return err->code ? err->code : MDE_EDB;
 }
 
+void mde_pipeline_heartbeat(mde_pipeline *p)
+{
+	int64_t now = mde_mono_ms();
+	if (!p->run_id || (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
+		return;
+	p->heartbeat_ms = now;
+	mde_err e = {0};
+	if (mde_store_run_heartbeat(p->store, p->run_id, &e))
+		mde_warn("run.heartbeat", "error=\"%s\"", e.msg);
+}
+
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err)
@@ -179,4 +176,5 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 		}
 	}
 	p->series_inserted = 0;
+	mde_pipeline_heartbeat(p);
 }

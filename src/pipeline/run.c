@@ -47,6 +47,8 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 	int64_t step = p->cfg->chunk_ms / j->period_ms * j->period_ms;
 	if (step < j->period_ms)
 		step = j->period_ms;
+	if (step > MDE_WINDOW_MAX_SLOTS * j->period_ms)
+		step = MDE_WINDOW_MAX_SLOTS * j->period_ms;
 	mde_series_job w = *j;
 	for (int64_t t = j->start_ms; t < j->end_ms; t += step) {
 		w.start_ms = t;
@@ -54,6 +56,7 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 		int rc = mde_pipeline_series(p, &w, err);
 		if (rc)
 			return rc;
+		mde_pipeline_heartbeat(p);
 		if (mde_stop_requested && w.end_ms < j->end_ms)
 			return mde_err_set(err, MDE_EINTR, false,
 					   "interrupted between windows");
