@@ -24,7 +24,8 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW, O_TIMERANGE, O_DAYS, O_OLDER_THAN, O_DRY_RUN
+	O_LS, O_LIQ, O_INFLOW, O_TIMERANGE, O_DAYS, O_OLDER_THAN, O_DRY_RUN,
+	O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -74,6 +75,11 @@ static const struct option opts_compute[] = {
 	OPT("funding", 1, O_FUNDING), OPT("open-interest", 1, O_OI),
 	OPT("long-short", 1, O_LS), OPT("liquidations", 1, O_LIQ),
 	OPT("inflow", 1, O_INFLOW), END};
+
+static const struct option opts_serve[] = {
+	GLOBAL_OPTS, OPT("listen", 1, O_LISTEN),
+	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS),
+	OPT("max-requests", 1, O_MAX_REQ), END};
 
 static const char global_help[] =
 	"Global options (before or after COMMAND):\n"
@@ -185,11 +191,24 @@ static const struct command {
 	 "  mdenrich prune --older-than 90d\n"},
 	{"quality", MDE_CMD_QUALITY, opts_quality,
 	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
-	 "                 [--format table|json|csv]\n"
+	 "                 [--format table|json|csv|html]\n"
 	 "  The data_quality_metrics rows, worst first, of the days since\n"
-	 "  --since (inclusive; default: the last 7 days).\n\n"
+	 "  --since (inclusive; default: the last 7 days); html: the\n"
+	 "  dashboard's quality page as one self-contained file.\n\n"
 	 "Examples:\n  mdenrich quality\n"
-	 "  mdenrich quality --symbol BTCUSDT --since 2026-01-01 --format csv\n"},
+	 "  mdenrich quality --symbol BTCUSDT --since 2026-01-01 --format csv\n"
+	 "  mdenrich quality --format html > quality.html\n"},
+	{"serve", MDE_CMD_SERVE, opts_serve,
+	 "mdenrich serve [--listen HOST:PORT] [--token-file FILE]\n"
+	 "               [--cors-origin ORIGIN] [--max-requests N]\n"
+	 "  The HTTP API and dashboard (docs/API.md), on 127.0.0.1:8787 by\n"
+	 "  default. Reads need no token; POST needs Authorization: Bearer\n"
+	 "  TOKEN (from --token-file, else $MDENRICH_API_TOKEN) and is refused\n"
+	 "  when none is configured. No CORS header unless --cors-origin.\n"
+	 "  --max-requests: requests in flight before 429 (default 64).\n"
+	 "  Stops on SIGINT/SIGTERM once the requests in flight are done.\n\n"
+	 "Examples:\n  mdenrich serve\n"
+	 "  mdenrich serve --listen 0.0.0.0:8787 --token-file /etc/mdenrich/token\n"},
 	{"config", MDE_CMD_CONFIG, opts_none,
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
@@ -239,6 +258,7 @@ static void print_program_help(FILE *out)
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
 		"  prune     delete old log rows and finished jobs\n"
+		"  serve     HTTP API and dashboard\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
@@ -363,13 +383,16 @@ static int take_symbols(mde_cli *c, const char *arg, bool one, FILE *errf)
 	return 0;
 }
 
-/* The formats of --format: csv for status, jobs and quality. */
+/* The formats of --format: table, csv, json (status, jobs, quality),
+ * and html for quality. */
 static int take_format(mde_cli *c, const char *arg, FILE *errf)
 {
-	if (strcmp(arg, "table") && strcmp(arg, "json") && strcmp(arg, "csv"))
+	bool html = c->cmd == MDE_CMD_QUALITY;
+	if (strcmp(arg, "table") && strcmp(arg, "json") && strcmp(arg, "csv") &&
+	    (!html || strcmp(arg, "html")))
 		return usage_error(errf, c->cmd_name,
-				   "--format must be table, csv or json, not "
-				   "\"%s\"", arg);
+				   "--format must be table, csv%s or json, not "
+				   "\"%s\"", html ? ", html" : "", arg);
 	c->format = arg;
 	return 0;
 }
@@ -509,6 +532,15 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		break;
 	case O_IDLE_EXIT: c->idle_exit = true; break;
 	case O_FORMAT: return take_format(c, arg, errf);
+	case O_LISTEN: c->listen = arg; break;
+	case O_TOKEN_FILE: c->token_file = arg; break;
+	case O_CORS: c->cors_origin = arg; break;
+	case O_MAX_REQ:
+		if (mde_int_parse(arg, 1, 100000, &v))
+			return usage_error(errf, cmd, "--max-requests must be a "
+					   "positive number, not \"%s\"", arg);
+		c->max_requests = (int)v;
+		break;
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;

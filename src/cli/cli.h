@@ -24,6 +24,7 @@ enum mde_cmd {
 	MDE_CMD_JOBS,    /* every backfill job */
 	MDE_CMD_CANCEL,  /* stop a job for good */
 	MDE_CMD_PRUNE,   /* delete old log rows and finished jobs */
+	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -63,6 +64,9 @@ typedef struct mde_cli {
 	/* prune */
 	int64_t older_than_ms;     /* 0 = not given */
 	bool dry_run;
+	/* serve */
+	const char *listen, *token_file, *cors_origin;
+	int max_requests;          /* 0 = the server's default */
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "reports.h"
+#include "serve.h"
 #include "report.h"
 #include "timeutil.h"
 
@@ -204,11 +205,30 @@ static void print_title(const mde_cli *cli, int64_t since_ms, FILE *out)
 
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 {
+	bool html = cli->format && strcmp(cli->format, "html") == 0;
+	if (html && (cli->symbol || cli->timeframe ||
+		     cli->since_ms != INT64_MIN)) {
+		fprintf(stderr, "mdenrich quality: --format html writes the "
+			"whole dashboard page; do not combine it with "
+			"--symbol, --timeframe or --since\n");
+		return MDE_EXIT_USAGE;
+	}
 	PGconn *c = NULL;
 	int code = mde_report_connect(&c, cfg, "quality");
 	if (code != MDE_EXIT_OK)
 		return code;
 	if ((code = check_symbol(c, cli)) != MDE_EXIT_OK) {
+		PQfinish(c);
+		return code;
+	}
+
+	if (html) {
+		/* The dashboard's /quality page as one self-contained file. */
+		mde_err e = {0};
+		if (mde_serve_quality_report(c, 0, stdout, &e)) {
+			fprintf(stderr, "mdenrich quality: %s\n", e.msg);
+			code = MDE_EXIT_FATAL;
+		}
 		PQfinish(c);
 		return code;
 	}
