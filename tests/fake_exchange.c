@@ -1116,3 +1116,27 @@ const char *fx_url(const fx *x)
 {
 	return x->url;
 }
+
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades)
+{
+	int rc = -1;
+	pthread_mutex_lock(&x->mu);
+	struct kseries *s = kfind(x, market, sym, period_ms, 0);
+	size_t lo = 0, hi = s ? s->n : 0;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s->r[m].t < open_ms)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (s && lo < s->n && s->r[lo].t == open_ms) {
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			snprintf(txt[f], 40, "%s", s->r[lo].f[f]);
+		*trades = s->r[lo].trades;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
