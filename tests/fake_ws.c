@@ -93,7 +93,8 @@ static bool kline(fws *w, const char *sym, int64_t t, int kind, char *out,
 {
 	char f[MDE_NFIELDS][40];
 	int64_t trades;
-	if (fx_kline(w->o.x, w->o.market, sym, w->o.period_ms, t, f, &trades))
+	if ((w->o.end_ms && t >= w->o.end_ms) ||
+	    fx_kline(w->o.x, w->o.market, sym, w->o.period_ms, t, f, &trades))
 		return false;
 	if (kind == 1) { /* forming: not the final values */
 		for (int k = 1; k < 4; k++)

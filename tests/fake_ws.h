@@ -31,6 +31,7 @@ typedef struct fws_opts {
 	int market;          /* FX_FUTURES or FX_SPOT */
 	int64_t period_ms;
 	int64_t start_ms;    /* simulated clock at start */
+	int64_t end_ms;      /* no candle from here on; 0 = no end */
 	double speed;        /* simulated ms per real ms (1 = real time) */
 	int64_t ping_ms;     /* real ms between pings; 0 = none */
 	int port;            /* 0 = ephemeral */
