@@ -16,6 +16,9 @@
 #include "timeutil.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
+#define PATH_MAX_LEN 1800 /* longer request lines are refused by some
+			     servers: the rest goes by SUBSCRIBE */
+#define SUB_BATCH 50
 
 struct conn {
 	struct mde_ws *w;
@@ -25,6 +28,11 @@ struct conn {
 	char **syms;            /* canonical symbols of this connection */
 	bool *seen;             /* a message since the connection opened */
 	size_t nsyms;
+	size_t nurl;            /* the first nurl are in the path, the rest
+				   are sent as SUBSCRIBE requests */
+	size_t sub_next;        /* next to subscribe */
+	int64_t sub_due;        /* mono ms: at most 5 requests a second */
+	int sub_id;
 	bool up, killing;
 	int attempt;            /* reconnects since the last good message */
 	int64_t retry_mono;     /* 0 = connected or connecting */
@@ -304,6 +312,36 @@ static int receive(struct conn *c, struct lws *wsi, const void *in,
 	return 0;
 }
 
+/* Streams beyond the path: SUBSCRIBE requests of SUB_BATCH streams, at
+ * most 5 a second (Binance allows 10 incoming messages a second). */
+static int subscribe_more(struct conn *c)
+{
+	int64_t now = mde_mono_ms();
+	if (c->sub_next >= c->nsyms || now < c->sub_due)
+		return 0;
+	unsigned char buf[LWS_PRE + 4096];
+	char *p = (char *)buf + LWS_PRE;
+	size_t cap = 4096, n = 0;
+	n += (size_t)snprintf(p, cap, "{\"method\":\"SUBSCRIBE\",\"params\":[");
+	for (size_t k = 0; k < SUB_BATCH && c->sub_next < c->nsyms; k++) {
+		char name[40];
+		const char *sym = c->syms[c->sub_next++];
+		size_t i = 0;
+		for (; sym[i] && i < sizeof name - 1; i++)
+			name[i] = (char)(sym[i] >= 'A' && sym[i] <= 'Z'
+						 ? sym[i] - 'A' + 'a' : sym[i]);
+		name[i] = '\0';
+		n += (size_t)snprintf(p + n, cap - n, "%s\"%s@kline_%s\"",
+				      k ? "," : "", name,
+				      mde_tf_name(c->w->o.period_ms));
+	}
+	n += (size_t)snprintf(p + n, cap - n, "],\"id\":%d}", ++c->sub_id);
+	c->sub_due = now + 200;
+	if (lws_write(c->wsi, (unsigned char *)p, n, LWS_WRITE_TEXT) < (int)n)
+		return -1;
+	return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
@@ -318,11 +356,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		c->blen = 0;
 		c->last_rx_mono = mde_mono_ms();
 		memset(c->seen, 0, c->nsyms * sizeof *c->seen);
+		c->sub_next = c->nurl;
+		c->sub_due = 0;
+		if (c->sub_next < c->nsyms)
+			lws_callback_on_writable(wsi);
 		count(c->w, &c->w->st.connects);
 		mde_info("ws.connected", "conn=%d streams=%zu", c->no, c->nsyms);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		return receive(c, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return subscribe_more(c);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		schedule_retry(c, in && len ? (const char *)in
 					    : "connection error");
@@ -380,6 +424,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 					LWS_TO_KILL_ASYNC);
 		} else if (!c->wsi && c->retry_mono && now >= c->retry_mono) {
 			connect_one(c);
+		} else if (c->up && c->sub_next < c->nsyms &&
+			   now >= c->sub_due) {
+			lws_callback_on_writable(c->wsi);
 		}
 	}
 	if (!w->stop)
@@ -441,10 +488,13 @@ static int conn_add(struct mde_ws *w, struct conn *c, const char *sym)
 		name[i] = (char)(sym[i] >= 'A' && sym[i] <= 'Z'
 					 ? sym[i] - 'A' + 'a' : sym[i]);
 	size_t len = strlen(c->path);
-	int k = snprintf(c->path + len, sizeof c->path - len, "%s%s@kline_%s",
-			 c->nsyms ? "/" : "", name, mde_tf_name(w->o.period_ms));
-	if (k < 0 || (size_t)k >= sizeof c->path - len)
-		return MDE_EINVAL;
+	char add[80];
+	snprintf(add, sizeof add, "%s%s@kline_%s", c->nurl ? "/" : "", name,
+		 mde_tf_name(w->o.period_ms));
+	if (c->nurl == c->nsyms && len + strlen(add) < PATH_MAX_LEN) {
+		memcpy(c->path + len, add, strlen(add) + 1);
+		c->nurl++;
+	}
 	char **s = realloc(c->syms, (c->nsyms + 1) * sizeof *s);
 	bool *seen = realloc(c->seen, (c->nsyms + 1) * sizeof *seen);
 	if (s)
@@ -518,8 +568,9 @@ static int context(struct mde_ws *w, mde_err *err)
 	info.protocols = protocols;
 	info.options = w->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 	info.pt_serv_buf_size = 32768; /* 200 stream names in the path */
+	info.max_http_header_data = 16384;
 	info.fd_limit_per_thread = 64 + (unsigned)w->nconns;
-	lws_set_log_level(LLL_ERR, NULL);
+	lws_set_log_level(getenv("MDE_WS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO : LLL_ERR, NULL);
 	w->ctx = lws_create_context(&info);
 	if (!w->ctx)
 		return mde_err_set(err, MDE_ENET, false,

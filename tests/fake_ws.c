@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "timeutil.h"
 
 #define MAXCONN 64
@@ -227,37 +229,73 @@ static void tick(lws_sorted_usec_list_t *sul)
 		lws_sul_schedule(w->ctx, 0, &w->sul, tick, 5 * LWS_US_PER_MS);
 }
 
-/* The symbols of "a@kline_1m/b@kline_1m". */
+/* Adds the stream "btcusdt@kline_1m" (as BTCUSDT) to c. */
+static int add_stream(struct fconn *c, const char *s)
+{
+	const char *at = strchr(s, '@');
+	if (!at || at - s >= 32)
+		return 0;
+	void *q = realloc(c->syms, (c->nsyms + 1) * sizeof *c->syms);
+	if (!q)
+		return -1;
+	c->syms = q;
+	memset(c->syms[c->nsyms], 0, sizeof c->syms[c->nsyms]);
+	for (const char *k = s; k < at; k++)
+		c->syms[c->nsyms][k - s] = (char)(*k >= 'a' && *k <= 'z'
+						  ? *k - 'a' + 'A' : *k);
+	c->nsyms++;
+	return 0;
+}
+
+/* {"method":"SUBSCRIBE","params":[...],"id":N}: the streams join, each
+ * with an update of its forming candle; the answer {"result":null,...}. */
+static void on_request(fws *w, struct fconn *c, const char *in, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(in, len);
+	const cJSON *m = cJSON_GetObjectItem(j, "method");
+	const cJSON *ps = cJSON_GetObjectItem(j, "params");
+	const cJSON *id = cJSON_GetObjectItem(j, "id");
+	if (cJSON_IsString(m) && strcmp(m->valuestring, "SUBSCRIBE") == 0 &&
+	    cJSON_IsArray(ps)) {
+		size_t n0 = c->nsyms;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, ps)
+			if (cJSON_IsString(e))
+				add_stream(c, e->valuestring);
+		char buf[1024], ans[64];
+		for (size_t i = n0; i < c->nsyms; i++)
+			if (kline(w, c->syms[i], c->next_close, 1, buf,
+				  sizeof buf))
+				push(c, buf);
+		snprintf(ans, sizeof ans, "{\"result\":null,\"id\":%d}",
+			 cJSON_IsNumber(id) ? id->valueint : 0);
+		push(c, ans);
+		lws_callback_on_writable(c->wsi);
+	}
+	cJSON_Delete(j);
+}
+
+/* The streams of the path "a@kline_1m/b@kline_1m" (may be none). */
 static int subscribe(fws *w, struct fconn *c, struct lws *wsi)
 {
 	char *buf = malloc(32768);
 	const char *arg = buf ? lws_get_urlarg_by_name(wsi, "streams=", buf,
 						       32768) : NULL;
-	char *q = arg ? strdup(arg) : NULL;
+	char *q = strdup(arg ? arg : "");
 	free(buf);
 	if (!q)
 		return -1;
-	size_t cap = 1;
-	for (char *p = q; *p; p++)
-		cap += *p == '/';
-	c->syms = calloc(cap, sizeof *c->syms);
-	for (char *save = NULL, *s = strtok_r(q, "/", &save); s && c->syms;
-	     s = strtok_r(NULL, "/", &save)) {
-		char *at = strchr(s, '@');
-		if (!at || at - s >= 32)
-			continue;
-		for (char *k = s; k < at; k++)
-			c->syms[c->nsyms][k - s] = (char)(*k >= 'a' && *k <= 'z'
-							  ? *k - 'a' + 'A' : *k);
-		c->nsyms++;
-	}
+	int rc = 0;
+	for (char *save = NULL, *s = strtok_r(q, "/", &save); s && !rc;
+	     s = strtok_r(NULL, "/", &save))
+		rc = add_stream(c, s);
 	free(q);
 	int64_t P = w->o.period_ms;
 	c->next_close = mde_floor_div(fws_now(w), P) * P;
 	c->repeat_t = c->held_t = INT64_MIN;
 	c->next_ping = mde_mono_ms() + w->o.ping_ms;
 	push_all(w, c, c->next_close, 1); /* the forming candle, at once */
-	return c->syms ? 0 : -1;
+	return rc;
 }
 
 static void conn_free(fws *w, struct fconn *c)
@@ -304,8 +342,6 @@ static int writeable(struct fconn *c)
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
-	(void)in;
-	(void)len;
 	fws *w = lws_context_user(lws_get_context(wsi));
 	struct fconn *c = user;
 	switch (reason) {
@@ -332,6 +368,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_callback_on_writable(wsi);
 		break;
 	}
+	case LWS_CALLBACK_RECEIVE:
+		if (c && c->wsi)
+			on_request(w, c, in, len);
+		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return c && c->wsi ? writeable(c) : 0;
 	case LWS_CALLBACK_RECEIVE_PONG:
@@ -380,7 +420,12 @@ fws *fws_start(const fws_opts *o)
 	info.user = w;
 	info.pt_serv_buf_size = 32768;
 	info.max_http_header_data = 16384;
-	lws_set_log_level(LLL_ERR, NULL);
+	/* 200 stream names in the request line */
+	static struct lws_token_limits limits;
+	for (int i = 0; i < WSI_TOKEN_COUNT; i++)
+		limits.token_limit[i] = 16000;
+	info.token_limits = &limits;
+	lws_set_log_level(getenv("FWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO : LLL_ERR, NULL);
 	w->ctx = lws_create_context(&info);
 	struct lws_vhost *vh = w->ctx ? lws_get_vhost_by_name(w->ctx, "default")
 				      : NULL;

@@ -29,6 +29,7 @@ int mde_cmd_stream(const mde_config *cfg, const mde_cli *cli)
 		.silence_ms = cfg->stream_silence_ms,
 		.aux_every_ms = cfg->stream_aux_every_ms,
 		.aux_lag_ms = cfg->stream_aux_lag_ms,
+		.writers = cfg->stream_writers,
 	};
 	mde_install_signal_handlers();
 	mde_pipeline p;

@@ -91,6 +91,7 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->stream_silence_ms = 300000;
 	cfg->stream_aux_every_ms = 300000;
 	cfg->stream_aux_lag_ms = 3600000;
+	cfg->stream_writers = 4;
 	if (set_str(&cfg->binance_fws_url, "wss://fstream.binance.com") ||
 	    set_str(&cfg->binance_ws_url, "wss://stream.binance.com:9443") ||
 	    set_str(&cfg->ws_path, "/stream") ||
@@ -266,6 +267,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"stream", {"silence_ms", &cfg->stream_silence_ms, 100, 86400000}},
 		{"stream", {"aux_every_ms", &cfg->stream_aux_every_ms, 100, 86400000}},
 		{"stream", {"aux_lag_ms", &cfg->stream_aux_lag_ms, 0, 2000000000}},
+		{"stream", {"writers", &cfg->stream_writers, 1, 16}},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(ints); i++) {
 		if (strcmp(section, ints[i].section) ||

@@ -62,6 +62,7 @@ typedef struct mde_config {
 	int stream_silence_ms;  /* no message this long: reconnect */
 	int stream_aux_every_ms;/* aux series refresh cadence */
 	int stream_aux_lag_ms;  /* rows recomputed back this far on it */
+	int stream_writers;     /* connections writing a batch side by side */
 
 	mde_universe *universes;
 	size_t nuniverses;

@@ -79,11 +79,19 @@ typedef struct mde_series_job {
 	int64_t rest_to_ms;
 	bool aux_stored;
 	bool aux_refresh;
+	bool quality_later;   /* the quality metrics wait for the refresh */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err);
+/*
+ * Another connection and fetcher for the same run (the stream's writers,
+ * one per thread); closing adds its totals to into's.
+ */
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p,
+		       mde_err *err) MDE_MUSTCHECK;
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into);
 /* Records the run's end (status from code) and frees everything. */
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
 

@@ -310,6 +310,7 @@ static void batch_init(mde_pipeline *p, const mde_series_job *j,
 			.rows_in = w->series.n,
 			.dups = w->dups,
 			.ndups = w->ndups,
+			.quality_later = j->quality_later,
 		},
 		.cursor = {
 			.job_id = j->job_id,

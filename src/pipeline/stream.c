@@ -5,6 +5,7 @@
  */
 #include "stream.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "ws.h"
 
 #define LAT_MAX_MS 120000
+#define MAX_WRITERS 16
 
 struct sstate {
 	char sym[32];
@@ -30,8 +32,26 @@ struct sstate {
 	int64_t new_last;
 };
 
+struct stream;
+
+/* A writer: one connection, one group per batch, the series i with
+ * i % nwriters == k. Writer 0 is the run's own pipeline. */
+typedef struct writer {
+	struct stream *st;
+	mde_pipeline *p;
+	size_t k;
+	int rc;
+	mde_err err;
+	size_t nseries;
+	pthread_t th;
+	bool started;
+} writer;
+
 typedef struct stream {
 	mde_pipeline *p;
+	mde_pipeline clones[MAX_WRITERS];
+	writer w[MAX_WRITERS];
+	size_t nw;
 	const mde_stream_opts *o;
 	int64_t P;
 	int origin;
@@ -180,9 +200,9 @@ static int ordered(const stream *st, const struct sstate *s, mde_candles *out,
 
 /* One series of the batch, inside the group. A DB error is returned (the
  * group is lost); any other failure leaves the series pending. */
-static int flush_series(stream *st, struct sstate *s, mde_err *err)
+static int flush_series(stream *st, mde_pipeline *p, struct sstate *s,
+			mde_err *err)
 {
-	mde_pipeline *p = st->p;
 	const char *tf = st->o->timeframe;
 	mde_candles c = {0};
 	int64_t gap = 0;
@@ -208,6 +228,7 @@ static int flush_series(stream *st, struct sstate *s, mde_err *err)
 			.asset = MDE_CRYPTO, .source = st->o->source,
 			.start_ms = start, .end_ms = end, .given = &c,
 			.rest_to_ms = gap, .aux_stored = true,
+			.quality_later = true,
 		};
 		if (gap)
 			mde_info("stream.repair", "symbol=%s from=%lld to=%lld "
@@ -286,54 +307,80 @@ static void settle(stream *st)
 }
 
 /* A lost database: reconnect (with backoff); false when it stays gone. */
-static bool recovered(stream *st, mde_err *err)
+static bool recovered(mde_pipeline *p, mde_err *err)
 {
 	if (err->code != MDE_EDB || !mde_pl_connection_lost(err))
 		return true; /* the connection is fine: retry next batch */
-	return mde_pipeline_recover(st->p, err) == 0;
+	return mde_pipeline_recover(p, err) == 0;
 }
 
-/*
- * Commits the batch: every series with pending candles or a repair, in
- * one store group. Returns 0, or MDE_EXIT_FATAL when the database stays
- * unreachable; a failed group is retried with the next batch.
- */
-static int flush(stream *st)
+/* One writer's part of the batch, in one store group. */
+static void *flush_part(void *arg)
 {
-	mde_pipeline *p = st->p;
-	mde_err err = {0};
-	int64_t t0 = mde_mono_ms();
-	int rc = mde_store_group_begin(p->store, &err);
+	writer *w = arg;
+	stream *st = w->st;
+	mde_pipeline *p = w->p;
+	w->nseries = 0;
+	memset(&w->err, 0, sizeof w->err);
+	int rc = mde_store_group_begin(p->store, &w->err);
 	p->grouped = true;
-	size_t nseries = 0;
-	for (size_t i = 0; i < st->n && !rc; i++) {
+	for (size_t i = w->k; i < st->n && !rc; i += st->nw) {
 		struct sstate *s = &st->s[i];
 		if (s->pend.n || s->rest_to) {
-			rc = flush_series(st, s, &err);
-			nseries += s->done;
+			rc = flush_series(st, p, s, &w->err);
+			w->nseries += s->done;
 		}
 	}
 	p->grouped = false;
 	if (!rc)
-		rc = mde_store_group_commit(p->store, &err);
+		rc = mde_store_group_commit(p->store, &w->err);
 	else
 		mde_store_group_rollback(p->store);
-	st->batch_first = st->batch_last = 0;
-	if (rc) {
-		for (size_t i = 0; i < st->n; i++)
+	if (rc)
+		for (size_t i = w->k; i < st->n; i += st->nw)
 			st->s[i].done = false;
-		mde_warn("stream.batch_failed", "error=\"%s\" action=\"retried "
-			 "with the next batch\"", err.msg);
-		st->batch_first = st->batch_last = mde_mono_ms();
-		return recovered(st, &err) ? 0 : MDE_EXIT_FATAL;
+	w->rc = rc;
+	return NULL;
+}
+
+/*
+ * Commits the batch: every series with pending candles or a repair, each
+ * writer's share in one store group, the writers side by side. Returns
+ * 0, or MDE_EXIT_FATAL when the database stays unreachable; a writer's
+ * failed group is retried with the next batch.
+ */
+static int flush(stream *st)
+{
+	int64_t t0 = mde_mono_ms();
+	for (size_t k = 1; k < st->nw; k++)
+		st->w[k].started = pthread_create(&st->w[k].th, NULL,
+						  flush_part, &st->w[k]) == 0;
+	flush_part(&st->w[0]);
+	for (size_t k = 1; k < st->nw; k++)
+		if (st->w[k].started)
+			pthread_join(st->w[k].th, NULL);
+		else
+			flush_part(&st->w[k]);
+	st->batch_first = st->batch_last = 0;
+	int code = 0;
+	size_t nseries = 0;
+	for (size_t k = 0; k < st->nw; k++) {
+		writer *w = &st->w[k];
+		nseries += w->rc ? 0 : w->nseries;
+		if (!w->rc)
+			continue;
+		mde_warn("stream.batch_failed", "writer=%zu error=\"%s\" "
+			 "action=\"retried with the next batch\"", k, w->err.msg);
+		if (!recovered(w->p, &w->err))
+			code = MDE_EXIT_FATAL;
 	}
 	settle(st);
 	for (size_t i = 0; i < st->n; i++)
 		if (st->s[i].pend.n || st->s[i].rest_to) /* busy: next batch */
 			st->batch_first = st->batch_last = mde_mono_ms();
-	mde_debug("stream.batch", "series=%zu commit_ms=%lld", nseries,
-		  (long long)(mde_mono_ms() - t0));
-	return 0;
+	mde_debug("stream.batch", "series=%zu writers=%zu commit_ms=%lld",
+		  nseries, st->nw, (long long)(mde_mono_ms() - t0));
+	return code;
 }
 
 /* The aux series of one series through REST, and its rows recomputed. */
@@ -364,7 +411,7 @@ static void aux_refresh(stream *st, struct sstate *s)
 	}
 	mde_warn("stream.aux", "symbol=%s error=\"%s\" action=\"retried on "
 		 "the next round\"", s->sym, err.msg);
-	if (rc == MDE_EDB && !recovered(st, &err))
+	if (rc == MDE_EDB && !recovered(p, &err))
 		mde_warn("stream.aux", "symbol=%s error=\"database gone\"",
 			 s->sym);
 }
@@ -432,8 +479,28 @@ static int loop(stream *st, mde_ws *ws)
 	return code;
 }
 
+/* Writer 0 is the run's pipeline; the others get connections of their
+ * own (no more writers than series). */
+static int writers(stream *st, int n, mde_err *err)
+{
+	st->nw = n < 1 ? 1 : n > MAX_WRITERS ? MAX_WRITERS : (size_t)n;
+	if (st->nw > st->n)
+		st->nw = st->n ? st->n : 1;
+	for (size_t k = 0; k < st->nw; k++) {
+		st->w[k] = (writer){.st = st, .p = k ? &st->clones[k] : st->p,
+				    .k = k};
+		if (k && mde_pipeline_clone(&st->clones[k], st->p, err)) {
+			st->nw = k + 1;
+			return MDE_EXIT_FATAL;
+		}
+	}
+	return 0;
+}
+
 static void stream_free(stream *st)
 {
+	for (size_t k = 1; k < st->nw; k++)
+		mde_pipeline_clone_close(&st->clones[k], st->p);
 	for (size_t i = 0; i < st->n; i++) {
 		mde_candles_free(&st->s[i].pend);
 		free(st->s[i].arrival);
@@ -449,7 +516,8 @@ int mde_pipeline_stream(mde_pipeline *p, const mde_stream_opts *o)
 	bool spot = o->source && strcmp(o->source, "binance-spot") == 0;
 	st.origin = spot ? MDE_SRC_BINANCE_SPOT : MDE_SRC_BINANCE;
 	st.lat = calloc(LAT_MAX_MS + 1, sizeof *st.lat);
-	if (!st.lat || mde_tf_parse(o->timeframe, &st.P) || states(&st, &err)) {
+	if (!st.lat || mde_tf_parse(o->timeframe, &st.P) ||
+	    states(&st, &err) || writers(&st, o->writers, &err)) {
 		fprintf(stderr, "mdenrich stream: %s\n",
 			err.msg[0] ? err.msg : "out of memory");
 		stream_free(&st);

@@ -6,7 +6,8 @@
  * Only a candle's `"x": true` message is final; updates of the forming
  * candle are never stored. Closed candles gather into a batch that
  * commits, for every series at once, as one store group (one
- * transaction): batch_ms after its first candle arrived at the latest, or
+ * transaction) per writer (each its own connection and a share of the
+ * series, side by side): batch_ms after its first candle arrived at the latest, or
  * quiet_ms after the last one (the burst at the close of an interval is
  * over). Each series takes its lock for the group's transaction only,
  * without waiting: a series a run or worker holds waits for the next
@@ -38,6 +39,7 @@ typedef struct mde_stream_opts {
 	const char *ws_path;    /* "/stream" */
 	int streams_per_conn;   /* 0: 200 futures, 1024 spot */
 	int64_t batch_ms, quiet_ms, silence_ms, aux_every_ms, aux_lag_ms;
+	int writers;            /* database connections writing a batch */
 } mde_stream_opts;
 
 /* Latency from a closing message's arrival to its commit. */

@@ -718,7 +718,7 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 			 MDE_DAY_MS;
 	if (quiet && qfrom < recent)
 		qfrom = recent;
-	if (qfrom < w.qual_to_ms &&
+	if (qfrom < w.qual_to_ms && !b->audit.quality_later &&
 	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
 					b->period_ms, b->asset, qfrom,
 					w.qual_to_ms, b->audit.dups,

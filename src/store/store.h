@@ -107,6 +107,9 @@ typedef struct mde_store_batch {
 		/* The fetch's duplicates per UTC day, for quality metrics. */
 		const mde_day_dups *dups;
 		size_t ndups;
+		/* The days' quality metrics are left to a later batch of the
+		 * same days (the stream's aux refresh recomputes them). */
+		bool quality_later;
 	} audit;
 
 	/* The backfill chunk whose cursor advances with these rows (job_id
