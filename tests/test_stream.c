@@ -13,7 +13,9 @@
  *     same period in another database;
  *   - a LISTEN client hears one notification per committed batch of the
  *     backfill and of the stream, each naming rows it can read;
- *   - SIGTERM: exit 130 after committing what was in flight.
+ *   - SIGTERM: exit 130 after committing what was in flight;
+ *   - a series a run holds is passed by, never waited for, and written
+ *     once free; a `run` of it meanwhile changes nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,10 +234,68 @@ static void test_stream_faults(void **state)
 	fx_stop(x);
 }
 
+/*
+ * A run holds the series (its session lock) for a while: the stream's
+ * batches pass it by without waiting, and write it once it is free; a
+ * `run` of the same series meanwhile skips or rewrites nothing.
+ */
+static void test_stream_lock(void **state)
+{
+	(void)state;
+	fx_opts fo = {0};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	char db[2048], log[800], args[800];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_stream_lock", db, sizeof db);
+	snprintf(args, sizeof args, "--binance-url %s backfill --symbols "
+		 "BTCUSDT --timeframe 1h --from %lld --to %lld", fx_url(x),
+		 (long long)T_FROM, (long long)T0);
+	mde_cli_must(cfg, db, args);
+	PGconn *holder = mde_testdb_connect(db);
+	PQclear(PQexec(holder, "SELECT pg_advisory_lock(7169125, "
+			       "hashtext('BTCUSDT/1h'))"));
+	fws_opts wo = {.x = x, .market = FX_FUTURES, .period_ms = H,
+		       .start_ms = T0, .end_ms = T0 + 8 * H, .speed = 3600};
+	fws *w = fws_start(&wo);
+	snprintf(log, sizeof log, "%s/lock.log", dir);
+	setenv("MDENRICH_DB_URL", db, 1);
+	snprintf(args, sizeof args, "--config %s --log-format json "
+		 "--binance-url %s stream --symbols BTCUSDT --timeframe 1h "
+		 "--ws-url %s", cfg, fx_url(x), fws_url(w));
+	pid_t pid = mde_spawn(log, args);
+	unsetenv("MDENRICH_DB_URL");
+	while (fws_now(w) < T0 + 3 * H)
+		usleep(50000);
+	PQclear(PQexec(holder, "SELECT pg_advisory_unlock_all()"));
+	snprintf(args, sizeof args, "--binance-url %s run --symbols BTCUSDT "
+		 "--timeframe 1h --until %lld", fx_url(x),
+		 (long long)(T0 + 6 * H));
+	assert_int_equal(mde_cli(cfg, db, args), 0);
+	while (fws_now(w) < T0 + 10 * H)
+		usleep(50000);
+	kill(pid, SIGTERM);
+	assert_int_equal(mde_wait(pid), 130);
+	fws_stop(w);
+	size_t k;
+	count_in(log, "series.busy", &k);
+	assert_true(k >= 1);
+	long long want = (T0 + 7 * H - T_FROM) / H + 1;
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), want);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE revision "
+					     "<> 1"), 0);
+	PQfinish(holder);
+	PQfinish(c);
+	fx_stop(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stream_faults),
+		cmocka_unit_test(test_stream_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
