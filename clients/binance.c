@@ -195,7 +195,8 @@ static const char *kline_str(const cJSON *row, int i)
 	return j->valuestring;
 }
 
-int mde_binance_parse_klines(const char *body, size_t len, int origin,
+int mde_binance_parse_klines(const char *body, size_t len,
+			     enum mde_origin origin,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err)
 {
