@@ -72,10 +72,10 @@ static int teardown(void **state)
 
 static void count_in(const char *log, const char *event, size_t *n)
 {
-	char cmd[800], out[64];
-	snprintf(cmd, sizeof cmd, "grep -c '\"event\":\"%s\"' %s", event, log);
+	char out[64];
 	*n = 0;
-	if (mde_test_sh(out, sizeof out, NULL, 0, "%s", cmd) <= 1)
+	if (mde_test_sh(out, sizeof out, NULL, 0,
+			"grep -c '\"event\":\"%s\"' %s", event, log) <= 1)
 		*n = (size_t)strtoul(out, NULL, 10);
 }
 
