@@ -31,13 +31,11 @@ now_s=$(date -u +%s)
 from_ms=$(( (now_s - 86400) / 60 * 60000 ))
 ws_ms=$(( from_ms + hist * 60000 ))
 build/fake_exchange --synthetic "$syms" --from "$from_ms" --period 1m \
-  --bars $(( hist + mins + 5 )) --ws-speed "$speed" --ws-start "$ws_ms" \
-  --ws-ping-ms 1000 >"$out/fx.txt" 2>"$out/fx.err" &
+  --bars "$hist" >"$out/fx.txt" 2>"$out/fx.err" &
 fx=$!
 trap 'kill $fx 2>/dev/null; rm -rf "$out"' EXIT
-for _ in $(seq 100); do grep -q '^ws ' "$out/fx.txt" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q '^url ' "$out/fx.txt" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^url //p' "$out/fx.txt")
-ws=$(sed -n 's/^ws //p' "$out/fx.txt")
 
 t0=$(date +%s.%N)
 # In groups of 50: a backfill of 200 symbols at once overflows the job's
@@ -51,8 +49,18 @@ for group in $(tr , '\n' <<<"$syms" \
 done
 t1=$(date +%s.%N)
 
-# The fake's clock started with it: the stream's first messages make it
-# repair through REST what closed since the history's end.
+# The stream gets a fake exchange of its own, holding the same candles
+# (the synthetic walk is a function of the symbol's rank) with a fresh
+# request-weight window, whose kline streams start where the history
+# ends: the backfill's weight does not delay the stream's REST calls.
+kill $fx
+build/fake_exchange --synthetic "$syms" --from "$from_ms" --period 1m \
+  --bars $(( hist + mins + 5 )) --ws-speed "$speed" --ws-start "$ws_ms" \
+  --ws-ping-ms 1000 >"$out/fx2.txt" 2>"$out/fx2.err" &
+fx=$!
+for _ in $(seq 100); do grep -q '^ws ' "$out/fx2.txt" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^url //p' "$out/fx2.txt")
+ws=$(sed -n 's/^ws //p' "$out/fx2.txt")
 printf '[stream]\nwriters = %s\n' "${WRITERS:-4}" >"$out/bench.conf"
 build/mdenrich --config "$out/bench.conf" --db "$db" --log-format json \
   --binance-url "$url" stream --symbols "$syms" --timeframe 1m --ws-url "$ws" \

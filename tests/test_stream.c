@@ -291,11 +291,55 @@ static void test_stream_lock(void **state)
 	fx_stop(x);
 }
 
+/*
+ * SIGTERM while a batch is open (batch_ms and quiet_ms far away): what
+ * arrived is committed, then exit 130.
+ */
+static void test_stream_sigterm(void **state)
+{
+	(void)state;
+	fx_opts fo = {0};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
+	char db[2048], log[800], args[1400], conf[800];
+	snprintf(conf, sizeof conf, "%s/slow.conf", dir);
+	FILE *f = fopen(conf, "w");
+	fputs("[stream]\nbatch_ms = 600000\nquiet_ms = 600000\n", f);
+	fclose(f);
+	PGconn *c = mde_fresh_db(conf, "mdetest_stream_term", db, sizeof db);
+	fws_opts wo = {.x = x, .market = FX_FUTURES, .period_ms = H,
+		       .start_ms = T0, .end_ms = T0 + 5 * H, .speed = 3600};
+	fws *w = fws_start(&wo);
+	snprintf(log, sizeof log, "%s/term.log", dir);
+	setenv("MDENRICH_DB_URL", db, 1);
+	snprintf(args, sizeof args, "--config %s --log-format json "
+		 "--binance-url %s stream --symbols BTCUSDT --timeframe 1h "
+		 "--ws-url %s", conf, fx_url(x), fws_url(w));
+	pid_t pid = mde_spawn(log, args);
+	unsetenv("MDENRICH_DB_URL");
+	while (fws_now(w) < T0 + 6 * H)
+		usleep(50000);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 0);
+	kill(pid, SIGTERM);
+	assert_int_equal(mde_wait(pid), 130);
+	fws_stop(w);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 5);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_runs WHERE status = "
+					     "'interrupted'"), 1);
+	PQfinish(c);
+	fx_stop(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stream_faults),
 		cmocka_unit_test(test_stream_lock),
+		cmocka_unit_test(test_stream_sigterm),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

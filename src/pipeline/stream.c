@@ -375,9 +375,12 @@ static int flush(stream *st)
 			code = MDE_EXIT_FATAL;
 	}
 	settle(st);
+	/* Left over (a busy series, a failed group): again in batch_ms, or
+	 * with the next candles. */
 	for (size_t i = 0; i < st->n; i++)
-		if (st->s[i].pend.n || st->s[i].rest_to) /* busy: next batch */
-			st->batch_first = st->batch_last = mde_mono_ms();
+		if (st->s[i].pend.n || st->s[i].rest_to)
+			st->batch_first = st->batch_last =
+				mde_mono_ms() + st->o->batch_ms;
 	mde_debug("stream.batch", "series=%zu writers=%zu commit_ms=%lld",
 		  nseries, st->nw, (long long)(mde_mono_ms() - t0));
 	return code;
