@@ -88,6 +88,7 @@ struct fx {
 	size_t violations;
 	size_t conns;
 	char next_base[128];
+	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
 };
 
 /* ---- a growing string ------------------------------------------------ */
@@ -661,7 +662,10 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 		sb_add(&r->body, "]");
 		return;
 	}
-	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, xnow(x) + 1), i0, i1;
+	int64_t upto = xnow(x) + 1;
+	if (x->aux_until && x->aux_until < upto)
+		upto = x->aux_until;
+	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, upto), i0, i1;
 	page_range(&a->r[0].t, sizeof *a->r, n, hs, s, he, e, (size_t)lim,
 		   &i0, &i1);
 	for (size_t i = i0; i < i1; i++) {
@@ -1139,4 +1143,11 @@ int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
 	}
 	pthread_mutex_unlock(&x->mu);
 	return rc;
+}
+
+void fx_set_aux_until(fx *x, int64_t t_ms)
+{
+	pthread_mutex_lock(&x->mu);
+	x->aux_until = t_ms;
+	pthread_mutex_unlock(&x->mu);
 }

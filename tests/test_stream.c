@@ -9,8 +9,10 @@
  *     candles after the stored history: no hole, no duplicate, no
  *     correction (only final candles stored), the missed candles repaired
  *     through REST, pings answered;
- *   - once the aux series caught up, the table equals a `backfill` of the
- *     same period in another database;
+ *   - funding events published late (after the rows were streamed)
+ *     update those rows without a new revision; once the aux series
+ *     caught up, the table equals a `backfill` of the same period in
+ *     another database;
  *   - a LISTEN client hears one notification per committed batch of the
  *     backfill and of the stream, each naming rows it can read;
  *   - SIGTERM: exit 130 after committing what was in flight;
@@ -131,8 +133,11 @@ static void backfill(fx *x, const char *db, int64_t from, int64_t to)
 	mde_cli_must(cfg, db, args);
 }
 
-/* Streams T0 .. T_END through every fault; returns the exit code. */
-static int stream(fx *x, fws *w, const char *db, const char *log)
+/* Streams T0 .. T_END through every fault; returns the exit code. The
+ * funding events after T_HIST are published at T0 + 10h only: *before
+ * is a stream row's funding_rate before they arrived. */
+static int stream(fx *x, fws *w, const char *db, const char *log,
+		  PGconn *c, char *before, size_t len)
 {
 	char args[800];
 	setenv("MDENRICH_DB_URL", db, 1);
@@ -141,6 +146,14 @@ static int stream(fx *x, fws *w, const char *db, const char *log)
 		 "--timeframe 1h --ws-url %s", cfg, fx_url(x), fws_url(w));
 	pid_t pid = mde_spawn(log, args);
 	unsetenv("MDENRICH_DB_URL");
+	while (fws_now(w) < T0 + 10 * H)
+		usleep(50000);
+	char q[300];
+	snprintf(q, sizeof q, "SELECT funding_rate FROM market_data_v2 WHERE "
+		 "symbol = 'BTCUSDT' AND open_time = timestamptz 'epoch' + "
+		 "%lld * interval '1 ms'", (long long)(T0 + 4 * H));
+	mde_testdb_value(c, q, before, len);
+	fx_set_aux_until(x, 0);
 	/* Past the last candle, and time for the aux series to catch up. */
 	while (fws_now(w) < T_END + 4 * H)
 		usleep(100000);
@@ -163,6 +176,7 @@ static void test_stream_faults(void **state)
 
 	/* History up to five candles before the stream's clock: the
 	 * backfill's batches are heard too. */
+	fx_set_aux_until(x, T_HIST);
 	backfill(x, db, T_FROM, T_HIST);
 	size_t rows, n = check_notifies(l, c, &rows);
 	assert_true(n >= 2);
@@ -175,7 +189,8 @@ static void test_stream_faults(void **state)
 	assert_non_null(w);
 	plan_faults(w);
 	snprintf(log, sizeof log, "%s/stream.log", dir);
-	int code = stream(x, w, db, log);
+	char before[64], after[64];
+	int code = stream(x, w, db, log, c, before, sizeof before);
 	fws_stats st;
 	fws_get_stats(w, &st);
 	fws_stop(w);
@@ -222,6 +237,16 @@ static void test_stream_faults(void **state)
 	n = check_notifies(l, c, &rows);
 	assert_true(n >= 2);
 	assert_true(rows >= 2 * 37);
+
+	/* The late funding events updated the rows (no new revision). */
+	snprintf(q, sizeof q, "SELECT funding_rate FROM market_data_v2 WHERE "
+		 "symbol = 'BTCUSDT' AND open_time = timestamptz 'epoch' + "
+		 "%lld * interval '1 ms'", (long long)(T0 + 4 * H));
+	mde_testdb_value(c, q, after, sizeof after);
+	assert_true(before[0] && after[0]);
+	assert_string_not_equal(before, after);
+	assert_true(mde_testdb_count(c, "SELECT count(*) FROM market_data_v2 "
+				     "WHERE updated_at > created_at") > 0);
 
 	/* Once the aux series caught up: what a backfill writes. */
 	backfill(x, ref, T_FROM, T_END);

@@ -79,6 +79,15 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 	return 0;
 }
 
+void mde_pl_forget_funding(mde_pipeline *p, const char *symbol)
+{
+	for (size_t i = 0; i < p->nfunding; i++)
+		if (strcmp(p->funding[i].symbol, symbol) == 0) {
+			p->funding[i].from_ms = INT64_MAX;
+			p->funding[i].to_ms = INT64_MIN;
+		}
+}
+
 /*
  * Joins what the store kept (a) and what was fetched (got): a gets both,
  * sorted; got keeps only what the store does not already hold with that

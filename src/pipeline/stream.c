@@ -406,6 +406,7 @@ static void aux_refresh(stream *st, struct sstate *s)
 		.source = st->o->source, .start_ms = from, .end_ms = end,
 		.stored_only = true, .aux_refresh = true,
 	};
+	mde_pl_forget_funding(p, s->sym);
 	int rc = mde_pipeline_series(p, &j, &err);
 	mde_store_series_unlock(p->store, s->sym, st->o->timeframe);
 	if (!rc) {
