@@ -9,6 +9,7 @@ PKGS=(
   libcmocka-dev libinih-dev libmicrohttpd-dev
   libwebsockets-dev
   postgresql-15 postgresql-client-15
+  clang libclang-rt-14-dev
 )
 
 missing=()

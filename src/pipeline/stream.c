@@ -473,8 +473,10 @@ static int loop(stream *st, mde_ws *ws)
 		take(st, ws, 20);
 		if (due(st))
 			code = flush(st);
-		if (!code && !st->batch_first)
+		if (!code && !st->batch_first) {
 			aux_step(st, 200);
+			mde_pipeline_heartbeat(st->p);
+		}
 		if (mde_mono_ms() >= next_log) {
 			log_latency(st, "stream.progress");
 			next_log += 60000;

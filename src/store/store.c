@@ -25,6 +25,7 @@ struct mde_store {
 	bool stage_ready;
 	bool group;      /* inside mde_store_group_begin: batches are
 			    savepoints of one transaction */
+	bool stage_at_group; /* stage_ready when the group began */
 };
 
 PGconn *mde_store_conn(mde_store *s)
@@ -733,6 +734,7 @@ int mde_store_group_begin(mde_store *s, mde_err *err)
 {
 	int rc = mde_db_exec(s->c, "BEGIN", err);
 	s->group = rc == 0;
+	s->stage_at_group = s->stage_ready;
 	return rc;
 }
 
@@ -740,8 +742,10 @@ int mde_store_group_commit(mde_store *s, mde_err *err)
 {
 	s->group = false;
 	int rc = mde_db_exec(s->c, "COMMIT", err);
-	if (rc)
+	if (rc) {
 		mde_db_try(s->c, "ROLLBACK");
+		s->stage_ready = s->stage_at_group;
+	}
 	return rc;
 }
 
@@ -749,6 +753,8 @@ void mde_store_group_rollback(mde_store *s)
 {
 	s->group = false;
 	mde_db_try(s->c, "ROLLBACK");
+	/* A stage created inside the group is gone with it. */
+	s->stage_ready = s->stage_at_group;
 }
 
 int mde_store_write(mde_store *s, const mde_store_batch *b,
@@ -767,12 +773,16 @@ int mde_store_write(mde_store *s, const mde_store_batch *b,
 		memset(res, 0, sizeof *res);
 		if ((rc = mde_db_exec(s->c, begin, err)))
 			return rc;
+		/* The stage is created inside the transaction: a rollback
+		 * (or a failed COMMIT) takes it away again. */
+		bool stage_before = s->stage_ready;
 		rc = write_tx(s, b, fast, res, err);
 		if (!rc)
 			rc = mde_db_exec(s->c, commit, err);
 		if (!rc)
 			break;
 		mde_db_try(s->c, rollback);
+		s->stage_ready = stage_before;
 		memset(res, 0, sizeof *res);
 		/* Someone stored a key of the batch since we looked: the
 		 * staged path handles it. */
