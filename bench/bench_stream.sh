@@ -38,15 +38,9 @@ for _ in $(seq 100); do grep -q '^url ' "$out/fx.txt" 2>/dev/null && break; slee
 url=$(sed -n 's/^url //p' "$out/fx.txt")
 
 t0=$(date +%s.%N)
-# In groups of 50: a backfill of 200 symbols at once overflows the job's
-# symbol list (reported in the closing note of issue 14).
-for group in $(tr , '\n' <<<"$syms" \
-  | paste -d, $(printf -- '- %.0s' $(seq 50)) | sed 's/,*$//'); do
-  build/mdenrich --db "$db" --log-format json --binance-url "$url" \
-    backfill --symbols "$group" --timeframe 1m --from "$from_ms" \
-    --to "$ws_ms" >/dev/null 2>"$out/backfill.err" \
-    || { tail -5 "$out/backfill.err"; exit 1; }
-done
+build/mdenrich --db "$db" --log-format json --binance-url "$url" \
+  backfill --symbols "$syms" --timeframe 1m --from "$from_ms" --to "$ws_ms" \
+  >/dev/null 2>"$out/backfill.err" || { tail -5 "$out/backfill.err"; exit 1; }
 t1=$(date +%s.%N)
 
 # The stream gets a fake exchange of its own, holding the same candles
