@@ -10,6 +10,7 @@ PKGS=(
   libwebsockets-dev
   postgresql-15 postgresql-client-15
   clang libclang-rt-14-dev
+  libjs-dygraphs chromium wrk curl
 )
 
 missing=()
