@@ -27,6 +27,7 @@ typedef struct trig {
 	char timeframe[8];
 	char schedule[16];
 	const char *source, *asset;
+	const char *fallback;  /* as `run` sets it (pipeline.h) */
 	int64_t since_ms, until_ms;
 } trig;
 
@@ -174,14 +175,17 @@ static const char *read_body(mde_req *r, const cJSON *o, trig *t)
 		if (!t->source)
 			return "source must be binance, binance-spot, yahoo "
 			       "or polygon";
+		t->fallback = "none"; /* that source only, as --source */
 	}
 	char first[33];
 	snprintf(first, sizeof first, "%.*s",
 		 (int)strcspn(t->symbols, ","), t->symbols);
 	const mde_universe *u = universe_of(cfg, first, t->timeframe);
 	if (u) {
-		if (!t->source)
+		if (!t->source) {
 			t->source = u->source;
+			t->fallback = u->fallback;
+		}
 		t->asset = u->asset_class;
 	}
 	return NULL;
@@ -200,13 +204,13 @@ static void *run_thread(void *arg)
 				continue;
 			mde_series_set set = {u->symbols, u->timeframe,
 					      u->source, u->asset_class,
-					      u->since};
+					      u->since, u->fallback};
 			code = mde_pipeline_run_set(&t->p, &set, t->since_ms,
 						    t->until_ms, &failed);
 		}
 	} else {
 		mde_series_set set = {t->symbols, t->timeframe, t->source,
-				      t->asset, NULL};
+				      t->asset, NULL, t->fallback};
 		code = mde_pipeline_run_set(&t->p, &set, t->since_ms,
 					    t->until_ms, &failed);
 	}
