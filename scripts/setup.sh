@@ -8,8 +8,8 @@ PKGS=(
   libcurl4-openssl-dev libcjson-dev libpq-dev libgsl-dev libopenblas-dev
   libcmocka-dev libinih-dev libmicrohttpd-dev
   postgresql-15 postgresql-client-15
-  libjs-dygraphs chromium wrk curl
   clang libclang-rt-14-dev
+  libjs-dygraphs chromium wrk curl
 )
 
 missing=()

@@ -24,7 +24,7 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 			  const char *timeframe, const char *source,
 			  int64_t *start, mde_err *err)
 {
-	if (!mde_fetch_has_fallback(source))
+	if (!mde_fetch_replaces_fallback(source))
 		return 0;
 	int64_t t;
 	int rc = mde_store_first_fallback(p->store, symbol, timeframe, &t, err);

@@ -27,7 +27,7 @@ typedef struct trig {
 	char timeframe[8];
 	char schedule[16];
 	const char *source, *asset;
-	const char *fallback;  /* as `run` sets it (pipeline.h) */
+	const char *fallback; /* "none" for a named source, else the universe's */
 	int64_t since_ms, until_ms;
 } trig;
 
