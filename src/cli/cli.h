@@ -25,6 +25,7 @@ enum mde_cmd {
 	MDE_CMD_CANCEL,  /* stop a job for good */
 	MDE_CMD_PRUNE,   /* delete old log rows and finished jobs */
 	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
+	MDE_CMD_STREAM,
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -67,6 +68,9 @@ typedef struct mde_cli {
 	/* serve */
 	const char *listen, *token_file, *cors_origin;
 	int max_requests;          /* 0 = the server's default */
+
+	/* stream */
+	const char *ws_url;
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -73,6 +73,7 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_CANCEL: return mde_cmd_cancel(cfg, cli);
 	case MDE_CMD_PRUNE: return mde_cmd_prune(cfg, cli);
 	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
+	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}
 	return MDE_EXIT_USAGE;
 }
