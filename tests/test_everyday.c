@@ -503,7 +503,7 @@ static void test_first_steps_and_deploy(void **state)
 				     "config/*.service); do test -f %s$d || "
 				     "{ echo missing $d; exit 1; }; n=$((n+1)); "
 				     "done; echo $n", dir), 0);
-	assert_int_equal(atoi(out), 4);
+	assert_true(atoi(out) >= 5); /* every unit names its doc */
 	assert_int_equal(mde_test_sh(out, sizeof out, err, sizeof err,
 				     "test -x %s/usr/local/bin/mdenrich && "
 				     "test -f %s/usr/local/share/mdenrich/"
