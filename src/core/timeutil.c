@@ -6,6 +6,7 @@
 #include "timeutil.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -101,13 +102,12 @@ int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms)
 	if (all_digits(p, end)) {
 		if (end - p > 19)
 			return MDE_EINVAL;
-		char buf[24];
-		memcpy(buf, p, (size_t)(end - p));
-		buf[end - p] = '\0';
-		long long v;
-		if (sscanf(buf, "%lld", &v) != 1)
+		uint64_t v = 0;
+		for (const char *c = p; c < end; c++)
+			v = v * 10 + (uint64_t)(*c - '0');
+		if (v > (uint64_t)INT64_MAX) /* 19 digits fit in 64 bits */
 			return MDE_EINVAL;
-		*out_ms = v;
+		*out_ms = (int64_t)v;
 		return 0;
 	}
 
