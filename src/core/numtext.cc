@@ -19,42 +19,38 @@ namespace {
  * would place them; else keeps it. Returns the new length. */
 int plain(char *s, int n)
 {
-	char *e = static_cast<char *>(std::memchr(s, 'e', n));
-	if (!e)
+	/* the exponent is the end: e+XX, e-XX or e+XXX */
+	char *e = s[n - 4] == 'e' ? s + n - 4 : s + n - 5;
+	int x = (e[2] - '0') * 10 + (e[3] - '0');
+	if (e + 4 < s + n || x >= 17)
 		return n;
-	int x = 0; /* "e+05": the text is not terminated */
-	for (char *c = e + 2; c < s + n; c++)
-		x = x * 10 + (*c - '0');
-	if (e[1] == '-')
+	if (e[1] == '-') {
+		if (x > 4)
+			return n;
 		x = -x;
-	if (x < -4 || x >= 17)
-		return n;
-	char dig[20];
-	int nd = 0, neg = s[0] == '-';
-	for (char *c = s + neg; c < e; c++)
-		if (*c != '.')
-			dig[nd++] = *c;
-	char *o = s + neg;
-	if (x < 0) {
-		*o++ = '0';
-		*o++ = '.';
-		for (int i = 0; i < -x - 1; i++)
-			*o++ = '0';
-		std::memcpy(o, dig, nd);
-		o += nd;
-	} else if (nd <= x + 1) {
-		std::memcpy(o, dig, nd);
-		o += nd;
-		for (int i = nd; i <= x; i++)
-			*o++ = '0';
-	} else {
-		std::memcpy(o, dig, x + 1);
-		o += x + 1;
-		*o++ = '.';
-		std::memcpy(o, dig + x + 1, nd - x - 1);
-		o += nd - x - 1;
 	}
-	return static_cast<int>(o - s);
+	char *d = s + (s[0] == '-'); /* first digit; d[1] is '.' or 'e' */
+	int nf = e - d > 1 ? static_cast<int>(e - d - 2) : 0; /* fraction */
+	if (x < 0) {
+		/* d.fff -> 0.000dfff: shift right by 1 - x */
+		int sh = 1 - x;
+		std::memmove(d + sh + 1, d + 2, nf);
+		d[sh] = d[0];
+		d[0] = '0';
+		d[1] = '.';
+		std::memset(d + 2, '0', sh - 2);
+		return static_cast<int>(d + sh + 1 + nf - s);
+	}
+	if (nf <= x) {
+		/* d.fff -> dfff000 */
+		std::memmove(d + 1, d + 2, nf);
+		std::memset(d + 1 + nf, '0', x - nf);
+		return static_cast<int>(d + 1 + x - s);
+	}
+	/* d.ffffff -> dfff.fff */
+	std::memmove(d + 1, d + 2, x);
+	d[1 + x] = '.';
+	return static_cast<int>(d + 2 + nf - s);
 }
 
 } // namespace
