@@ -43,6 +43,7 @@ typedef struct mde_config {
 	int weight_budget;      /* Binance request weight per minute */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
+	int concurrency;        /* HTTP requests in flight at most */
 
 	int log_format;         /* enum mde_log_format, -1 = auto */
 	int log_level;          /* enum mde_log_level */

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "prefetch.h"
 #include "runs.h"
 #include "timeutil.h"
 
@@ -151,6 +152,26 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
+/* The candles of j from the prefetch threads, if they fetched them. */
+static bool take_candles(mde_pipeline *p, const mde_series_job *j,
+			 mde_pl_work *w)
+{
+	mde_pf_req rq = {.kind = MDE_PF_CANDLES, .asset = j->asset,
+			 .period_ms = j->period_ms, .from_ms = j->start_ms,
+			 .to_ms = j->end_ms};
+	snprintf(rq.symbol, sizeof rq.symbol, "%s", j->symbol);
+	snprintf(rq.source, sizeof rq.source, "%s", j->source);
+	mde_pf_result r;
+	if (!mde_pf_take(p, &rq, false, &r))
+		return false;
+	mde_candles_free(&w->fetched);
+	w->fetched = r.candles;
+	w->frc = r.rc;
+	w->ferr = r.err;
+	mde_aux_free(&r.aux);
+	return true;
+}
+
 /* Step 1: the candles of the range. A failed fetch may still have
  * delivered earlier pages: those are enriched and stored (w->end_ms is
  * where they end), and the series then fails. */
@@ -159,7 +180,7 @@ static void fetch_step(mde_pipeline *p, const mde_series_job *j,
 {
 	int64_t P = j->period_ms;
 	w->end_ms = j->end_ms;
-	if (!j->stored_only)
+	if (!j->stored_only && !take_candles(p, j, w))
 		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
 					   j->symbol, P, j->start_ms, j->end_ms,
 					   &w->fetched, &w->ferr);
