@@ -33,8 +33,10 @@ struct hostgate {
 
 struct mde_fetch_shared {
 	pthread_mutex_t mu;
+	pthread_cond_t slot;        /* a request in flight ended */
 	struct hostgate g[MDE_NSRC];
 	int inflight, max_inflight; /* requests between gate and answer */
+	int cap;                    /* opts.max_in_flight; 0 = no limit */
 };
 
 struct host {

@@ -24,6 +24,8 @@ void mde_gate_init(struct mde_fetch_shared *s, const mde_fetch_opts *o)
 {
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->slot, NULL);
+	s->cap = o->max_in_flight;
 	for (int i = 0; i < MDE_NSRC; i++)
 		mde_breaker_init(&s->g[i].br, o->breaker_threshold,
 				 o->breaker_cooldown_ms);
@@ -31,6 +33,7 @@ void mde_gate_init(struct mde_fetch_shared *s, const mde_fetch_opts *o)
 
 void mde_gate_destroy(struct mde_fetch_shared *s)
 {
+	pthread_cond_destroy(&s->slot);
 	pthread_mutex_destroy(&s->mu);
 }
 
@@ -108,6 +111,11 @@ int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
 			err->retry_after_ms = left;
 			return rc;
 		}
+		if (s->cap > 0 && s->inflight >= s->cap) {
+			/* as many in flight as allowed, from all fetchers */
+			pthread_cond_wait(&s->slot, &s->mu);
+			continue;
+		}
 		enum wait_why why;
 		int64_t ms = wait_ms(f, h, weight, lim, &why);
 		if (ms <= 0)
@@ -141,6 +149,7 @@ void mde_gate_settle(mde_fetcher *f, struct host *h, const mde_http_resp *r,
 	struct hostgate *g = h->g;
 	pthread_mutex_lock(&s->mu);
 	s->inflight--;
+	pthread_cond_signal(&s->slot);
 	if (h->budget > 0) {
 		int64_t win = g->win;
 		weight_window(f, g, mde_now_ms());

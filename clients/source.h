@@ -58,6 +58,8 @@ typedef struct mde_fetch_opts {
 	void *log_ud;
 	int64_t now_ms;               /* "now" for closed-candle and 30-day
 					 rules; 0 = wall clock */
+	int max_in_flight;            /* requests in flight at once from this
+					 fetcher and its children; 0 = any */
 } mde_fetch_opts;
 
 typedef struct mde_fetcher mde_fetcher;

@@ -84,6 +84,7 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.weight_budget_per_min = cfg->weight_budget,
 		.breaker_threshold = cfg->breaker_threshold,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
+		.max_in_flight = cfg->concurrency,
 		.log_cb = mde_fetch_logbuf_add,
 		.log_ud = &p->logbuf,
 	};
