@@ -30,11 +30,12 @@ start_fx() { # symbols latency
 	build/fake_exchange --synthetic "$1" --from "$from" --bars "$bars" \
 		--latency-ms "$2" --weight-limit 2400 >"$out/fx.txt" 2>"$out/fx.err" &
 	fx=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do # the synthetic history takes a moment
 		grep -q '^url ' "$out/fx.txt" 2>/dev/null && break
 		sleep 0.05
 	done
 	url=$(sed -n 's/^url //p' "$out/fx.txt")
+	[ -n "$url" ] || { echo "the fake exchange did not start" >&2; exit 1; }
 }
 stop_fx() {
 	kill -TERM $fx

@@ -70,8 +70,8 @@ static void fetch_item(mde_fetcher *f, struct pf_item *it)
 /* The first waiting item, if the bound lets one start. */
 static struct pf_item *next_item(mde_prefetch *pf)
 {
-	if (pf->busy >= pf->ahead)
-		return NULL;
+	if (pf->busy >= pf->ahead || mde_stop_requested)
+		return NULL; /* stopping: what is queued is not needed */
 	for (size_t i = pf->first; i < pf->n; i++)
 		if (pf->items[i]->state == PF_QUEUED)
 			return pf->items[i];
