@@ -241,6 +241,13 @@ bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 			drop(pf, pf->items[i]);
 	struct pf_item *it = pf->items[k];
 	pthread_cond_broadcast(&pf->work);
+	if (it->state == PF_QUEUED) {
+		/* no thread took it yet (or none will: stopping): the caller
+		 * fetches it itself, as fast */
+		it->state = PF_GONE;
+		pthread_mutex_unlock(&pf->mu);
+		return false;
+	}
 	while (it->state != PF_DONE)
 		pthread_cond_wait(&pf->done, &pf->mu);
 	*out = it->res;
