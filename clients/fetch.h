@@ -57,7 +57,6 @@ struct mde_fetcher {
 	char auth[600];       /* "Authorization: Bearer <key>" */
 	struct host h[MDE_NSRC];
 	mde_fetch_stats st;
-	uint64_t rng;
 	struct mde_fetch_shared *sh; /* the parent's, or own_sh */
 	struct mde_fetch_shared own_sh;
 	mde_fetcher *parent;         /* a child adds its stats there */
@@ -95,8 +94,9 @@ const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
  */
 int mde_fetch_request(mde_fetcher *f, struct req *q,
 		      mde_err *err) MDE_MUSTCHECK;
-/* Sleeps ms, counted in the stats (fetch.c). */
-void mde_fetch_sleep(mde_fetcher *f, int64_t ms);
+/* Sleeps ms, counted in the stats, cut short by SIGINT/SIGTERM
+ * (MDE_EINTR) (fetch.c). */
+int mde_fetch_sleep(mde_fetcher *f, int64_t ms, mde_err *err) MDE_MUSTCHECK;
 
 /* ---- gate.c: the shared state of each host ---------------------------- */
 
@@ -107,7 +107,7 @@ void mde_gate_destroy(struct mde_fetch_shared *s);
  * may go to h: Retry-After over, weight and count under 90% of their
  * windows; then reserves both and counts the request in flight. Refuses
  * while h is banned (MDE_EBANNED) or asks for a wait over max_wait_ms
- * (MDE_ENET).
+ * (MDE_ENET); MDE_EINTR when a stop is requested while waiting.
  */
 int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
 		     mde_err *err) MDE_MUSTCHECK;

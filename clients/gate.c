@@ -128,7 +128,9 @@ int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
 		}
 		log_wait(h, why, ms);
 		pthread_mutex_unlock(&s->mu);
-		mde_fetch_sleep(f, ms);
+		int rc = mde_fetch_sleep(f, ms, err);
+		if (rc)
+			return rc; /* stopping */
 		pthread_mutex_lock(&s->mu);
 	}
 	if (h->budget > 0)

@@ -8,6 +8,7 @@ PKGS=(
   libcurl4-openssl-dev libcjson-dev libpq-dev libgsl-dev libopenblas-dev
   libcmocka-dev libinih-dev libmicrohttpd-dev
   postgresql-15 postgresql-client-15
+  clang libclang-rt-14-dev
 )
 
 missing=()

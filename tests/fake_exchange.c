@@ -99,6 +99,8 @@ struct sb {
 };
 
 static void sb_add(struct sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sb *b, const char *fmt, ...)
 {
 	va_list ap;
 	for (;;) {
@@ -1007,6 +1009,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		pthread_mutex_unlock(&x->mu);
 		if (fault == FX_TRUNCATED && r.body.n > 1)
 			r.body.n /= 2;
+		size_t tn;
+		char *t = fx_transform(fault, farg, r.body.p, r.body.n, &tn);
+		if (t) {
+			free(r.body.p);
+			r.body = (struct sb){t, tn, tn + 1};
+		}
 	}
 
 	pthread_mutex_lock(&x->mu);

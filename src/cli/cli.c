@@ -174,40 +174,6 @@ static int usage_error(FILE *errf, const char *cmd, const char *fmt, ...)
 	return MDE_EXIT_USAGE;
 }
 
-int mde_symbols_check(const char *list)
-{
-	if (!list || !*list)
-		return MDE_EINVAL;
-	size_t len = 0;
-	for (const char *p = list;; p++) {
-		if (*p == ',' || !*p) {
-			if (len == 0 || len > 32)
-				return MDE_EINVAL;
-			len = 0;
-			if (!*p)
-				break;
-			continue;
-		}
-		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    !strchr(".-_=^:", *p))
-			return MDE_EINVAL;
-		len++;
-	}
-	return 0;
-}
-
-int mde_source_check(const char *s)
-{
-	static const char *names[] = {"binance", "binance-spot", "yahoo",
-				      "polygon"};
-	for (size_t i = 0; i < MDE_ARRAY_LEN(names); i++)
-		if (strcmp(s, names[i]) == 0)
-			return 0;
-	if (strncmp(s, "replay:", 7) == 0 && s[7])
-		return 0;
-	return MDE_EINVAL;
-}
-
 static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 			  const char *v, int64_t *out)
 {
@@ -215,7 +181,8 @@ static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 		return 0;
 	fprintf(errf,
 		"mdenrich %s: %s: bad time \"%s\" (use ISO 8601 such as "
-		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds)\n",
+		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds; "
+		"years 0000 to 9999)\n",
 		cmd, flag, v);
 	return MDE_EXIT_USAGE;
 }
@@ -310,7 +277,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_CHUNK:
 		if (mde_duration_parse(arg, &c->chunk_ms))
 			return usage_error(errf, cmd, "--chunk: bad duration "
-					   "\"%s\" (e.g. 30d, 12h)", arg);
+					   "\"%s\" (e.g. 30d, 12h; at most "
+					   "36600d)", arg);
 		break;
 	case O_JOB:
 		if (mde_int_parse(arg, 1, LONG_MAX, &v))

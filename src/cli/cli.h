@@ -70,9 +70,7 @@ typedef struct mde_cli {
 int mde_cli_parse(int argc, char **argv, mde_cli *cli, FILE *out,
 		  FILE *errf);
 
-/* Checks a comma separated symbol list (A-Z 0-9 . - _ = ^ :). */
-int mde_symbols_check(const char *list) MDE_MUSTCHECK;
-/* Checks a --source value. */
-int mde_source_check(const char *src) MDE_MUSTCHECK;
+/* mde_symbols_check and mde_source_check: config.h (the config file's
+ * values pass the same checks). */
 
 #endif

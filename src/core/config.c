@@ -61,7 +61,7 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		unit = 7 * MDE_DAY_MS;
 	else
 		return MDE_EINVAL;
-	if (v > INT64_MAX / unit)
+	if (v > MDE_DURATION_MAX_MS / unit)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
@@ -104,6 +104,7 @@ static void universe_free(mde_universe *u)
 	free(u->asset_class);
 	free(u->schedule);
 	free(u->since);
+	free(u->fallback);
 }
 
 void mde_config_free(mde_config *cfg)
@@ -138,7 +139,8 @@ static mde_universe *universe_get(mde_config *cfg, const char *name)
 	if (set_str(&u->name, name) || set_str(&u->timeframe, "1h") ||
 	    set_str(&u->source, "binance") ||
 	    set_str(&u->asset_class, "crypto") || set_str(&u->schedule, "") ||
-	    set_str(&u->symbols, "") || set_str(&u->since, "")) {
+	    set_str(&u->symbols, "") || set_str(&u->since, "") ||
+	    set_str(&u->fallback, "")) {
 		universe_free(u);
 		return NULL;
 	}
@@ -173,16 +175,36 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int64_t ms;
 	int asset;
-	if (strcmp(key, "symbols") == 0)
+	if (strcmp(key, "symbols") == 0) {
+		if (mde_symbols_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "bad symbol list \"%s\" (e.g. "
+					   "BTCUSDT,ETHUSDT: A-Z 0-9 . - _ = ^ "
+					   ":, comma separated)", value);
 		return set_str(&u->symbols, value);
+	}
 	if (strcmp(key, "timeframe") == 0) {
 		if (mde_tf_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad timeframe \"%s\"", value);
 		return set_str(&u->timeframe, value);
 	}
-	if (strcmp(key, "source") == 0)
+	if (strcmp(key, "source") == 0) {
+		if (*value && mde_source_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
+	if (strcmp(key, "fallback") == 0) {
+		if (*value && strcmp(value, "none") &&
+		    strcmp(value, "binance-spot") && strcmp(value, "yahoo"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "fallback must be binance-spot, "
+					   "yahoo or none, not \"%s\"", value);
+		return set_str(&u->fallback, value);
+	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
 			return mde_err_set(err, MDE_EINVAL, false,
@@ -243,6 +265,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"http", {"max_attempts", &cfg->http_max_attempts, 1, 100}},
 		{"http", {"backoff_ms", &cfg->http_backoff_ms, 0, 600000}},
 		{"http", {"weight_budget", &cfg->weight_budget, 1, 100000}},
+		{"http", {"weight_window_ms", &cfg->weight_window_ms, 100, 3600000}},
 		{"http", {"breaker_threshold", &cfg->breaker_threshold, 1, 1000}},
 		{"http", {"breaker_cooldown_ms", &cfg->breaker_cooldown_ms, 0, 86400000}},
 		{"http", {"concurrency", &cfg->concurrency, 1, 64}},
@@ -275,7 +298,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 	if (!strcmp(section, "run") && !strcmp(key, "chunk")) {
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
-					   "bad chunk \"%s\" (e.g. 30d)", value);
+					   "bad chunk \"%s\" (e.g. 30d; at "
+					   "most 36600d)", value);
 		return 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {

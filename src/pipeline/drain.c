@@ -206,6 +206,7 @@ static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
 			return MDE_EXIT_FATAL;
 		}
 		if (!found && waits(mode, idle_exit, &n)) {
+			mde_pipeline_heartbeat(p);
 			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
 				     &mde_stop_requested);
 			continue;

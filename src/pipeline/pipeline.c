@@ -13,24 +13,6 @@
 #include "runs.h"
 #include "timeutil.h"
 
-volatile sig_atomic_t mde_stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	mde_stop_requested = 1;
-}
-
-void mde_install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 {
 	return mde_floor_div(now_ms, period_ms) * period_ms;
@@ -38,7 +20,7 @@ int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 
 int64_t mde_pl_backoff_ms(int k)
 {
-	return (INT64_C(250) << (k - 1 < 10 ? k - 1 : 10)) + rand() % 250;
+	return mde_backoff_ms(250, INT64_C(250) << 10, k);
 }
 
 bool mde_pl_connection_lost(const mde_err *e)
@@ -82,6 +64,7 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.max_attempts = cfg->http_max_attempts,
 		.backoff_base_ms = cfg->http_backoff_ms,
 		.weight_budget_per_min = cfg->weight_budget,
+		.weight_window_ms = cfg->weight_window_ms,
 		.breaker_threshold = cfg->breaker_threshold,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
 		.max_in_flight = cfg->concurrency,
@@ -91,6 +74,10 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
 		return MDE_EXIT_FATAL;
 
+	size_t stale = 0;
+	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale,
+				err))
+		return MDE_EXIT_FATAL;
 	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
 				(int)getpid(), args, &p->run_id, err))
 		return MDE_EXIT_FATAL;
@@ -168,6 +155,17 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 	return err->code ? err->code : MDE_EDB;
 }
 
+void mde_pipeline_heartbeat(mde_pipeline *p)
+{
+	int64_t now = mde_mono_ms();
+	if (!p->run_id || (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
+		return;
+	p->heartbeat_ms = now;
+	mde_err e = {0};
+	if (mde_store_run_heartbeat(p->store, p->run_id, &e))
+		mde_warn("run.heartbeat", "error=\"%s\"", e.msg);
+}
+
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err)
@@ -178,9 +176,9 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = mde_fetch_source_origin(source) == MDE_SRC_REPLAY
-				  ? "replay"
-				  : source;
+	/* the instrument's source: the primary of the plan */
+	int origin = mde_fetch_source_origin(source);
+	const char *src = origin >= 0 ? mde_origin_name(origin) : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
@@ -196,4 +194,5 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 		}
 	}
 	p->series_inserted = 0;
+	mde_pipeline_heartbeat(p);
 }

@@ -19,13 +19,13 @@
 
 #include "candles.h"
 #include "config.h"
+#include "proc.h"
 #include "source.h"
 #include "store.h"
 #include "validate.h"
 
-/* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
-extern volatile sig_atomic_t mde_stop_requested;
-void mde_install_signal_handlers(void);
+/* mde_stop_requested (proc.h), set by SIGINT/SIGTERM: work stops after
+ * the batch in flight. */
 
 enum mde_run_kind { MDE_RUN_HOURLY, MDE_RUN_NIGHTLY, MDE_RUN_MANUAL,
 		    MDE_RUN_BACKFILL, MDE_RUN_WORKER };
@@ -42,6 +42,7 @@ typedef struct mde_pipeline {
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;
 	size_t series_inserted;  /* rows the current series added */
+	int64_t heartbeat_ms;    /* monotonic time of the last heartbeat */
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {
@@ -86,6 +87,9 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
 int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			mde_err *err) MDE_MUSTCHECK;
 
+/* Refreshes the run's heartbeat (runs.h), at most once a minute. */
+void mde_pipeline_heartbeat(mde_pipeline *p);
+
 /*
  * Records how a series ended (rc 0 = ok) in enrichment_status, in its own
  * small transaction; a failure to do so is logged, not returned.
@@ -106,9 +110,24 @@ typedef struct mde_series_set {
 	const char *symbols;   /* comma separated */
 	const char *timeframe;
 	const char *source;    /* NULL = the asset class's default */
-	const char *asset;     /* NULL = crypto */
+	const char *asset;     /* NULL = implied by source and symbols */
 	const char *since;     /* the universe's since, or NULL */
+	const char *fallback;  /* the universe's fallback key; "none" for a
+				  --source (that source only), NULL = the
+				  asset class's default */
 } mde_series_set;
+
+/*
+ * The source plan (source.h: "binance", "polygon+yahoo", ...) and asset
+ * class of a set of series (sources.c): the asset is asset when given,
+ * else implied by the source and each symbol, which must agree. A named
+ * source with fallback "none" is that source only. MDE_EINVAL with a
+ * message naming the fix in why.
+ */
+int mde_pipeline_sources(const char *source, const char *fallback,
+			 const char *asset, const char *symbols, char *plan,
+			 size_t cap, enum mde_asset *asset_out, char *why,
+			 size_t whylen) MDE_MUSTCHECK;
 
 /*
  * Enriches each series of set incrementally (run.c): from the last stored
@@ -142,6 +161,38 @@ int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
 			 const mde_candles *c, int64_t period_ms,
 			 enum mde_asset asset, const mde_auxset *aux,
 			 mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * The same by segment, so that memory follows the data and not the time
+ * span between two candles (offline.c): a crypto series is split where
+ * two candles are further apart than the features' warm-up, each segment
+ * validated and computed alone, with the values of the whole grid.
+ *
+ * mde_offline_open validates every segment: rejects and dups (rows of c,
+ * ascending) and stats are those of the whole input, or an error
+ * (MDE_EINVAL, MDE_ENOMEM) before anything is computed. Then, for k in
+ * [0, nseg), mde_offline_segment computes segment k: series and frame
+ * hold it until the next call, map[i] is the row of c of series row i
+ * (map NULL: c's rows). mde_offline_free in every case.
+ */
+typedef struct mde_offline {
+	mde_reject *rejects;
+	size_t nrejects;
+	uint32_t *dups;
+	size_t ndups;
+	mde_vstats stats;
+	size_t nseg;
+	const mde_series *series; /* after mde_offline_segment */
+	const mde_frame *frame;
+	const uint32_t *map;
+	struct mde_offline_priv *priv;
+} mde_offline;
+
+int mde_offline_open(mde_offline *o, const mde_candles *c, int64_t period_ms,
+		     enum mde_asset asset, const mde_auxset *aux,
+		     mde_err *err) MDE_MUSTCHECK;
+int mde_offline_segment(mde_offline *o, size_t k, mde_err *err) MDE_MUSTCHECK;
+void mde_offline_free(mde_offline *o);
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);

@@ -258,6 +258,10 @@ static int assemble_step(mde_pipeline *p, const mde_series_job *j,
 	 * Unless the primary source is down and a fallback served candles:
 	 * those are written (flag 8) and redone by the next run that reaches
 	 * the primary (run.c starts at the earliest fallback candle). */
+	if (w->aux_failed && !served_by_fallback(j, w) && w->frc) {
+		*err = w->ferr; /* the candles failed first: say so */
+		return w->frc;
+	}
 	if (w->aux_failed && !served_by_fallback(j, w))
 		return mde_err_set(err, MDE_ENET, true,
 				   "an auxiliary series could not be fetched "

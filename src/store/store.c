@@ -705,12 +705,16 @@ int mde_store_write(mde_store *s, const mde_store_batch *b,
 		memset(res, 0, sizeof *res);
 		if ((rc = mde_db_exec(s->c, "BEGIN", err)))
 			return rc;
+		/* The stage is created inside the transaction: a rollback
+		 * (or a failed COMMIT) takes it away again. */
+		bool stage_before = s->stage_ready;
 		rc = write_tx(s, b, fast, res, err);
 		if (!rc)
 			rc = mde_db_exec(s->c, "COMMIT", err);
 		if (!rc)
 			break;
 		mde_db_try(s->c, "ROLLBACK");
+		s->stage_ready = stage_before;
 		memset(res, 0, sizeof *res);
 		/* Someone stored a key of the batch since we looked: the
 		 * staged path handles it. */

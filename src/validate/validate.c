@@ -21,6 +21,12 @@ static bool present(const mde_candles *c, int f, size_t i)
 	return c->txt[f][i] != MDE_NULL_TXT;
 }
 
+/* A field that did not arrive as a number is malformed, not NaN. */
+static uint32_t malformed(const mde_candles *c, size_t i)
+{
+	return c->malformed[i] ? MDE_RJ_MALFORMED : 0;
+}
+
 uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 			  enum mde_asset asset, int64_t now_ms)
 {
@@ -65,7 +71,7 @@ uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 		r |= MDE_RJ_MISALIGNED;
 	if (t > now_ms - period_ms)
 		r |= MDE_RJ_NOT_CLOSED;
-	return r;
+	return r | malformed(c, i);
 }
 
 /*
@@ -139,6 +145,7 @@ static void check_all(const mde_candles *c, int64_t period_ms,
 		}
 		if (t[i] > now_ms - period_ms)
 			r[i] |= MDE_RJ_NOT_CLOSED;
+		r[i] |= malformed(c, i);
 	}
 }
 
