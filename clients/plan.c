@@ -21,7 +21,7 @@ int mde_fetch_source_origin(const char *s)
 	return p;
 }
 
-bool mde_fetch_has_fallback(const char *source)
+bool mde_fetch_replaces_fallback(const char *source)
 {
 	int o = mde_fetch_source_origin(source);
 	return o == MDE_SRC_BINANCE || o == MDE_SRC_POLYGON;

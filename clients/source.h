@@ -145,7 +145,7 @@ int mde_fetch_source_origin(const char *source);
 /* Whether the primary source of a series replaces the rows a fallback
  * source stored in it (binance, polygon: rank 2 against binance-spot and
  * yahoo), with or without a fallback of its own. */
-bool mde_fetch_has_fallback(const char *source);
+bool mde_fetch_replaces_fallback(const char *source);
 /*
  * The origins of a source plan ("NAME" or "NAME+FALLBACK", NULL/"auto" =
  * the asset class's default): *primary, and *fallback (-1 = none).

@@ -85,7 +85,7 @@ static void test_binance_bad_rows_are_rejected_not_the_page(void **st)
 	assert_int_equal(v.nrejects, 7);
 	assert_int_equal(reasons_of(&v, 0), 0);
 	assert_int_equal(reasons_of(&v, 8), 0);
-	assert_true(reasons_of(&v, 1) & MDE_RJ_MALFORMED);
+	assert_int_equal(reasons_of(&v, 1), MDE_RJ_MALFORMED);
 	assert_int_equal(reasons_of(&v, 2), MDE_RJ_MISSING);
 	assert_true(reasons_of(&v, 3) & MDE_RJ_NOT_FINITE);
 	assert_false(reasons_of(&v, 3) & MDE_RJ_MALFORMED);

@@ -66,9 +66,17 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 	int64_t job = 0;
 	size_t nchunks = 0;
 	mde_err err = {0};
-	if (mde_job_create(p.store, cli->symbols, cli->timeframe, cli->period_ms,
-			   asset, source, cli->from_ms, cli->to_ms,
-			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
+	int rc, tries = 0;
+	/* One transaction: after a lost connection it is simply tried again
+	 * once the database is back. */
+	while ((rc = mde_job_create(p.store, cli->symbols, cli->timeframe,
+				    cli->period_ms, asset, source, cli->from_ms,
+				    cli->to_ms, cfg->chunk_ms, p.run_id, &job,
+				    &nchunks, &err)) &&
+	       err.code == MDE_EDB && tries++ < 10 &&
+	       mde_pipeline_recover(&p, &err) == 0)
+		;
+	if (rc) {
 		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
 		return finish(&p, err.code == MDE_EINVAL ? MDE_EXIT_USAGE
 							 : MDE_EXIT_FATAL);

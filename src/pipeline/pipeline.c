@@ -74,13 +74,18 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
 		return MDE_EXIT_FATAL;
 
-	size_t stale = 0;
-	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale,
-				err))
-		return MDE_EXIT_FATAL;
-	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
-				(int)getpid(), args, &p->run_id, err))
-		return MDE_EXIT_FATAL;
+	/* The run's record: a connection lost on the way (a server restart)
+	 * is reconnected like any other, then the record is tried again. */
+	for (int tries = 0;; tries++) {
+		size_t stale = 0;
+		if (!mde_store_runs_reap(p->store, p->host, (int)getpid(),
+					 &stale, err) &&
+		    !mde_store_run_begin(p->store, kind_name(kind), p->host,
+					 (int)getpid(), args, &p->run_id, err))
+			break;
+		if (tries >= 10 || mde_pipeline_recover(p, err))
+			return MDE_EXIT_FATAL;
+	}
 	char ctx[64];
 	snprintf(ctx, sizeof ctx, "run=%lld", (long long)p->run_id);
 	mde_log_set_context(ctx);
@@ -100,6 +105,12 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 				    p->rows_unchanged, p->rows_rejected,
 				    p->corrections};
 		mde_err e = {0};
+		char note[320];
+		if (!error && p->series_skipped) {
+			snprintf(note, sizeof note, "skipped, held by another "
+				 "process: %s", p->skipped);
+			error = note;
+		}
 		if (mde_store_run_end(p->store, p->run_id, status, &t, error,
 				      &e) &&
 		    mde_pl_connection_lost(&e) &&

@@ -43,6 +43,10 @@ typedef struct mde_pipeline {
 		rows_unchanged, rows_rejected, corrections;
 	size_t series_inserted;  /* rows the current series added */
 	int64_t heartbeat_ms;    /* monotonic time of the last heartbeat */
+	/* Series skipped because another process held their lock: the
+	 * run's record says so (enrichment_runs.error). */
+	size_t series_skipped;
+	char skipped[256];
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {

@@ -25,7 +25,7 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 			  const char *timeframe, const char *source,
 			  int64_t *start, mde_err *err)
 {
-	if (!mde_fetch_has_fallback(source))
+	if (!mde_fetch_replaces_fallback(source))
 		return 0;
 	int64_t t;
 	int rc = mde_store_first_fallback(p->store, symbol, timeframe, &t, err);
@@ -284,6 +284,10 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			mde_info("series.busy", "symbol=%s timeframe=%s "
 				 "reason=\"another run or worker holds it; "
 				 "skipped\"", sym, pl.timeframe);
+			size_t n = strlen(p->skipped);
+			snprintf(p->skipped + n, sizeof p->skipped - n, "%s%s %s",
+				 n ? ", " : "", sym, pl.timeframe);
+			p->series_skipped++;
 			continue;
 		}
 		int rc = enrich(p, &pl, &err);

@@ -212,7 +212,7 @@ static int place(const mde_series_job *j, mde_pl_work *w, mde_err *err)
 /* Whether a fallback source served any of the fetched candles. */
 static bool served_by_fallback(const mde_series_job *j, const mde_pl_work *w)
 {
-	if (!mde_fetch_has_fallback(j->source))
+	if (!mde_fetch_replaces_fallback(j->source))
 		return false;
 	for (size_t i = 0; i < w->fetched.n; i++)
 		if (mde_origin_rank(w->fetched.origin[i]) == 1)
