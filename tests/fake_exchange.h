@@ -108,6 +108,13 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 	     int64_t open_ms, const char *open, const char *high,
 	     const char *low, const char *close, const char *volume);
 void fx_set_now(fx *x, int64_t now_ms);
+/* Aux rows (funding, /futures/data) at or after t_ms are not served yet
+ * (0 = all): they "arrive" when this is cleared. */
+void fx_set_aux_until(fx *x, int64_t t_ms);
+/* One stored kline's OHLCV text and trades (the fake WebSocket endpoint
+ * streams them); 0, or -1 when there is none at open_ms. */
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades);
 
 /* The next count requests whose path starts with prefix, after skipping
  * skip of them, get the fault. Faults are checked in the order added. */

@@ -71,6 +71,7 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
 	case MDE_CMD_CONFIG: return mde_cmd_config(cfg, cli);
 	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
+	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}
 	return MDE_EXIT_USAGE;
 }

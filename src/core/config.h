@@ -56,6 +56,18 @@ typedef struct mde_config {
 	int lease_s;            /* worker lease */
 	int batch_rows;         /* rows per store transaction */
 
+	/* stream (SOURCES.md §13) */
+	char *binance_fws_url;  /* futures WebSocket base */
+	char *binance_ws_url;   /* spot WebSocket base */
+	char *ws_path;          /* combined stream path, "/stream" */
+	int stream_batch_ms;    /* longest a batch stays open */
+	int stream_quiet_ms;    /* a batch closes this long after its last
+				   closed candle */
+	int stream_silence_ms;  /* no message this long: reconnect */
+	int stream_aux_every_ms;/* aux series refresh cadence */
+	int stream_aux_lag_ms;  /* rows recomputed back this far on it */
+	int stream_writers;     /* connections writing a batch side by side */
+
 	mde_universe *universes;
 	size_t nuniverses;
 } mde_config;

@@ -36,22 +36,9 @@ static const char *kind_name(int kind)
 	return n[kind];
 }
 
-int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
-		      const char *args, mde_err *err)
+static int open_fetcher(mde_pipeline *p, mde_err *err)
 {
-	memset(p, 0, sizeof *p);
-	p->cfg = cfg;
-	if (gethostname(p->host, sizeof p->host - 1) != 0 || !p->host[0])
-		snprintf(p->host, sizeof p->host, "localhost");
-	snprintf(p->owner, sizeof p->owner, "%s:%d", p->host, (int)getpid());
-
-	int rc = mde_store_open(&p->store, cfg->db_url,
-				cfg->db_connect_timeout_s, err);
-	if (rc)
-		return MDE_EXIT_FATAL;
-	if ((rc = mde_migrate_check(mde_store_conn(p->store), err)))
-		return MDE_EXIT_FATAL;
-
+	const mde_config *cfg = p->cfg;
 	mde_fetch_opts o = {
 		.binance_url = cfg->binance_url,
 		.binance_spot_url = cfg->binance_spot_url,
@@ -71,7 +58,56 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.log_cb = mde_fetch_logbuf_add,
 		.log_ud = &p->logbuf,
 	};
-	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
+	return mde_fetcher_open(&p->fetcher, &o, err);
+}
+
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
+{
+	memset(q, 0, sizeof *q);
+	q->cfg = p->cfg;
+	q->run_id = p->run_id;
+	memcpy(q->host, p->host, sizeof q->host);
+	memcpy(q->owner, p->owner, sizeof q->owner);
+	if (mde_store_open(&q->store, p->cfg->db_url,
+			   p->cfg->db_connect_timeout_s, err) ||
+	    open_fetcher(q, err))
+		return MDE_EXIT_FATAL;
+	return 0;
+}
+
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
+{
+	into->rows_fetched += q->rows_fetched;
+	into->rows_written += q->rows_written;
+	into->rows_unchanged += q->rows_unchanged;
+	into->rows_rejected += q->rows_rejected;
+	into->corrections += q->corrections;
+	for (size_t i = 0; i < q->nfunding; i++)
+		mde_aux_free(&q->funding[i].data);
+	free(q->funding);
+	mde_fetcher_close(q->fetcher);
+	mde_store_close(q->store);
+	mde_fetch_logbuf_free(&q->logbuf);
+	memset(q, 0, sizeof *q);
+}
+
+int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
+		      const char *args, mde_err *err)
+{
+	memset(p, 0, sizeof *p);
+	p->cfg = cfg;
+	if (gethostname(p->host, sizeof p->host - 1) != 0 || !p->host[0])
+		snprintf(p->host, sizeof p->host, "localhost");
+	snprintf(p->owner, sizeof p->owner, "%s:%d", p->host, (int)getpid());
+
+	int rc = mde_store_open(&p->store, cfg->db_url,
+				cfg->db_connect_timeout_s, err);
+	if (rc)
+		return MDE_EXIT_FATAL;
+	if ((rc = mde_migrate_check(mde_store_conn(p->store), err)))
+		return MDE_EXIT_FATAL;
+
+	if ((rc = open_fetcher(p, err)))
 		return MDE_EXIT_FATAL;
 
 	/* The run's record: a connection lost on the way (a server restart)
@@ -169,7 +205,11 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 void mde_pipeline_heartbeat(mde_pipeline *p)
 {
 	int64_t now = mde_mono_ms();
-	if (!p->run_id || (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
+	/* Not inside a group: the run's row would stay locked by one
+	 * writer's transaction until its commit (the stream beats between
+	 * its batches). */
+	if (!p->run_id || p->grouped ||
+	    (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
 		return;
 	p->heartbeat_ms = now;
 	mde_err e = {0};
