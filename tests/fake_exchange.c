@@ -87,6 +87,7 @@ struct fx {
 	int64_t win, used, max_used;
 	size_t violations;
 	size_t conns;
+	int inflight, max_inflight;
 	char next_base[128];
 	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
 };
@@ -922,7 +923,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	size_t slot = x->nreqs;
 	if (x->nreqs < x->capreqs)
 		x->reqs[x->nreqs++] = rec;
+	if (++x->inflight > x->max_inflight)
+		x->max_inflight = x->inflight;
 	pthread_mutex_unlock(&x->mu);
+	if (x->o.latency_ms > 0) {
+		struct timespec ts = {x->o.latency_ms / 1000,
+				      (long)(x->o.latency_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 
 	switch (fault) {
 	case FX_429:
@@ -1014,8 +1022,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	}
 
 	pthread_mutex_lock(&x->mu);
-	if (slot < x->nreqs)
+	if (slot < x->nreqs) {
 		x->reqs[slot].status = r.reset ? 0 : r.status;
+		x->reqs[slot].done_mono_ms = mde_mono_ms();
+	}
+	x->inflight--;
 	pthread_mutex_unlock(&x->mu);
 
 	if (r.reset) {
@@ -1044,6 +1055,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+int fx_max_inflight(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	int n = x->max_inflight;
+	pthread_mutex_unlock(&x->mu);
+	return n;
 }
 
 size_t fx_connections(fx *x)
