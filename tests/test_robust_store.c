@@ -4,7 +4,8 @@
  *   - a serialization failure (SQLSTATE 40001) inside a staged write is
  *     retried on a connection that forgot the rolled-back stage table, and
  *     every later series of the run succeeds;
- *   - SIGTERM during a long Retry-After wait ends the run at once, exit
+ *   - SIGTERM during a long Retry-After wait, or while a backfill waits
+ *     for a series lock another session holds, ends the run at once, exit
  *     130, the run recorded 'interrupted';
  *   - enrichment_runs rows left 'running' by dead processes are marked
  *     'interrupted' by the next process, live ones are left alone.
@@ -159,6 +160,50 @@ static void test_sigterm_during_retry_after(void **state)
 	mde_testdb_drop("mdetest_robust_sig");
 }
 
+/* A backfill waiting for a series lock another session holds. */
+static void test_sigterm_while_waiting_for_series_lock(void **state)
+{
+	char db[2048], args[1024], log[700];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_lock", db, sizeof db);
+	PGresult *r = PQexec(c, "SELECT pg_advisory_lock(7169125, "
+				"hashtext('BTCUSDT/1h'))");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	snprintf(log, sizeof log, "%s/lock.log", dir);
+	snprintf(args, sizeof args, "--config %s --log-format json backfill "
+		 "--symbols BTCUSDT --timeframe 1h --from 2026-07-20 --to "
+		 "2026-08-01 --source replay:data/replay", cfg);
+	setenv("MDENRICH_DB_URL", db, 1);
+	pid_t pid = mde_spawn(log, args);
+	unsetenv("MDENRICH_DB_URL");
+	/* Until its chunk is claimed: then it waits for the lock. */
+	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
+						  "backfill_state WHERE status "
+						  "= 'running'") == 0; i++)
+		usleep(10000);
+	usleep(500000);
+	int64_t t0 = mde_mono_ms();
+	kill(pid, SIGTERM);
+	int rc = wait_for(pid, 5000);
+	int64_t took = mde_mono_ms() - t0;
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		mde_wait(pid);
+		fail_msg("still waiting for the lock 5 s after SIGTERM");
+	}
+	print_message("exit %d %lld ms after SIGTERM\n", rc, (long long)took);
+	assert_int_equal(rc, 130);
+	assert_true(took < 2000);
+	/* The chunk is given back for resume, nothing was written. */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE status = "
+					     "'running'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 0);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_robust_lock");
+}
+
 static void insert_run(PGconn *c, const char *host, int pid,
 		       const char *started)
 {
@@ -254,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serialization_failure_in_staged_write),
 		cmocka_unit_test(test_sigterm_during_retry_after),
+		cmocka_unit_test(test_sigterm_while_waiting_for_series_lock),
 		cmocka_unit_test(test_stale_runs_interrupted),
 		cmocka_unit_test(test_time_extremes),
 	};
