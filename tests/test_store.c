@@ -233,6 +233,10 @@ static void test_backends_killed_during_backfill(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
+	/* During the run: once its job exists, however slow the start. */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_jobs") == 0; i++)
+		usleep(10000);
 	/* What a server restart looks like to a client: every connection
 	 * dropped (57P01), several times during the run. */
 	int killed = 0;

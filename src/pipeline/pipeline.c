@@ -71,10 +71,11 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
 		return MDE_EXIT_FATAL;
 
+	/* Housekeeping: a failure here does not stop the run. */
 	size_t stale = 0;
-	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale,
-				err))
-		return MDE_EXIT_FATAL;
+	mde_err re = {0};
+	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale, &re))
+		mde_warn("run.stale_failed", "error=\"%s\"", re.msg);
 	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
 				(int)getpid(), args, &p->run_id, err))
 		return MDE_EXIT_FATAL;
