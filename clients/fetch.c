@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fetch.h"
@@ -20,18 +21,6 @@
 #include "proc.h"
 
 static const int lim_budget[3] = {0, 500, 1000};
-
-int mde_fetch_source_origin(const char *s)
-{
-	int o = mde_origin_parse(s);
-	return o == MDE_SRC_CSV ? -1 : o;
-}
-
-bool mde_fetch_has_fallback(const char *source)
-{
-	int o = mde_fetch_source_origin(source);
-	return o == MDE_SRC_BINANCE || o == MDE_SRC_POLYGON;
-}
 
 int64_t mde_fetch_now(const mde_fetcher *f)
 {
@@ -328,8 +317,41 @@ static bool our_fault(const mde_err *e)
 	return s >= 400 && s < 500 && s != 408 && s != 429 && s != 418;
 }
 
+/* A URL a secret may travel to: https, or http to a loopback address
+ * (127.0.0.0/8, [::1], localhost: the tests' fake exchange). */
+static bool secret_ok(const char *url)
+{
+	if (strncasecmp(url, "https://", 8) == 0)
+		return true;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *h = url + 7, *at = strpbrk(h, "@/?#");
+	if (at && *at == '@')
+		h = at + 1;
+	size_t n = strcspn(h, ":/?#");
+	if (h[0] == '[')
+		return strncmp(h, "[::1]", 5) == 0;
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return true;
+	unsigned a, b, c, d;
+	char end;
+	char host[64];
+	if (n >= sizeof host)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 &&
+	       a == 127 && b < 256 && c < 256 && d < 256;
+}
+
 int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 {
+	if (q->auth && !secret_ok(q->url))
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "refusing to send the %s key over plain "
+				   "http to a non-loopback host: set an "
+				   "https:// URL for it",
+				   mde_origin_name(q->h->origin));
 	struct host *h = q->h;
 	mde_http_resp r = {.used_weight_1m = -1, .retry_after_ms = -1};
 	const char *hdrs[2] = {q->auth ? f->auth : NULL, NULL};
@@ -362,6 +384,14 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 			 rc != MDE_EINTR)
 			mde_binance_error_body(r.body, r.len, err);
 		account(f, h, &r, q->weight, rc ? err : NULL);
+		/* a request libcurl sent again (a reused connection closed
+		 * without an answer) is a request too: its own row */
+		for (int k = 1; k < r.sent; k++) {
+			ss->requests++;
+			record(f, q, NULL, attempt, at, "connection closed "
+			       "without an answer (sent again on a new "
+			       "connection)");
+		}
 		record(f, q, &r, attempt, at, rc ? err->msg : NULL);
 		if (rc == 0) {
 			ss->rows += q->pg.rows;

@@ -9,6 +9,7 @@ PKGS=(
   libcmocka-dev libinih-dev libmicrohttpd-dev
   postgresql-15 postgresql-client-15
   clang libclang-rt-14-dev
+  libjs-dygraphs chromium wrk curl
 )
 
 missing=()

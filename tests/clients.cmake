@@ -4,7 +4,8 @@
 # can link (mde_fake_exchange), and a program (build/fake_exchange) for
 # shell-level tests and bench_fetch.
 
-add_library(mde_fake_exchange STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fake_exchange.c)
+add_library(mde_fake_exchange STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fake_exchange.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/fake_faults.c)
 target_link_libraries(mde_fake_exchange PUBLIC mde_cli PkgConfig::MHD pthread)
 target_include_directories(mde_fake_exchange PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 

@@ -1001,6 +1001,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		pthread_mutex_unlock(&x->mu);
 		if (fault == FX_TRUNCATED && r.body.n > 1)
 			r.body.n /= 2;
+		size_t tn;
+		char *t = fx_transform(fault, farg, r.body.p, r.body.n, &tn);
+		if (t) {
+			free(r.body.p);
+			r.body = (struct sb){t, tn, tn + 1};
+		}
 	}
 
 	pthread_mutex_lock(&x->mu);

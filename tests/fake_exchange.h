@@ -46,8 +46,19 @@ enum fx_fault {
 	FX_MISSING,      /* first row lacks a field (close / fundingRate) */
 	FX_EMPTY,        /* an empty page ([] / no results) */
 	FX_HTML,         /* 200 text/html "Will be right back" */
-	FX_TEXT429       /* Yahoo style: 429 "Too Many Requests" plain text */
+	FX_TEXT429,      /* Yahoo style: 429 "Too Many Requests" plain text */
+	/* page transforms (fake_faults.c), on the normal JSON array body */
+	FX_DUPLICATES,   /* every row twice */
+	FX_SHUFFLED,     /* rows in reverse order */
+	FX_DROPPED,      /* arg rows dropped from the middle of the page */
+	FX_NUL_DECIMAL,  /* first row: open = "<open>\u0000x" */
+	FX_TRAILING      /* the body, then "xyz" after the JSON */
 };
+
+/* Applies a page transform to a JSON array body: a new malloc'd body
+ * (its length in *outlen), or NULL when fault is none of them. */
+char *fx_transform(int fault, int arg, const char *body, size_t len,
+		   size_t *outlen);
 
 typedef struct fx_opts {
 	int64_t weight_window_ms;  /* 0 = 60000 */

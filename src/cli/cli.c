@@ -23,7 +23,7 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW
+	O_LS, O_LIQ, O_INFLOW, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -68,6 +68,11 @@ static const struct option opts_compute[] = {
 	OPT("funding", 1, O_FUNDING), OPT("open-interest", 1, O_OI),
 	OPT("long-short", 1, O_LS), OPT("liquidations", 1, O_LIQ),
 	OPT("inflow", 1, O_INFLOW), END};
+
+static const struct option opts_serve[] = {
+	GLOBAL_OPTS, OPT("listen", 1, O_LISTEN),
+	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS),
+	OPT("max-requests", 1, O_MAX_REQ), END};
 
 static const char global_help[] =
 	"Global options (any subcommand):\n"
@@ -120,8 +125,18 @@ static const struct command {
 	 "  enrichment_status and backfill_state at a glance.\n"},
 	{"quality", MDE_CMD_QUALITY, opts_quality,
 	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
-	 "                 [--format table|json|csv]\n"
-	 "  The data_quality_metrics rows, worst first.\n"},
+	 "                 [--format table|json|csv|html]\n"
+	 "  The data_quality_metrics rows, worst first; html: the dashboard's\n"
+	 "  quality page as one self-contained file.\n"},
+	{"serve", MDE_CMD_SERVE, opts_serve,
+	 "mdenrich serve [--listen HOST:PORT] [--token-file FILE]\n"
+	 "               [--cors-origin ORIGIN] [--max-requests N]\n"
+	 "  The HTTP API and dashboard (docs/API.md), on 127.0.0.1:8787 by\n"
+	 "  default. Reads need no token; POST needs Authorization: Bearer\n"
+	 "  TOKEN (from --token-file, else $MDENRICH_API_TOKEN) and is refused\n"
+	 "  when none is configured. No CORS header unless --cors-origin.\n"
+	 "  --max-requests: requests in flight before 429 (default 64).\n"
+	 "  Stops on SIGINT/SIGTERM once the requests in flight are done.\n"},
 	{"config", MDE_CMD_CONFIG, opts_none,
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
@@ -149,6 +164,7 @@ static void print_program_help(FILE *out)
 		"  worker    claim and run backfill chunks (any number of hosts)\n"
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
+		"  serve     HTTP API and dashboard\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
@@ -287,14 +303,23 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_FORMAT: {
 		bool csv_ok = c->cmd == MDE_CMD_QUALITY;
 		if (strcmp(arg, "table") && strcmp(arg, "json") &&
-		    (!csv_ok || strcmp(arg, "csv")))
+		    (!csv_ok || (strcmp(arg, "csv") && strcmp(arg, "html"))))
 			return usage_error(errf, cmd,
 					   "--format must be table%s or json, "
-					   "not \"%s\"", csv_ok ? ", csv" : "",
+					   "not \"%s\"", csv_ok ? ", csv, html" : "",
 					   arg);
 		c->format = arg;
 		break;
 	}
+	case O_LISTEN: c->listen = arg; break;
+	case O_TOKEN_FILE: c->token_file = arg; break;
+	case O_CORS: c->cors_origin = arg; break;
+	case O_MAX_REQ:
+		if (mde_int_parse(arg, 1, 100000, &v))
+			return usage_error(errf, cmd, "--max-requests must be a "
+					   "positive number, not \"%s\"", arg);
+		c->max_requests = (int)v;
+		break;
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;

@@ -21,6 +21,7 @@ enum mde_cmd {
 	MDE_CMD_QUALITY,
 	MDE_CMD_COMPUTE,
 	MDE_CMD_CONFIG,  /* print the effective configuration */
+	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -55,6 +56,10 @@ typedef struct mde_cli {
 	/* status, quality */
 	const char *format;        /* table|json|csv */
 	const char *symbol;
+
+	/* serve */
+	const char *listen, *token_file, *cors_origin;
+	int max_requests;          /* 0 = the server's default */
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -43,9 +43,9 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 		const mde_universe *u = &cfg->universes[i];
 		printf("\n[universe %s]\nsymbols = %s\ntimeframe = %s\n"
 		       "source = %s\nasset_class = %s\nschedule = %s\n"
-		       "since = %s\n",
+		       "since = %s\nfallback = %s\n",
 		       u->name, u->symbols, u->timeframe, u->source,
-		       u->asset_class, u->schedule, u->since);
+		       u->asset_class, u->schedule, u->since, u->fallback);
 	}
 	return MDE_EXIT_OK;
 }

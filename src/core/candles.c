@@ -91,6 +91,7 @@ void mde_candles_free(mde_candles *c)
 	}
 	free(c->trades);
 	free(c->origin);
+	free(c->malformed);
 	free(c->text);
 	memset(c, 0, sizeof *c);
 }
@@ -119,7 +120,8 @@ int mde_candles_reserve(mde_candles *c, size_t n)
 		cap *= 2;
 	if (grow((void **)&c->open_time_ms, sizeof(int64_t), cap) ||
 	    grow((void **)&c->trades, sizeof(int64_t), cap) ||
-	    grow((void **)&c->origin, 1, cap))
+	    grow((void **)&c->origin, 1, cap) ||
+	    grow((void **)&c->malformed, 1, cap))
 		return MDE_ENOMEM;
 	for (int f = 0; f < MDE_NFIELDS; f++)
 		if (grow((void **)&c->val[f], sizeof(double), cap) ||
@@ -168,11 +170,16 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 {
 	double v[MDE_NFIELDS];
 	size_t len[MDE_NFIELDS];
+	bool bad = in->malformed;
 	for (int f = 0; f < MDE_NFIELDS; f++) {
 		const char *s = in->txt[f];
 		len[f] = s ? (in->len[f] ? in->len[f] : strlen(s)) : 0;
 		v[f] = NAN;
-		if (len[f] && mde_parse_decimal(s, len[f], &v[f]))
+		if (!len[f] || mde_parse_decimal(s, len[f], &v[f]) == 0)
+			continue;
+		v[f] = NAN;
+		bad = true;
+		if (!in->lenient)
 			return mde_err_set(err, MDE_EPARSE, false,
 					   "%s is not a number: \"%.*s\"",
 					   mde_field_names[f],
@@ -193,6 +200,7 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 	c->open_time_ms[i] = in->open_time_ms;
 	c->trades[i] = in->trades;
 	c->origin[i] = (uint8_t)in->origin;
+	c->malformed[i] = bad;
 	c->n++;
 	return 0;
 }
@@ -228,7 +236,9 @@ int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 {
 	mde_candle_in in = {.open_time_ms = src->open_time_ms[i],
 			    .trades = src->trades[i],
-			    .origin = src->origin[i]};
+			    .origin = src->origin[i],
+			    .lenient = true,
+			    .malformed = src->malformed[i]};
 	for (int f = 0; f < MDE_NFIELDS; f++)
 		in.txt[f] = mde_candles_text(src, i, f);
 	return mde_candles_push(dst, &in, NULL);

@@ -103,6 +103,7 @@ static void universe_free(mde_universe *u)
 	free(u->asset_class);
 	free(u->schedule);
 	free(u->since);
+	free(u->fallback);
 }
 
 void mde_config_free(mde_config *cfg)
@@ -137,7 +138,8 @@ static mde_universe *universe_get(mde_config *cfg, const char *name)
 	if (set_str(&u->name, name) || set_str(&u->timeframe, "1h") ||
 	    set_str(&u->source, "binance") ||
 	    set_str(&u->asset_class, "crypto") || set_str(&u->schedule, "") ||
-	    set_str(&u->symbols, "") || set_str(&u->since, "")) {
+	    set_str(&u->symbols, "") || set_str(&u->since, "") ||
+	    set_str(&u->fallback, "")) {
 		universe_free(u);
 		return NULL;
 	}
@@ -193,6 +195,14 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 					   "binance-spot, yahoo, polygon or "
 					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
+	if (strcmp(key, "fallback") == 0) {
+		if (*value && strcmp(value, "none") &&
+		    strcmp(value, "binance-spot") && strcmp(value, "yahoo"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "fallback must be binance-spot, "
+					   "yahoo or none, not \"%s\"", value);
+		return set_str(&u->fallback, value);
 	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
@@ -254,6 +264,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"http", {"max_attempts", &cfg->http_max_attempts, 1, 100}},
 		{"http", {"backoff_ms", &cfg->http_backoff_ms, 0, 600000}},
 		{"http", {"weight_budget", &cfg->weight_budget, 1, 100000}},
+		{"http", {"weight_window_ms", &cfg->weight_window_ms, 100, 3600000}},
 		{"http", {"breaker_threshold", &cfg->breaker_threshold, 1, 1000}},
 		{"http", {"breaker_cooldown_ms", &cfg->breaker_cooldown_ms, 0, 86400000}},
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},

@@ -20,6 +20,8 @@ typedef struct mde_universe {
 	char *asset_class; /* "crypto" | "equity" */
 	char *schedule;    /* "hourly" | "nightly" | "" */
 	char *since;       /* TIME of the first candle of a new series */
+	char *fallback;    /* "binance-spot", "yahoo", "none", "" = the
+			      asset class's default (CLI.md) */
 } mde_universe;
 
 typedef struct mde_config {
@@ -41,6 +43,7 @@ typedef struct mde_config {
 	int http_backoff_ms;
 	long http_max_body_bytes;
 	int weight_budget;      /* Binance request weight per minute */
+	int weight_window_ms;   /* its window; 0 = 60000 (tests shorten it) */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
 

@@ -63,6 +63,7 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.max_attempts = cfg->http_max_attempts,
 		.backoff_base_ms = cfg->http_backoff_ms,
 		.weight_budget_per_min = cfg->weight_budget,
+		.weight_window_ms = cfg->weight_window_ms,
 		.breaker_threshold = cfg->breaker_threshold,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
 		.log_cb = mde_fetch_logbuf_add,
@@ -76,9 +77,15 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	mde_err re = {0};
 	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale, &re))
 		mde_warn("run.stale_failed", "error=\"%s\"", re.msg);
-	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
-				(int)getpid(), args, &p->run_id, err))
-		return MDE_EXIT_FATAL;
+	/* The run's record: a connection lost on the way (a server restart)
+	 * is reconnected like any other, then the record is tried again. */
+	for (int tries = 0;; tries++) {
+		if (!mde_store_run_begin(p->store, kind_name(kind), p->host,
+					 (int)getpid(), args, &p->run_id, err))
+			break;
+		if (tries >= 10 || mde_pipeline_recover(p, err))
+			return MDE_EXIT_FATAL;
+	}
 	char ctx[64];
 	snprintf(ctx, sizeof ctx, "run=%lld", (long long)p->run_id);
 	mde_log_set_context(ctx);
@@ -98,6 +105,12 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 				    p->rows_unchanged, p->rows_rejected,
 				    p->corrections};
 		mde_err e = {0};
+		char note[320];
+		if (!error && p->series_skipped) {
+			snprintf(note, sizeof note, "skipped, held by another "
+				 "process: %s", p->skipped);
+			error = note;
+		}
 		if (mde_store_run_end(p->store, p->run_id, status, &t, error,
 				      &e) &&
 		    mde_pl_connection_lost(&e) &&
@@ -158,9 +171,9 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = mde_fetch_source_origin(source) == MDE_SRC_REPLAY
-				  ? "replay"
-				  : source;
+	/* the instrument's source: the primary of the plan */
+	int origin = mde_fetch_source_origin(source);
+	const char *src = origin >= 0 ? mde_origin_name(origin) : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,

@@ -43,6 +43,10 @@ typedef struct mde_pipeline {
 		rows_unchanged, rows_rejected, corrections;
 	size_t series_inserted;  /* rows the current series added */
 	int64_t heartbeat_ms;    /* monotonic time of the last heartbeat */
+	/* Series skipped because another process held their lock: the
+	 * run's record says so (enrichment_runs.error). */
+	size_t series_skipped;
+	char skipped[256];
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {
@@ -107,9 +111,24 @@ typedef struct mde_series_set {
 	const char *symbols;   /* comma separated */
 	const char *timeframe;
 	const char *source;    /* NULL = the asset class's default */
-	const char *asset;     /* NULL = crypto */
+	const char *asset;     /* NULL = implied by source and symbols */
 	const char *since;     /* the universe's since, or NULL */
+	const char *fallback;  /* the universe's fallback key; "none" for a
+				  --source (that source only), NULL = the
+				  asset class's default */
 } mde_series_set;
+
+/*
+ * The source plan (source.h: "binance", "polygon+yahoo", ...) and asset
+ * class of a set of series (sources.c): the asset is asset when given,
+ * else implied by the source and each symbol, which must agree. A named
+ * source with fallback "none" is that source only. MDE_EINVAL with a
+ * message naming the fix in why.
+ */
+int mde_pipeline_sources(const char *source, const char *fallback,
+			 const char *asset, const char *symbols, char *plan,
+			 size_t cap, enum mde_asset *asset_out, char *why,
+			 size_t whylen) MDE_MUSTCHECK;
 
 /*
  * Enriches each series of set incrementally (run.c): from the last stored

@@ -191,7 +191,7 @@ static int place(const mde_series_job *j, mde_pl_work *w, mde_err *err)
 /* Whether a fallback source served any of the fetched candles. */
 static bool served_by_fallback(const mde_series_job *j, const mde_pl_work *w)
 {
-	if (!mde_fetch_has_fallback(j->source))
+	if (!mde_fetch_replaces_fallback(j->source))
 		return false;
 	for (size_t i = 0; i < w->fetched.n; i++)
 		if (mde_origin_rank(w->fetched.origin[i]) == 1)
@@ -237,6 +237,10 @@ static int assemble_step(mde_pipeline *p, const mde_series_job *j,
 	 * Unless the primary source is down and a fallback served candles:
 	 * those are written (flag 8) and redone by the next run that reaches
 	 * the primary (run.c starts at the earliest fallback candle). */
+	if (w->aux_failed && !served_by_fallback(j, w) && w->frc) {
+		*err = w->ferr; /* the candles failed first: say so */
+		return w->frc;
+	}
 	if (w->aux_failed && !served_by_fallback(j, w))
 		return mde_err_set(err, MDE_ENET, true,
 				   "an auxiliary series could not be fetched "

@@ -117,8 +117,7 @@ int mde_store_first_fallback(mde_store *s, const char *symbol,
 		mde_store_conn(s),
 		"SELECT (extract(epoch FROM min(open_time)) * 1000)::int8 FROM "
 		"market_data_v2 WHERE symbol = $1 AND timeframe = $2 AND "
-		"validation_flags & 8 <> 0 AND open_time > now() - interval "
-		"'30 days'",
+		"validation_flags & 8 <> 0",
 		2, v, out_ms, err);
 }
 

@@ -48,8 +48,8 @@ int mde_store_series_lock(mde_store *s, const char *symbol,
 void mde_store_series_unlock(mde_store *s, const char *symbol,
 			     const char *timeframe);
 
-/* The earliest candle of the last 30 days a fallback source served
- * (validation_flags bit 8); INT64_MIN when none. */
+/* The earliest stored candle a fallback source served (validation_flags
+ * bit 8; a partial index finds it); INT64_MIN when none. */
 int mde_store_first_fallback(mde_store *s, const char *symbol,
 			     const char *timeframe, int64_t *out_ms,
 			     mde_err *err) MDE_MUSTCHECK;
