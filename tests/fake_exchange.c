@@ -87,7 +87,9 @@ struct fx {
 	int64_t win, used, max_used;
 	size_t violations;
 	size_t conns;
+	int inflight, max_inflight;
 	char next_base[128];
+	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
 };
 
 /* ---- a growing string ------------------------------------------------ */
@@ -663,7 +665,10 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 		sb_add(&r->body, "]");
 		return;
 	}
-	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, xnow(x) + 1), i0, i1;
+	int64_t upto = xnow(x) + 1;
+	if (x->aux_until && x->aux_until < upto)
+		upto = x->aux_until;
+	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, upto), i0, i1;
 	page_range(&a->r[0].t, sizeof *a->r, n, hs, s, he, e, (size_t)lim,
 		   &i0, &i1);
 	for (size_t i = i0; i < i1; i++) {
@@ -918,7 +923,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	size_t slot = x->nreqs;
 	if (x->nreqs < x->capreqs)
 		x->reqs[x->nreqs++] = rec;
+	if (++x->inflight > x->max_inflight)
+		x->max_inflight = x->inflight;
 	pthread_mutex_unlock(&x->mu);
+	if (x->o.latency_ms > 0) {
+		struct timespec ts = {x->o.latency_ms / 1000,
+				      (long)(x->o.latency_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 
 	switch (fault) {
 	case FX_429:
@@ -1010,8 +1022,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	}
 
 	pthread_mutex_lock(&x->mu);
-	if (slot < x->nreqs)
+	if (slot < x->nreqs) {
 		x->reqs[slot].status = r.reset ? 0 : r.status;
+		x->reqs[slot].done_mono_ms = mde_mono_ms();
+	}
+	x->inflight--;
 	pthread_mutex_unlock(&x->mu);
 
 	if (r.reset) {
@@ -1040,6 +1055,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+int fx_max_inflight(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	int n = x->max_inflight;
+	pthread_mutex_unlock(&x->mu);
+	return n;
 }
 
 size_t fx_connections(fx *x)
@@ -1123,4 +1146,35 @@ int fx_port(const fx *x)
 const char *fx_url(const fx *x)
 {
 	return x->url;
+}
+
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades)
+{
+	int rc = -1;
+	pthread_mutex_lock(&x->mu);
+	struct kseries *s = kfind(x, market, sym, period_ms, 0);
+	size_t lo = 0, hi = s ? s->n : 0;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s->r[m].t < open_ms)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (s && lo < s->n && s->r[lo].t == open_ms) {
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			snprintf(txt[f], 40, "%s", s->r[lo].f[f]);
+		*trades = s->r[lo].trades;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
+
+void fx_set_aux_until(fx *x, int64_t t_ms)
+{
+	pthread_mutex_lock(&x->mu);
+	x->aux_until = t_ms;
+	pthread_mutex_unlock(&x->mu);
 }

@@ -68,6 +68,7 @@ typedef struct fx_opts {
 	int64_t now_ms;            /* 0 = wall clock (30-day rule) */
 	int ts_as_string;          /* /futures/data timestamp as "..." */
 	const char *polygon_next_base; /* next_url host; NULL = this server */
+	int latency_ms;            /* every answer this late (a round trip) */
 } fx_opts;
 
 typedef struct fx_req {
@@ -78,6 +79,7 @@ typedef struct fx_req {
 	int64_t wall_ms;
 	int status;                /* 0 = reset, -1 = not answered yet */
 	int64_t used_weight;       /* after this request */
+	int64_t done_mono_ms;      /* answered (monotonic); 0 = not yet */
 } fx_req;
 
 fx *fx_start(const fx_opts *o);
@@ -106,6 +108,13 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 	     int64_t open_ms, const char *open, const char *high,
 	     const char *low, const char *close, const char *volume);
 void fx_set_now(fx *x, int64_t now_ms);
+/* Aux rows (funding, /futures/data) at or after t_ms are not served yet
+ * (0 = all): they "arrive" when this is cleared. */
+void fx_set_aux_until(fx *x, int64_t t_ms);
+/* One stored kline's OHLCV text and trades (the fake WebSocket endpoint
+ * streams them); 0, or -1 when there is none at open_ms. */
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades);
 
 /* The next count requests whose path starts with prefix, after skipping
  * skip of them, get the fault. Faults are checked in the order added. */
@@ -123,5 +132,7 @@ size_t fx_weight_violations(fx *x);
 int64_t fx_max_used_weight(fx *x);
 /* TCP connections accepted so far (keep-alive reuse shows here). */
 size_t fx_connections(fx *x);
+/* Requests being answered at once, at most (arrival to answer). */
+int fx_max_inflight(fx *x);
 
 #endif

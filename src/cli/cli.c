@@ -23,7 +23,8 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ
+	O_LS, O_LIQ, O_INFLOW, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ,
+	O_WS_URL, O_CONCURRENCY
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -35,6 +36,7 @@ enum {
 	{"polygon-url", required_argument, NULL, O_POLYGON},          \
 	{"log-format", required_argument, NULL, O_LOG_FORMAT},        \
 	{"log-level", required_argument, NULL, O_LOG_LEVEL},          \
+	{"concurrency", required_argument, NULL, O_CONCURRENCY},      \
 	{"help", no_argument, NULL, O_HELP},                          \
 	{"version", no_argument, NULL, O_VERSION}
 
@@ -74,6 +76,10 @@ static const struct option opts_serve[] = {
 	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS),
 	OPT("max-requests", 1, O_MAX_REQ), END};
 
+static const struct option opts_stream[] = {
+	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("source", 1, O_SOURCE), OPT("ws-url", 1, O_WS_URL), END};
+
 static const char global_help[] =
 	"Global options (any subcommand):\n"
 	"  --config FILE          INI config (else $MDENRICH_CONFIG, else\n"
@@ -86,6 +92,7 @@ static const char global_help[] =
 	"  --polygon-url URL      Polygon base URL (key from $POLYGON_API_KEY)\n"
 	"  --log-format text|json (default: text on a terminal, json otherwise)\n"
 	"  --log-level debug|info|warn|error\n"
+	"  --concurrency N        HTTP requests in flight at most (default 8)\n"
 	"  --help, --version\n";
 
 static const struct command {
@@ -141,6 +148,12 @@ static const struct command {
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
 	 "  flags), with passwords and API keys masked.\n"},
+	{"stream", MDE_CMD_STREAM, opts_stream,
+	 "mdenrich stream --symbols LIST --timeframe TF [--source binance|binance-spot]\n"
+	 "                [--ws-url URL]\n"
+	 "  Live enrichment from Binance's kline WebSocket streams: each candle\n"
+	 "  is enriched when it closes; what a disconnect missed is repaired\n"
+	 "  through REST. Runs until SIGINT/SIGTERM (exit 130).\n"},
 	{"compute", MDE_CMD_COMPUTE, opts_compute,
 	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
 	 "                 [--input FILE.csv] [--output FILE.csv]\n"
@@ -165,6 +178,7 @@ static void print_program_help(FILE *out)
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
 		"  serve     HTTP API and dashboard\n"
+		"  stream    live enrichment from Binance's WebSocket streams\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
@@ -228,6 +242,13 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "warn or error, not \"%s\"", arg);
 		c->log_level = arg;
 		break;
+	case O_CONCURRENCY:
+		if (mde_int_parse(arg, 1, 64, &v))
+			return usage_error(errf, cmd, "--concurrency must be a "
+					   "number of requests in [1, 64], not "
+					   "\"%s\"", arg);
+		c->concurrency = arg;
+		break;
 	case O_SCHEDULE:
 		if (strcmp(arg, "hourly") && strcmp(arg, "nightly"))
 			return usage_error(errf, cmd,
@@ -262,6 +283,13 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "binance-spot, yahoo, polygon or "
 					   "replay:DIR, not \"%s\"", arg);
 		c->source = arg;
+		break;
+	case O_WS_URL:
+		if (strncmp(arg, "ws://", 5) && strncmp(arg, "wss://", 6))
+			return usage_error(errf, cmd, "--ws-url must start "
+					   "with ws:// or wss://, not \"%s\"",
+					   arg);
+		c->ws_url = arg;
 		break;
 	case O_ASSET:
 		if (strcmp(arg, "crypto") && strcmp(arg, "equity"))
@@ -385,6 +413,11 @@ static int check_required(mde_cli *c, FILE *errf)
 		if (c->from_ms >= c->to_ms)
 			return usage_error(errf, cmd, "%s",
 					   "--from must be before --to");
+		break;
+	case MDE_CMD_STREAM:
+		if (!c->symbols || !c->timeframe)
+			return usage_error(errf, cmd, "%s", "--symbols and "
+					   "--timeframe are required");
 		break;
 	case MDE_CMD_COMPUTE:
 		if (!c->timeframe)

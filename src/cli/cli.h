@@ -22,6 +22,7 @@ enum mde_cmd {
 	MDE_CMD_COMPUTE,
 	MDE_CMD_CONFIG,  /* print the effective configuration */
 	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
+	MDE_CMD_STREAM,
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -35,6 +36,7 @@ typedef struct mde_cli {
 	const char *db_url;
 	const char *binance_url, *binance_spot_url, *yahoo_url, *polygon_url;
 	const char *log_format, *log_level;
+	const char *concurrency;   /* [http] concurrency, or NULL */
 
 	/* run, backfill */
 	const char *schedule;      /* "hourly" | "nightly" */
@@ -60,6 +62,9 @@ typedef struct mde_cli {
 	/* serve */
 	const char *listen, *token_file, *cors_origin;
 	int max_requests;          /* 0 = the server's default */
+
+	/* stream */
+	const char *ws_url;
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -25,6 +25,7 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 		{cli->polygon_url, "sources", "polygon_url"},
 		{cli->log_format, "log", "format"},
 		{cli->log_level, "log", "level"},
+		{cli->concurrency, "http", "concurrency"},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(flags); i++)
 		if (flags[i].v) {
@@ -70,6 +71,7 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
 	case MDE_CMD_CONFIG: return mde_cmd_config(cfg, cli);
 	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
+	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}
 	return MDE_EXIT_USAGE;
 }

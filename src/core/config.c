@@ -80,13 +80,23 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->weight_budget = 2400;
 	cfg->breaker_threshold = 5;
 	cfg->breaker_cooldown_ms = 60000;
+	cfg->concurrency = 8;
 	cfg->log_format = -1;
 	cfg->log_level = MDE_LOG_INFO;
 	cfg->overlap = 24;
 	cfg->chunk_ms = 30 * MDE_DAY_MS;
 	cfg->lease_s = 300;
 	cfg->batch_rows = 5000;
-	if (set_str(&cfg->binance_url, "https://fapi.binance.com") ||
+	cfg->stream_batch_ms = 1000;
+	cfg->stream_quiet_ms = 100;
+	cfg->stream_silence_ms = 300000;
+	cfg->stream_aux_every_ms = 300000;
+	cfg->stream_aux_lag_ms = 3600000;
+	cfg->stream_writers = 4;
+	if (set_str(&cfg->binance_fws_url, "wss://fstream.binance.com") ||
+	    set_str(&cfg->binance_ws_url, "wss://stream.binance.com:9443") ||
+	    set_str(&cfg->ws_path, "/stream") ||
+	    set_str(&cfg->binance_url, "https://fapi.binance.com") ||
 	    set_str(&cfg->binance_spot_url, "https://api.binance.com") ||
 	    set_str(&cfg->yahoo_url, "https://query1.finance.yahoo.com") ||
 	    set_str(&cfg->polygon_url, "https://api.polygon.io"))
@@ -117,6 +127,9 @@ void mde_config_free(mde_config *cfg)
 	free(cfg->yahoo_url);
 	free(cfg->polygon_url);
 	free(cfg->polygon_key);
+	free(cfg->binance_fws_url);
+	free(cfg->binance_ws_url);
+	free(cfg->ws_path);
 	for (size_t i = 0; i < cfg->nuniverses; i++)
 		universe_free(&cfg->universes[i]);
 	free(cfg->universes);
@@ -244,6 +257,9 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"sources", "yahoo_url", &cfg->yahoo_url},
 		{"sources", "polygon_url", &cfg->polygon_url},
 		{"sources", "polygon_api_key", &cfg->polygon_key},
+		{"sources", "binance_fws_url", &cfg->binance_fws_url},
+		{"sources", "binance_ws_url", &cfg->binance_ws_url},
+		{"sources", "binance_ws_path", &cfg->ws_path},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(strs); i++)
 		if (!strcmp(section, strs[i].section) &&
@@ -267,9 +283,16 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"http", {"weight_window_ms", &cfg->weight_window_ms, 100, 3600000}},
 		{"http", {"breaker_threshold", &cfg->breaker_threshold, 1, 1000}},
 		{"http", {"breaker_cooldown_ms", &cfg->breaker_cooldown_ms, 0, 86400000}},
+		{"http", {"concurrency", &cfg->concurrency, 1, 64}},
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},
+		{"stream", {"batch_ms", &cfg->stream_batch_ms, 1, 600000}},
+		{"stream", {"quiet_ms", &cfg->stream_quiet_ms, 1, 600000}},
+		{"stream", {"silence_ms", &cfg->stream_silence_ms, 100, 86400000}},
+		{"stream", {"aux_every_ms", &cfg->stream_aux_every_ms, 100, 86400000}},
+		{"stream", {"aux_lag_ms", &cfg->stream_aux_lag_ms, 0, 2000000000}},
+		{"stream", {"writers", &cfg->stream_writers, 1, 16}},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(ints); i++) {
 		if (strcmp(section, ints[i].section) ||
@@ -375,6 +398,8 @@ int mde_config_load_env(mde_config *cfg, mde_err *err)
 		{"MDENRICH_DB_URL", "database", "url"}, /* wins over DATABASE_URL */
 		{"MDENRICH_BINANCE_FAPI_URL", "sources", "binance_url"},
 		{"MDENRICH_BINANCE_SPOT_URL", "sources", "binance_spot_url"},
+		{"MDENRICH_BINANCE_FWS_URL", "sources", "binance_fws_url"},
+		{"MDENRICH_BINANCE_WS_URL", "sources", "binance_ws_url"},
 		{"MDENRICH_YAHOO_URL", "sources", "yahoo_url"},
 		{"MDENRICH_POLYGON_URL", "sources", "polygon_url"},
 		{"POLYGON_API_KEY", "sources", "polygon_api_key"},

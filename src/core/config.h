@@ -46,6 +46,7 @@ typedef struct mde_config {
 	int weight_window_ms;   /* its window; 0 = 60000 (tests shorten it) */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
+	int concurrency;        /* HTTP requests in flight at most */
 
 	int log_format;         /* enum mde_log_format, -1 = auto */
 	int log_level;          /* enum mde_log_level */
@@ -54,6 +55,18 @@ typedef struct mde_config {
 	int64_t chunk_ms;       /* backfill chunk length */
 	int lease_s;            /* worker lease */
 	int batch_rows;         /* rows per store transaction */
+
+	/* stream (SOURCES.md §13) */
+	char *binance_fws_url;  /* futures WebSocket base */
+	char *binance_ws_url;   /* spot WebSocket base */
+	char *ws_path;          /* combined stream path, "/stream" */
+	int stream_batch_ms;    /* longest a batch stays open */
+	int stream_quiet_ms;    /* a batch closes this long after its last
+				   closed candle */
+	int stream_silence_ms;  /* no message this long: reconnect */
+	int stream_aux_every_ms;/* aux series refresh cadence */
+	int stream_aux_lag_ms;  /* rows recomputed back this far on it */
+	int stream_writers;     /* connections writing a batch side by side */
 
 	mde_universe *universes;
 	size_t nuniverses;

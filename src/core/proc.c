@@ -24,8 +24,10 @@ void mde_install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static uint64_t rng_state;
-static pid_t rng_pid;
+/* One generator per thread (the stream's writers fetch side by side),
+ * each seeded on its first use. */
+static _Thread_local uint64_t rng_state;
+static _Thread_local pid_t rng_pid;
 
 /* splitmix64: spreads a seed of few distinct bits over the whole state. */
 static uint64_t mix(uint64_t z)

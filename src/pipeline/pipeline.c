@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "prefetch.h"
 #include "migrate.h"
 #include "quality.h"
 #include "runs.h"
@@ -35,6 +36,61 @@ static const char *kind_name(int kind)
 	return n[kind];
 }
 
+static int open_fetcher(mde_pipeline *p, mde_err *err)
+{
+	const mde_config *cfg = p->cfg;
+	mde_fetch_opts o = {
+		.binance_url = cfg->binance_url,
+		.binance_spot_url = cfg->binance_spot_url,
+		.yahoo_url = cfg->yahoo_url,
+		.polygon_url = cfg->polygon_url,
+		.polygon_key = cfg->polygon_key,
+		.connect_timeout_ms = cfg->http_connect_timeout_ms,
+		.timeout_ms = cfg->http_timeout_ms,
+		.max_body_bytes = (size_t)cfg->http_max_body_bytes,
+		.max_attempts = cfg->http_max_attempts,
+		.backoff_base_ms = cfg->http_backoff_ms,
+		.weight_budget_per_min = cfg->weight_budget,
+		.weight_window_ms = cfg->weight_window_ms,
+		.breaker_threshold = cfg->breaker_threshold,
+		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
+		.max_in_flight = cfg->concurrency,
+		.log_cb = mde_fetch_logbuf_add,
+		.log_ud = &p->logbuf,
+	};
+	return mde_fetcher_open(&p->fetcher, &o, err);
+}
+
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
+{
+	memset(q, 0, sizeof *q);
+	q->cfg = p->cfg;
+	q->run_id = p->run_id;
+	memcpy(q->host, p->host, sizeof q->host);
+	memcpy(q->owner, p->owner, sizeof q->owner);
+	if (mde_store_open(&q->store, p->cfg->db_url,
+			   p->cfg->db_connect_timeout_s, err) ||
+	    open_fetcher(q, err))
+		return MDE_EXIT_FATAL;
+	return 0;
+}
+
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
+{
+	into->rows_fetched += q->rows_fetched;
+	into->rows_written += q->rows_written;
+	into->rows_unchanged += q->rows_unchanged;
+	into->rows_rejected += q->rows_rejected;
+	into->corrections += q->corrections;
+	for (size_t i = 0; i < q->nfunding; i++)
+		mde_aux_free(&q->funding[i].data);
+	free(q->funding);
+	mde_fetcher_close(q->fetcher);
+	mde_store_close(q->store);
+	mde_fetch_logbuf_free(&q->logbuf);
+	memset(q, 0, sizeof *q);
+}
+
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err)
 {
@@ -51,25 +107,7 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_migrate_check(mde_store_conn(p->store), err)))
 		return MDE_EXIT_FATAL;
 
-	mde_fetch_opts o = {
-		.binance_url = cfg->binance_url,
-		.binance_spot_url = cfg->binance_spot_url,
-		.yahoo_url = cfg->yahoo_url,
-		.polygon_url = cfg->polygon_url,
-		.polygon_key = cfg->polygon_key,
-		.connect_timeout_ms = cfg->http_connect_timeout_ms,
-		.timeout_ms = cfg->http_timeout_ms,
-		.max_body_bytes = (size_t)cfg->http_max_body_bytes,
-		.max_attempts = cfg->http_max_attempts,
-		.backoff_base_ms = cfg->http_backoff_ms,
-		.weight_budget_per_min = cfg->weight_budget,
-		.weight_window_ms = cfg->weight_window_ms,
-		.breaker_threshold = cfg->breaker_threshold,
-		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
-		.log_cb = mde_fetch_logbuf_add,
-		.log_ud = &p->logbuf,
-	};
-	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
+	if ((rc = open_fetcher(p, err)))
 		return MDE_EXIT_FATAL;
 
 	/* Housekeeping: a failure here does not stop the run. */
@@ -119,6 +157,22 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 				      &e))
 			mde_warn("run.record", "error=\"%s\"", e.msg);
 	}
+	mde_pf_close(p); /* left open by an error path: before its parent */
+	if (p->fetcher) {
+		mde_fetch_stats st;
+		mde_fetch_get_stats(p->fetcher, &st);
+		size_t req = 0, retries = 0;
+		for (int i = 0; i < MDE_NSRC; i++) {
+			req += st.src[i].requests;
+			retries += st.src[i].retries;
+		}
+		mde_info("fetch.stats", "requests=%zu retries=%zu "
+			 "max_in_flight=%d weight=%lld spot_weight=%lld "
+			 "waited_ms=%lld", req, retries, st.max_inflight,
+			 (long long)st.src[MDE_SRC_BINANCE].weight_sent,
+			 (long long)st.src[MDE_SRC_BINANCE_SPOT].weight_sent,
+			 (long long)st.waited_ms);
+	}
 	mde_log_set_context(NULL);
 	for (size_t i = 0; i < p->nfunding; i++)
 		mde_aux_free(&p->funding[i].data);
@@ -153,7 +207,11 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 void mde_pipeline_heartbeat(mde_pipeline *p)
 {
 	int64_t now = mde_mono_ms();
-	if (!p->run_id || (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
+	/* Not inside a group: the run's row would stay locked by one
+	 * writer's transaction until its commit (the stream beats between
+	 * its batches). */
+	if (!p->run_id || p->grouped ||
+	    (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
 		return;
 	p->heartbeat_ms = now;
 	mde_err e = {0};

@@ -55,10 +55,16 @@ typedef struct mde_pipeline {
 		mde_aux data;
 	} *funding;
 	size_t nfunding;
+	/* fetch threads running ahead of the stages (prefetch.h); NULL =
+	 * every fetch in this thread, when it is needed */
+	struct mde_prefetch *pf;
 	/* progress reporting (backfill) */
 	size_t progress_done, progress_total;
 	int64_t progress_started_ms, progress_last_ms;
 	bool progress;
+	/* Batches are part of a store group (the stream): a failure goes
+	 * back to the caller at once, which retries the whole group. */
+	bool grouped;
 } mde_pipeline;
 
 typedef struct mde_series_job {
@@ -72,11 +78,29 @@ typedef struct mde_series_job {
 	int chunk_no;
 	bool stored_only;     /* recompute stored candles and aux series:
 				 no fetch (a feature definition changed) */
+	/* The stream (stream.c): closed candles it received (ascending, in
+	 * [start_ms, end_ms)) join what REST serves of [start_ms,
+	 * rest_to_ms) (none when rest_to_ms <= start_ms); the aux series
+	 * are then the stored ones only (aux_stored), and come on a cadence
+	 * of their own: a recompute of stored candles that fetches them
+	 * (stored_only with aux_refresh). */
+	const mde_candles *given;
+	int64_t rest_to_ms;
+	bool aux_stored;
+	bool aux_refresh;
+	bool quality_later;   /* the quality metrics wait for the refresh */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err);
+/*
+ * Another connection and fetcher for the same run (the stream's writers,
+ * one per thread); closing adds its totals to into's.
+ */
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p,
+		       mde_err *err) MDE_MUSTCHECK;
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into);
 /* Records the run's end (status from code) and frees everything. */
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
 

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "prefetch.h"
 #include "runs.h"
 #include "timeutil.h"
 
@@ -111,7 +112,7 @@ static void progress(mde_pipeline *p, size_t rows)
 static int write_batch(mde_pipeline *p, const mde_series_job *j,
 		       mde_store_batch *b, mde_err *err)
 {
-	int attempts = p->cfg->db_max_retries + 1;
+	int attempts = p->grouped ? 1 : p->cfg->db_max_retries + 1;
 	bool relock = false; /* the connection, and the lock, were lost */
 	for (int a = 1;; a++) {
 		mde_store_result res;
@@ -151,6 +152,49 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
+/* The candles of j from the prefetch threads, if they fetched them. */
+static bool take_candles(mde_pipeline *p, const mde_series_job *j,
+			 int64_t to, mde_pl_work *w)
+{
+	mde_pf_req rq = {.kind = MDE_PF_CANDLES, .asset = j->asset,
+			 .period_ms = j->period_ms, .from_ms = j->start_ms,
+			 .to_ms = to};
+	snprintf(rq.symbol, sizeof rq.symbol, "%s", j->symbol);
+	snprintf(rq.source, sizeof rq.source, "%s", j->source);
+	mde_pf_result r;
+	if (!mde_pf_take(p, &rq, false, &r))
+		return false;
+	mde_candles_free(&w->fetched);
+	w->fetched = r.candles;
+	w->frc = r.rc;
+	w->ferr = r.err;
+	mde_aux_free(&r.aux);
+	return true;
+}
+
+/* The stream's candles after (and between) those REST served, ascending;
+ * a time REST served keeps REST's candle. */
+static int join_given(mde_pl_work *w, const mde_candles *g)
+{
+	mde_candles m = {0};
+	const mde_candles *f = &w->fetched;
+	size_t i = 0, k = 0;
+	int rc = 0;
+	while (!rc && (i < f->n || k < g->n)) {
+		bool from_f = k == g->n ||
+			      (i < f->n &&
+			       f->open_time_ms[i] <= g->open_time_ms[k]);
+		if (from_f && k < g->n &&
+		    f->open_time_ms[i] == g->open_time_ms[k])
+			k++;
+		rc = from_f ? mde_candles_copy_row(&m, f, i++)
+			    : mde_candles_copy_row(&m, g, k++);
+	}
+	mde_candles_free(&w->fetched);
+	w->fetched = m;
+	return rc;
+}
+
 /* Step 1: the candles of the range. A failed fetch may still have
  * delivered earlier pages: those are enriched and stored (w->end_ms is
  * where they end), and the series then fails. */
@@ -158,12 +202,18 @@ static void fetch_step(mde_pipeline *p, const mde_series_job *j,
 		       mde_pl_work *w)
 {
 	int64_t P = j->period_ms;
+	int64_t rest_to = j->given ? j->rest_to_ms : j->end_ms;
 	w->end_ms = j->end_ms;
-	if (!j->stored_only)
+	if (!j->stored_only && rest_to > j->start_ms &&
+	    !take_candles(p, j, rest_to, w))
 		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
-					   j->symbol, P, j->start_ms, j->end_ms,
+					   j->symbol, P, j->start_ms, rest_to,
 					   &w->fetched, &w->ferr);
 	p->rows_fetched += w->fetched.n;
+	/* Not past a hole REST could not fill. */
+	if (!w->frc && j->given && join_given(w, j->given))
+		w->frc = mde_err_set(&w->ferr, MDE_ENOMEM, false,
+				     "out of memory");
 	if (!w->frc)
 		return;
 	mde_warn("fetch.failed", "symbol=%s error=\"%s\" rows=%zu", j->symbol,
@@ -286,6 +336,7 @@ static void batch_init(mde_pipeline *p, const mde_series_job *j,
 			.rows_in = w->series.n,
 			.dups = w->dups,
 			.ndups = w->ndups,
+			.quality_later = j->quality_later,
 		},
 		.cursor = {
 			.job_id = j->job_id,

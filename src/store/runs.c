@@ -96,6 +96,23 @@ int mde_store_series_lock(mde_store *s, const char *symbol,
 	}
 }
 
+int mde_store_series_xlock(mde_store *s, const char *symbol,
+			   const char *timeframe, bool *got, mde_err *err)
+{
+	char key[96];
+	series_key(key, sizeof key, symbol, timeframe);
+	const char *v[] = {key};
+	PGresult *r = NULL;
+	int rc = mde_db_params(mde_store_conn(s),
+			       "SELECT pg_try_advisory_xact_lock(" LOCK_NS
+			       ", hashtext($1))",
+			       1, v, PGRES_TUPLES_OK, &r, err);
+	if (!rc)
+		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return rc;
+}
+
 void mde_store_series_unlock(mde_store *s, const char *symbol,
 			     const char *timeframe)
 {

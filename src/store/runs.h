@@ -45,6 +45,14 @@ int mde_store_run_heartbeat(mde_store *s, int64_t run_id,
 int mde_store_series_lock(mde_store *s, const char *symbol,
 			  const char *timeframe, bool wait, bool *got,
 			  mde_err *err) MDE_MUSTCHECK;
+/*
+ * The same lock for the current transaction only (released at its end),
+ * never waiting: *got false while a run, worker or another stream holds
+ * it. The stream takes its series so, batch by batch.
+ */
+int mde_store_series_xlock(mde_store *s, const char *symbol,
+			   const char *timeframe, bool *got,
+			   mde_err *err) MDE_MUSTCHECK;
 void mde_store_series_unlock(mde_store *s, const char *symbol,
 			     const char *timeframe);
 
