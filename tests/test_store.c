@@ -140,11 +140,10 @@ static void test_kill9_loop(void **state)
 		 conf);
 	int kills = 0, rc = -1;
 	pid_t pid = mde_spawn(logfile, cmd);
-	/* Kill once the job exists (a slow start, under a sanitizer, would
-	 * otherwise be killed before it, leaving the resumes nothing). */
-	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
-						   "backfill_state") == 0;
-	     i++)
+	/* Killed once its job exists (a slow start, as under the
+	 * sanitizers, must not leave nothing to resume). */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_jobs") == 0; i++)
 		usleep(10000);
 	usleep(rand() % 100000);
 	kill(pid, SIGKILL);
@@ -189,7 +188,11 @@ static void test_sigterm_commits_and_exits_130(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
-	usleep(150000);
+	/* Once a chunk is done, however slowly the process started. */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_state WHERE status "
+						   "= 'done'") == 0; i++)
+		usleep(5000);
 	kill(pid, SIGTERM);
 	int rc = mde_wait(pid);
 	unsetenv("MDENRICH_DB_URL");
@@ -230,13 +233,11 @@ static void test_backends_killed_during_backfill(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
-	/* Once the job exists (a connection lost before it is a fatal
-	 * start, exit 1, with nothing to resume)... */
-	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
-						   "backfill_state") == 0;
-	     i++)
+	/* During the run: once its job exists, however slow the start. */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_jobs") == 0; i++)
 		usleep(10000);
-	/* ...what a server restart looks like to a client: every connection
+	/* What a server restart looks like to a client: every connection
 	 * dropped (57P01), several times during the run. */
 	int killed = 0;
 	for (int i = 0; i < 6; i++) {
