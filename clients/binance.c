@@ -160,10 +160,18 @@ int mde_binance_error_body(const char *body, size_t len, mde_err *err)
 			     c == -1008;
 		const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
 		bool banned = c == -1003 && strstr(m, "banned");
-		rc = mde_err_set(err, banned ? MDE_EBANNED : MDE_ENET,
-				 retry || (c == -1003 && !banned),
-				 "binance error %lld: %.200s%s", (long long)c,
-				 m, status == 200 ? " (with HTTP 200)" : "");
+		if (c == -1121) /* Invalid symbol: asking again cannot help */
+			rc = mde_err_set(err, MDE_ENOTFOUND, false,
+					 "unknown symbol: the exchange does not "
+					 "list it (binance error -1121: %.100s)",
+					 m);
+		else
+			rc = mde_err_set(err, banned ? MDE_EBANNED : MDE_ENET,
+					 retry || (c == -1003 && !banned),
+					 "binance error %lld: %.200s%s",
+					 (long long)c, m,
+					 status == 200 ? " (with HTTP 200)"
+						       : "");
 		if (err) {
 			err->http_status = status;
 			err->retry_after_ms = ra;

@@ -128,7 +128,13 @@ int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
 		}
 		log_wait(h, why, ms);
 		pthread_mutex_unlock(&s->mu);
+		mde_log_progress_wait(why == WAIT_RETRY_AFTER
+					      ? "the server's Retry-After"
+					      : why == WAIT_WEIGHT
+						      ? "the weight budget"
+						      : "the request budget", ms);
 		int rc = mde_fetch_sleep(f, ms, err);
+		mde_log_progress_wait(NULL, 0);
 		if (rc)
 			return rc; /* stopping */
 		pthread_mutex_lock(&s->mu);

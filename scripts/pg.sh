@@ -3,6 +3,8 @@
 #
 #   scripts/pg.sh start    start it (initdb the first time); prints its URL
 #   scripts/pg.sh url      print the URL of the running cluster
+#   scripts/pg.sh env      print `export MDENRICH_DB_URL=...` for a new
+#                          shell: eval "$(scripts/pg.sh env)"
 #   scripts/pg.sh status   exit 0 when it is running
 #   scripts/pg.sh stop     stop it (data kept)
 #   scripts/pg.sh destroy  stop it and remove its folder
@@ -86,10 +88,12 @@ stop() {
 case "${1:-}" in
   start) start ;;
   url) running || die "not running (scripts/pg.sh start)"; url ;;
+  env) running || die "not running (scripts/pg.sh start)"
+       printf "export MDENRICH_DB_URL='%s'\n" "$(url)" ;;
   status) running ;;
   stop) stop ;;
   restart) ours; "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DATA" -m fast -w restart >/dev/null ;;
   destroy) stop; if [ -d "$DIR" ]; then ours; rm -rf "$DIR"; fi ;;
   dir) echo "$DIR" ;;
-  *) echo "usage: $0 start|url|status|stop|restart|destroy|dir" >&2; exit 2 ;;
+  *) echo "usage: $0 start|url|env|status|stop|restart|destroy|dir" >&2; exit 2 ;;
 esac

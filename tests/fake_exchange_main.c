@@ -24,6 +24,22 @@
 #include "fake_ws.h"
 #include "timeutil.h"
 
+static const char usage[] =
+	"Usage: fake_exchange [--data DIR] [--synthetic SYM,SYM,...]\n"
+	"                     [--from TIME] [--bars N] [--period TF]\n"
+	"                     [--weight-limit N] [--weight-window-ms MS]\n"
+	"                     [--polygon-key KEY]\n"
+	"  A fake Binance (futures and spot), Yahoo and Polygon on\n"
+	"  127.0.0.1. --data loads a replay-layout directory (data/README.md);\n"
+	"  --synthetic adds random-walk klines of N bars (default 8760) from\n"
+	"  TIME (default 2025-01-01) at TF (default 1h). Prints \"port N\" and\n"
+	"  \"url http://127.0.0.1:N\", then serves until SIGINT/SIGTERM. A\n"
+	"  symbol it does not hold gets Binance's 400 -1121 Invalid symbol.\n\n"
+	"Example:\n"
+	"  build/fake_exchange --data data/replay &\n"
+	"  build/mdenrich --binance-url http://127.0.0.1:PORT run \\\n"
+	"      --symbols BTCUSDT --timeframe 1h --since 2026-06-01\n";
+
 int main(int argc, char **argv)
 {
 	fx_opts o = {0};
@@ -34,6 +50,10 @@ int main(int argc, char **argv)
 	long bars = 24 * 365;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
 		if (!v) {
 			fprintf(stderr, "fake_exchange: %s needs a value\n", a);
 			return 2;

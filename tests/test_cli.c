@@ -58,7 +58,7 @@ static void test_usage_errors(void **state)
 	       "--to 2024-02-01 --chunk 3y", 2, "--chunk");
 	expect("resume --job abc", 2, "bad job id");
 	expect("worker --max-jobs 0", 2, "--max-jobs");
-	expect("status --format csv", 2, "--format must be table or json");
+	expect("status --format xml", 2, "--format must be table, csv or json");
 	expect("quality --format xml", 2,
 	       "--format must be table, csv, html or json");
 	expect("compute", 2, "--timeframe is required");

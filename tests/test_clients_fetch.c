@@ -317,8 +317,8 @@ static void test_retries(void **st)
 	retry_case(FX_503, 100, 0, 3, MDE_ENET, 0);
 	retry_case(FX_MALFORMED, 100, 0, 3, MDE_EPARSE, 0);
 	/* never retried */
-	retry_case(FX_BADSYM, 100, 0, 1, MDE_ENET, 0);
-	retry_case(FX_ERR200, 100, 0, 1, MDE_ENET, 0);
+	retry_case(FX_BADSYM, 100, 0, 1, MDE_ENOTFOUND, 0);
+	retry_case(FX_ERR200, 100, 0, 1, MDE_ENOTFOUND, 0);
 	/* a bad row is data, not a failed request: the page is kept, the
 	 * row marked malformed for validation to reject */
 	retry_case(FX_WRONG_TYPES, 100, 0, 1, 0, 100);

@@ -176,7 +176,7 @@ static void test_klines_bad_bodies(void **st)
 		{"[[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
 		 "\"4\",5,\"1\",\"2\",\"0\"]][]", MDE_EPARSE, true},
 		{"[] []", MDE_EPARSE, true},
-		{"{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", MDE_ENET, false},
+		{"{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", MDE_ENOTFOUND, false},
 		{"{\"code\":-1001,\"msg\":\"Internal error; unable to process "
 		 "your request. Please try again.\"}", MDE_ENET, true},
 		{"{\"rows\":[]}", MDE_EPARSE, false},

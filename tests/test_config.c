@@ -171,8 +171,10 @@ static void test_duration(void **state)
 	assert_int_equal(ms, INT64_C(30) * 86400000);
 	assert_int_equal(mde_duration_parse("12h", &ms), 0);
 	assert_int_equal(ms, INT64_C(12) * 3600000);
-	assert_int_equal(mde_duration_parse("1500", &ms), 0);
+	assert_int_equal(mde_duration_parse("1500ms", &ms), 0);
 	assert_int_equal(ms, 1500);
+	/* A number without a unit is refused (CLI.md). */
+	assert_int_not_equal(mde_duration_parse("1500", &ms), 0);
 	assert_int_not_equal(mde_duration_parse("0d", &ms), 0);
 	assert_int_not_equal(mde_duration_parse("3y", &ms), 0);
 	assert_int_not_equal(mde_duration_parse("d", &ms), 0);

@@ -83,7 +83,7 @@ static void test_json_lines(void **state)
 	char *out = capture(MDE_LOG_JSON, emit_plain);
 	assert_non_null(strstr(out, "\"event\":\"fetch.done\""));
 	assert_non_null(strstr(out, "\"source\":\"binance\""));
-	assert_non_null(strstr(out, "\"rows\":\"42\""));
+	assert_non_null(strstr(out, "\"rows\":42"));
 	/* Inner quotes stay inside one value, escaped. */
 	assert_non_null(strstr(out, "\"error\":\"server said \\\"no\\\" twice\""));
 	assert_null(strstr(out, "hidden"));

@@ -557,7 +557,10 @@ static void test_quality_command(void **state)
 		"BTCUSDT,1h,2024-01-04", "AAPL,1d,2024-01-08",
 		"AAPL,1d,2024-01-03",    "AAPL,1d,2024-01-02",
 		"BTCUSDT,1h,2024-01-02"};
+	/* The default window is the last 7 days: these are older. */
 	assert_int_equal(mde("quality --format csv"), 0);
+	assert_null(strstr(out, "2024-01"));
+	assert_int_equal(mde("quality --since 2024-01-01 --format csv"), 0);
 	const char *hdr = "symbol,timeframe,day,expected,received,valid,"
 			  "rejected,duplicates,gaps,suspicious,corrections,"
 			  "completeness,quality_score,computed_at\n";
@@ -584,12 +587,19 @@ static void test_quality_command(void **state)
 	assert_int_equal(mde("quality --timeframe 4h --format csv"), 0);
 	assert_string_equal(out, hdr);
 
-	assert_int_equal(mde("quality"), 0);
-	assert_int_equal(line_of(out, "SYMBOL"), 0);
-	assert_true(line_of(out, "AAPL     1d  2024-01-05") == 2);
+	assert_int_equal(mde("quality --since 20240101"), 0);
+	assert_int_equal(line_of(out, "Data quality of every series, days "
+				 "since 2024-01-01, worst first:"), 0);
+	assert_int_equal(line_of(out, "SYMBOL"), 1);
+	assert_true(line_of(out, "AAPL     1d  2024-01-05") == 3);
 	assert_non_null(strstr(out, "0.7778"));
+	/* An unknown symbol: said so, with the series there are. */
+	assert_int_equal(mde("quality --symbol NOPE"), 2);
+	assert_non_null(strstr(errb, "no series NOPE"));
+	assert_non_null(strstr(errb, "AAPL 1d, BTCUSDT 1h"));
 
-	assert_int_equal(mde("quality --format json --symbol AAPL"), 0);
+	assert_int_equal(mde("quality --format json --symbol AAPL --since "
+			     "2024-01-01"), 0);
 	cJSON *doc = cJSON_Parse(out);
 	if (!doc)
 		fail_msg("quality json does not parse:\n%s", out);

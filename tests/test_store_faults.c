@@ -157,7 +157,7 @@ static void test_backfill_one_series_fails_others_finish(void **state)
 	/* ETHUSDT's first chunk fails after its retries; the job goes on
 	 * with the other series and says what is left. */
 	assert_int_equal(mde_cli(cfg, db, "backfill " JOB), 3);
-	assert_non_null(strstr(mde_cli_err, "`mdenrich resume` retries"));
+	assert_non_null(strstr(mde_cli_err, "`mdenrich resume --job 1` retries"));
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "backfill_state WHERE symbol <> "
 					     "'ETHUSDT' AND status <> 'done'"),

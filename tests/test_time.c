@@ -72,6 +72,45 @@ static void test_format_roundtrip(void **state)
 	}
 }
 
+/* TIME as typed (CLI.md "Times, ranges and durations"). */
+static void test_time_args(void **state)
+{
+	int64_t ms, a, b;
+	const int64_t d = INT64_C(1704067200000); /* 2024-01-01 */
+	assert_int_equal(mde_time_arg_parse("20240101", &ms), 0);
+	assert_int_equal(ms, d);
+	assert_int_equal(mde_time_arg_parse("20240101T1300", &ms), 0);
+	assert_int_equal(ms, d + 13 * 3600000);
+	assert_int_equal(mde_time_arg_parse("20240101T130005Z", &ms), 0);
+	assert_int_equal(ms, d + 13 * 3600000 + 5000);
+	assert_int_equal(mde_time_arg_parse("1704067200000", &ms), 0);
+	assert_int_equal(ms, d);
+	assert_int_equal(mde_time_arg_parse("2024-01-01", &ms), 0);
+	assert_int_equal(ms, d);
+	static const char *bad[] = {"1700000", "1704067200", "0", "20241301",
+				    "20240101T13", "2024010", "20240101x"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_not_equal(mde_time_arg_parse(bad[i], &ms), 0);
+	assert_true(mde_time_arg_ambiguous("1704067200"));
+	assert_false(mde_time_arg_ambiguous("20240101"));
+	assert_false(mde_time_arg_ambiguous("1704067200000"));
+
+	assert_int_equal(mde_timerange_parse("20240101-20240301", &a, &b), 0);
+	assert_int_equal(a, d);
+	assert_int_equal(b, d + 60 * INT64_C(86400000));
+	assert_int_equal(mde_timerange_parse("2024-01-01-2024-03-01", &a, &b),
+			 0);
+	assert_int_equal(a, d);
+	assert_int_equal(b, d + 60 * INT64_C(86400000));
+	assert_int_equal(mde_timerange_parse("20240101-", &a, &b), 0);
+	assert_true(a == d && b == INT64_MIN);
+	assert_int_equal(mde_timerange_parse("-20240101", &a, &b), 0);
+	assert_true(a == INT64_MIN && b == d);
+	assert_int_not_equal(mde_timerange_parse("-", &a, &b), 0);
+	assert_int_not_equal(mde_timerange_parse("20240101", &a, &b), 0);
+	assert_int_not_equal(mde_timerange_parse("1700-1800", &a, &b), 0);
+}
+
 static void test_timeframes(void **state)
 {
 	static const char *names[] = {"1m", "5m", "15m", "30m", "1h", "4h",
@@ -98,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_timeframes),
+		cmocka_unit_test(test_time_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

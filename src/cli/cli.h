@@ -21,6 +21,9 @@ enum mde_cmd {
 	MDE_CMD_QUALITY,
 	MDE_CMD_COMPUTE,
 	MDE_CMD_CONFIG,  /* print the effective configuration */
+	MDE_CMD_JOBS,    /* every backfill job */
+	MDE_CMD_CANCEL,  /* stop a job for good */
+	MDE_CMD_PRUNE,   /* delete old log rows and finished jobs */
 	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
 	MDE_CMD_STREAM,
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
@@ -40,7 +43,8 @@ typedef struct mde_cli {
 
 	/* run, backfill */
 	const char *schedule;      /* "hourly" | "nightly" */
-	const char *symbols;       /* comma separated, checked */
+	const char *symbols;       /* comma separated, canonical */
+	const char *symbols_given; /* as typed, when normalising changed it */
 	const char *timeframe;
 	int64_t period_ms;
 	const char *source;        /* binance|binance-spot|yahoo|polygon|replay:DIR */
@@ -59,6 +63,9 @@ typedef struct mde_cli {
 	const char *format;        /* table|json|csv */
 	const char *symbol;
 
+	/* prune */
+	int64_t older_than_ms;     /* 0 = not given */
+	bool dry_run;
 	/* serve */
 	const char *listen, *token_file, *cors_origin;
 	int max_requests;          /* 0 = the server's default */
@@ -69,6 +76,12 @@ typedef struct mde_cli {
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,
 		*liquidations, *inflow;
+
+	/* storage of the normalised --symbols / --symbol */
+	char symbols_buf[2048], symbol_buf[64];
+	long days;                 /* --days N, 0 = not given */
+	bool open_start;           /* --timerange -B: from the first candle */
+	bool open_end;             /* --timerange A-: up to now */
 } mde_cli;
 
 /*

@@ -30,8 +30,9 @@ static int start(mde_pipeline *p, const mde_config *cfg, int kind,
 	return code;
 }
 
-static int finish(mde_pipeline *p, int code)
+static int finish(mde_pipeline *p, const char *cmd, int code)
 {
+	mde_pipeline_say_done(p, cmd, code);
 	mde_info("backfill.done", "chunks=%zu failed=%zu fetched=%zu "
 		 "written=%zu unchanged=%zu rejected=%zu corrections=%zu "
 		 "exit=%d", p->series_total, p->series_failed, p->rows_fetched,
@@ -39,6 +40,37 @@ static int finish(mde_pipeline *p, int code)
 		 p->corrections, code);
 	mde_pipeline_close(p, code, NULL);
 	return code;
+}
+
+/* Creates the job of one timeframe and prints its id; 0 or an exit code. */
+static int create_job(mde_pipeline *p, const mde_config *cfg,
+		      const mde_cli *cli, const char *tf, const char *asset,
+		      const char *source, int64_t *job)
+{
+	int64_t P;
+	size_t nchunks = 0;
+	mde_err err = {0};
+	if (mde_tf_parse(tf, &P))
+		return MDE_EXIT_USAGE;
+	int rc, tries = 0;
+	/* One transaction: after a lost connection it is simply tried again
+	 * once the database is back. */
+	while ((rc = mde_job_create(p->store, cli->symbols, tf, P, asset,
+				    source, cli->from_ms, cli->to_ms,
+				    cfg->chunk_ms, p->run_id, job, &nchunks,
+				    &err)) &&
+	       err.code == MDE_EDB && tries++ < 10 &&
+	       mde_pipeline_recover(p, &err) == 0)
+		;
+	if (rc) {
+		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
+		return err.code == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
+	}
+	printf("%lld\n", (long long)*job);
+	fflush(stdout);
+	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s timeframe=%s",
+		 (long long)*job, nchunks, cli->symbols, tf);
+	return 0;
 }
 
 int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
@@ -63,29 +95,26 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 	int code = start(&p, cfg, MDE_RUN_BACKFILL, "backfill");
 	if (code)
 		return code;
-	int64_t job = 0;
-	size_t nchunks = 0;
-	mde_err err = {0};
-	int rc, tries = 0;
-	/* One transaction: after a lost connection it is simply tried again
-	 * once the database is back. */
-	while ((rc = mde_job_create(p.store, cli->symbols, cli->timeframe,
-				    cli->period_ms, asset, source, cli->from_ms,
-				    cli->to_ms, cfg->chunk_ms, p.run_id, &job,
-				    &nchunks, &err)) &&
-	       err.code == MDE_EDB && tries++ < 10 &&
-	       mde_pipeline_recover(&p, &err) == 0)
-		;
-	if (rc) {
-		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return finish(&p, err.code == MDE_EINVAL ? MDE_EXIT_USAGE
-							 : MDE_EXIT_FATAL);
+	/* One job per timeframe (--timeframe 1h,4h), all created first so
+	 * that an interruption leaves each of them to resume. */
+	int64_t jobs[8];
+	size_t njobs = 0;
+	char tfs[64], *save = NULL;
+	snprintf(tfs, sizeof tfs, "%s", cli->timeframe);
+	for (char *tf = strtok_r(tfs, ",", &save); tf && !code &&
+	     njobs < MDE_ARRAY_LEN(jobs); tf = strtok_r(NULL, ",", &save))
+		code = create_job(&p, cfg, cli, tf, asset, source,
+				  &jobs[njobs++]);
+	bool partial = false;
+	for (size_t i = 0; i < njobs && !code; i++) {
+		code = mde_pipeline_drain(&p, MDE_DRAIN_JOB, jobs[i], 0, true);
+		if (code == MDE_EXIT_PARTIAL) {
+			partial = true;
+			code = 0; /* the other jobs go on */
+		}
 	}
-	printf("%lld\n", (long long)job);
-	fflush(stdout);
-	mde_info("backfill.job", "job=%lld chunks=%zu symbols=%s", (long long)job,
-		 nchunks, cli->symbols);
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_JOB, job, 0, true));
+	return finish(&p, "backfill", code ? code
+				      : partial ? MDE_EXIT_PARTIAL : 0);
 }
 
 int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
@@ -99,15 +128,15 @@ int mde_cmd_resume(const mde_config *cfg, const mde_cli *cli)
 		mde_err err = {0};
 		if (mde_store_job_exists(p.store, cli->job_id, &exists, &err)) {
 			fprintf(stderr, "mdenrich resume: %s\n", err.msg);
-			return finish(&p, MDE_EXIT_FATAL);
+			return finish(&p, "resume", MDE_EXIT_FATAL);
 		}
 		if (!exists) {
 			fprintf(stderr, "mdenrich resume: no backfill job %lld\n",
 				(long long)cli->job_id);
-			return finish(&p, MDE_EXIT_USAGE);
+			return finish(&p, "resume", MDE_EXIT_USAGE);
 		}
 	}
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_JOB, cli->job_id, 0, true));
+	return finish(&p, "resume", mde_pipeline_drain(&p, MDE_DRAIN_JOB, cli->job_id, 0, true));
 }
 
 int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
@@ -116,6 +145,6 @@ int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli)
 	int code = start(&p, cfg, MDE_RUN_WORKER, "worker");
 	if (code)
 		return code;
-	return finish(&p, mde_pipeline_drain(&p, MDE_DRAIN_WORKER, 0, cli->max_jobs,
+	return finish(&p, "worker", mde_pipeline_drain(&p, MDE_DRAIN_WORKER, 0, cli->max_jobs,
 				cli->idle_exit));
 }

@@ -39,10 +39,17 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 	       cfg->log_format < 0 ? "auto"
 	       : cfg->log_format == MDE_LOG_TEXT ? "text" : "json",
 	       levels[cfg->log_level & 3]);
-	printf("\n[run]\noverlap = %d\nchunk = %lldms\nlease_seconds = %d\n"
+	/* The chunk as written, unless a flag changed it since. */
+	int64_t written = 0;
+	char chunk[32];
+	if (mde_duration_parse(cfg->chunk_text, &written) == 0 &&
+	    written == cfg->chunk_ms)
+		snprintf(chunk, sizeof chunk, "%s", cfg->chunk_text);
+	else
+		mde_duration_format(cfg->chunk_ms, chunk, sizeof chunk);
+	printf("\n[run]\noverlap = %d\nchunk = %s\nlease_seconds = %d\n"
 	       "batch_rows = %d\n",
-	       cfg->overlap, (long long)cfg->chunk_ms, cfg->lease_s,
-	       cfg->batch_rows);
+	       cfg->overlap, chunk, cfg->lease_s, cfg->batch_rows);
 	printf("\n[stream]\nbatch_ms = %d\nquiet_ms = %d\nsilence_ms = %d\n"
 	       "aux_every_ms = %d\naux_lag_ms = %d\nwriters = %d\n",
 	       cfg->stream_batch_ms, cfg->stream_quiet_ms,

@@ -63,7 +63,9 @@ static int print_table(const PGresult *r, FILE *out)
 	if (rc == 0) {
 		mde_table_print(&t, out);
 		if (t.nrows == 0)
-			fprintf(out, "(no data_quality_metrics rows match)\n");
+			fprintf(out, "(no data_quality_metrics rows in this "
+				     "window; an earlier --since may show "
+				     "some)\n");
 	}
 	mde_table_free(&t);
 	return rc;
@@ -111,7 +113,8 @@ static bool add_value(cJSON *o, const PGresult *r, int i, int j)
 	return false;
 }
 
-static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
+static int print_json(const PGresult *r, const mde_cli *cli,
+		      int64_t since_ms, FILE *out)
 {
 	int rc = MDE_ENOMEM;
 	char tb[32];
@@ -129,11 +132,8 @@ static int print_json(const PGresult *r, const mde_cli *cli, FILE *out)
 	    !(cli->timeframe ? cJSON_AddStringToObject(filters, "timeframe",
 						       cli->timeframe)
 			     : cJSON_AddNullToObject(filters, "timeframe")) ||
-	    !(cli->since_ms != INT64_MIN
-		      ? cJSON_AddStringToObject(
-				filters, "since",
-				mde_time_format(cli->since_ms, tb, sizeof tb))
-		      : cJSON_AddNullToObject(filters, "since")))
+	    !cJSON_AddStringToObject(filters, "since",
+				     mde_time_format(since_ms, tb, sizeof tb)))
 		goto done;
 	for (int i = 0; i < PQntuples(r); i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -151,6 +151,58 @@ done:
 	return rc;
 }
 
+/* Default window: the last DEFAULT_DAYS UTC days, today included. */
+#define DEFAULT_DAYS 7
+
+/*
+ * A --symbol the table does not hold: says so, with the series it does
+ * hold. Returns MDE_EXIT_OK when the symbol is known (or not given).
+ */
+static int check_symbol(PGconn *c, const mde_cli *cli)
+{
+	PGresult *r = NULL;
+	mde_err err = {0};
+	if (!cli->symbol)
+		return MDE_EXIT_OK;
+	if (mde_store_quality_series(c, cli->symbol, &r, &err)) {
+		fprintf(stderr, "mdenrich quality: %s\n", err.msg);
+		return MDE_EXIT_FATAL;
+	}
+	int n = PQntuples(r);
+	PQclear(r);
+	if (n > 0)
+		return MDE_EXIT_OK;
+	if (mde_store_quality_series(c, NULL, &r, &err)) {
+		fprintf(stderr, "mdenrich quality: %s\n", err.msg);
+		return MDE_EXIT_FATAL;
+	}
+	fprintf(stderr, "mdenrich quality: no series %s in "
+		"data_quality_metrics; ", cli->symbol);
+	if (PQntuples(r) == 0)
+		fprintf(stderr, "it is empty (a run fills it)\n");
+	else
+		fprintf(stderr, "it holds:");
+	for (int i = 0; i < PQntuples(r); i++)
+		fprintf(stderr, "%s %s %s", i ? "," : "", PQgetvalue(r, i, 0),
+			PQgetvalue(r, i, 1));
+	if (PQntuples(r))
+		fputc('\n', stderr);
+	PQclear(r);
+	return MDE_EXIT_USAGE;
+}
+
+static void print_title(const mde_cli *cli, int64_t since_ms, FILE *out)
+{
+	char day[40];
+	mde_time_format(since_ms, day, sizeof day);
+	day[10] = '\0';
+	fprintf(out, "Data quality of %s%s%s, days since %s%s, worst first:\n",
+		cli->symbol ? cli->symbol : "every series",
+		cli->timeframe ? " " : "", cli->timeframe ? cli->timeframe : "",
+		day, cli->since_ms == INT64_MIN
+			     ? " (the last 7 days; --since changes it)" : "");
+}
+
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 {
 	bool html = cli->format && strcmp(cli->format, "html") == 0;
@@ -165,6 +217,10 @@ int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 	int code = mde_report_connect(&c, cfg, "quality");
 	if (code != MDE_EXIT_OK)
 		return code;
+	if ((code = check_symbol(c, cli)) != MDE_EXIT_OK) {
+		PQfinish(c);
+		return code;
+	}
 
 	if (html) {
 		/* The dashboard's /quality page as one self-contained file. */
@@ -176,10 +232,14 @@ int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 		PQfinish(c);
 		return code;
 	}
+
+	int64_t since_ms = cli->since_ms;
+	if (since_ms == INT64_MIN)
+		since_ms = (mde_floor_div(mde_now_ms(), MDE_DAY_MS) -
+			    (DEFAULT_DAYS - 1)) * MDE_DAY_MS;
 	char since[24];
-	snprintf(since, sizeof since, "%" PRId64, cli->since_ms);
-	const char *params[3] = {cli->symbol, cli->timeframe,
-				 cli->since_ms != INT64_MIN ? since : NULL};
+	snprintf(since, sizeof since, "%" PRId64, since_ms);
+	const char *params[3] = {cli->symbol, cli->timeframe, since};
 	PGresult *r = NULL;
 	mde_err err = {0};
 	if (mde_store_quality_rows(c, params, &r, &err)) {
@@ -190,11 +250,13 @@ int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 	const char *fmt = cli->format ? cli->format : "table";
 	int rc = 0;
 	if (strcmp(fmt, "json") == 0)
-		rc = print_json(r, cli, stdout);
+		rc = print_json(r, cli, since_ms, stdout);
 	else if (strcmp(fmt, "csv") == 0)
 		print_csv(r, stdout);
-	else
+	else {
+		print_title(cli, since_ms, stdout);
 		rc = print_table(r, stdout);
+	}
 	if (rc || fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "mdenrich quality: %s\n",
 			rc ? "out of memory" : "cannot write the output");

@@ -24,10 +24,23 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 		for (size_t i = 0; i < cfg->nuniverses; i++)
 			n += strcmp(cfg->universes[i].schedule,
 				    cli->schedule) == 0;
-		if (n == 0) {
-			fprintf(stderr, "mdenrich run: no [universe] of the "
-				"config file has schedule = %s\n",
+		if (n == 0 && !cfg->config_path) {
+			fprintf(stderr, "mdenrich run: --schedule %s runs the "
+				"[universe] sections of a config file, and no "
+				"config file was found (--config FILE, "
+				"$MDENRICH_CONFIG, or config/mdenrich.conf).\n"
+				"Start from the example: cp "
+				"config/mdenrich.conf.example "
+				"config/mdenrich.conf, and give a universe "
+				"schedule = %s.\n", cli->schedule,
 				cli->schedule);
+			return MDE_EXIT_USAGE;
+		}
+		if (n == 0) {
+			fprintf(stderr, "mdenrich run: no [universe] of %s has "
+				"schedule = %s (see "
+				"config/mdenrich.conf.example)\n",
+				cfg->config_path, cli->schedule);
 			return MDE_EXIT_USAGE;
 		}
 	}
@@ -61,14 +74,21 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 						    cli->until_ms, &failed);
 		}
 	} else {
-		mde_series_set set = {cli->symbols, cli->timeframe, cli->source,
-				  cli->asset_class, NULL,
-				  cli->source ? "none" : NULL};
-		code = mde_pipeline_run_set(&p, &set, cli->since_ms,
+		/* Each timeframe of the list in turn (--timeframe 1h,4h). */
+		char tfs[64], *save = NULL;
+		snprintf(tfs, sizeof tfs, "%s", cli->timeframe);
+		for (char *tf = strtok_r(tfs, ",", &save); tf && !code;
+		     tf = strtok_r(NULL, ",", &save)) {
+			mde_series_set set = {cli->symbols, tf, cli->source,
+					      cli->asset_class, NULL,
+					      cli->source ? "none" : NULL};
+			code = mde_pipeline_run_set(&p, &set, cli->since_ms,
 						    cli->until_ms, &failed);
+		}
 	}
 	if (!code && failed)
 		code = MDE_EXIT_PARTIAL;
+	mde_pipeline_say_done(&p, "run", code);
 	mde_info("run.done", "series=%zu failed=%zu fetched=%zu written=%zu "
 		 "unchanged=%zu rejected=%zu corrections=%zu exit=%d",
 		 p.series_total, p.series_failed, p.rows_fetched,

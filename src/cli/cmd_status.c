@@ -132,7 +132,10 @@ static void job_classify(job_row *j, const PGresult *r)
 	int i = j->row;
 	int64_t chunks = num(r, i, MDE_SJ_CHUNKS), done = num(r, i, MDE_SJ_DONE);
 	j->id = num(r, i, MDE_SJ_ID);
-	if (num(r, i, MDE_SJ_FAILED) > 0) {
+	if (num(r, i, MDE_SJ_CANCELLED) > 0) {
+		j->status = "cancelled";
+		j->severity = 0;
+	} else if (num(r, i, MDE_SJ_FAILED) > 0) {
 		j->status = "failed";
 		j->severity = 4;
 	} else if (chunks > 0 && done == chunks) {
@@ -248,7 +251,7 @@ static int series_table(const PGresult *r, const series_row *rows, int n,
 }
 
 static int jobs_table(const PGresult *r, const job_row *rows, int n,
-		      FILE *out)
+		      const char *title, FILE *out)
 {
 	static const char *const heads[] = {
 		"JOB", "STATUS", "SYMBOLS", "TF", "FROM", "TO",
@@ -261,11 +264,14 @@ static int jobs_table(const PGresult *r, const job_row *rows, int n,
 		char from[32], to[32], chunks[96], prog[96], leases[128],
 			syms[64], err[128];
 		int64_t p = num(r, i, MDE_SJ_PERIOD_MS);
-		snprintf(chunks, sizeof chunks, "%s/%s/%s/%s of %s",
+		snprintf(chunks, sizeof chunks, "%s/%s/%s/%s of %s%s%s",
 			 PQgetvalue(r, i, MDE_SJ_DONE), PQgetvalue(r, i, MDE_SJ_RUNNING),
 			 PQgetvalue(r, i, MDE_SJ_PENDING),
 			 PQgetvalue(r, i, MDE_SJ_FAILED),
-			 PQgetvalue(r, i, MDE_SJ_CHUNKS));
+			 PQgetvalue(r, i, MDE_SJ_CHUNKS),
+			 num(r, i, MDE_SJ_CANCELLED) ? ", cancelled " : "",
+			 num(r, i, MDE_SJ_CANCELLED)
+				 ? PQgetvalue(r, i, MDE_SJ_CANCELLED) : "");
 		snprintf(prog, sizeof prog,
 			 "%.1f%% (%" PRId64 "/%" PRId64 ")",
 			 100.0 * progress(r, i), num(r, i, MDE_SJ_COVERED_MS) / p,
@@ -298,7 +304,7 @@ static int jobs_table(const PGresult *r, const job_row *rows, int n,
 		rc = mde_table_add(&t, cells);
 	}
 	if (rc == 0) {
-		fprintf(out, "\nBackfill jobs (worst first):\n");
+		fprintf(out, "\nBackfill jobs (%s):\n", title);
 		if (n)
 			mde_table_print(&t, out);
 		else
@@ -404,6 +410,7 @@ static bool job_json(cJSON *arr, const PGresult *r, const job_row *jr)
 	       j_num(ch, "running", r, i, MDE_SJ_RUNNING) &&
 	       j_num(ch, "pending", r, i, MDE_SJ_PENDING) &&
 	       j_num(ch, "failed", r, i, MDE_SJ_FAILED) &&
+	       j_num(ch, "cancelled", r, i, MDE_SJ_CANCELLED) &&
 	       cJSON_AddNumberToObject(o, "progress", progress(r, i)) &&
 	       cJSON_AddNumberToObject(o, "candles_done",
 				       (double)(num(r, i, MDE_SJ_COVERED_MS) / p)) &&
@@ -440,6 +447,177 @@ done:
 	return rc;
 }
 
+/* The series as CSV: the columns of `status --format json`. */
+static void series_csv(const PGresult *r, const series_row *rows, int n,
+		       FILE *out)
+{
+	static const struct {
+		const char *name;
+		int col;  /* -1 behind, -2 last closed */
+		bool time;
+	} cols[] = {
+		{"symbol", MDE_SS_SYMBOL, false},
+		{"timeframe", MDE_SS_TIMEFRAME, false},
+		{"asset_class", MDE_SS_ASSET, false},
+		{"source", MDE_SS_SOURCE, false},
+		{"first_open_time", MDE_SS_FIRST, true},
+		{"last_open_time", MDE_SS_LAST, true},
+		{"rows_total", MDE_SS_ROWS, false},
+		{"behind_candles", -1, false},
+		{"last_closed_open_time", -2, false},
+		{"last_run_id", MDE_SS_RUN_ID, false},
+		{"last_run_at", MDE_SS_RUN_AT, true},
+		{"last_status", MDE_SS_STATUS, false},
+		{"last_error", MDE_SS_ERROR, false},
+		{"aux_holes", MDE_SS_AUX_HOLES, false},
+	};
+	for (size_t j = 0; j < MDE_ARRAY_LEN(cols); j++)
+		fprintf(out, "%s%s", j ? "," : "", cols[j].name);
+	fputc('\n', out);
+	for (int k = 0; k < n; k++) {
+		int i = rows[k].row;
+		for (size_t j = 0; j < MDE_ARRAY_LEN(cols); j++) {
+			char tb[40];
+			int col = cols[j].col;
+			if (j)
+				fputc(',', out);
+			if (col == -1 && rows[k].behind != INT64_MAX)
+				fprintf(out, "%" PRId64, rows[k].behind);
+			else if (col == -2)
+				fputs(mde_time_format(rows[k].last_closed_ms,
+						      tb, sizeof tb), out);
+			else if (col >= 0 && !PQgetisnull(r, i, col))
+				mde_csv_field(out, cols[j].time
+					? mde_report_time(r, i, col, tb,
+							  sizeof tb)
+					: PQgetvalue(r, i, col));
+		}
+		fputc('\n', out);
+	}
+}
+
+/* The jobs as CSV: one row per job. */
+static void jobs_csv(const PGresult *r, const job_row *rows, int n,
+		     FILE *out)
+{
+	fputs("job_id,status,symbols,timeframe,asset_class,source,"
+	      "range_start,range_end,chunks,done,running,pending,failed,"
+	      "cancelled,progress,created_at,updated_at,last_error\n", out);
+	static const int cols[] = {MDE_SJ_CHUNKS, MDE_SJ_DONE, MDE_SJ_RUNNING,
+				   MDE_SJ_PENDING, MDE_SJ_FAILED,
+				   MDE_SJ_CANCELLED};
+	for (int k = 0; k < n; k++) {
+		int i = rows[k].row;
+		char tb[40];
+		fprintf(out, "%s,%s,", PQgetvalue(r, i, MDE_SJ_ID),
+			rows[k].status);
+		mde_csv_field(out, PQgetvalue(r, i, MDE_SJ_SYMBOLS));
+		fprintf(out, ",%s,%s,", PQgetvalue(r, i, MDE_SJ_TIMEFRAME),
+			PQgetvalue(r, i, MDE_SJ_ASSET));
+		mde_csv_field(out, PQgetvalue(r, i, MDE_SJ_SOURCE));
+		fprintf(out, ",%s", mde_report_time(r, i, MDE_SJ_START, tb,
+						    sizeof tb));
+		fprintf(out, ",%s", mde_report_time(r, i, MDE_SJ_END, tb,
+						    sizeof tb));
+		for (size_t j = 0; j < MDE_ARRAY_LEN(cols); j++)
+			fprintf(out, ",%s", PQgetvalue(r, i, cols[j]));
+		fprintf(out, ",%.4f", progress(r, i));
+		fprintf(out, ",%s", mde_report_time(r, i, MDE_SJ_CREATED, tb,
+						    sizeof tb));
+		fprintf(out, ",%s,", mde_report_time(r, i, MDE_SJ_CHANGED_AT,
+						     tb, sizeof tb));
+		if (!PQgetisnull(r, i, MDE_SJ_ERROR))
+			mde_csv_field(out, PQgetvalue(r, i, MDE_SJ_ERROR));
+		fputc('\n', out);
+	}
+}
+
+/* What to do next about the interrupted and failed jobs. */
+static void job_hints(const job_row *rows, int n, FILE *out)
+{
+	bool any = false;
+	for (int k = 0; k < n; k++) {
+		const char *st = rows[k].status;
+		long long id = (long long)rows[k].id;
+		bool failed = strcmp(st, "failed") == 0;
+		if (!failed && strcmp(st, "interrupted") != 0)
+			continue;
+		if (!any)
+			fputs("\nNext:\n", out);
+		any = true;
+		if (failed)
+			fprintf(out, "  job %lld failed: `mdenrich resume --job "
+				"%lld` retries it, `mdenrich cancel --job "
+				"%lld` stops it for good\n", id, id, id);
+		else
+			fprintf(out, "  job %lld is interrupted: `mdenrich "
+				"resume --job %lld` continues it\n", id, id);
+	}
+}
+
+/* The jobs of jr classified into *rows (newest first when by_id, else
+ * worst first). */
+static int load_jobs(const PGresult *jr, bool by_id, job_row **rows)
+{
+	int nj = PQntuples(jr);
+	*rows = calloc(nj ? (size_t)nj : 1, sizeof **rows);
+	if (!*rows)
+		return MDE_ENOMEM;
+	for (int i = 0; i < nj; i++) {
+		(*rows)[i].row = i;
+		job_classify(&(*rows)[i], jr);
+		if (by_id)
+			(*rows)[i].severity = 0;
+	}
+	qsort(*rows, (size_t)nj, sizeof **rows, job_cmp);
+	return 0;
+}
+
+int mde_cmd_jobs(const mde_config *cfg, const mde_cli *cli)
+{
+	PGconn *c = NULL;
+	PGresult *jr = NULL;
+	job_row *rows = NULL;
+	mde_err err = {0};
+	int code = mde_report_connect(&c, cfg, "jobs");
+	if (code != MDE_EXIT_OK)
+		return code;
+	int rc = MDE_EXIT_FATAL;
+	const char *fmt = cli->format ? cli->format : "table";
+	if (mde_store_status_jobs(c, &jr, &err)) {
+		fprintf(stderr, "mdenrich jobs: %s\n", err.msg);
+		goto done;
+	}
+	if (load_jobs(jr, true, &rows))
+		goto oom;
+	int n = PQntuples(jr);
+	if (strcmp(fmt, "csv") == 0) {
+		jobs_csv(jr, rows, n, stdout);
+	} else if (strcmp(fmt, "json") == 0) {
+		cJSON *doc = cJSON_CreateObject(), *arr;
+		bool ok = doc && (arr = cJSON_AddArrayToObject(doc, "jobs"));
+		for (int k = 0; ok && k < n; k++)
+			ok = job_json(arr, jr, &rows[k]);
+		ok = ok && mde_json_write(stdout, doc) == 0;
+		cJSON_Delete(doc);
+		if (!ok)
+			goto oom;
+	} else {
+		if (jobs_table(jr, rows, n, "newest first", stdout))
+			goto oom;
+		job_hints(rows, n, stdout);
+	}
+	rc = fflush(stdout) ? MDE_EXIT_FATAL : MDE_EXIT_OK;
+	goto done;
+oom:
+	fprintf(stderr, "mdenrich jobs: out of memory\n");
+done:
+	free(rows);
+	PQclear(jr);
+	PQfinish(c);
+	return rc;
+}
+
 int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
 {
 	PGconn *c = NULL;
@@ -459,8 +637,7 @@ int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
 	int64_t now_ms = mde_now_ms();
 	int ns = PQntuples(sr), nj = PQntuples(jr);
 	srows = calloc(ns ? (size_t)ns : 1, sizeof *srows);
-	jrows = calloc(nj ? (size_t)nj : 1, sizeof *jrows);
-	if (!srows || !jrows) {
+	if (!srows || load_jobs(jr, false, &jrows)) {
 		mde_err_set(&err, MDE_ENOMEM, false, "out of memory");
 		goto fail;
 	}
@@ -471,23 +648,22 @@ int mde_cmd_status(const mde_config *cfg, const mde_cli *cli)
 	}
 	sort_result = sr;
 	qsort(srows, (size_t)ns, sizeof *srows, series_cmp);
-	for (int i = 0; i < nj; i++) {
-		jrows[i].row = i;
-		job_classify(&jrows[i], jr);
-	}
-	qsort(jrows, (size_t)nj, sizeof *jrows, job_cmp);
 	/* Keep every unfinished job and the most recent finished ones. */
 	int kept = 0, done_jobs = 0;
 	for (int i = 0; i < nj; i++)
 		if (jrows[i].severity > 0 || done_jobs++ < MAX_DONE_JOBS)
 			jrows[kept++] = jrows[i];
 
-	int rc;
-	if (cli->format && strcmp(cli->format, "json") == 0)
+	int rc = 0;
+	const char *fmt = cli->format ? cli->format : "table";
+	if (strcmp(fmt, "json") == 0)
 		rc = print_json(sr, srows, ns, jr, jrows, kept, now_ms,
 				stdout);
-	else if ((rc = series_table(sr, srows, ns, stdout)) == 0)
-		rc = jobs_table(jr, jrows, kept, stdout);
+	else if (strcmp(fmt, "csv") == 0)
+		series_csv(sr, srows, ns, stdout);
+	else if ((rc = series_table(sr, srows, ns, stdout)) == 0 &&
+		 (rc = jobs_table(jr, jrows, kept, "worst first", stdout)) == 0)
+		job_hints(jrows, kept, stdout);
 	if (rc) {
 		mde_err_set(&err, rc, false, "out of memory");
 		goto fail;

@@ -18,6 +18,9 @@ int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_status(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_config(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_jobs(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_cancel(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_prune(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_serve(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_stream(const mde_config *cfg, const mde_cli *cli);
 

@@ -70,6 +70,9 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_STATUS: return mde_cmd_status(cfg, cli);
 	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
 	case MDE_CMD_CONFIG: return mde_cmd_config(cfg, cli);
+	case MDE_CMD_JOBS: return mde_cmd_jobs(cfg, cli);
+	case MDE_CMD_CANCEL: return mde_cmd_cancel(cfg, cli);
+	case MDE_CMD_PRUNE: return mde_cmd_prune(cfg, cli);
 	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
 	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}
@@ -97,6 +100,9 @@ int main(int argc, char **argv)
 	mde_config_register_secrets(&cfg);
 	mde_log_setup(stderr, cfg.log_format);
 	mde_log_level = cfg.log_level;
+	if (cli.symbols_given)
+		mde_info("symbols.normalized", "given=\"%s\" symbols=%s",
+			 cli.symbols_given, cli.symbols);
 
 	code = dispatch(&cfg, &cli);
 	mde_config_free(&cfg);

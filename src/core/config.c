@@ -47,7 +47,9 @@ int mde_duration_parse(const char *s, int64_t *ms)
 	if (errno || v <= 0)
 		return MDE_EINVAL;
 	int64_t unit;
-	if (!*end || strcmp(end, "ms") == 0)
+	if (!*end)
+		return MDE_EINVAL; /* a number needs its unit (CLI.md) */
+	if (strcmp(end, "ms") == 0)
 		unit = 1;
 	else if (strcmp(end, "s") == 0)
 		unit = 1000;
@@ -65,6 +67,24 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
+}
+
+char *mde_duration_format(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"w", 7 * MDE_DAY_MS}, {"d", MDE_DAY_MS},
+		     {"h", MDE_HOUR_MS},    {"m", MDE_MINUTE_MS},
+		     {"s", 1000},           {"ms", 1}};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(units); i++)
+		if (ms > 0 && ms % units[i].ms == 0) {
+			snprintf(buf, len, "%lld%s",
+				 (long long)(ms / units[i].ms), units[i].unit);
+			return buf;
+		}
+	snprintf(buf, len, "%lldms", (long long)ms);
+	return buf;
 }
 
 int mde_config_defaults(mde_config *cfg)
@@ -85,6 +105,7 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->log_level = MDE_LOG_INFO;
 	cfg->overlap = 24;
 	cfg->chunk_ms = 30 * MDE_DAY_MS;
+	snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "30d");
 	cfg->lease_s = 300;
 	cfg->batch_rows = 5000;
 	cfg->stream_batch_ms = 1000;
@@ -232,7 +253,7 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return set_str(&u->schedule, value);
 	}
 	if (strcmp(key, "since") == 0) {
-		if (*value && mde_time_parse(value, &ms))
+		if (*value && mde_time_arg_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad time \"%s\"", value);
 		return set_str(&u->since, value);
@@ -319,8 +340,10 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 	if (!strcmp(section, "run") && !strcmp(key, "chunk")) {
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
-					   "bad chunk \"%s\" (e.g. 30d; at "
-					   "most 36600d)", value);
+					   "bad chunk \"%s\" (a number with a "
+					   "unit: 30m 12h 30d 2w; at most "
+					   "36600d)", value);
+		snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "%s", value);
 		return 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {
@@ -345,16 +368,107 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 			   section, key);
 }
 
+/* Every key the file may hold, for "did you mean" (universe keys under
+ * "universe"). */
+static const char *const known_keys[] = {
+	"database url", "database connect_timeout", "database max_retries",
+	"sources binance_url", "sources binance_spot_url", "sources yahoo_url",
+	"sources polygon_url", "sources polygon_api_key",
+	"http connect_timeout_ms", "http timeout_ms", "http max_attempts",
+	"http backoff_ms", "http max_body_bytes", "http weight_budget",
+	"http breaker_threshold", "http breaker_cooldown_ms",
+	"run overlap", "run chunk", "run lease_seconds", "run batch_rows",
+	"log format", "log level",
+	"universe symbols", "universe timeframe", "universe source",
+	"universe asset_class", "universe schedule", "universe since",
+};
+
+/* Levenshtein distance of a and b, capped at 9. */
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	int row[64];
+	if (n >= MDE_ARRAY_LEN(row) || strlen(a) >= 64)
+		return 9;
+	for (size_t j = 0; j <= n; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; a[i - 1]; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= n; j++) {
+			int up = row[j];
+			int sub = diag + (a[i - 1] != b[j - 1]);
+			int del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins)
+					   : (del < ins ? del : ins);
+			diag = up;
+		}
+	}
+	return row[n] > 9 ? 9 : row[n];
+}
+
+/* The known key of section closest to key, or NULL when none is near. */
+static const char *suggest(const char *section, const char *key)
+{
+	const char *sec = universe_name(section) ? "universe" : section;
+	const char *best = NULL;
+	int bd = 3;
+	for (size_t i = 0; i < MDE_ARRAY_LEN(known_keys); i++) {
+		size_t sl = strcspn(known_keys[i], " ");
+		if (strlen(sec) != sl || strncmp(sec, known_keys[i], sl))
+			continue;
+		int d = distance(key, known_keys[i] + sl + 1);
+		if (d < bd) {
+			bd = d;
+			best = known_keys[i] + sl + 1;
+		}
+	}
+	return best;
+}
+
 typedef struct {
 	mde_config *cfg;
-	mde_err *err;
+	FILE *f;
+	const char *path;
+	int line;          /* of the line inih is handling */
+	int nerrors, first_line;
+	char msg[sizeof(((mde_err *)0)->msg)];
 } ini_ctx;
+
+/* inih's reader: fgets that counts lines, so errors name their own. */
+static char *read_line(char *str, int num, void *stream)
+{
+	ini_ctx *c = stream;
+	char *s = fgets(str, num, c->f);
+	if (s)
+		c->line++;
+	return s;
+}
+
+static void add_error(ini_ctx *c, int line, const char *what)
+{
+	size_t used = strlen(c->msg);
+	if (c->nerrors++ == 0)
+		c->first_line = line;
+	snprintf(c->msg + used, sizeof c->msg - used, "%s%s:%d: %s",
+		 used ? "\n  " : "", c->path, line, what);
+}
 
 static int on_ini(void *user, const char *section, const char *name,
 		  const char *value)
 {
 	ini_ctx *c = user;
-	return mde_config_set(c->cfg, section, name, value, c->err) == 0;
+	mde_err e = {0};
+	if (mde_config_set(c->cfg, section, name, value, &e) == 0)
+		return 1;
+	const char *near = strstr(e.msg, "unknown key") ? suggest(section, name)
+							: NULL;
+	char what[sizeof e.msg + 64];
+	snprintf(what, sizeof what, "%s%s%s%s", e.msg,
+		 near ? " (did you mean " : "", near ? near : "",
+		 near ? "?)" : "");
+	add_error(c, c->line, what);
+	return 1; /* go on: every bad line is reported */
 }
 
 int mde_config_load_file(mde_config *cfg, const char *path, mde_err *err)
@@ -377,13 +491,16 @@ int mde_config_load_file(mde_config *cfg, const char *path, mde_err *err)
 				   "cannot read config file %s: %s", path,
 				   strerror(errno));
 	}
-	mde_err e = {0};
-	ini_ctx c = {cfg, &e};
-	int line = ini_parse_file(f, on_ini, &c);
+	ini_ctx c = {.cfg = cfg, .f = f, .path = path};
+	int line = ini_parse_stream(read_line, &c, on_ini, &c);
 	fclose(f);
-	if (line != 0)
-		return mde_err_set(err, MDE_EINVAL, false, "%s:%d: %s", path,
-				   line, e.msg[0] ? e.msg : "syntax error");
+	if (line > 0 && (c.nerrors == 0 || line != c.first_line))
+		add_error(&c, line, "not \"key = value\" nor \"[section]\" "
+			  "(only the first such line is named)");
+	if (line < 0 || c.nerrors)
+		return mde_err_set(err, MDE_EINVAL, false, "%s",
+				   line < 0 ? "cannot read the config file"
+					    : c.msg);
 	if (set_str(&cfg->config_path, path))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	return 0;

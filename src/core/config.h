@@ -53,6 +53,7 @@ typedef struct mde_config {
 
 	int overlap;            /* candles re-fetched by run */
 	int64_t chunk_ms;       /* backfill chunk length */
+	char chunk_text[24];    /* chunk as written ("30d") */
 	int lease_s;            /* worker lease */
 	int batch_rows;         /* rows per store transaction */
 
@@ -96,9 +97,11 @@ int mde_symbols_check(const char *list) MDE_MUSTCHECK;
 /* Checks a source name: binance, binance-spot, yahoo, polygon, replay:DIR. */
 int mde_source_check(const char *src) MDE_MUSTCHECK;
 
-/* "30d", "12h", "90m", "2w", "500ms" or plain milliseconds; at most
- * MDE_DURATION_MAX_MS (timeutil.h), else MDE_EINVAL. */
+/* "30d", "12h", "90m", "2w", "45s", "500ms"; a number without a unit, or
+ * one over MDE_DURATION_MAX_MS (timeutil.h), is MDE_EINVAL. */
 int mde_duration_parse(const char *s, int64_t *ms) MDE_MUSTCHECK;
+/* ms as a duration: the largest unit that divides it ("30d", "90m"). */
+char *mde_duration_format(int64_t ms, char *buf, size_t len);
 /* A whole number in [lo, hi]. */
 int mde_int_parse(const char *s, long lo, long hi, long *out) MDE_MUSTCHECK;
 

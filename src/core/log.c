@@ -21,6 +21,76 @@ static char log_ctx[256];
 static char *secrets[MAX_SECRETS];
 static int nsecrets;
 
+static char progress_line[256], progress_note[128];
+static bool progress_on;
+
+static FILE *log_stream(void)
+{
+	return log_out ? log_out : stderr;
+}
+
+static bool progress_wanted(void)
+{
+	FILE *f = log_stream();
+	int format = log_format < 0 ? (isatty(fileno(f)) ? MDE_LOG_TEXT
+							 : MDE_LOG_JSON)
+				    : log_format;
+	return format == MDE_LOG_TEXT && isatty(fileno(f));
+}
+
+static void progress_draw(FILE *f)
+{
+	fprintf(f, "\r%s%s\033[K", progress_line, progress_note);
+	fflush(f);
+}
+
+bool mde_log_progress_shown(void)
+{
+	return progress_on;
+}
+
+void mde_log_progress(const char *fmt, ...)
+{
+	if (!progress_wanted())
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(progress_line, sizeof progress_line, fmt, ap);
+	va_end(ap);
+	progress_on = true;
+	progress_draw(log_stream());
+}
+
+void mde_log_progress_wait(const char *what, int64_t ms)
+{
+	if (!progress_on)
+		return;
+	if (what)
+		snprintf(progress_note, sizeof progress_note,
+			 "  waiting %llds for %s", (long long)((ms + 999) / 1000),
+			 what);
+	else
+		progress_note[0] = '\0';
+	progress_draw(log_stream());
+}
+
+void mde_log_progress_end(void)
+{
+	if (!progress_on)
+		return;
+	progress_on = false;
+	progress_note[0] = '\0';
+	fputc('\n', log_stream());
+	fflush(log_stream());
+}
+
+/* Before a log line: the progress line goes, to come back after it. */
+static void progress_clear(FILE *f)
+{
+	if (progress_on)
+		fputs("\r\033[K", f);
+}
+
 void mde_log_setup(FILE *out, int format)
 {
 	log_out = out;
@@ -214,7 +284,38 @@ static bool closing_quote(const char *p)
 	return k > p + 2 && *k == '=';
 }
 
-/* Emits key=value pairs as JSON members; bare words become "msg". */
+/* Whether v[0..n) is a JSON number as written (-12, 0.5, 1e-3). */
+static bool json_number(const char *v, size_t n)
+{
+	size_t i = 0;
+	if (i < n && v[i] == '-')
+		i++;
+	if (i >= n || !isdigit((unsigned char)v[i]))
+		return false;
+	if (v[i] == '0' && i + 1 < n && isdigit((unsigned char)v[i + 1]))
+		return false; /* no leading zeros in JSON */
+	while (i < n && isdigit((unsigned char)v[i]))
+		i++;
+	if (i < n && v[i] == '.') {
+		if (++i >= n || !isdigit((unsigned char)v[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)v[i]))
+			i++;
+	}
+	if (i < n && (v[i] == 'e' || v[i] == 'E')) {
+		i++;
+		if (i < n && (v[i] == '+' || v[i] == '-'))
+			i++;
+		if (i >= n || !isdigit((unsigned char)v[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)v[i]))
+			i++;
+	}
+	return i == n;
+}
+
+/* Emits key=value pairs as JSON members; bare words become "msg". An
+ * unquoted value that is a number is a JSON number ("chunks":66). */
 static void kv_to_json(FILE *f, const char *s)
 {
 	const char *p = s;
@@ -248,8 +349,14 @@ static void kv_to_json(FILE *f, const char *s)
 				p++;
 			vl = (size_t)(p - v);
 		}
+		bool quoted = v > s && v[-1] == '"';
 		fputs(",\"", f);
 		json_escape(f, k, kl);
+		if (!quoted && json_number(v, vl)) {
+			fputs("\":", f);
+			fwrite(v, 1, vl, f);
+			continue;
+		}
 		fputs("\":\"", f);
 		if (v > s && v[-1] == '"')
 			json_unescape(f, v, vl);
@@ -257,6 +364,47 @@ static void kv_to_json(FILE *f, const char *s)
 			json_escape(f, v, vl);
 		fputc('"', f);
 	}
+}
+
+/* Epoch milliseconds of 2000-01-01 and 2100-01-01: an integer value in
+ * between is a time, shown in text logs with its ISO form. */
+#define TIME_LO INT64_C(946684800000)
+#define TIME_HI INT64_C(4102444800000)
+
+/*
+ * Copies body to out, each unquoted value that is a time in milliseconds
+ * followed by its ISO 8601 form: from=1780272000000(2026-06-01T00:00:00Z).
+ */
+static void add_iso_times(const char *body, char *out, size_t cap)
+{
+	size_t w = 0;
+	const char *p = body;
+	bool in_quote = false;
+	while (*p && w + 1 < cap) {
+		if (in_quote && *p == '\\' && p[1] && w + 2 < cap) {
+			out[w++] = *p++; /* an escaped character */
+			out[w++] = *p++;
+			continue;
+		}
+		if (*p == '"')
+			in_quote = !in_quote;
+		out[w++] = *p;
+		if (*p++ != '=' || in_quote)
+			continue;
+		size_t n = strspn(p, "0123456789");
+		if (n < 12 || n > 13 || (p[n] && p[n] != ' '))
+			continue;
+		int64_t v = strtoll(p, NULL, 10);
+		if (v < TIME_LO || v >= TIME_HI || w + n + 40 >= cap)
+			continue;
+		char iso[40];
+		memcpy(out + w, p, n);
+		w += n;
+		p += n;
+		w += (size_t)snprintf(out + w, cap - w, "(%s)",
+				      mde_time_format(v, iso, sizeof iso));
+	}
+	out[w] = '\0';
 }
 
 void mde_log_write(int level, const char *event, const char *fmt, ...)
@@ -274,8 +422,13 @@ void mde_log_write(int level, const char *event, const char *fmt, ...)
 	char ts[40];
 	mde_time_format(mde_now_ms(), ts, sizeof ts);
 	if (format == MDE_LOG_TEXT) {
+		char shown[3072];
+		add_iso_times(body, shown, sizeof shown);
+		progress_clear(f);
 		fprintf(f, "%s %-5s %s%s%s %s\n", ts, level_name(level),
-			log_ctx, log_ctx[0] ? " " : "", event, body);
+			log_ctx, log_ctx[0] ? " " : "", event, shown);
+		if (progress_on)
+			progress_draw(f);
 	} else {
 		char line[4096];
 		FILE *m = fmemopen(line, sizeof line, "w");

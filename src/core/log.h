@@ -46,6 +46,18 @@ void mde_log_write(int level, const char *event, const char *fmt, ...)
  */
 void mde_log_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 
+/*
+ * A progress line for people: on a terminal with text logs, written in
+ * place ("\r... \033[K"), cleared before every log line and drawn again
+ * after it; elsewhere nothing (callers log a progress event instead).
+ * mde_log_progress_wait adds what it waits for and how long (what NULL:
+ * the wait is over); mde_log_progress_end ends the line.
+ */
+bool mde_log_progress_shown(void);
+void mde_log_progress(const char *fmt, ...) MDE_PRINTF(1, 2);
+void mde_log_progress_wait(const char *what, int64_t ms);
+void mde_log_progress_end(void);
+
 /* Output stream (default stderr) and format; fmt < 0 = auto (isatty). */
 void mde_log_setup(FILE *out, int format);
 int mde_log_parse_format(const char *s, int *format) MDE_MUSTCHECK;

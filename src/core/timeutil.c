@@ -187,6 +187,92 @@ int mde_time_parse(const char *s, int64_t *out_ms)
 	return mde_time_parse_n(s, strlen(s), out_ms);
 }
 
+/* Digits in s[0..n). */
+static size_t count_digits(const char *s, size_t n)
+{
+	size_t k = 0;
+	while (k < n && isdigit((unsigned char)s[k]))
+		k++;
+	return k;
+}
+
+/* "20240101", "20240101T1300", "20240101T130000Z" -> ISO 8601 text. */
+static int compact_to_iso(const char *s, size_t n, char *iso, size_t cap)
+{
+	if (n < 8 || count_digits(s, 8) != 8)
+		return MDE_EINVAL;
+	size_t k = 8;
+	int w = snprintf(iso, cap, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+	if (k < n && (s[k] == 'T' || s[k] == 't')) {
+		size_t d = count_digits(s + k + 1, n - k - 1);
+		if (d != 4 && d != 6)
+			return MDE_EINVAL;
+		const char *t = s + k + 1;
+		w += snprintf(iso + w, cap - (size_t)w, "T%.2s:%.2s:%.2sZ", t,
+			      t + 2, d == 6 ? t + 4 : "00");
+		k += 1 + d;
+		if (k < n && (s[k] == 'Z' || s[k] == 'z'))
+			k++;
+	}
+	return k == n ? 0 : MDE_EINVAL;
+}
+
+bool mde_time_arg_ambiguous(const char *s)
+{
+	if (!s)
+		return false;
+	size_t n = strlen(s);
+	return n > 0 && count_digits(s, n) == n && n != 8 && n < 11;
+}
+
+static int time_arg_n(const char *s, size_t n, int64_t *out_ms)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	size_t d = count_digits(s, n);
+	char iso[40];
+	if (d == n && n != 8 && n < 11)
+		return MDE_EINVAL; /* ambiguous bare number */
+	if (d == 8 && compact_to_iso(s, n, iso, sizeof iso) == 0)
+		return mde_time_parse(iso, out_ms);
+	return mde_time_parse_n(s, n, out_ms);
+}
+
+int mde_time_arg_parse(const char *s, int64_t *out_ms)
+{
+	if (!s || !*s)
+		return MDE_EINVAL;
+	return time_arg_n(s, strlen(s), out_ms);
+}
+
+int mde_timerange_parse(const char *s, int64_t *from_ms, int64_t *to_ms)
+{
+	if (!s)
+		return MDE_EINVAL;
+	size_t n = strlen(s);
+	/* The separator is the one '-' whose both sides parse (an ISO date
+	 * has dashes of its own). */
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '-')
+			continue;
+		int64_t a = INT64_MIN, b = INT64_MIN;
+		if (i > 0 && time_arg_n(s, i, &a))
+			continue;
+		if (i + 1 < n && time_arg_n(s + i + 1, n - i - 1, &b))
+			continue;
+		if (i == 0 && i + 1 == n)
+			return MDE_EINVAL;
+		*from_ms = a;
+		*to_ms = b;
+		return 0;
+	}
+	return MDE_EINVAL;
+}
+
 char *mde_time_format(int64_t ms, char *buf, size_t len)
 {
 	int64_t days = mde_floor_div(ms, MDE_DAY_MS);

@@ -44,6 +44,26 @@ int mde_time_parse(const char *s, int64_t *out_ms) MDE_MUSTCHECK;
 /* Same as mde_time_parse on s[0..len). */
 int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms) MDE_MUSTCHECK;
 
+/*
+ * Parses TIME as a person types it (CLI.md "Times, ranges and durations"):
+ * ISO 8601 as mde_time_parse, a compact UTC date "20240101" or
+ * "20240101T1300" / "20240101T130000" (optional Z), or milliseconds since
+ * the epoch of at least 11 digits. Any other bare number is MDE_EINVAL:
+ * mde_time_arg_ambiguous() says so, so that the message can name both
+ * readings.
+ */
+int mde_time_arg_parse(const char *s, int64_t *out_ms) MDE_MUSTCHECK;
+/* True when s is a bare number that is neither a compact date (8 digits)
+ * nor milliseconds (11 digits or more). */
+bool mde_time_arg_ambiguous(const char *s);
+/*
+ * Parses freqtrade's --timerange "A-B": either side may be empty (open);
+ * each side is a TIME of mde_time_arg_parse. *from_ms / *to_ms are
+ * INT64_MIN for an open side. MDE_EINVAL when no split parses.
+ */
+int mde_timerange_parse(const char *s, int64_t *from_ms,
+			int64_t *to_ms) MDE_MUSTCHECK;
+
 /* Writes "2024-01-01T13:00:00Z" (".123Z" when ms != 0); buf >= 32 bytes. */
 char *mde_time_format(int64_t ms, char *buf, size_t len);
 

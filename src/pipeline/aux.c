@@ -171,53 +171,125 @@ static int join_stored(mde_aux *a, mde_aux *got)
 	return mde_aux_normalize(a) ? MDE_ENOMEM : 0;
 }
 
+/* The note of a series this run (NULL when out of memory). */
+static struct mde_series_note *note_get(mde_pipeline *p,
+					const mde_series_job *j)
+{
+	for (size_t i = 0; i < p->nnotes; i++)
+		if (!strcmp(p->notes[i].symbol, j->symbol) &&
+		    !strcmp(p->notes[i].timeframe, j->timeframe))
+			return &p->notes[i];
+	void *q = realloc(p->notes, (p->nnotes + 1) * sizeof *p->notes);
+	if (!q)
+		return NULL;
+	p->notes = q;
+	struct mde_series_note *n = &p->notes[p->nnotes++];
+	memset(n, 0, sizeof *n);
+	snprintf(n->symbol, sizeof n->symbol, "%s", j->symbol);
+	snprintf(n->timeframe, sizeof n->timeframe, "%s", j->timeframe);
+	return n;
+}
+
+/* "funding,open_interest" of the kinds in mask. */
+static char *kind_list(unsigned mask, char *buf, size_t len)
+{
+	size_t w = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < 3; k++)
+		if (mask & (1u << k))
+			w += (size_t)snprintf(buf + w, len - w, "%s%s",
+					      w ? "," : "", mde_pl_aux_names[k]);
+	return buf;
+}
+
+void mde_pl_notes_flush(mde_pipeline *p)
+{
+	for (size_t i = 0; i < p->nnotes; i++) {
+		const struct mde_series_note *n = &p->notes[i];
+		char kinds[64];
+		if (!n->hole_mask)
+			continue;
+		mde_warn("aux.holes", "symbol=%s timeframe=%s kinds=%s "
+			 "from=%lld until=%lld windows=%zu reason=\"older than "
+			 "the source serves, and not kept by an earlier run\"",
+			 n->symbol, n->timeframe,
+			 kind_list(n->hole_mask, kinds, sizeof kinds),
+			 (long long)n->hole_from, (long long)n->hole_until,
+			 n->hole_windows);
+	}
+	free(p->notes);
+	p->notes = NULL;
+	p->nnotes = 0;
+}
+
 /* The part [from, hole_end) the source no longer serves is a hole only
- * where earlier runs kept nothing of it. */
-static void note_hole(mde_pl_work *w, const mde_aux *a, const char *symbol,
-		      const char *name, int64_t from, int64_t hole_end)
+ * where earlier runs kept nothing of it; the run sums them up per series
+ * (mde_pl_notes_flush). */
+static void note_hole(mde_pipeline *p, const mde_series_job *j,
+		      mde_pl_work *w, const mde_aux *a, int k, int64_t from,
+		      int64_t hole_end, bool *counted)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < a->n; i++)
 		kept += a->t[i] >= from && a->t[i] < hole_end;
 	if (hole_end <= from || kept)
 		return;
-	w->holes[w->nholes++] = (mde_aux_hole){name, from, hole_end};
-	mde_warn("aux.hole", "symbol=%s kind=%s from=%lld until=%lld "
-		 "reason=\"older than the source serves, and not kept by an "
-		 "earlier run\"", symbol, name, (long long)from,
-		 (long long)hole_end);
+	w->holes[w->nholes++] = (mde_aux_hole){mde_pl_aux_names[k], from,
+					       hole_end};
+	struct mde_series_note *n = note_get(p, j);
+	if (!n)
+		return;
+	if (!n->hole_mask || from < n->hole_from)
+		n->hole_from = from;
+	if (!n->hole_mask || hole_end > n->hole_until)
+		n->hole_until = hole_end;
+	n->hole_mask |= 1u << k;
+	n->hole_windows += !*counted;
+	*counted = true;
 }
 
 /* Fetches aux series k (funding, open interest, long/short). An aux
  * source that fails is logged and counted; its features stay NULL where
  * nothing is stored. */
-static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
-		       mde_pl_work *w, int k, int64_t from, int64_t *hole_end)
+static int fetch_kind(mde_pipeline *p, const mde_series_job *j,
+		      mde_pl_work *w, int k, int64_t from, int64_t *hole_end,
+		      mde_err *e)
 {
 	int64_t aux_ms;
 	mde_pl_aux_period(j->period_ms, &aux_ms);
 	/* Aux series come from the futures API even for a spot series. */
 	const char *src = mde_pl_aux_source(j->source);
-	mde_err e = {0};
 	bool fetch = j->aux_refresh || (!j->stored_only && !j->aux_stored);
 	int rc = !fetch ? 0
 		 : k == 0 ? fetch_funding(p, src, j->symbol, from, j->end_ms,
-					  &w->fetched_aux[k], hole_end, &e)
+					  &w->fetched_aux[k], hole_end, e)
 			  : fetch_aux(p, src, mde_pl_aux_kinds[k], j->symbol, aux_ms, from,
 				      j->end_ms, j->end_ms, &w->fetched_aux[k],
-				      &(int64_t){0}, hole_end, &e);
-	if (rc == MDE_ENOTFOUND) {
-		/* The source has no such series for this symbol (a spot-only
-		 * pair): its features are NULL. */
-		mde_info("aux.none", "symbol=%s kind=%s detail=\"%s\"",
-			 j->symbol, mde_pl_aux_names[k], e.msg);
-	} else if (rc) {
+				      &(int64_t){0}, hole_end, e);
+	if (rc && rc != MDE_ENOTFOUND) {
 		w->aux_failed = true;
 		mde_warn("aux.failed", "symbol=%s kind=%s error=\"%s\"",
-			 j->symbol, mde_pl_aux_names[k], e.msg);
+			 j->symbol, mde_pl_aux_names[k], e->msg);
 	}
 	if (rc)
 		w->fetched_aux[k].n = 0;
+	return rc;
+}
+
+/* The source has no such series for this symbol (a spot-only pair): its
+ * features are NULL. Said once per series and run. */
+static void note_none(mde_pipeline *p, const mde_series_job *j,
+		      unsigned mask, const char *detail)
+{
+	struct mde_series_note *n = note_get(p, j);
+	if (!mask || (n && (n->none_mask | mask) == n->none_mask))
+		return;
+	if (n)
+		n->none_mask |= mask;
+	char kinds[64];
+	mde_info("aux.none", "symbol=%s timeframe=%s kinds=%s detail=\"%s\" "
+		 "effect=\"their features are NULL\"", j->symbol, j->timeframe,
+		 kind_list(mask, kinds, sizeof kinds), detail);
 }
 
 int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
@@ -225,12 +297,20 @@ int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 {
 	int64_t aux_ms;
 	const char *period = mde_pl_aux_period(j->period_ms, &aux_ms);
+	unsigned none = 0;
+	bool counted = false;
+	char detail[sizeof err->msg] = "";
 	for (int k = 0; k < 3; k++) {
 		int kind = mde_pl_aux_kinds[k];
 		int64_t since, from;
 		size_t before = mde_pl_aux_from(j, k, t0_ms, &since, &from);
 		int64_t hole_end = from;
-		fetch_kind(p, j, w, k, from, &hole_end);
+		mde_err e = {0};
+		if (fetch_kind(p, j, w, k, from, &hole_end, &e) ==
+		    MDE_ENOTFOUND) {
+			none |= 1u << k;
+			snprintf(detail, sizeof detail, "%s", e.msg);
+		}
 		mde_aux *a = &w->aux.s[kind];
 		/* Stored observations up to the last slot computed: the
 		 * recomputed rows after the range need theirs too. */
@@ -238,11 +318,12 @@ int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 					    since, before, until_ms, a, err);
 		if (rc)
 			return rc;
-		note_hole(w, a, j->symbol, mde_pl_aux_names[k], from, hole_end);
+		note_hole(p, j, w, a, k, from, hole_end, &counted);
 		if (join_stored(a, &w->fetched_aux[k]))
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
 		w->aux.configured[kind] = true;
 	}
+	note_none(p, j, none, detail);
 	return 0;
 }

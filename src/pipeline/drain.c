@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "jobs.h"
 #include "log.h"
 #include "pipeline.h"
@@ -163,16 +164,57 @@ static enum chunk_end settle(mde_pipeline *p, const mde_chunk *c,
 		release(p, c, false, NULL);
 		return CHUNK_AGAIN;
 	}
+	bool cancelled = false;
+	if (rc == MDE_ELOST &&
+	    mde_store_chunk_cancelled(mde_store_conn(p->store), c->job_id,
+				      c->chunk_no, &cancelled, &err) == 0 &&
+	    cancelled) {
+		mde_info("chunk.cancelled", "job=%lld chunk=%d symbol=%s "
+			 "reason=\"mdenrich cancel: stopped after the batch in "
+			 "flight\"", (long long)c->job_id, c->chunk_no,
+			 c->symbol);
+		return CHUNK_NEXT;
+	}
 	if (rc) {
 		(*failed)++;
 		p->series_failed++;
+		mde_pipeline_note_failed(p, c->symbol, c->timeframe);
+		bool final = rc == MDE_ENOTFOUND && !err.retryable;
 		mde_error("chunk.failed", "job=%lld chunk=%d symbol=%s "
-			  "error=\"%s\"", (long long)c->job_id, c->chunk_no,
-			  c->symbol, err.msg);
-		if (rc != MDE_ELOST)
+			  "error=\"%s\"%s", (long long)c->job_id, c->chunk_no,
+			  c->symbol, err.msg, final ? " retry=never" : "");
+		mde_err e;
+		if (final && mde_job_fail_for_good(p->store, c, p->owner,
+						   err.msg, &e))
+			mde_warn("chunk.release", "error=\"%s\"", e.msg);
+		else if (!final && rc != MDE_ELOST)
 			release(p, c, true, err.msg);
+		if (final)
+			mde_log_progress_end();
+		if (final)
+			fprintf(stderr, "mdenrich: %s: %s; it will not be "
+				"retried: `mdenrich cancel --job %lld` drops "
+				"the job\n", c->symbol, err.msg,
+				(long long)c->job_id);
 	}
 	return CHUNK_NEXT;
+}
+
+/* After Ctrl-C: what was kept, and how to go on. */
+static int interrupted(enum mde_drain_mode mode, int64_t job_id)
+{
+	mde_log_progress_end();
+	if (mode == MDE_DRAIN_WORKER)
+		fprintf(stderr, "mdenrich: interrupted; what was committed is "
+			"kept, `mdenrich worker` (or `mdenrich resume`) goes "
+			"on\n");
+	else if (job_id)
+		fprintf(stderr, "mdenrich: interrupted; `mdenrich resume --job "
+			"%lld` continues\n", (long long)job_id);
+	else
+		fprintf(stderr, "mdenrich: interrupted; `mdenrich resume` "
+			"continues\n");
+	return MDE_EXIT_INTERRUPTED;
 }
 
 static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
@@ -184,6 +226,7 @@ static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
 	size_t failed = 0;
 	long chunks = 0;
 	int recoveries = 0;
+	bool reclaimed = false;
 	int64_t started = mde_now_ms();
 	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
 		p->progress_total = n.candles_left;
@@ -209,24 +252,39 @@ static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
 			mde_pipeline_heartbeat(p);
 			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
 				     &mde_stop_requested);
+			reclaimed = false;
+			continue;
+		}
+		/* The chunk another process held may have ended between the
+		 * claim and the counts, freeing the one behind it: claim
+		 * once more before giving up. */
+		if (!found && n.pending && !reclaimed) {
+			reclaimed = true;
 			continue;
 		}
 		if (!found)
 			break;
+		reclaimed = false;
 		announce(p, job_id, &c, &ann);
 		enum chunk_end e = settle(p, &c, &recoveries, &failed);
 		if (e == CHUNK_STOP)
-			return MDE_EXIT_INTERRUPTED;
+			return interrupted(mode, job_id ? job_id : c.job_id);
 		if (e == CHUNK_NEXT && max_chunks && ++chunks >= max_chunks)
 			break;
 	}
 	if (mde_stop_requested)
-		return MDE_EXIT_INTERRUPTED;
+		return interrupted(mode, job_id);
+	mde_log_progress_end();
 	if (mode == MDE_DRAIN_JOB && (n.pending || n.failed)) {
+		char job[32] = "";
+		if (job_id)
+			snprintf(job, sizeof job, " --job %lld",
+				 (long long)job_id);
 		fprintf(stderr, "mdenrich: %zu chunk(s) failed and %zu wait "
-				"behind them; `mdenrich status` says why, "
-				"`mdenrich resume` retries\n",
-			n.failed, n.pending);
+				"behind them; `mdenrich jobs` says why, "
+				"`mdenrich resume%s` retries, `mdenrich cancel "
+				"--job N` stops a job for good\n",
+			n.failed, n.pending, job);
 		return MDE_EXIT_PARTIAL;
 	}
 	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;

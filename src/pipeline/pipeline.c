@@ -82,6 +82,7 @@ void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
 	into->rows_unchanged += q->rows_unchanged;
 	into->rows_rejected += q->rows_rejected;
 	into->corrections += q->corrections;
+	mde_pl_notes_flush(q); /* the writer's aux-hole summary */
 	for (size_t i = 0; i < q->nfunding; i++)
 		mde_aux_free(&q->funding[i].data);
 	free(q->funding);
@@ -130,8 +131,53 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	return 0;
 }
 
+void mde_pipeline_note_failed(mde_pipeline *p, const char *symbol,
+			      const char *timeframe)
+{
+	size_t w = strlen(p->failed_names);
+	if (w + 1 >= sizeof p->failed_names)
+		return;
+	int k = snprintf(p->failed_names + w, sizeof p->failed_names - w,
+			 "%s%s %s", w ? ", " : "", symbol, timeframe);
+	if (k < 0 || (size_t)k >= sizeof p->failed_names - w)
+		snprintf(p->failed_names + sizeof p->failed_names - 5, 5,
+			 "...");
+}
+
+void mde_pipeline_say_done(mde_pipeline *p, const char *cmd, int code)
+{
+	mde_pl_notes_flush(p);
+	mde_log_progress_end();
+	if (code == MDE_EXIT_INTERRUPTED || code == MDE_EXIT_FATAL)
+		return; /* said where it happened */
+	if (p->series_failed) {
+		fprintf(stderr, "mdenrich %s: %zu series failed: %s; the "
+			"others are committed (`mdenrich status` says why)\n",
+			cmd, p->series_failed,
+			p->failed_names[0] ? p->failed_names : "see the log");
+		return;
+	}
+	size_t changed = p->rows_written;
+	if (changed == 0 && p->corrections == 0 && p->rows_rejected == 0) {
+		fprintf(stderr, "mdenrich %s: nothing changed (%zu candles "
+			"fetched, all already stored as they are)\n", cmd,
+			p->rows_fetched);
+		return;
+	}
+	fprintf(stderr, "mdenrich %s: %zu candles written", cmd, changed);
+	if (p->corrections)
+		fprintf(stderr, ", %zu amended by the source", p->corrections);
+	if (p->rows_unchanged)
+		fprintf(stderr, ", %zu unchanged", p->rows_unchanged);
+	if (p->rows_rejected)
+		fprintf(stderr, ", %zu rejected (`mdenrich quality`)",
+			p->rows_rejected);
+	fputs("\n", stderr);
+}
+
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 {
+	mde_pl_notes_flush(p);
 	if (p->store && p->run_id) {
 		const char *status = exit_code == MDE_EXIT_OK ? "ok"
 				     : exit_code == MDE_EXIT_PARTIAL ? "partial"

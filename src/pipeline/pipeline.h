@@ -55,6 +55,17 @@ typedef struct mde_pipeline {
 		mde_aux data;
 	} *funding;
 	size_t nfunding;
+	/* What is said once per series and run: aux series the source
+	 * does not have (aux.none, at once) and aux holes (aux.holes, one
+	 * summary line when the run ends). */
+	struct mde_series_note {
+		char symbol[40], timeframe[8];
+		unsigned none_mask, hole_mask;   /* bits: aux kind index */
+		int64_t hole_from, hole_until;
+		size_t hole_windows;
+	} *notes;
+	size_t nnotes;
+	char failed_names[400];  /* "XRPUSDT 1h, ..." for the last sentence */
 	/* fetch threads running ahead of the stages (prefetch.h); NULL =
 	 * every fetch in this thread, when it is needed */
 	struct mde_prefetch *pf;
@@ -94,6 +105,16 @@ typedef struct mde_series_job {
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err);
+/* Remembers a failed series for the closing sentence. */
+void mde_pipeline_note_failed(mde_pipeline *p, const char *symbol,
+			      const char *timeframe);
+/*
+ * Ends a run for people: the aux-hole summary lines, then one sentence on
+ * stderr ("nothing changed", "120 candles written, 3 amended", "2 series
+ * failed: ...") for command cmd.
+ */
+void mde_pipeline_say_done(mde_pipeline *p, const char *cmd, int code);
+
 /*
  * Another connection and fetcher for the same run (the stream's writers,
  * one per thread); closing adds its totals to into's.

@@ -183,7 +183,7 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 	pl->since = since_ms;
 	pl->since_forced = since_ms != INT64_MIN;
 	if (!pl->since_forced && set->since && *set->since &&
-	    mde_time_parse(set->since, &pl->since))
+	    mde_time_arg_parse(set->since, &pl->since))
 		return MDE_EXIT_USAGE;
 	pl->end = until_ms != INT64_MIN
 			  ? until_ms
@@ -301,6 +301,7 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 		if (rc) {
 			(*failed)++;
 			p->series_failed++;
+			mde_pipeline_note_failed(p, sym, pl.timeframe);
 			fprintf(stderr, "mdenrich run: %s %s failed: %s\n", sym,
 				pl.timeframe, err.msg);
 		}

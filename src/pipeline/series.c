@@ -94,13 +94,12 @@ static void progress(mde_pipeline *p, size_t rows)
 			      ? (double)(p->progress_total - p->progress_done)
 			      : 0;
 	long eta = rate > 0 ? (long)(left / rate) : -1;
-	if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\r%zu/%zu candles  %.0f/s  ETA %ld:%02ld   ",
-			p->progress_done, p->progress_total, rate,
-			eta >= 0 ? eta / 60 : 0, eta >= 0 ? eta % 60 : 0);
+	mde_log_progress("%zu/%zu candles  %.0f/s  ETA %ld:%02ld",
+			 p->progress_done, p->progress_total, rate,
+			 eta >= 0 ? eta / 60 : 0, eta >= 0 ? eta % 60 : 0);
+	if (mde_log_progress_shown()) {
 		if (p->progress_done >= p->progress_total)
-			fputc('\n', stderr);
-		fflush(stderr);
+			mde_log_progress_end();
 	} else {
 		mde_info("backfill.progress", "candles=%zu total=%zu rate=%.0f "
 			 "eta_s=%ld elapsed_s=%.0f", p->progress_done,
@@ -142,7 +141,7 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 			return rc;
 		int64_t delay = mde_pl_backoff_ms(a);
 		mde_warn("store.retry", "symbol=%s attempt=%d delay_ms=%lld "
-			 "sqlstate=%s error=\"%s\"", j->symbol, a,
+			 "sqlstate=\"%s\" error=\"%s\"", j->symbol, a,
 			 (long long)delay, err->sqlstate, err->msg);
 		mde_sleep_ms(delay, &mde_stop_requested);
 		/* A serialization failure or deadlock leaves the connection,
@@ -369,9 +368,13 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 	while (i0 < s->n && s->t[i0] < j->start_ms)
 		i0++;
 	do {
-		size_t i1 = i0, nvalid = 0;
-		while (i1 < s->n && nvalid < per)
-			nvalid += s->valid[i1++];
+		size_t i1 = i0, nvalid = 0, nrange = 0;
+		for (; i1 < s->n && nvalid < per; i1++) {
+			nvalid += s->valid[i1];
+			/* progress counts the range's candles, not the
+			 * stored ones recomputed after it */
+			nrange += s->valid[i1] && s->t[i1] < j->end_ms;
+		}
 		b.rows.slot_from = i0;
 		b.rows.slot_to = i1;
 		b.audit.compute_ms = i1 >= s->n ? w->compute_ms : -1;
@@ -385,7 +388,7 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 		b.audit.nrejects = b.audit.nholes = 0;
 		b.audit.funding = b.audit.open_interest = NULL;
 		b.audit.long_short = NULL;
-		progress(p, nvalid);
+		progress(p, nrange);
 		i0 = i1;
 		if (mde_stop_requested && i0 < s->n)
 			return mde_err_set(err, MDE_EINTR, false,

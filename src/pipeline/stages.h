@@ -58,6 +58,10 @@ bool mde_pl_funding_memo_covers(const mde_pipeline *p, const char *symbol,
  * what the store does not hold yet); records holes in w->holes and sets
  * w->aux_failed when a source failed.
  */
+/* Logs one aux.holes line per series with holes this run, and frees the
+ * notes (aux.c). */
+void mde_pl_notes_flush(mde_pipeline *p);
+
 int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 		    int64_t t0_ms, int64_t until_ms, mde_err *err) MDE_MUSTCHECK;
 

@@ -191,6 +191,23 @@ int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 		    5, v, PGRES_COMMAND_OK, NULL, err);
 }
 
+int mde_job_fail_for_good(mde_store *s, const mde_chunk *c,
+			  const char *owner, const char *error, mde_err *err)
+{
+	char job[24], chunk[16], maxa[16];
+	snprintf(job, sizeof job, "%lld", (long long)c->job_id);
+	snprintf(chunk, sizeof chunk, "%d", c->chunk_no);
+	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
+	const char *v[] = {job, chunk, owner, error, maxa};
+	return mde_db_params(mde_store_conn(s),
+		    "UPDATE backfill_state SET status = 'failed', last_error = "
+		    "$4, attempts = greatest(attempts, $5::int), lease_owner = "
+		    "NULL, lease_expires_at = NULL, updated_at = now() WHERE "
+		    "job_id = $1 AND chunk_no = $2 AND lease_owner = $3 AND "
+		    "status = 'running'",
+		    5, v, PGRES_COMMAND_OK, NULL, err);
+}
+
 int mde_job_counts_get(mde_store *s, int64_t job_id, mde_job_counts *out,
 		       mde_err *err)
 {

@@ -56,6 +56,12 @@ int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 		    bool failed, const char *error, mde_err *err) MDE_MUSTCHECK;
 
+/* Ends a claim as failed for good (an unknown symbol: retrying cannot
+ * help): no later claim takes it; `mdenrich cancel` drops the job. */
+int mde_job_fail_for_good(mde_store *s, const mde_chunk *c,
+			  const char *owner, const char *error,
+			  mde_err *err) MDE_MUSTCHECK;
+
 /* The chunks of job_id (or of every job when 0), by state. */
 typedef struct mde_job_counts {
 	size_t pending;

@@ -42,7 +42,8 @@ static const char jobs_sql[] =
 	"  s.status = 'running' AND s.lease_expires_at > now()),"
 	" count(*) FILTER (WHERE s.status = 'running' AND"
 	"  (s.lease_expires_at IS NULL OR s.lease_expires_at <= now())),"
-	" " MS("max(s.updated_at)") " "
+	" " MS("max(s.updated_at)") ","
+	" count(*) FILTER (WHERE s.status = 'cancelled') "
 	"FROM backfill_jobs j LEFT JOIN backfill_state s ON s.job_id = j.job_id "
 	"GROUP BY j.job_id";
 
@@ -74,4 +75,14 @@ int mde_store_quality_rows(PGconn *c, const char *const params[3],
 {
 	return mde_db_params(c, query_sql, 3, params, PGRES_TUPLES_OK, out,
 			     err);
+}
+
+int mde_store_quality_series(PGconn *c, const char *symbol, PGresult **out,
+			     mde_err *err)
+{
+	const char *v[] = {symbol};
+	return mde_db_params(c, "SELECT DISTINCT symbol, timeframe FROM "
+			     "data_quality_metrics WHERE $1::text IS NULL OR "
+			     "symbol = $1 ORDER BY 1, 2", 1, v, PGRES_TUPLES_OK,
+			     out, err);
 }

@@ -25,7 +25,8 @@ enum {
 	MDE_SJ_SOURCE, MDE_SJ_START, MDE_SJ_END, MDE_SJ_CREATED, MDE_SJ_CHUNKS,
 	MDE_SJ_DONE, MDE_SJ_RUNNING, MDE_SJ_PENDING, MDE_SJ_FAILED,
 	MDE_SJ_TOTAL_MS, MDE_SJ_COVERED_MS, MDE_SJ_PERIOD_MS, MDE_SJ_ERROR,
-	MDE_SJ_LEASES, MDE_SJ_OWNERS, MDE_SJ_EXPIRED, MDE_SJ_CHANGED_AT
+	MDE_SJ_LEASES, MDE_SJ_OWNERS, MDE_SJ_EXPIRED, MDE_SJ_CHANGED_AT,
+	MDE_SJ_CANCELLED
 };
 
 /* Columns of mde_store_quality_rows. */
@@ -47,5 +48,10 @@ int mde_store_status_jobs(PGconn *c, PGresult **out,
  */
 int mde_store_quality_rows(PGconn *c, const char *const params[3],
 			   PGresult **out, mde_err *err) MDE_MUSTCHECK;
+
+/* The (symbol, timeframe) pairs data_quality_metrics holds, of symbol
+ * (NULL: all), sorted. */
+int mde_store_quality_series(PGconn *c, const char *symbol, PGresult **out,
+			     mde_err *err) MDE_MUSTCHECK;
 
 #endif
