@@ -36,6 +36,7 @@ struct mde_fetcher {
 	struct host h[MDE_NSRC];
 	mde_fetch_stats st;
 	uint64_t rng;
+	struct mde_archive *ar; /* archive.c, created on first use */
 };
 
 
@@ -70,5 +71,15 @@ const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
  */
 int mde_fetch_request(mde_fetcher *f, struct req *q,
 		      mde_err *err) MDE_MUSTCHECK;
+
+/* REST klines of [*cursor, end) for one Binance origin (no fallback);
+ * *cursor advances past each page. */
+int mde_fetch_klines_rest(mde_fetcher *f, int origin, const char *sym,
+			  int64_t P, int64_t *cursor, int64_t end,
+			  mde_candles *out, mde_err *err) MDE_MUSTCHECK;
+/* mde_fetch_aux for Binance over REST only (the 30-day clamp, its hole). */
+int mde_fetch_aux_rest(mde_fetcher *f, int kind, const char *sym, int64_t P,
+		       int64_t start, int64_t end, mde_aux *out,
+		       int64_t *hole_end, mde_err *err) MDE_MUSTCHECK;
 
 #endif

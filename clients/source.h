@@ -35,6 +35,16 @@
 /* Aux kind beyond enum mde_aux_kind: takerlongshortRatio buySellRatio. */
 #define MDE_AUX_TAKER MDE_NAUX
 
+/* How Binance klines and aux series use the public data archive. */
+enum mde_archive_mode {
+	MDE_ARCHIVE_OFF = 0,  /* REST only (a zeroed mde_fetch_opts) */
+	MDE_ARCHIVE_AUTO,     /* whole past days from the archive, REST for
+				 the rest and for files it lacks */
+	MDE_ARCHIVE_ONLY      /* the archive and never REST */
+};
+/* "auto" "only" "off" -> enum mde_archive_mode, or -1. */
+int mde_archive_mode_parse(const char *s);
+
 typedef struct mde_fetch_opts {
 	const char *binance_url;      /* NULL = https://fapi.binance.com */
 	const char *binance_spot_url; /* NULL = https://api.binance.com */
@@ -58,6 +68,14 @@ typedef struct mde_fetch_opts {
 	void *log_ud;
 	int64_t now_ms;               /* "now" for closed-candle and 30-day
 					 rules; 0 = wall clock */
+	int archive;                  /* enum mde_archive_mode */
+	const char *archive_url;      /* NULL = https://data.binance.vision */
+	const char *archive_cache;    /* folder of verified files; NULL/"" =
+					 none */
+	int archive_parallel;         /* files downloaded at once; 0 = 8 */
+	mde_archive_file_fn archive_cb; /* each archive file used; may be
+					   NULL */
+	void *archive_ud;
 } mde_fetch_opts;
 
 typedef struct mde_fetcher mde_fetcher;

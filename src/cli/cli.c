@@ -22,7 +22,7 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW
+	O_LS, O_LIQ, O_INFLOW, O_ARCHIVE, O_ARCHIVE_URL
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -38,6 +38,9 @@ enum {
 	{"version", no_argument, NULL, O_VERSION}
 
 #define OPT(name, has, id) {name, has, NULL, id}
+/* The Binance archive (run, backfill, resume, worker). */
+#define ARCHIVE_OPTS OPT("archive", 1, O_ARCHIVE), \
+	OPT("archive-url", 1, O_ARCHIVE_URL)
 #define END {NULL, 0, NULL, 0}
 
 static const struct option opts_global[] = {GLOBAL_OPTS, END};
@@ -46,16 +49,18 @@ static const struct option opts_run[] = {
 	GLOBAL_OPTS, OPT("schedule", 1, O_SCHEDULE), OPT("symbols", 1, O_SYMBOLS),
 	OPT("timeframe", 1, O_TIMEFRAME), OPT("since", 1, O_SINCE),
 	OPT("until", 1, O_UNTIL), OPT("source", 1, O_SOURCE),
-	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET), END};
+	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET),
+	ARCHIVE_OPTS, END};
 static const struct option opts_backfill[] = {
 	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
 	OPT("from", 1, O_FROM), OPT("to", 1, O_TO), OPT("source", 1, O_SOURCE),
-	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET), END};
+	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET),
+	ARCHIVE_OPTS, END};
 static const struct option opts_resume[] = {GLOBAL_OPTS, OPT("job", 1, O_JOB),
-					     END};
+					     ARCHIVE_OPTS, END};
 static const struct option opts_worker[] = {
 	GLOBAL_OPTS, OPT("max-jobs", 1, O_MAX_JOBS),
-	OPT("idle-exit", 0, O_IDLE_EXIT), END};
+	OPT("idle-exit", 0, O_IDLE_EXIT), ARCHIVE_OPTS, END};
 static const struct option opts_status[] = {GLOBAL_OPTS,
 					     OPT("format", 1, O_FORMAT), END};
 static const struct option opts_quality[] = {
@@ -97,6 +102,7 @@ static const struct command {
 	 "mdenrich run --symbols LIST --timeframe TF [--since TIME] [--until TIME]\n"
 	 "             [--source binance|binance-spot|yahoo|polygon|replay:DIR]\n"
 	 "             [--overlap N] [--asset-class crypto|equity]\n"
+	 "             [--archive auto|only|off] [--archive-url URL]\n"
 	 "  Incremental enrichment of each series from its last stored candle\n"
 	 "  (minus N overlap candles, default 24) to the last closed candle.\n"
 	 "  A series with nothing stored starts at --since.\n"},
@@ -104,7 +110,11 @@ static const struct command {
 	 "mdenrich backfill --symbols LIST --timeframe TF --from TIME --to TIME\n"
 	 "                  [--source ...] [--chunk 30d]\n"
 	 "                  [--asset-class crypto|equity]\n"
+	 "                  [--archive auto|only|off] [--archive-url URL]\n"
 	 "  Enrich a historical range as a durable job (prints the job id);\n"
+	 "  --from is inclusive, --to exclusive. Binance series take whole\n"
+	 "  past UTC days from data.binance.vision (--archive auto, the\n"
+	 "  default), REST for the rest; only: never REST; off: REST only.\n"
 	 "  continue an interrupted job with `mdenrich resume`.\n"},
 	{"resume", MDE_CMD_RESUME, opts_resume,
 	 "mdenrich resume [--job ID]\n"
@@ -326,6 +336,14 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		c->format = arg;
 		break;
 	}
+	case O_ARCHIVE:
+		if (strcmp(arg, "auto") && strcmp(arg, "only") &&
+		    strcmp(arg, "off"))
+			return usage_error(errf, cmd, "--archive must be auto, "
+					   "only or off, not \"%s\"", arg);
+		c->archive = arg;
+		break;
+	case O_ARCHIVE_URL: c->archive_url = arg; break;
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;

@@ -46,6 +46,8 @@ typedef struct mde_cli {
 	int64_t since_ms, until_ms;/* INT64_MIN = not given */
 	int64_t from_ms, to_ms;
 	int64_t chunk_ms;          /* 0 = from config */
+	const char *archive;       /* auto|only|off, NULL = from config */
+	const char *archive_url;
 
 	/* resume, worker */
 	int64_t job_id;            /* 0 = every unfinished job */

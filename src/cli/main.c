@@ -22,6 +22,8 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 		{cli->binance_spot_url, "sources", "binance_spot_url"},
 		{cli->yahoo_url, "sources", "yahoo_url"},
 		{cli->polygon_url, "sources", "polygon_url"},
+		{cli->archive, "archive", "mode"},
+		{cli->archive_url, "archive", "url"},
 		{cli->log_format, "log", "format"},
 		{cli->log_level, "log", "level"},
 	};

@@ -226,12 +226,24 @@ int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
 
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 {
-	mde_candle_in in = {.open_time_ms = src->open_time_ms[i],
-			    .trades = src->trades[i],
-			    .origin = src->origin[i]};
-	for (int f = 0; f < MDE_NFIELDS; f++)
-		in.txt[f] = mde_candles_text(src, i, f);
-	return mde_candles_push(dst, &in, NULL);
+	/* the values were parsed from the same text: copied, not reparsed */
+	if (mde_candles_reserve(dst, dst->n + 1))
+		return MDE_ENOMEM;
+	size_t k = dst->n, mark = dst->text_len;
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const char *t = mde_candles_text(src, i, f);
+		dst->val[f][k] = src->val[f][i];
+		dst->txt[f][k] = MDE_NULL_TXT;
+		if (t && text_append(dst, t, strlen(t), &dst->txt[f][k])) {
+			dst->text_len = mark;
+			return MDE_ENOMEM;
+		}
+	}
+	dst->open_time_ms[k] = src->open_time_ms[i];
+	dst->trades[k] = src->trades[i];
+	dst->origin[k] = src->origin[i];
+	dst->n++;
+	return 0;
 }
 
 /* ---- aligned blocks: series and frame ------------------------------- */

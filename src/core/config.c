@@ -86,7 +86,9 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->chunk_ms = 30 * MDE_DAY_MS;
 	cfg->lease_s = 300;
 	cfg->batch_rows = 5000;
-	if (set_str(&cfg->binance_url, "https://fapi.binance.com") ||
+	cfg->archive_parallel = 8;
+	if (set_str(&cfg->archive, "auto") ||
+	    set_str(&cfg->binance_url, "https://fapi.binance.com") ||
 	    set_str(&cfg->binance_spot_url, "https://api.binance.com") ||
 	    set_str(&cfg->yahoo_url, "https://query1.finance.yahoo.com") ||
 	    set_str(&cfg->polygon_url, "https://api.polygon.io"))
@@ -116,6 +118,9 @@ void mde_config_free(mde_config *cfg)
 	free(cfg->yahoo_url);
 	free(cfg->polygon_url);
 	free(cfg->polygon_key);
+	free(cfg->archive);
+	free(cfg->archive_url);
+	free(cfg->archive_cache);
 	for (size_t i = 0; i < cfg->nuniverses; i++)
 		universe_free(&cfg->universes[i]);
 	free(cfg->universes);
@@ -222,6 +227,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"sources", "yahoo_url", &cfg->yahoo_url},
 		{"sources", "polygon_url", &cfg->polygon_url},
 		{"sources", "polygon_api_key", &cfg->polygon_key},
+		{"archive", "url", &cfg->archive_url},
+		{"archive", "cache_dir", &cfg->archive_cache},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(strs); i++)
 		if (!strcmp(section, strs[i].section) &&
@@ -247,6 +254,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},
+		{"archive", {"parallel", &cfg->archive_parallel, 1, 64}},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(ints); i++) {
 		if (strcmp(section, ints[i].section) ||
@@ -275,6 +283,17 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad chunk \"%s\" (e.g. 30d)", value);
 		return 0;
+	}
+	if (!strcmp(section, "archive") && !strcmp(key, "mode")) {
+		if (strcmp(value, "auto") && strcmp(value, "only") &&
+		    strcmp(value, "off"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "archive mode must be auto, only or "
+					   "off, not \"%s\"", value);
+		return set_str(&cfg->archive, value)
+			       ? mde_err_set(err, MDE_ENOMEM, false,
+					     "out of memory")
+			       : 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {
 		if (strcmp(value, "auto") == 0) {
@@ -354,6 +373,9 @@ int mde_config_load_env(mde_config *cfg, mde_err *err)
 		{"MDENRICH_YAHOO_URL", "sources", "yahoo_url"},
 		{"MDENRICH_POLYGON_URL", "sources", "polygon_url"},
 		{"POLYGON_API_KEY", "sources", "polygon_api_key"},
+		{"MDENRICH_ARCHIVE", "archive", "mode"},
+		{"MDENRICH_BINANCE_ARCHIVE_URL", "archive", "url"},
+		{"MDENRICH_ARCHIVE_CACHE", "archive", "cache_dir"},
 		{"MDENRICH_LOG_FORMAT", "log", "format"},
 		{"MDENRICH_LOG_LEVEL", "log", "level"},
 	};

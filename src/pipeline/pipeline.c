@@ -53,6 +53,22 @@ static const char *kind_name(int kind)
 	return n[kind];
 }
 
+/*
+ * The archive's base URL: the configured one; else, when the Binance URL
+ * points somewhere else than Binance (a mirror, a test server), that host,
+ * so that a private setup never reaches out to the public archive; else
+ * data.binance.vision (the fetcher's default).
+ */
+static const char *archive_url(const mde_config *cfg)
+{
+	if (cfg->archive_url && *cfg->archive_url)
+		return cfg->archive_url;
+	if (cfg->binance_url &&
+	    strcmp(cfg->binance_url, "https://fapi.binance.com") != 0)
+		return cfg->binance_url;
+	return NULL;
+}
+
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err)
 {
@@ -85,7 +101,16 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
 		.log_cb = mde_fetch_logbuf_add,
 		.log_ud = &p->logbuf,
+		.archive = mde_archive_mode_parse(cfg->archive ? cfg->archive
+							       : "auto"),
+		.archive_url = archive_url(cfg),
+		.archive_cache = cfg->archive_cache,
+		.archive_parallel = cfg->archive_parallel,
+		.archive_cb = mde_archive_buf_add,
+		.archive_ud = &p->arbuf,
 	};
+	if (o.archive < 0)
+		o.archive = MDE_ARCHIVE_AUTO;
 	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
 		return MDE_EXIT_FATAL;
 
@@ -126,6 +151,7 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 	mde_fetcher_close(p->fetcher);
 	mde_store_close(p->store);
 	mde_fetch_logbuf_free(&p->logbuf);
+	mde_archive_buf_free(&p->arbuf);
 	memset(p, 0, sizeof *p);
 }
 

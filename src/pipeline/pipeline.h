@@ -20,6 +20,7 @@
 #include "candles.h"
 #include "config.h"
 #include "source.h"
+#include "archive_files.h"
 #include "store.h"
 
 /* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
@@ -34,6 +35,7 @@ typedef struct mde_pipeline {
 	mde_store *store;
 	mde_fetcher *fetcher;
 	mde_fetch_logbuf logbuf;
+	mde_archive_buf arbuf;   /* archive files used, for archive_files */
 	int64_t run_id;
 	char host[128];          /* this host's name */
 	char owner[160];         /* host:pid, the lease owner */
