@@ -30,9 +30,18 @@ struct lru {
 	uint64_t stamp;
 };
 
+/* A file found missing earlier in the run: not asked for again. */
+struct gone {
+	char path[256];
+	int rc;
+	mde_err err;
+};
+
 struct mde_archive {
 	mde_http_multi *multi;
 	bool down;            /* the host failed as a whole: not asked again */
+	struct gone *gone;
+	size_t ngone;
 	struct lru lru[LRU_N];
 	uint64_t clock;
 };
@@ -42,6 +51,7 @@ void mde_archive_free(struct mde_archive *a)
 	if (!a)
 		return;
 	mde_http_multi_close(a->multi);
+	free(a->gone);
 	for (int i = 0; i < LRU_N; i++)
 		free(a->lru[i].zip);
 	free(a);
@@ -314,6 +324,35 @@ static void missing(struct arfile *F, int rc, const mde_err *e)
 		 e->msg);
 }
 
+/* Remembers the files that ended missing (a chunk after this one that
+ * needs the same month goes straight to REST), or marks the files
+ * already known to be missing. */
+static void gone_sync(struct mde_archive *a, struct arfile *files, size_t n,
+		      bool mark)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct arfile *F = &files[i];
+		size_t k = 0;
+		while (k < a->ngone && strcmp(a->gone[k].path, F->path) != 0)
+			k++;
+		if (mark && k < a->ngone) {
+			F->state = AR_MISSING;
+			F->rc = a->gone[k].rc;
+			F->err = a->gone[k].err;
+		} else if (!mark && k == a->ngone && F->state == AR_MISSING) {
+			void *q = realloc(a->gone, (k + 1) * sizeof *a->gone);
+			if (!q)
+				return;
+			a->gone = q;
+			snprintf(a->gone[k].path, sizeof a->gone[k].path, "%s",
+				 F->path);
+			a->gone[k].rc = F->rc;
+			a->gone[k].err = F->err;
+			a->ngone++;
+		}
+	}
+}
+
 /* One job's answer into its file. Returns the Retry-After to honour. */
 static int64_t take(mde_fetcher *f, struct arfile *F, bool sum,
 		    mde_http_job *j)
@@ -447,6 +486,7 @@ int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;
 	}
+	gone_sync(f->ar, files, n, true);
 	for (size_t i = 0; i < n && f->ar->down; i++) {
 		mde_err e;
 		mde_err_set(&e, MDE_ENET, false, "the archive failed earlier "
@@ -496,6 +536,7 @@ int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
 		mde_sleep_ms(d, NULL);
 	}
 	note_down(f, files, n);
+	gone_sync(f->ar, files, n, false);
 done:
 	free(jobs);
 	free(of);

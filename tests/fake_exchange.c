@@ -881,6 +881,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		farg = f->arg;
 		break;
 	}
+	bool archive = strncmp(url, "/data/", 6) == 0;
 	bool binance = strncmp(url, "/fapi/", 6) == 0 ||
 		       strncmp(url, "/api/", 5) == 0 ||
 		       strncmp(url, "/futures/", 9) == 0;
@@ -975,6 +976,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	default:
 		if (fault < 0 || r.status != 200 || r.body.n)
 			break;
+		if (archive) { /* builds its zips outside the lock */
+			size_t n = 0;
+			r.status = fxa_serve(x, url, &r.body.p, &n, &r.ctype);
+			r.body.n = r.body.cap = n;
+			if (fault == FX_TRUNCATED && r.body.n > 1)
+				r.body.n /= 2;
+			break;
+		}
 		pthread_mutex_lock(&x->mu);
 		if (strcmp(url, "/fapi/v1/klines") == 0)
 			serve_klines(x, c, false, fault, &r);
@@ -1032,6 +1041,37 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
+		  int64_t from, int64_t to, fx_krow_fn fn, void *ud)
+{
+	pthread_mutex_lock(&x->mu);
+	struct kseries *k = kfind(x, market, sym, period_ms, 0);
+	for (size_t i = k ? lower(&k->r[0].t, sizeof *k->r, k->n, from) : 0;
+	     k && i < k->n && k->r[i].t < to; i++) {
+		const char *f[MDE_NFIELDS];
+		for (int j = 0; j < MDE_NFIELDS; j++)
+			f[j] = k->r[i].f[j];
+		fn(ud, k->r[i].t, f, k->r[i].trades);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return k ? 0 : -1;
+}
+
+int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
+		fx_arow_fn fn, void *ud)
+{
+	pthread_mutex_lock(&x->mu);
+	struct aseries *a = NULL;
+	for (size_t i = 0; i < x->nas && !a; i++)
+		if (x->as[i].kind == kind && strcmp(x->as[i].sym, sym) == 0)
+			a = &x->as[i];
+	for (size_t i = a ? lower(&a->r[0].t, sizeof *a->r, a->n, from) : 0;
+	     a && i < a->n && a->r[i].t < to; i++)
+		fn(ud, a->r[i].t, a->r[i].v);
+	pthread_mutex_unlock(&x->mu);
+	return a ? 0 : -1;
 }
 
 size_t fx_connections(fx *x)
