@@ -3,8 +3,8 @@
  * (/fapi/v1/klines, /fapi/v1/fundingRate, the /futures/data/ series) and spot
  * (/api/v3/klines). No I/O: fetch.c sends the requests and pages.
  *
- * Shapes (docs/SOURCES.md, shared spec SOURCES.md §2-7): a kline is a
- * 12-element array [openTime:int, open:str, high:str, low:str, close:str,
+ * Shapes (docs/EXCHANGES.md §2-7; how we use them: docs/SOURCES.md): a
+ * kline is a 12-element array [openTime:int, open:str, high:str, low:str, close:str,
  * volume:str, closeTime:int, quoteVolume:str, trades:int, takerBuyBase:str,
  * takerBuyQuote:str, ignore]; decimals are strings and keep their text;
  * times are integer ms (the /futures/data timestamp may be a string). A
@@ -195,7 +195,8 @@ static const char *kline_str(const cJSON *row, int i)
 	return j->valuestring;
 }
 
-int mde_binance_parse_klines(const char *body, size_t len, int origin,
+int mde_binance_parse_klines(const char *body, size_t len,
+			     enum mde_origin origin,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err)
 {

@@ -81,7 +81,8 @@ int mde_binance_klines_url(char *buf, size_t cap, const char *base,
 			   bool spot, const char *symbol, int64_t period_ms,
 			   int64_t start_ms, int64_t end_incl_ms,
 			   int limit) MDE_MUSTCHECK;
-int mde_binance_parse_klines(const char *body, size_t len, int origin,
+int mde_binance_parse_klines(const char *body, size_t len,
+			     enum mde_origin origin,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err) MDE_MUSTCHECK;
 
@@ -122,7 +123,7 @@ int mde_yahoo_chart_url(char *buf, size_t cap, const char *base,
 			const char *ysymbol, int64_t period_ms,
 			int64_t start_ms, int64_t end_ms) MDE_MUSTCHECK;
 /* Daily bars get open_time = 00:00 UTC of the stamp's UTC date. */
-int mde_yahoo_parse_chart(const char *body, size_t len, int origin,
+int mde_yahoo_parse_chart(const char *body, size_t len, enum mde_origin origin,
 			  const mde_window *w, mde_candles *out,
 			  mde_page *pg, mde_err *err) MDE_MUSTCHECK;
 
@@ -132,7 +133,7 @@ int mde_polygon_aggs_url(char *buf, size_t cap, const char *base,
 			 const char *psymbol, int64_t period_ms,
 			 int64_t start_ms, int64_t end_ms) MDE_MUSTCHECK;
 /* Sets pg->has_next / pg->next_url from next_url. */
-int mde_polygon_parse_aggs(const char *body, size_t len, int origin,
+int mde_polygon_parse_aggs(const char *body, size_t len, enum mde_origin origin,
 			   const mde_window *w, mde_candles *out,
 			   mde_page *pg, mde_err *err) MDE_MUSTCHECK;
 
@@ -145,8 +146,9 @@ int mde_polygon_parse_aggs(const char *body, size_t len, int origin,
  * (polygon). Multiplied futures contracts (1000PEPEUSDT) have no spot,
  * Yahoo or Polygon twin at the same price: MDE_ENOTFOUND.
  */
-int mde_symbol_for(char *out, size_t cap, const char *canonical, int asset,
-		   int origin) MDE_MUSTCHECK;
+int mde_symbol_for(char *out, size_t cap, const char *canonical,
+		   enum mde_asset asset,
+		   enum mde_origin origin) MDE_MUSTCHECK;
 /* The canonical symbol of a source's symbol (BTC-USD, X:BTCUSD -> BTCUSDT;
  * an equity ticker stays as it is). */
 int mde_symbol_canonical(char *out, size_t cap,

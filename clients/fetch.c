@@ -176,7 +176,7 @@ void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out)
 	}
 }
 
-const char *mde_fetch_breaker(const mde_fetcher *f, int origin)
+const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin)
 {
 	if (origin < 0 || origin >= MDE_NSRC)
 		return "?";

@@ -54,7 +54,8 @@ static int parse_candles(void *ctx, const mde_http_resp *r, int attempt,
 	return 0;
 }
 
-static int klines(mde_fetcher *f, int origin, const char *sym, int64_t P,
+static int klines(mde_fetcher *f, enum mde_origin origin, const char *sym,
+		  int64_t P,
 		  int64_t *cursor, int64_t end, mde_candles *out, mde_err *err)
 {
 	bool spot = origin == MDE_SRC_BINANCE_SPOT;
@@ -112,7 +113,8 @@ static int binance(mde_fetcher *f, int origin, const char *sym, int64_t P,
 	return mde_archive_candles(f, origin, sym, P, cursor, end, out, err);
 }
 
-static int yahoo(mde_fetcher *f, const char *sym, int asset, int64_t P,
+static int yahoo(mde_fetcher *f, const char *sym, enum mde_asset asset,
+		 int64_t P,
 		 int64_t *cursor, int64_t end, mde_candles *out, mde_err *err)
 {
 	char ysym[64], url[1024];
@@ -133,7 +135,8 @@ static int yahoo(mde_fetcher *f, const char *sym, int asset, int64_t P,
 	return rc;
 }
 
-static int polygon(mde_fetcher *f, const char *sym, int asset, int64_t P,
+static int polygon(mde_fetcher *f, const char *sym, enum mde_asset asset,
+		   int64_t P,
 		   int64_t *cursor, int64_t end, mde_candles *out,
 		   mde_err *err)
 {
@@ -213,7 +216,7 @@ static int replay_candles(mde_fetcher *f, const char *dir, const char *sym,
 	return rc;
 }
 
-int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
+int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 		      const char *symbol, int64_t period_ms, int64_t start_ms,
 		      int64_t end_ms, mde_candles *out, mde_err *err)
 {

@@ -74,7 +74,7 @@ static int num(const cJSON *row, const char *k, double *v)
 	return 0;
 }
 
-int mde_polygon_parse_aggs(const char *body, size_t len, int origin,
+int mde_polygon_parse_aggs(const char *body, size_t len, enum mde_origin origin,
 			   const mde_window *w, mde_candles *out,
 			   mde_page *pg, mde_err *err)
 {

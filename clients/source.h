@@ -114,7 +114,7 @@ void mde_fetcher_close(mde_fetcher *f);
  * MDE_EBANNED (breaker open or 418, err->retry_after_ms = ban left) /
  * MDE_EINVAL (unknown source, unsupported timeframe).
  */
-int mde_fetch_candles(mde_fetcher *f, const char *source, int asset,
+int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 		      const char *symbol, int64_t period_ms, int64_t start_ms,
 		      int64_t end_ms, mde_candles *out,
 		      mde_err *err) MDE_MUSTCHECK;
@@ -137,7 +137,7 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 
 void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
 /* "closed", "open", "half-open" for source origin (enum mde_origin). */
-const char *mde_fetch_breaker(const mde_fetcher *f, int origin);
+const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin);
 /* enum mde_origin of a source name ("binance" ... "replay", "replay:DIR"),
  * or -1. */
 int mde_fetch_source_origin(const char *source);

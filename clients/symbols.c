@@ -46,8 +46,9 @@ static int out_str(char *out, size_t cap, const char *a, const char *b,
 	return (k < 0 || (size_t)k >= cap) ? MDE_EINVAL : 0;
 }
 
-int mde_symbol_for(char *out, size_t cap, const char *canonical, int asset,
-		   int origin)
+int mde_symbol_for(char *out, size_t cap, const char *canonical,
+		   enum mde_asset asset,
+		   enum mde_origin origin)
 {
 	char base[32];
 	if (!canonical || !*canonical)

@@ -54,7 +54,7 @@ int mde_yahoo_chart_url(char *buf, size_t cap, const char *base,
 static const char *const quote_names[5] = {"open", "high", "low", "close",
 					   "volume"};
 
-int mde_yahoo_parse_chart(const char *body, size_t len, int origin,
+int mde_yahoo_parse_chart(const char *body, size_t len, enum mde_origin origin,
 			  const mde_window *w, mde_candles *out,
 			  mde_page *pg, mde_err *err)
 {

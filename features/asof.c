@@ -8,12 +8,15 @@
 
 #include <math.h>
 
-void mde_k_asof(const mde_kin *in, double *const col[])
+void mde_k_asof(const mde_kin *in, double *const out[])
 {
-	mde_kin_asof(in, MDE_AUX_LONG_SHORT, col[MDE_COL_LONG_SHORT_RATIO], NULL);
-	mde_kin_asof(in, MDE_AUX_INFLOW, col[MDE_COL_EXCHANGE_INFLOW], NULL);
+	mde_kin_asof(in, MDE_AUX_LONG_SHORT,
+		     out[MDE_OUT(asof, LONG_SHORT_RATIO)], NULL);
+	mde_kin_asof(in, MDE_AUX_INFLOW, out[MDE_OUT(asof, EXCHANGE_INFLOW)],
+		     NULL);
 }
 
+/* A row reads nothing of the bars before it. */
 size_t mde_k_asof_start(int64_t period_ms, int asset)
 {
 	return 0;

@@ -5,23 +5,50 @@
  * The engine owns the only allocation of a computation besides the frame:
  * one 64-byte aligned block with the run lengths and the kernels' scratch.
  * Kernels run in registry order, one after the other, on the whole series
- * (column at a time keeps each loop simple and vectorizable).
+ * (column at a time keeps each loop simple and vectorizable), each given
+ * exactly the columns its features.def row claims. In Debug and sanitizer
+ * builds (MDE_CHECK_KERNELS) each kernel's writes are checked (engine.h, features/check.c).
  */
 #include "engine.h"
 #include "timeutil.h"
 #include "window.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define MDE_COLUMN_ID_(nm, j, col) MDE_COL_##col,
 const mde_kernel mde_kernels[] = {
-#define MDE_KERNEL(nm)                                                    \
-	{#nm, mde_k_##nm, mde_k_##nm##_start, mde_k_##nm##_warmup},
+#define MDE_KERNEL(nm, ...)                                               \
+	{#nm, mde_k_##nm, mde_k_##nm##_start, mde_k_##nm##_warmup,        \
+	 mde_ref_##nm, MDE_NOUT(nm),                                      \
+	 {MDE_EACH(MDE_COLUMN_ID_, nm, __VA_ARGS__)}},
 #include "features.def"
 #undef MDE_KERNEL
 };
 const size_t mde_nkernels = MDE_ARRAY_LEN(mde_kernels);
+
+/*
+ * Build-time check of features.def against columns.def: one enumerator
+ * per claim, so a column claimed twice is a "redeclaration of enumerator
+ * 'mde_claim_X'", a column claimed by no row makes "'mde_claim_X'
+ * undeclared" below, and the count must come out at MDE_NFEATURES.
+ */
+enum mde_claim {
+#define MDE_CLAIM_(nm, j, col) mde_claim_##col,
+#define MDE_KERNEL(nm, ...) MDE_EACH(MDE_CLAIM_, nm, __VA_ARGS__)
+#include "features.def"
+#undef MDE_KERNEL
+	mde_nclaims
+};
+#define MDE_COLUMN(e, name, type)                                         \
+	_Static_assert(mde_claim_##e >= 0, "columns.def column " #e        \
+		       " needs a kernel row in features.def");
+#include "columns.def"
+#undef MDE_COLUMN
+_Static_assert((int)mde_nclaims == (int)MDE_NFEATURES,
+	       "features.def must claim each column of columns.def once");
 
 int64_t mde_features_staleness(int kind, int64_t period_ms)
 {
@@ -41,7 +68,7 @@ void mde_features_aux_need(int kind, int64_t t0_ms, int64_t period_ms,
 			   int64_t *since_ms, size_t *events_before)
 {
 	int64_t lim = mde_features_staleness(kind, period_ms);
-	*events_before = kind == MDE_AUX_FUNDING ? 89 : 0;
+	*events_before = kind == MDE_AUX_FUNDING ? MDE_FUNDING_WINDOW - 1 : 0;
 	*since_ms = t0_ms - lim;
 	if (kind == MDE_AUX_OPEN_INTEREST)
 		*since_ms -= period_ms;
@@ -104,6 +131,119 @@ static void quality(const mde_series *s, mde_frame *out)
 	}
 }
 
+/* Runs kernel kern with its own columns of col[] (its features.def row). */
+static void run_kernel(const mde_kernel *kern, const mde_kin *in,
+		       double *const col[])
+{
+	double *o[MDE_KERNEL_MAX_OUT];
+	for (size_t j = 0; j < kern->nout; j++)
+		o[j] = col[kern->out[j]];
+	kern->fn(in, o);
+}
+
+/*
+ * The debug check (engine.h). The fast path costs three passes over each
+ * column (still unset before its kernel, no row unset after it and its
+ * hash, the hash again at the end) and names the kernel only when it
+ * left a row unset; any failure replays the registry with the full
+ * mde_check_kernel after every kernel (kernels are pure, so the replay
+ * fails at the same place) to name the culprit and the column. Without
+ * MDE_CHECK_KERNELS the debug_* functions are empty and inline away.
+ */
+#ifdef MDE_CHECK_KERNELS
+static void debug_fill(double *const col[], size_t n)
+{
+	for (int c = 0; c < MDE_NFEATURES; c++)
+		mde_check_fill(col[c], n);
+}
+
+static bool debug_before(const mde_kernel *kern, double *const col[],
+			 size_t n)
+{
+	for (size_t j = 0; j < kern->nout; j++)
+		if (mde_check_find(col[kern->out[j]], n, false) < n)
+			return true; /* written before its kernel ran */
+	return false;
+}
+
+static bool debug_after(const mde_kernel *kern, double *const col[],
+			size_t n, uint64_t hash[MDE_NFEATURES])
+{
+	for (size_t j = 0; j < kern->nout; j++) {
+		int c = kern->out[j];
+		if (mde_check_find(col[c], n, true) < n)
+			return true; /* a row left unset */
+		hash[c] = mde_check_hash(col[c], n);
+	}
+	return false;
+}
+
+static bool debug_end(const mde_kernel *reg, size_t nreg,
+		      double *const col[], size_t n,
+		      const uint64_t hash[MDE_NFEATURES])
+{
+	bool claimed[MDE_NFEATURES] = {false};
+	for (size_t k = 0; k < nreg; k++)
+		for (size_t j = 0; j < reg[k].nout; j++)
+			claimed[reg[k].out[j]] = true;
+	for (int c = 0; c < MDE_NFEATURES; c++)
+		if (claimed[c] ? mde_check_hash(col[c], n) != hash[c] :
+				 mde_check_find(col[c], n, false) < n)
+			return true; /* overwritten later, or never claimed */
+	return false;
+}
+
+static void debug_replay(const mde_kernel *reg, size_t nreg,
+			 const mde_kin *in, double *const col[], size_t n,
+			 const char *where)
+{
+	uint64_t hash[MDE_NFEATURES] = {0};
+	char msg[256];
+	debug_fill(col, n);
+	for (size_t k = 0; k < nreg; k++) {
+		run_kernel(&reg[k], in, col);
+		if (mde_check_kernel(reg, nreg, k, col, n, hash, msg,
+				     sizeof msg)) {
+			fprintf(stderr, "mdenrich: features.def check failed: "
+				"%s\n", msg);
+			abort();
+		}
+	}
+	fprintf(stderr, "mdenrich: features.def check failed %s a kernel "
+		"but not on replay: a kernel is not a pure function\n", where);
+	abort();
+}
+#else
+static inline void debug_fill(double *const col[], size_t n)
+{
+}
+
+static inline bool debug_before(const mde_kernel *kern,
+				double *const col[], size_t n)
+{
+	return false;
+}
+
+static inline bool debug_after(const mde_kernel *kern, double *const col[],
+			       size_t n, uint64_t hash[MDE_NFEATURES])
+{
+	return false;
+}
+
+static inline bool debug_end(const mde_kernel *reg, size_t nreg,
+			     double *const col[], size_t n,
+			     const uint64_t hash[MDE_NFEATURES])
+{
+	return false;
+}
+
+static inline void debug_replay(const mde_kernel *reg, size_t nreg,
+				const mde_kin *in, double *const col[],
+				size_t n, const char *where)
+{
+}
+#endif
+
 int mde_features_compute(mde_frame *out, const mde_series *s,
 			 const mde_auxset *aux, mde_err *err)
 {
@@ -114,7 +254,16 @@ int mde_features_compute_timed(mde_frame *out, const mde_series *s,
 			       const mde_auxset *aux, int64_t *kernel_ns,
 			       mde_err *err)
 {
+	return mde_features_compute_reg(out, s, aux, mde_kernels, mde_nkernels,
+					kernel_ns, err);
+}
+
+int mde_features_compute_reg(mde_frame *out, const mde_series *s,
+			     const mde_auxset *aux, const mde_kernel *reg,
+			     size_t nreg, int64_t *kernel_ns, mde_err *err)
+{
 	static const mde_auxset none;
+	uint64_t hash[MDE_NFEATURES] = {0};
 	int rc = 0;
 	void *mem = NULL;
 	size_t n = s->n;
@@ -161,15 +310,23 @@ int mde_features_compute_timed(mde_frame *out, const mde_series *s,
 		.c = s->val[MDE_CLOSE],
 		.v = s->val[MDE_VOLUME],
 		.tbb = s->val[MDE_TAKER_BUY_BASE],
+		.col = (const double *const *)out->col,
 		.aux = aux,
 		.scratch = (char *)mem + run_bytes,
 	};
-	for (size_t k = 0; k < mde_nkernels; k++) {
+	debug_fill(out->col, n);
+	for (size_t k = 0; k < nreg; k++) {
+		if (debug_before(&reg[k], out->col, n))
+			debug_replay(reg, nreg, &in, out->col, n, "before");
 		int64_t t0 = kernel_ns ? mde_mono_ns() : 0;
-		mde_kernels[k].fn(&in, out->col);
+		run_kernel(&reg[k], &in, out->col);
 		if (kernel_ns)
 			kernel_ns[k] += mde_mono_ns() - t0;
+		if (debug_after(&reg[k], out->col, n, hash))
+			debug_replay(reg, nreg, &in, out->col, n, "after");
 	}
+	if (debug_end(reg, nreg, out->col, n, hash))
+		debug_replay(reg, nreg, &in, out->col, n, "after the last");
 	quality(s, out);
 done:
 	free(mem);

@@ -7,9 +7,10 @@
 
 #include <math.h>
 
-void mde_k_flow(const mde_kin *in, double *const col[])
+void mde_k_flow(const mde_kin *in, double *const out[])
 {
-	double *delta = col[MDE_COL_DELTA], *ratio = col[MDE_COL_BUY_SELL_RATIO];
+	double *delta = out[MDE_OUT(flow, DELTA)];
+	double *ratio = out[MDE_OUT(flow, BUY_SELL_RATIO)];
 	bool on = in->asset == MDE_CRYPTO;
 	for (size_t i = 0; i < in->n; i++) {
 		double tbb = on ? in->tbb[i] : NAN, v = in->v[i];
@@ -19,6 +20,7 @@ void mde_k_flow(const mde_kin *in, double *const col[])
 	}
 }
 
+/* A row reads nothing of the bars before it. */
 size_t mde_k_flow_start(int64_t period_ms, int asset)
 {
 	return 0;

@@ -17,7 +17,7 @@
 
 #include <math.h>
 
-#define FUNDING_WINDOW 90
+#define FUNDING_WINDOW MDE_FUNDING_WINDOW /* events, engine.h */
 
 static double percentile(const double *rate, size_t k)
 {
@@ -32,10 +32,10 @@ static double percentile(const double *rate, size_t k)
 	return (less + (equal + 1) / 2.0) / FUNDING_WINDOW;
 }
 
-void mde_k_funding(const mde_kin *in, double *const col[])
+void mde_k_funding(const mde_kin *in, double *const out[])
 {
-	double *fr = col[MDE_COL_FUNDING_RATE];
-	double *pc = col[MDE_COL_FUNDING_RATE_PERCENTILE];
+	double *fr = out[MDE_OUT(funding, FUNDING_RATE)];
+	double *pc = out[MDE_OUT(funding, FUNDING_RATE_PERCENTILE)];
 	const mde_aux *a = &in->aux->s[MDE_AUX_FUNDING];
 	int32_t *idx = in->scratch;
 	if (!mde_kin_asof(in, MDE_AUX_FUNDING, fr, idx)) {
@@ -58,6 +58,8 @@ void mde_k_funding(const mde_kin *in, double *const col[])
 	}
 }
 
+/* The percentile's window counts events, not bars: the engine loads them
+   (mde_features_aux_need); a row reads no earlier bar. */
 size_t mde_k_funding_start(int64_t period_ms, int asset)
 {
 	return 0;

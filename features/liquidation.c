@@ -8,16 +8,16 @@
 
 #include <math.h>
 
-void mde_k_liquidation(const mde_kin *in, double *const col[])
+void mde_k_liquidation(const mde_kin *in, double *const out[])
 {
-	double *out = col[MDE_COL_LIQUIDATION_INTENSITY];
+	double *li = out[MDE_OUT(liquidation, LIQUIDATION_INTENSITY)];
 	const mde_aux *a = &in->aux->s[MDE_AUX_LIQUIDATIONS];
 	bool on = in->asset == MDE_CRYPTO &&
 		  in->aux->configured[MDE_AUX_LIQUIDATIONS];
 	size_t j = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		if (!on || !in->valid[i] || !(in->v[i] != 0.0)) {
-			out[i] = NAN;
+			li[i] = NAN;
 			continue;
 		}
 		int64_t t0 = in->t[i], t1 = t0 + in->period_ms;
@@ -26,10 +26,11 @@ void mde_k_liquidation(const mde_kin *in, double *const col[])
 		double sum = 0.0;
 		for (; j < a->n && a->t[j] < t1; j++)
 			sum += a->v[j];
-		out[i] = sum / in->v[i];
+		li[i] = sum / in->v[i];
 	}
 }
 
+/* A row reads nothing of the bars before it. */
 size_t mde_k_liquidation_start(int64_t period_ms, int asset)
 {
 	return 0;

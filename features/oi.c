@@ -8,10 +8,12 @@
 
 #include <math.h>
 
-void mde_k_oi(const mde_kin *in, double *const col[])
+#define OI_LAG 1 /* the change reads the previous bar */
+
+void mde_k_oi(const mde_kin *in, double *const out[])
 {
-	double *oi = col[MDE_COL_OPEN_INTEREST];
-	double *ch = col[MDE_COL_OPEN_INTEREST_CHANGE];
+	double *oi = out[MDE_OUT(oi, OPEN_INTEREST)];
+	double *ch = out[MDE_OUT(oi, OPEN_INTEREST_CHANGE)];
 	if (!mde_kin_asof(in, MDE_AUX_OPEN_INTEREST, oi, NULL)) {
 		for (size_t i = 0; i < in->n; i++)
 			ch[i] = NAN;
@@ -19,18 +21,18 @@ void mde_k_oi(const mde_kin *in, double *const col[])
 	}
 	for (size_t i = 0; i < in->n; i++) {
 		/* NaN in either operand already gives NaN */
-		ch[i] = (in->run[i] >= 2 && oi[i - 1] != 0.0) ?
-				oi[i] / oi[i - 1] - 1.0 :
+		ch[i] = (in->run[i] >= OI_LAG + 1 && oi[i - OI_LAG] != 0.0) ?
+				oi[i] / oi[i - OI_LAG] - 1.0 :
 				NAN;
 	}
 }
 
 size_t mde_k_oi_start(int64_t period_ms, int asset)
 {
-	return 1;
+	return OI_LAG;
 }
 
 size_t mde_k_oi_warmup(int64_t period_ms, int asset)
 {
-	return 1;
+	return OI_LAG;
 }

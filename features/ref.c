@@ -4,6 +4,11 @@
  * walking windows oldest to newest, with none of the engine's helpers (no
  * run lengths, no tiles, no shared as-of join). Slow (O(n * window)) and
  * obviously right; tests hold the engine against it.
+ *
+ * One twin mde_ref_<name> per features.def row, writing the same columns
+ * through the same out[MDE_OUT(name, COLUMN)]; the registry points at it,
+ * so a kernel without its twin does not link. Each twin computes from the
+ * series alone (trend recomputes its SMAs), gap rows NaN.
  */
 #include "engine.h"
 #include "timeutil.h"
@@ -209,47 +214,77 @@ static double pct(const mde_aux *a, long e)
 	return (less + (eq + 1) / 2) / 90;
 }
 
-int mde_features_ref(mde_frame *out, const mde_series *s,
-		     const mde_auxset *aux, mde_err *err)
+/* Gap slot i: NaN in the nout columns out[], and true. */
+static bool gap(const mde_series *s, long i, double *const out[],
+		size_t nout)
 {
-	static const mde_auxset none;
-	if (!aux)
-		aux = &none;
-	if (mde_frame_reserve(out, s->n ? s->n : 1))
-		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-	out->n = s->n;
-	double *atr = out->col[MDE_COL_ATR_14], *rsi = out->col[MDE_COL_RSI_14];
-	wilder(s, atr, rsi);
+	if (s->valid[i])
+		return false;
+	for (size_t j = 0; j < nout; j++)
+		out[j][i] = NAN;
+	return true;
+}
+
+#define ROWS(name)                                                        \
+	for (long i = 0; i < (long)s->n; i++)                             \
+		if (!gap(s, i, out, MDE_NOUT(name)))
+
+/* max(2P, 2 h): open interest and long/short staleness */
+static int64_t lim2(const mde_series *s)
+{
+	int64_t P = s->period_ms;
+	return P * 2 > 2 * MDE_HOUR_MS ? P * 2 : 2 * MDE_HOUR_MS;
+}
+
+void mde_ref_returns(const mde_series *s, const mde_auxset *aux,
+		     double *const out[])
+{
 	int64_t P = s->period_ms;
 	bool crypto = s->asset == MDE_CRYPTO;
-	for (long i = 0; i < (long)s->n; i++) {
-		double *r[MDE_NFEATURES];
-		for (int k = 0; k < MDE_NFEATURES; k++)
-			r[k] = &out->col[k][i];
-		if (!s->valid[i]) {
-			for (int k = 0; k < MDE_NFEATURES; k++)
-				*r[k] = NAN;
-			out->flags[i] = 0;
-			out->quality[i] = NAN;
-			continue;
-		}
-		double c = s->val[MDE_CLOSE][i], v = s->val[MDE_VOLUME][i];
-		*r[MDE_COL_RETURN_1H] = P <= MDE_HOUR_MS ?
-						ret_back(s, i, MDE_HOUR_MS) : NAN;
+	ROWS(returns) {
+		double c = s->val[MDE_CLOSE][i];
+		out[MDE_OUT(returns, RETURN_1H)][i] =
+			P <= MDE_HOUR_MS ? ret_back(s, i, MDE_HOUR_MS) : NAN;
 		if (crypto)
-			*r[MDE_COL_RETURN_1D] = P <= MDE_DAY_MS ?
-					ret_back(s, i, MDE_DAY_MS) : NAN;
+			out[MDE_OUT(returns, RETURN_1D)][i] =
+				P <= MDE_DAY_MS ? ret_back(s, i, MDE_DAY_MS) :
+						  NAN;
 		else
-			*r[MDE_COL_RETURN_1D] = i > 0 ?
-					c / s->val[MDE_CLOSE][i - 1] - 1 : NAN;
-		double lr = log_ret(s, i);
-		*r[MDE_COL_LOG_RETURN] = lr;
-		*r[MDE_COL_VOLATILITY_20] = vol(s, i, 20);
-		*r[MDE_COL_VOLATILITY_50] = vol(s, i, 50);
-		double s20 = col_mean(s, MDE_CLOSE, i, 20);
-		double s50 = col_mean(s, MDE_CLOSE, i, 50);
-		*r[MDE_COL_SMA_20] = s20;
-		*r[MDE_COL_SMA_50] = s50;
+			out[MDE_OUT(returns, RETURN_1D)][i] =
+				i > 0 ? c / s->val[MDE_CLOSE][i - 1] - 1 : NAN;
+		out[MDE_OUT(returns, LOG_RETURN)][i] = log_ret(s, i);
+	}
+}
+
+void mde_ref_volatility(const mde_series *s, const mde_auxset *aux,
+			double *const out[])
+{
+	ROWS(volatility) {
+		out[MDE_OUT(volatility, VOLATILITY_20)][i] = vol(s, i, 20);
+		out[MDE_OUT(volatility, VOLATILITY_50)][i] = vol(s, i, 50);
+	}
+}
+
+void mde_ref_wilder(const mde_series *s, const mde_auxset *aux,
+		    double *const out[])
+{
+	wilder(s, out[MDE_OUT(wilder, ATR_14)], out[MDE_OUT(wilder, RSI_14)]);
+}
+
+void mde_ref_sma(const mde_series *s, const mde_auxset *aux,
+		 double *const out[])
+{
+	ROWS(sma) {
+		out[MDE_OUT(sma, SMA_20)][i] = col_mean(s, MDE_CLOSE, i, 20);
+		out[MDE_OUT(sma, SMA_50)][i] = col_mean(s, MDE_CLOSE, i, 50);
+	}
+}
+
+void mde_ref_volume(const mde_series *s, const mde_auxset *aux,
+		    double *const out[])
+{
+	ROWS(volume) {
+		double v = s->val[MDE_VOLUME][i];
 		long idx[20];
 		double vm = NAN, z = NAN;
 		if (window(s, i, 20, idx)) {
@@ -260,48 +295,137 @@ int mde_features_ref(mde_frame *out, const mde_series *s,
 			double sd = sd_of(x, 20);
 			z = sd == 0 ? NAN : (v - vm) / sd;
 		}
-		*r[MDE_COL_ROLLING_VOLUME_20] = vm;
-		*r[MDE_COL_VOLUME_SPIKE_SCORE] = z;
-		*r[MDE_COL_TREND_DIRECTION] = trend(c, s20, s50);
-		*r[MDE_COL_MARKET_STRUCTURE] = structure(s, i);
+		out[MDE_OUT(volume, ROLLING_VOLUME_20)][i] = vm;
+		out[MDE_OUT(volume, VOLUME_SPIKE_SCORE)][i] = z;
+	}
+}
+
+void mde_ref_trend(const mde_series *s, const mde_auxset *aux,
+		   double *const out[])
+{
+	ROWS(trend) {
+		out[MDE_OUT(trend, TREND_DIRECTION)][i] =
+			trend(s->val[MDE_CLOSE][i],
+			      col_mean(s, MDE_CLOSE, i, 20),
+			      col_mean(s, MDE_CLOSE, i, 50));
+	}
+}
+
+void mde_ref_structure(const mde_series *s, const mde_auxset *aux,
+		       double *const out[])
+{
+	ROWS(structure) {
+		out[MDE_OUT(structure, MARKET_STRUCTURE)][i] = structure(s, i);
+	}
+}
+
+void mde_ref_flow(const mde_series *s, const mde_auxset *aux,
+		  double *const out[])
+{
+	bool crypto = s->asset == MDE_CRYPTO;
+	ROWS(flow) {
+		double v = s->val[MDE_VOLUME][i];
 		double tbb = s->val[MDE_TAKER_BUY_BASE][i];
-		*r[MDE_COL_DELTA] = crypto ? tbb - (v - tbb) : NAN;
-		*r[MDE_COL_BUY_SELL_RATIO] =
+		out[MDE_OUT(flow, DELTA)][i] = crypto ? tbb - (v - tbb) : NAN;
+		out[MDE_OUT(flow, BUY_SELL_RATIO)][i] =
 			crypto && v - tbb != 0 ? tbb / (v - tbb) : NAN;
-		int64_t end = s->t[i] + P;
-		int64_t lim2 = P * 2 > 2 * MDE_HOUR_MS ? P * 2 : 2 * MDE_HOUR_MS;
-		const mde_aux *fa = &aux->s[MDE_AUX_FUNDING];
-		long e = crypto && aux->configured[MDE_AUX_FUNDING] ?
-				 asof(fa, end, 24 * MDE_HOUR_MS) : -1;
-		*r[MDE_COL_FUNDING_RATE] = e >= 0 ? fa->v[e] : NAN;
-		*r[MDE_COL_FUNDING_RATE_PERCENTILE] = e >= 0 ? pct(fa, e) : NAN;
-		const mde_aux *oa = &aux->s[MDE_AUX_OPEN_INTEREST];
-		bool oion = crypto && aux->configured[MDE_AUX_OPEN_INTEREST];
-		long o = oion ? asof(oa, end, lim2) : -1;
-		*r[MDE_COL_OPEN_INTEREST] = o >= 0 ? oa->v[o] : NAN;
+	}
+}
+
+void mde_ref_funding(const mde_series *s, const mde_auxset *aux,
+		     double *const out[])
+{
+	const mde_aux *fa = &aux->s[MDE_AUX_FUNDING];
+	bool on = s->asset == MDE_CRYPTO && aux->configured[MDE_AUX_FUNDING];
+	ROWS(funding) {
+		int64_t end = s->t[i] + s->period_ms;
+		long e = on ? asof(fa, end, 24 * MDE_HOUR_MS) : -1;
+		out[MDE_OUT(funding, FUNDING_RATE)][i] = e >= 0 ? fa->v[e] : NAN;
+		out[MDE_OUT(funding, FUNDING_RATE_PERCENTILE)][i] =
+			e >= 0 ? pct(fa, e) : NAN;
+	}
+}
+
+void mde_ref_oi(const mde_series *s, const mde_auxset *aux,
+		double *const out[])
+{
+	const mde_aux *oa = &aux->s[MDE_AUX_OPEN_INTEREST];
+	bool on = s->asset == MDE_CRYPTO &&
+		  aux->configured[MDE_AUX_OPEN_INTEREST];
+	int64_t P = s->period_ms;
+	ROWS(oi) {
+		long o = on ? asof(oa, s->t[i] + P, lim2(s)) : -1;
+		out[MDE_OUT(oi, OPEN_INTEREST)][i] = o >= 0 ? oa->v[o] : NAN;
 		long p = prev_bar(s, i);
-		long op = oion && p >= 0 ? asof(oa, s->t[p] + P, lim2) : -1;
-		*r[MDE_COL_OPEN_INTEREST_CHANGE] =
+		long op = on && p >= 0 ? asof(oa, s->t[p] + P, lim2(s)) : -1;
+		out[MDE_OUT(oi, OPEN_INTEREST_CHANGE)][i] =
 			o >= 0 && op >= 0 && oa->v[op] != 0 ?
 				oa->v[o] / oa->v[op] - 1 : NAN;
-		const mde_aux *la = &aux->s[MDE_AUX_LONG_SHORT];
+	}
+}
+
+void mde_ref_asof(const mde_series *s, const mde_auxset *aux,
+		  double *const out[])
+{
+	bool crypto = s->asset == MDE_CRYPTO;
+	const mde_aux *la = &aux->s[MDE_AUX_LONG_SHORT];
+	const mde_aux *ia = &aux->s[MDE_AUX_INFLOW];
+	ROWS(asof) {
+		int64_t end = s->t[i] + s->period_ms;
 		long q = crypto && aux->configured[MDE_AUX_LONG_SHORT] ?
-				 asof(la, end, lim2) : -1;
-		*r[MDE_COL_LONG_SHORT_RATIO] = q >= 0 ? la->v[q] : NAN;
-		const mde_aux *ia = &aux->s[MDE_AUX_INFLOW];
+				 asof(la, end, lim2(s)) : -1;
+		out[MDE_OUT(asof, LONG_SHORT_RATIO)][i] =
+			q >= 0 ? la->v[q] : NAN;
 		long w = crypto && aux->configured[MDE_AUX_INFLOW] ?
 				 asof(ia, end, 2 * MDE_DAY_MS) : -1;
-		*r[MDE_COL_EXCHANGE_INFLOW] = w >= 0 ? ia->v[w] : NAN;
-		double li = NAN;
-		if (crypto && aux->configured[MDE_AUX_LIQUIDATIONS] && v != 0) {
-			const mde_aux *qa = &aux->s[MDE_AUX_LIQUIDATIONS];
+		out[MDE_OUT(asof, EXCHANGE_INFLOW)][i] = w >= 0 ? ia->v[w] : NAN;
+	}
+}
+
+void mde_ref_liquidation(const mde_series *s, const mde_auxset *aux,
+			 double *const out[])
+{
+	const mde_aux *qa = &aux->s[MDE_AUX_LIQUIDATIONS];
+	bool on = s->asset == MDE_CRYPTO &&
+		  aux->configured[MDE_AUX_LIQUIDATIONS];
+	ROWS(liquidation) {
+		double v = s->val[MDE_VOLUME][i], li = NAN;
+		int64_t end = s->t[i] + s->period_ms;
+		if (on && v != 0) {
 			double sum = 0;
 			for (size_t k = 0; k < qa->n; k++)
 				if (qa->t[k] >= s->t[i] && qa->t[k] < end)
 					sum += qa->v[k];
 			li = sum / v;
 		}
-		*r[MDE_COL_LIQUIDATION_INTENSITY] = li;
+		out[MDE_OUT(liquidation, LIQUIDATION_INTENSITY)][i] = li;
+	}
+}
+
+/* The twins in registry order, each on its own columns, then the row
+   quality columns. */
+int mde_features_ref(mde_frame *out, const mde_series *s,
+		     const mde_auxset *aux, mde_err *err)
+{
+	static const mde_auxset none;
+	if (!aux)
+		aux = &none;
+	if (mde_frame_reserve(out, s->n ? s->n : 1))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	out->n = s->n;
+	for (size_t k = 0; k < mde_nkernels; k++) {
+		double *o[MDE_KERNEL_MAX_OUT];
+		for (size_t j = 0; j < mde_kernels[k].nout; j++)
+			o[j] = out->col[mde_kernels[k].out[j]];
+		mde_kernels[k].ref(s, aux, o);
+	}
+	for (long i = 0; i < (long)s->n; i++) {
+		if (!s->valid[i]) {
+			out->flags[i] = 0;
+			out->quality[i] = NAN;
+			continue;
+		}
+		double lr = log_ret(s, i), v = s->val[MDE_VOLUME][i];
 		int32_t fl = 0;
 		double qs = 1;
 		if (!isnan(lr) && fabs(lr) > 0.5)

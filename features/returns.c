@@ -13,6 +13,9 @@
 
 #include <math.h>
 
+/* log_return (and an equity's return_1d) reads the previous bar. */
+#define PREV_LAG 1
+
 /* Crypto: ratio of the slot lag back; lag 0 means "not defined". */
 static void lag_return(const mde_kin *in, size_t lag, double *out)
 {
@@ -47,17 +50,18 @@ static size_t lag_of(int64_t span, int64_t period_ms)
 	return (size_t)(span / period_ms);
 }
 
-void mde_k_returns(const mde_kin *in, double *const col[])
+void mde_k_returns(const mde_kin *in, double *const out[])
 {
-	double *r1h = col[MDE_COL_RETURN_1H], *r1d = col[MDE_COL_RETURN_1D],
-	       *lr = col[MDE_COL_LOG_RETURN];
+	double *r1h = out[MDE_OUT(returns, RETURN_1H)];
+	double *r1d = out[MDE_OUT(returns, RETURN_1D)];
+	double *lr = out[MDE_OUT(returns, LOG_RETURN)];
 	const double *c = in->c;
 	if (in->asset == MDE_EQUITY) {
 		if (in->period_ms <= MDE_HOUR_MS)
 			time_return(in, MDE_HOUR_MS, r1h);
 		else
 			lag_return(in, 0, r1h);
-		lag_return(in, 1, r1d);
+		lag_return(in, PREV_LAG, r1d);
 	} else {
 		lag_return(in, lag_of(MDE_HOUR_MS, in->period_ms), r1h);
 		lag_return(in, lag_of(MDE_DAY_MS, in->period_ms), r1d);
@@ -70,14 +74,17 @@ void mde_k_returns(const mde_kin *in, double *const col[])
 
 size_t mde_k_returns_start(int64_t period_ms, int asset)
 {
-	return 1;
+	return PREV_LAG;
 }
 
+/* Equity: return_1h finds the bar 1 h back by time, within 1h / P bars
+   and the previous one; crypto: return_1d reads the slot 1 d back. */
 size_t mde_k_returns_warmup(int64_t period_ms, int asset)
 {
 	if (asset == MDE_EQUITY)
-		return period_ms <= MDE_HOUR_MS ? (size_t)(MDE_HOUR_MS /
-							   period_ms) + 1 : 1;
+		return period_ms <= MDE_HOUR_MS ?
+			       (size_t)(MDE_HOUR_MS / period_ms) + PREV_LAG :
+			       PREV_LAG;
 	size_t d = lag_of(MDE_DAY_MS, period_ms);
-	return d > 1 ? d : 1;
+	return d > PREV_LAG ? d : PREV_LAG;
 }

@@ -6,20 +6,24 @@
 #include "engine.h"
 #include "window.h"
 
-void mde_k_sma(const mde_kin *in, double *const col[])
+#define SMA_SHORT 20 /* bars of sma_20 */
+#define SMA_LONG 50  /* bars of sma_50 */
+
+void mde_k_sma(const mde_kin *in, double *const out[])
 {
-	mde_win_meansd(in->c, in->n, 20, in->run, 20, col[MDE_COL_SMA_20],
-		       NULL);
-	mde_win_meansd(in->c, in->n, 50, in->run, 50, col[MDE_COL_SMA_50],
-		       NULL);
+	mde_win_meansd(in->c, in->n, SMA_SHORT, in->run, SMA_SHORT,
+		       out[MDE_OUT(sma, SMA_20)], NULL);
+	mde_win_meansd(in->c, in->n, SMA_LONG, in->run, SMA_LONG,
+		       out[MDE_OUT(sma, SMA_50)], NULL);
 }
 
+/* A window of N bars ending at a row reads the N - 1 before it. */
 size_t mde_k_sma_start(int64_t period_ms, int asset)
 {
-	return 19;
+	return SMA_SHORT - 1;
 }
 
 size_t mde_k_sma_warmup(int64_t period_ms, int asset)
 {
-	return 49;
+	return SMA_LONG - 1;
 }

@@ -10,39 +10,42 @@
 #include <math.h>
 
 #define TILE 256
+#define HALF 10            /* bars of A, and of B */
+#define BACK (2 * HALF - 1) /* bars before a row that A and B read */
 
-void mde_k_structure(const mde_kin *in, double *const col[])
+void mde_k_structure(const mde_kin *in, double *const out[])
 {
-	double *out = col[MDE_COL_MARKET_STRUCTURE];
-	/* tile by tile: rolling max/min of rows [i - 19, i + len) */
-	double hx[TILE + 19], lx[TILE + 19];
+	double *ms = out[MDE_OUT(structure, MARKET_STRUCTURE)];
+	/* tile by tile: rolling max/min of rows [i - BACK, i + len) */
+	double hx[TILE + BACK], lx[TILE + BACK];
 	size_t n = in->n;
-	for (size_t i = 0; i < n && i < 19; i++)
-		out[i] = NAN;
-	for (size_t i = 19; i < n; i += TILE) {
+	for (size_t i = 0; i < n && i < BACK; i++)
+		ms[i] = NAN;
+	for (size_t i = BACK; i < n; i += TILE) {
 		size_t len = n - i < TILE ? n - i : TILE;
-		mde_win_max(in->h + i - 19, len + 19, 10, hx);
-		mde_win_min(in->l + i - 19, len + 19, 10, lx);
+		mde_win_max(in->h + i - BACK, len + BACK, HALF, hx);
+		mde_win_min(in->l + i - BACK, len + BACK, HALF, lx);
 		for (size_t j = 0; j < len; j++) {
-			if (in->run[i + j] < 20) {
-				out[i + j] = NAN;
+			if (in->run[i + j] < 2 * HALF) {
+				ms[i + j] = NAN;
 				continue;
 			}
-			/* row i + j is at 19 + j in hx, lx */
-			double ha = hx[19 + j], hb = hx[9 + j];
-			double la = lx[19 + j], lb = lx[9 + j];
-			out[i + j] = (ha > hb && la > lb) ? 1.0 :
-				     (ha < hb && la < lb) ? -1.0 : 0.0;
+			/* row i + j is at BACK + j in hx, lx; B ends HALF
+			   rows earlier */
+			double ha = hx[BACK + j], hb = hx[BACK - HALF + j];
+			double la = lx[BACK + j], lb = lx[BACK - HALF + j];
+			ms[i + j] = (ha > hb && la > lb) ? 1.0 :
+				    (ha < hb && la < lb) ? -1.0 : 0.0;
 		}
 	}
 }
 
 size_t mde_k_structure_start(int64_t period_ms, int asset)
 {
-	return 19;
+	return BACK;
 }
 
 size_t mde_k_structure_warmup(int64_t period_ms, int asset)
 {
-	return 19;
+	return BACK;
 }

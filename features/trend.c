@@ -18,26 +18,29 @@ static int cmp(double x, double y)
 	return 0;
 }
 
-void mde_k_trend(const mde_kin *in, double *const col[])
+void mde_k_trend(const mde_kin *in, double *const out[])
 {
-	const double *s20 = col[MDE_COL_SMA_20], *s50 = col[MDE_COL_SMA_50];
-	double *out = col[MDE_COL_TREND_DIRECTION];
+	const double *s20 = in->col[MDE_COL_SMA_20];
+	const double *s50 = in->col[MDE_COL_SMA_50];
+	double *td = out[MDE_OUT(trend, TREND_DIRECTION)];
 	for (size_t i = 0; i < in->n; i++) {
 		if (isnan(s50[i])) {
-			out[i] = NAN;
+			td[i] = NAN;
 			continue;
 		}
 		int a = cmp(in->c[i], s20[i]), b = cmp(s20[i], s50[i]);
-		out[i] = (a == b && a != 0) ? (double)a : 0.0;
+		td[i] = (a == b && a != 0) ? (double)a : 0.0;
 	}
 }
 
+/* A row reads its own sma_20 and sma_50 (sma.c): defined from sma_50's
+   first row on, which is sma's warm-up. */
 size_t mde_k_trend_start(int64_t period_ms, int asset)
 {
-	return 49;
+	return mde_k_sma_warmup(period_ms, asset);
 }
 
 size_t mde_k_trend_warmup(int64_t period_ms, int asset)
 {
-	return 49;
+	return mde_k_sma_warmup(period_ms, asset);
 }

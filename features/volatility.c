@@ -9,25 +9,29 @@
 #include "engine.h"
 #include "window.h"
 
+#define VOL_SHORT 20 /* log returns of volatility_20 */
+#define VOL_LONG 50  /* log returns of volatility_50 */
+
 static void vol(const mde_kin *in, const double *lr, size_t w,
 		double *out)
 {
 	mde_win_meansd(lr, in->n, w, in->run, (uint32_t)w + 1, NULL, out);
 }
 
-void mde_k_volatility(const mde_kin *in, double *const col[])
+void mde_k_volatility(const mde_kin *in, double *const out[])
 {
-	const double *lr = col[MDE_COL_LOG_RETURN];
-	vol(in, lr, 20, col[MDE_COL_VOLATILITY_20]);
-	vol(in, lr, 50, col[MDE_COL_VOLATILITY_50]);
+	const double *lr = in->col[MDE_COL_LOG_RETURN];
+	vol(in, lr, VOL_SHORT, out[MDE_OUT(volatility, VOLATILITY_20)]);
+	vol(in, lr, VOL_LONG, out[MDE_OUT(volatility, VOLATILITY_50)]);
 }
 
+/* N log returns span the N + 1 bars ending at a row: N bars before it. */
 size_t mde_k_volatility_start(int64_t period_ms, int asset)
 {
-	return 20;
+	return VOL_SHORT;
 }
 
 size_t mde_k_volatility_warmup(int64_t period_ms, int asset)
 {
-	return 50;
+	return VOL_LONG;
 }

@@ -9,22 +9,25 @@
 
 #include <math.h>
 
-void mde_k_volume(const mde_kin *in, double *const col[])
+#define VOLUME_WINDOW 20 /* bars of rolling_volume_20 and the score */
+
+void mde_k_volume(const mde_kin *in, double *const out[])
 {
-	double *m = col[MDE_COL_ROLLING_VOLUME_20];
-	double *z = col[MDE_COL_VOLUME_SPIKE_SCORE];
+	double *m = out[MDE_OUT(volume, ROLLING_VOLUME_20)];
+	double *z = out[MDE_OUT(volume, VOLUME_SPIKE_SCORE)];
 	/* the standard deviation goes into z, then z becomes the score */
-	mde_win_meansd(in->v, in->n, 20, in->run, 20, m, z);
+	mde_win_meansd(in->v, in->n, VOLUME_WINDOW, in->run, VOLUME_WINDOW, m,
+		       z);
 	for (size_t i = 0; i < in->n; i++)
 		z[i] = z[i] > 0.0 ? (in->v[i] - m[i]) / z[i] : NAN;
 }
 
 size_t mde_k_volume_start(int64_t period_ms, int asset)
 {
-	return 19;
+	return VOLUME_WINDOW - 1;
 }
 
 size_t mde_k_volume_warmup(int64_t period_ms, int asset)
 {
-	return 19;
+	return VOLUME_WINDOW - 1;
 }

@@ -24,15 +24,20 @@
 
 #include <math.h>
 
+#define WILDER_PERIOD 14 /* ATR(14), RSI(14) */
+
 static double rsi(double g, double l)
 {
 	double s = g + l;
 	return (s > -1e-14 && s < 1e-14) ? 0.0 : 100.0 * (g / s);
 }
 
-void mde_k_wilder(const mde_kin *in, double *const col[])
+void mde_k_wilder(const mde_kin *in, double *const out[])
 {
-	double *atr_out = col[MDE_COL_ATR_14], *rsi_out = col[MDE_COL_RSI_14];
+	double *atr_out = out[MDE_OUT(wilder, ATR_14)];
+	double *rsi_out = out[MDE_OUT(wilder, RSI_14)];
+	/* exactly 14.0 and 13.0: TA-Lib's constants */
+	const double per = WILDER_PERIOD, keep = WILDER_PERIOD - 1;
 	const double *h = in->h, *l = in->l, *c = in->c;
 	double sum = 0.0, atr = 0.0, g = 0.0, lo = 0.0;
 	for (size_t i = 0; i < in->n; i++) {
@@ -48,7 +53,7 @@ void mde_k_wilder(const mde_kin *in, double *const col[])
 		if (v3 > tr)
 			tr = v3;
 		double d = c[i] - cy;
-		if (r <= 15) {
+		if (r <= WILDER_PERIOD + 1) {
 			if (r == 2)
 				sum = g = lo = 0.0;
 			sum += tr;
@@ -56,37 +61,38 @@ void mde_k_wilder(const mde_kin *in, double *const col[])
 				lo -= d;
 			else
 				g += d;
-			if (r < 15) {
+			if (r < WILDER_PERIOD + 1) {
 				atr_out[i] = rsi_out[i] = NAN;
 				continue;
 			}
-			atr = sum / 14.0;
-			g /= 14.0;
-			lo /= 14.0;
+			atr = sum / per;
+			g /= per;
+			lo /= per;
 		} else {
-			atr *= 13.0;
+			atr *= keep;
 			atr += tr;
-			atr /= 14.0;
-			g *= 13.0;
-			lo *= 13.0;
+			atr /= per;
+			g *= keep;
+			lo *= keep;
 			if (d < 0)
 				lo -= d;
 			else
 				g += d;
-			g /= 14.0;
-			lo /= 14.0;
+			g /= per;
+			lo /= per;
 		}
 		atr_out[i] = atr;
 		rsi_out[i] = rsi(g, lo);
 	}
 }
 
+/* The first value is at the (WILDER_PERIOD + 1)th bar of a segment. */
 size_t mde_k_wilder_start(int64_t period_ms, int asset)
 {
-	return 14;
+	return WILDER_PERIOD;
 }
 
 size_t mde_k_wilder_warmup(int64_t period_ms, int asset)
 {
-	return 14 + MDE_WILDER_WARMUP;
+	return WILDER_PERIOD + MDE_WILDER_WARMUP;
 }

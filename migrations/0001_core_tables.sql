@@ -1,4 +1,4 @@
--- 0001: the tables of SCHEMA.md. All times are timestamptz (UTC).
+-- 0001: the tables of docs/SCHEMA.md. All times are timestamptz (UTC).
 
 CREATE TABLE market_data_v2 (
     symbol              text        NOT NULL,

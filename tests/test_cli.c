@@ -1,5 +1,5 @@
 /*
- * test_cli.c - bad command lines get a clear message, CLI.md's exit code,
+ * test_cli.c - bad command lines get a clear message, docs/CLI.md's exit code,
  * and change nothing; an unreachable database exits 1 quickly with the URL
  * shown without its password.
  */

@@ -3,7 +3,7 @@
  * build and of the parsers, on recorded real responses
  * (tests/fixtures/clients, converted from shared/data/real by
  * scripts/make_replay_sample.py; see data/README.md for provenance) and
- * on the real single rows quoted in the shared SOURCES.md. Each parser
+ * on the real single rows quoted in docs/EXCHANGES.md. Each parser
  * test pairs a body with the exact URL that fetches it, including the
  * next page's URL derived from the previous page (curl's test style).
  */
@@ -135,7 +135,7 @@ static void test_spot_klines_gap(void **st)
 
 static void test_klines_doc_rows(void **st)
 {
-	/* real BTCUSDT 5m response of 2021-03-21 quoted in SOURCES.md */
+	/* real BTCUSDT 5m response of 2021-03-21 quoted in docs/EXCHANGES.md */
 	const char *b =
 		"[[1616338800000, \"57212.69\", \"57315.00\", \"57196.19\", "
 		"\"57300.00\", \"496.263\", 1616339099999, \"28425514.78940\", "
@@ -245,7 +245,7 @@ static void test_funding(void **st)
 	assert_string_equal(url, "https://fapi.binance.com/fapi/v1/fundingRate?"
 				 "symbol=BTCUSDT&startTime=1767196800002&"
 				 "endTime=1767225599999&limit=1000");
-	/* real rows quoted in SOURCES.md: empty markPrice; rateType */
+	/* real rows quoted in docs/EXCHANGES.md: empty markPrice; rateType */
 	const char *doc =
 		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":1678060800007,"
 		"\"fundingRate\":\"0.00004054\",\"markPrice\":\"\"},"

@@ -1,5 +1,5 @@
 /*
- * test_config.c - CLI.md's precedence (defaults < file < environment <
+ * test_config.c - docs/CLI.md's precedence (defaults < file < environment <
  * flags), observed end to end through `mdenrich config`, and secrets that
  * never appear in its output.
  */

@@ -27,7 +27,7 @@ typedef struct fx {
 } fx;
 
 /* Bars i = 0..n-1 at times[i] (or T0 + i*P); cl[i] NaN = no bar (gap). */
-static void build(fx *x, int64_t P, int asset, size_t n, const int64_t *times,
+static void build(fx *x, int64_t P, enum mde_asset asset, size_t n, const int64_t *times,
 		  const double *cl, const double *hi, const double *lo,
 		  const double *vol, const double *tbb)
 {

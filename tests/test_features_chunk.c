@@ -73,7 +73,7 @@ static bool wilder_col(int k)
 }
 
 /* Checks every split point of `splits` over candles c. */
-static void check(const mde_candles *c, int64_t P, int asset,
+static void check(const mde_candles *c, int64_t P, enum mde_asset asset,
 		  const mde_auxset *aux, size_t step)
 {
 	mde_validation whole = {0};

@@ -37,7 +37,7 @@ static void compare(const mde_frame *a, const mde_frame *b, const char *what)
 	}
 }
 
-static void run_case(uint64_t seed, size_t n, int64_t P, int asset,
+static void run_case(uint64_t seed, size_t n, int64_t P, enum mde_asset asset,
 		     bool gaps, bool adv, bool with_aux)
 {
 	mde_candles c;

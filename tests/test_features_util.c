@@ -28,7 +28,7 @@ void tu_push(mde_candles *c, const tu_bar *b)
 }
 
 void tu_validate(mde_validation *v, const mde_candles *c, int64_t period_ms,
-		 int asset)
+		 enum mde_asset asset)
 {
 	mde_err err = {0};
 	int rc = mde_validate(v, c, period_ms, asset, INT64_MAX / 2, &err);

@@ -15,7 +15,7 @@ typedef struct tu_bar {
 void tu_push(mde_candles *c, const tu_bar *b);
 /* Validates c (now = far future) into *v; asserts success. */
 void tu_validate(mde_validation *v, const mde_candles *c, int64_t period_ms,
-		 int asset);
+		 enum mde_asset asset);
 /* Deterministic random numbers. */
 uint64_t tu_rand(uint64_t *st);
 double tu_unif(uint64_t *st); /* [0, 1) */

@@ -1,5 +1,5 @@
 /*
- * test_migrate.c - migrations against the real server: every SCHEMA.md
+ * test_migrate.c - migrations against the real server: every docs/SCHEMA.md
  * table created, a second run and concurrent runs change nothing, and a
  * failing migration leaves the schema as it was.
  */

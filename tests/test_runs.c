@@ -314,7 +314,7 @@ static void test_equities_from_polygon_key_never_shown(void **state)
 	snprintf(args, sizeof args, "--polygon-url %s --yahoo-url %s run "
 		 "--asset-class equity --symbols AAPL --timeframe 1d --since "
 		 "2020-08-01 --log-level debug", fx_url(x), fx_url(x));
-	/* Through the environment, as CLI.md says. */
+	/* Through the environment, as docs/CLI.md says. */
 	setenv("POLYGON_API_KEY", "SeCrEtKeY42", 1);
 	int rc = mde_cli(cfg, db, args);
 	unsetenv("POLYGON_API_KEY");

@@ -1,4 +1,4 @@
-/* test_time.c - timeframes and the TIME syntax of CLI.md. */
+/* test_time.c - timeframes and the TIME syntax of docs/CLI.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * cli.c - argument parsing for every subcommand of CLI.md. Global flags
+ * cli.c - argument parsing for every subcommand of docs/CLI.md. Global flags
  * (--config, --db, the source URLs, --log-*) are accepted before or after
  * the subcommand. Every check that needs no database or network is done
  * here, so that a bad command line exits 2 having changed nothing.
@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "candles.h"
 #include "config.h"
 #include "log.h"
 #include "timeutil.h"
@@ -364,7 +365,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	}
 	case O_VERSION:
 		c->cmd = MDE_CMD_VERSION;
-		fprintf(out, "mdenrich %s (feature_version 1)\n", MDE_VERSION);
+		fprintf(out, "mdenrich %s (features v%d)\n", MDE_VERSION,
+			MDE_FEATURE_VERSION);
 		return MDE_EXIT_OK;
 	default:
 		return MDE_EXIT_USAGE;

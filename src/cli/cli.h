@@ -1,5 +1,5 @@
 /*
- * cli.h - the command line of CLI.md, parsed with getopt_long. Parsing
+ * cli.h - the command line of docs/CLI.md, parsed with getopt_long. Parsing
  * only reads and checks arguments; it changes nothing. Pointers in mde_cli
  * point into argv and live as long as it does.
  */

@@ -1,7 +1,7 @@
 /*
  * commands.h - one entry point per subcommand. Each takes the resolved
  * configuration and the parsed command line and returns the process exit
- * code of CLI.md; main() is the only caller and the only place that exits.
+ * code of docs/CLI.md; main() is the only caller and the only place that exits.
  */
 #ifndef MDE_COMMANDS_H
 #define MDE_COMMANDS_H

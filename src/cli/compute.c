@@ -1,7 +1,7 @@
 /*
- * compute.c - the compute command: CSV candles -> validate -> features ->
- * CSV. The only stage-order knowledge here is the one CLI.md describes;
- * every step lives in its own module (csvio, validate, features).
+ * compute.c - the compute command: CSV candles -> the offline stages of
+ * the pipeline (validate, features: mde_pipeline_offline) -> CSV; the CSV
+ * reading and writing are csvio's.
  *
  * Output rows echo the input line byte for byte (its columns, in its
  * order), so nothing of the source text is reformatted; the features follow
@@ -16,9 +16,8 @@
 #include <string.h>
 
 #include "csvio.h"
-#include "engine.h"
+#include "pipeline.h"
 #include "timeutil.h"
-#include "validate.h"
 
 static const struct {
 	int kind;
@@ -183,9 +182,7 @@ int mde_compute_run(const mde_compute_args *a)
 	code = read_aux(a, &aux);
 	if (code)
 		goto done;
-	rc = mde_validate(&v, &cc.c, period, asset, mde_now_ms(), &err);
-	if (!rc)
-		rc = mde_features_compute(&fr, &v.series, &aux, &err);
+	rc = mde_pipeline_offline(&v, &fr, &cc.c, period, asset, &aux, &err);
 	if (rc) {
 		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
 		code = rc == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;

@@ -1,5 +1,5 @@
 /*
- * compute.h - the compute command (CLI.md): candles as CSV in, the same
+ * compute.h - the compute command (docs/CLI.md): candles as CSV in, the same
  * rows with every feature column of FEATURES.md out. No database, no
  * network. The CLI parses the flags and calls mde_compute_run.
  */

@@ -1,5 +1,5 @@
 /*
- * csvio.h - the CSV files of the compute command (CLI.md): reading candles
+ * csvio.h - the CSV files of the compute command (docs/CLI.md): reading candles
  * and auxiliary series, and a buffered writer for the enriched output.
  *
  * Reading works on a whole file in memory: rows keep pointers (offsets)

@@ -1,5 +1,5 @@
 /*
- * main.c - parse the command line, resolve the configuration in CLI.md's
+ * main.c - parse the command line, resolve the configuration in docs/CLI.md's
  * order (defaults < file < environment < flags), set up logging and run one
  * subcommand. The only place that exits the process.
  */

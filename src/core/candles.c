@@ -34,7 +34,7 @@ static const char *const origin_names[MDE_NSRC] = {
 	"binance", "binance-spot", "yahoo", "polygon", "replay", "csv",
 };
 
-const char *mde_origin_name(int origin)
+const char *mde_origin_name(enum mde_origin origin)
 {
 	return origin >= 0 && origin < MDE_NSRC ? origin_names[origin] : "?";
 }
@@ -51,13 +51,13 @@ int mde_origin_parse(const char *name)
 	return -1;
 }
 
-int mde_origin_rank(int origin)
+int mde_origin_rank(enum mde_origin origin)
 {
 	return origin == MDE_SRC_BINANCE_SPOT || origin == MDE_SRC_YAHOO ? 1
 									: 2;
 }
 
-const char *mde_asset_name(int asset)
+const char *mde_asset_name(enum mde_asset asset)
 {
 	return asset == MDE_EQUITY ? "equity" : "crypto";
 }
@@ -209,7 +209,7 @@ int mde_fmt_double(char *buf, size_t len, double v)
 
 int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
 			 const double vals[MDE_NFIELDS], int64_t trades,
-			 int origin)
+			 enum mde_origin origin)
 {
 	char buf[MDE_NFIELDS][40];
 	mde_candle_in in = {.open_time_ms = open_time_ms,

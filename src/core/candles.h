@@ -40,7 +40,7 @@ enum mde_field {
 extern const char *const mde_field_names[MDE_NFIELDS];
 
 enum mde_asset { MDE_CRYPTO = 0, MDE_EQUITY = 1 };
-const char *mde_asset_name(int asset);
+const char *mde_asset_name(enum mde_asset asset);
 int mde_asset_parse(const char *s, int *asset) MDE_MUSTCHECK;
 
 /* Where a candle came from; stored in market_data_v2.source. */
@@ -53,7 +53,7 @@ enum mde_origin {
 	MDE_SRC_CSV,
 	MDE_NSRC
 };
-const char *mde_origin_name(int origin);
+const char *mde_origin_name(enum mde_origin origin);
 /* enum mde_origin of a source name ("binance" ... "replay", and
  * "replay:DIR"), or -1. */
 int mde_origin_parse(const char *name);
@@ -62,7 +62,7 @@ int mde_origin_parse(const char *name);
  * spot, Yahoo), 2 for a primary. A fallback never replaces a primary
  * candle (the store's SQL function mde_source_rank says the same).
  */
-int mde_origin_rank(int origin);
+int mde_origin_rank(enum mde_origin origin);
 
 #define MDE_NULL_TXT UINT32_MAX
 #define MDE_NULL_TRADES INT64_C(-1)
@@ -106,7 +106,7 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in,
  */
 int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
 			 const double vals[MDE_NFIELDS], int64_t trades,
-			 int origin) MDE_MUSTCHECK;
+			 enum mde_origin origin) MDE_MUSTCHECK;
 /* The text of field f of row i, or NULL when the field is NULL. */
 static inline const char *mde_candles_text(const mde_candles *c, size_t i,
 					   int f)
@@ -142,7 +142,7 @@ int mde_fmt_double(char *buf, size_t len, double v);
 
 typedef struct mde_series {
 	int64_t period_ms;
-	int asset;           /* enum mde_asset */
+	enum mde_asset asset;
 	size_t n, cap;       /* slots in use, slots allocated */
 	int64_t *t;          /* open_time of the slot */
 	uint8_t *valid;      /* 1 = a valid candle, 0 = gap */

@@ -1,5 +1,5 @@
 /*
- * config.h - every setting of mdenrich, resolved in CLI.md's order:
+ * config.h - every setting of mdenrich, resolved in docs/CLI.md's order:
  * built-in defaults < config file (INI, libinih) < environment < flags.
  * config/mdenrich.conf.example documents every key.
  *
@@ -71,7 +71,7 @@ int mde_config_defaults(mde_config *cfg) MDE_MUSTCHECK;
  */
 int mde_config_load_file(mde_config *cfg, const char *path,
 			 mde_err *err) MDE_MUSTCHECK;
-/* Applies the environment variables of CLI.md. */
+/* Applies the environment variables of docs/CLI.md. */
 int mde_config_load_env(mde_config *cfg, mde_err *err) MDE_MUSTCHECK;
 /* Sets one key of a section as the INI file would ("database", "url"). */
 int mde_config_set(mde_config *cfg, const char *section, const char *key,

@@ -34,7 +34,7 @@ enum mde_rc {
 			      worker; nothing was written */
 };
 
-/* Process exit codes of CLI.md. */
+/* Process exit codes of docs/CLI.md. */
 enum mde_exit {
 	MDE_EXIT_OK = 0,
 	MDE_EXIT_FATAL = 1,

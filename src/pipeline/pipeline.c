@@ -177,7 +177,7 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 }
 
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
-			      const char *timeframe, int asset,
+			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err)
 {
 	mde_err fe = {0};

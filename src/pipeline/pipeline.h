@@ -22,6 +22,7 @@
 #include "source.h"
 #include "archive_files.h"
 #include "store.h"
+#include "validate.h"
 
 /* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
 extern volatile sig_atomic_t mde_stop_requested;
@@ -61,7 +62,7 @@ typedef struct mde_series_job {
 	const char *symbol;
 	const char *timeframe;
 	int64_t period_ms;
-	int asset;            /* enum mde_asset */
+	enum mde_asset asset;
 	const char *source;   /* binance|binance-spot|yahoo|polygon|replay:DIR */
 	int64_t start_ms, end_ms;
 	int64_t job_id;       /* backfill chunk, 0 = none */
@@ -89,7 +90,7 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
  * small transaction; a failure to do so is logged, not returned.
  */
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
-			      const char *timeframe, int asset,
+			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err);
 
 /*
@@ -129,6 +130,17 @@ enum mde_drain_mode {
  */
 int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		       int64_t job_id, long max_chunks, bool idle_exit);
+
+/*
+ * The stages without fetch or store (the offline compute command): c is
+ * validated into v (rejects kept) and its valid candles computed into fr
+ * with the aux series (may be NULL). Both stay owned by the caller, also
+ * on error.
+ */
+int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
+			 const mde_candles *c, int64_t period_ms,
+			 enum mde_asset asset, const mde_auxset *aux,
+			 mde_err *err) MDE_MUSTCHECK;
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);

@@ -113,7 +113,7 @@ static void fill(mde_series *s, const mde_candles *c, const uint32_t *use,
 
 int mde_grid_place(mde_series *out, const mde_candles *c,
 		   const uint32_t *rows, size_t nrows, int64_t period_ms,
-		   int asset, mde_err *err)
+		   enum mde_asset asset, mde_err *err)
 {
 	int rc = 0;
 	uint32_t *sorted = NULL;

@@ -22,7 +22,7 @@ static bool present(const mde_candles *c, int f, size_t i)
 }
 
 uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
-			  int asset, int64_t now_ms)
+			  enum mde_asset asset, int64_t now_ms)
 {
 	uint32_t r = 0;
 	static const int prices[] = {MDE_OPEN, MDE_HIGH, MDE_LOW, MDE_CLOSE};
@@ -80,7 +80,8 @@ uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"),
 	       optimize("tree-vectorize", "vect-cost-model=dynamic")))
 #endif
-static void check_all(const mde_candles *c, int64_t period_ms, int asset,
+static void check_all(const mde_candles *c, int64_t period_ms,
+		      enum mde_asset asset,
 		      int64_t now_ms, uint32_t *restrict r)
 {
 	size_t n = c->n;
@@ -165,7 +166,7 @@ static int cmp_tkey(const void *pa, const void *pb)
 }
 
 int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
-		 int asset, int64_t now_ms, mde_err *err)
+		 enum mde_asset asset, int64_t now_ms, mde_err *err)
 {
 	int rc = 0;
 	size_t n = c->n;

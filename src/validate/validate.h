@@ -20,7 +20,7 @@
 
 /* Every reason row i of c fails (0 = valid). */
 uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
-			  int asset, int64_t now_ms);
+			  enum mde_asset asset, int64_t now_ms);
 
 typedef struct mde_vstats {
 	size_t received;     /* rows in the input */
@@ -54,7 +54,8 @@ typedef struct mde_validation {
  * pass to mde_validation_free.
  */
 int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
-		 int asset, int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
+		 enum mde_asset asset, int64_t now_ms,
+			 mde_err *err) MDE_MUSTCHECK;
 void mde_validation_free(mde_validation *v);
 
 /* Largest crypto grid mde_grid_place builds (slots). */
@@ -70,6 +71,6 @@ void mde_validation_free(mde_validation *v);
  */
 int mde_grid_place(mde_series *out, const mde_candles *c,
 		   const uint32_t *rows, size_t nrows, int64_t period_ms,
-		   int asset, mde_err *err) MDE_MUSTCHECK;
+		   enum mde_asset asset, mde_err *err) MDE_MUSTCHECK;
 
 #endif
