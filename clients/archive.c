@@ -387,13 +387,15 @@ static bool ends_with(const char *s, const char *suf)
 }
 
 int mde_archive_read_local(const char *path, int origin, mde_candles *out,
-			   mde_kline_csv_info *info, mde_err *err)
+			   mde_kline_csv_info *info, size_t *bytes,
+			   mde_err *err)
 {
 	char *buf = NULL, *csv = NULL;
 	size_t len = 0, clen = 0;
 	int rc = mde_read_file(path, (size_t)1 << 31, &buf, &len, err);
 	if (rc)
 		return rc;
+	*bytes = len;
 	bool zip = ends_with(path, ".zip") || ends_with(path, ".ZIP");
 	if (zip && (rc = mde_ar_unzip((unsigned char *)buf, len, &csv, &clen,
 				      err))) {
@@ -412,5 +414,14 @@ int mde_archive_read_local(const char *path, int origin, mde_candles *out,
 					 INT64_MAX, out, info, err);
 	free(buf);
 	free(csv);
+	return rc;
+}
+
+int mde_fetch_read_file(const char *path, int origin, mde_candles *out,
+			int64_t *period_ms, size_t *bytes, mde_err *err)
+{
+	mde_kline_csv_info info;
+	int rc = mde_archive_read_local(path, origin, out, &info, bytes, err);
+	*period_ms = rc ? 0 : info.period_ms;
 	return rc;
 }

@@ -66,6 +66,7 @@ int mde_archive_aux(mde_fetcher *f, int kind, const char *sym, int64_t P,
  * a zip's single CSV, or of a CSV file, through the same reader.
  */
 int mde_archive_read_local(const char *path, int origin, mde_candles *out,
-			   mde_kline_csv_info *info, mde_err *err) MDE_MUSTCHECK;
+			   mde_kline_csv_info *info, size_t *bytes,
+			   mde_err *err) MDE_MUSTCHECK;
 
 #endif

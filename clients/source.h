@@ -135,6 +135,16 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 		  int64_t end_ms, mde_aux *out, int64_t *unfetchable_until_ms,
 		  mde_err *err) MDE_MUSTCHECK;
 
+/*
+ * A local archive file (.zip holding one CSV, or the .csv) of Binance
+ * klines: every row, ascending, one per time, with origin; *period_ms the
+ * file's own timeframe (0 when it has no rows). The reader of the
+ * archive source, for `import`.
+ */
+int mde_fetch_read_file(const char *path, int origin, mde_candles *out,
+			int64_t *period_ms, size_t *bytes,
+			mde_err *err) MDE_MUSTCHECK;
+
 void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
 /* "closed", "open", "half-open" for source origin (enum mde_origin). */
 const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin);

@@ -26,6 +26,20 @@ struct rule {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Zips already built, for the data version they were built from: the
+ * real archive is static files, so the fake should not spend a second
+ * per request rebuilding a month. */
+struct built {
+	const fx *x;
+	char path[200];   /* the zip's path */
+	unsigned flags;
+	uint64_t version;
+	char *zip;
+	size_t len;
+};
+static struct built built[256];
+static size_t nbuilt, built_next;
 static struct rule rules[64];
 static size_t nrules, nrequests;
 
@@ -50,6 +64,11 @@ void fxa_clear(fx *x)
 			rules[k++] = rules[i];
 	nrules = k;
 	nrequests = 0;
+	for (size_t i = 0; i < nbuilt; i++)
+		if (built[i].x == x) {
+			free(built[i].zip);
+			built[i] = (struct built){0};
+		}
 	pthread_mutex_unlock(&mu);
 }
 
@@ -378,6 +397,69 @@ static int not_found(char **body, size_t *len, const char **ctype)
 	return 404;
 }
 
+/* A copy of the zip built before for the same path, flags, data. */
+static bool built_get(const fx *x, const char *path, unsigned flags,
+		      uint64_t v, char **zip, size_t *len)
+{
+	bool hit = false;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nbuilt && !hit; i++) {
+		struct built *b = &built[i];
+		if (b->x != x || b->flags != flags || b->version != v ||
+		    strcmp(b->path, path) != 0 || !b->zip)
+			continue;
+		if ((*zip = malloc(b->len + 1))) {
+			memcpy(*zip, b->zip, b->len);
+			*len = b->len;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	return hit;
+}
+
+static void built_put(const fx *x, const char *path, unsigned flags,
+		      uint64_t v, const char *zip, size_t len)
+{
+	char *c = malloc(len);
+	if (!c)
+		return;
+	memcpy(c, zip, len);
+	pthread_mutex_lock(&mu);
+	size_t k = nbuilt < MDE_ARRAY_LEN(built) ? nbuilt++
+						 : built_next++ % nbuilt;
+	free(built[k].zip);
+	built[k] = (struct built){.x = x, .flags = flags, .version = v,
+				  .zip = c, .len = len};
+	snprintf(built[k].path, sizeof built[k].path, "%s", path);
+	pthread_mutex_unlock(&mu);
+}
+
+/* The zip of F (built, or a copy of the one built before). */
+static bool zip_of(fx *x, const struct file *F, unsigned flags, char **zip,
+		   size_t *zl)
+{
+	char key[200];
+	snprintf(key, sizeof key, "%s/%s/%s/%s/%lld", F->spot ? "s" : "f",
+		 F->kind, F->sym, F->name, (long long)F->period);
+	uint64_t v = fx_version(x);
+	unsigned content = flags & ~(unsigned)(FXA_BADSUM | FXA_TRUNC);
+	if (built_get(x, key, content, v, zip, zl))
+		return true;
+	struct buf csv = {0};
+	bool have = strcmp(F->kind, "klines") == 0 ? klines_csv(x, F, flags,
+								&csv)
+		    : strcmp(F->kind, "fundingRate") == 0 ? funding_csv(x, F,
+									&csv)
+		    : strcmp(F->kind, "metrics") == 0 ? metrics_csv(x, F, &csv)
+						       : false;
+	have = have && make_zip(F->name, &csv, zip, zl);
+	free(csv.p);
+	if (have)
+		built_put(x, key, content, v, *zip, *zl);
+	return have;
+}
+
 int fxa_serve(fx *x, const char *url, char **body, size_t *len,
 	      const char **ctype)
 {
@@ -386,19 +468,10 @@ int fxa_serve(fx *x, const char *url, char **body, size_t *len,
 	int64_t today = mde_floor_div(mde_now_ms(), MDE_DAY_MS) * MDE_DAY_MS;
 	if (!parse_path(url, &F) || (flags & FXA_404) || F.to > today)
 		return not_found(body, len, ctype);
-	struct buf csv = {0};
-	bool have = strcmp(F.kind, "klines") == 0    ? klines_csv(x, &F, flags,
-								 &csv)
-		    : strcmp(F.kind, "fundingRate") == 0 ? funding_csv(x, &F, &csv)
-		    : strcmp(F.kind, "metrics") == 0     ? metrics_csv(x, &F, &csv)
-							 : false;
 	char *zip = NULL;
 	size_t zl = 0;
-	if (!have || !make_zip(F.name, &csv, &zip, &zl)) {
-		free(csv.p);
+	if (!zip_of(x, &F, flags, &zip, &zl))
 		return not_found(body, len, ctype);
-	}
-	free(csv.p);
 	if (F.checksum) {
 		char hex[65];
 		sha_hex(zip, zl, hex);

@@ -88,6 +88,7 @@ struct fx {
 	size_t violations;
 	size_t conns;
 	char next_base[128];
+	uint64_t version;    /* bumped by every change of the data */
 };
 
 /* ---- a growing string ------------------------------------------------ */
@@ -179,6 +180,7 @@ int fx_add_klines(fx *x, int market, const char *sym, int64_t period_ms,
 {
 	int rc = 0;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 1);
 	for (size_t i = 0; s && i < c->n && rc == 0; i++) {
 		struct krow row = {.t = c->open_time_ms[i],
@@ -200,6 +202,7 @@ int fx_add_synthetic(fx *x, int market, const char *sym, int64_t period_ms,
 	uint64_t st = seed * 2862933555777941757ULL + 3037000493ULL;
 	double price = 100.0 + (double)(seed % 900);
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 1);
 	for (size_t i = 0; s && i < n && rc == 0; i++) {
 		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -227,6 +230,7 @@ int fx_add_aux(fx *x, int kind, const char *sym, int64_t period_ms,
 {
 	int rc = -1;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct aseries *s = NULL;
 	for (size_t i = 0; i < x->nas; i++)
 		if (x->as[i].kind == kind && x->as[i].period == period_ms &&
@@ -269,6 +273,7 @@ int fx_add_equity(fx *x, const char *sym, int64_t day_ms, double o,
 {
 	int rc = -1;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct eseries *s = NULL;
 	for (size_t i = 0; i < x->nes; i++)
 		if (strcmp(x->es[i].sym, sym) == 0)
@@ -304,6 +309,7 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 	int rc = -1;
 	const char *v[5] = {open, high, low, close, volume};
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 0);
 	for (size_t i = 0; s && i < s->n; i++) {
 		if (s->r[i].t != open_ms)
@@ -1043,6 +1049,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
+uint64_t fx_version(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	uint64_t v = x->version;
+	pthread_mutex_unlock(&x->mu);
+	return v;
+}
+
 int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
 		  int64_t from, int64_t to, fx_krow_fn fn, void *ud)
 {
@@ -1062,16 +1076,19 @@ int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
 int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
 		fx_arow_fn fn, void *ud)
 {
+	int rc = -1;
 	pthread_mutex_lock(&x->mu);
-	struct aseries *a = NULL;
-	for (size_t i = 0; i < x->nas && !a; i++)
-		if (x->as[i].kind == kind && strcmp(x->as[i].sym, sym) == 0)
-			a = &x->as[i];
-	for (size_t i = a ? lower(&a->r[0].t, sizeof *a->r, a->n, from) : 0;
-	     a && i < a->n && a->r[i].t < to; i++)
-		fn(ud, a->r[i].t, a->r[i].v);
+	for (size_t k = 0; k < x->nas; k++) {
+		struct aseries *a = &x->as[k];
+		if (a->kind != kind || strcmp(a->sym, sym) != 0)
+			continue;
+		rc = 0;
+		for (size_t i = lower(&a->r[0].t, sizeof *a->r, a->n, from);
+		     i < a->n && a->r[i].t < to; i++)
+			fn(ud, a->r[i].t, a->r[i].v);
+	}
 	pthread_mutex_unlock(&x->mu);
-	return a ? 0 : -1;
+	return rc;
 }
 
 size_t fx_connections(fx *x)
@@ -1133,6 +1150,7 @@ void fx_stop(fx *x)
 	if (!x)
 		return;
 	MHD_stop_daemon(x->d);
+	fxa_clear(x);
 	for (size_t i = 0; i < x->nks; i++)
 		free(x->ks[i].r);
 	for (size_t i = 0; i < x->nas; i++)

@@ -128,9 +128,12 @@ typedef void (*fx_arow_fn)(void *ud, int64_t t, const char *v);
  * series does not exist. */
 int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
 		  int64_t from, int64_t to, fx_krow_fn fn, void *ud);
-/* The same for the aux rows of kind (any period: the first series). */
+/* The same for the aux rows of kind (of every period). */
 int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
 		fx_arow_fn fn, void *ud);
+
+/* Changes with every change of the data (archive zips are rebuilt). */
+uint64_t fx_version(fx *x);
 
 enum fxa_flag {
 	FXA_404 = 1,        /* the file (and its CHECKSUM) do not exist */

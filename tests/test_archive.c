@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "archive_get.h"
 #include "fake_exchange.h"
 #include "klinecsv.h"
 #include "storeutil.h"
@@ -107,7 +107,7 @@ static int setup(void **state)
 		return -1;
 	fx_opts o = {0};
 	x = fx_start(&o);
-	if (!x || load_fixtures())
+	if (!x || load_fixtures() || fx_load_dir(x, "data/replay"))
 		return -1;
 	snprintf(cfg, sizeof cfg, "%s/a.conf", dir);
 	snprintf(logfile, sizeof logfile, "%s/children.log", dir);
@@ -392,6 +392,174 @@ static void test_metrics_sample(void **state)
 	free(buf);
 }
 
+/* Zip downloads (not CHECKSUMs) of kline files the fake has seen. */
+static size_t zip_gets(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fx_nreq(x); i++) {
+		fx_req q;
+		if (fx_get_req(x, i, &q) == 0 && strstr(q.path, "/klines/") &&
+		    strcmp(q.path + strlen(q.path) - 4, ".zip") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Spot: files without a header, times in µs (2026), real ETHUSDT data. */
+static void test_spot(void **state)
+{
+	char r[2048], db[2048];
+	const char *bf = "backfill --symbols ETHUSDT --timeframe 1h --from "
+			 "2026-06-01 --to 2026-07-01 --source binance-spot ";
+	char args[300];
+	PGconn *a = mde_fresh_db(cfg, "mdetest_archive_spot_rest", r, sizeof r);
+	snprintf(args, sizeof args, "%s--archive off", bf);
+	mde_cli_must(cfg, r, args);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_archive_spot", db, sizeof db);
+	fx_clear_reqs(x);
+	mde_cli_must(cfg, db, bf);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance-spot'"), 720);
+	assert_same(a, c, NULL);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE endpoint "
+					     "= '/api/v3/klines'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "archive_files WHERE url LIKE "
+					     "'%/data/spot/monthly/klines/ETHUSDT/"
+					     "1h/ETHUSDT-1h-2026-06.zip'"), 1);
+	PQfinish(a);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_archive_spot_rest");
+	mde_testdb_drop("mdetest_archive_spot");
+}
+
+static void test_cache_folder(void **state)
+{
+	char db[2048], cache[800], out[256];
+	snprintf(cache, sizeof cache, "%s/cache", dir);
+	setenv("MDENRICH_ARCHIVE_CACHE", cache, 1);
+	PGconn *c = mde_fresh_db(cfg, "mdetest_archive_cache", db, sizeof db);
+	fx_clear_reqs(x);
+	mde_cli_must(cfg, db, BF);
+	assert_int_equal(zip_gets(), 4);
+	assert_int_equal(mde_test_sh(out, sizeof out, NULL, 0,
+				     "find %s -name '*.zip' | wc -l; find %s "
+				     "-name '*.tmp*' | wc -l", cache, cache),
+			 0);
+	assert_true(atoi(out) >= 8); /* klines and funding */
+	assert_int_equal(atoi(strchr(out, '\n') + 1), 0);
+	/* another run on this host: no zip downloaded again */
+	PQfinish(c);
+	mde_testdb_drop("mdetest_archive_cache");
+	c = mde_fresh_db(cfg, "mdetest_archive_cache", db, sizeof db);
+	fx_clear_reqs(x);
+	mde_cli_must(cfg, db, BF);
+	assert_int_equal(zip_gets(), 0);
+	assert_same(refc, c, NULL);
+	/* a damaged cached file is downloaded again, never used */
+	assert_int_equal(mde_test_sh(NULL, 0, NULL, 0, "truncate -s 100 %s"
+				     "/data/futures/um/monthly/klines/BTCUSDT/"
+				     "1h/BTCUSDT-1h-2025-03.zip", cache), 0);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_archive_cache");
+	c = mde_fresh_db(cfg, "mdetest_archive_cache", db, sizeof db);
+	fx_clear_reqs(x);
+	mde_cli_must(cfg, db, BF);
+	assert_int_equal(zip_gets(), 1);
+	assert_same(refc, c, NULL);
+	unsetenv("MDENRICH_ARCHIVE_CACHE");
+	PQfinish(c);
+	mde_testdb_drop("mdetest_archive_cache");
+}
+
+/* A zip (or its CSV) of the fake archive into dir/name. */
+static void save(const char *path, const char *name, bool csv_only)
+{
+	char *body = NULL, *csv = NULL, out[800];
+	size_t len = 0, clen = 0;
+	const char *ct;
+	mde_err e;
+	assert_int_equal(fxa_serve(x, path, &body, &len, &ct), 200);
+	snprintf(out, sizeof out, "%s/import/%s", dir, name);
+	FILE *f = fopen(out, "wb");
+	assert_non_null(f);
+	if (csv_only) {
+		assert_int_equal(mde_ar_unzip((unsigned char *)body, len, &csv,
+					      &clen, &e), 0);
+		fwrite(csv, 1, clen, f);
+	} else {
+		fwrite(body, 1, len, f);
+	}
+	fclose(f);
+	free(body);
+	free(csv);
+}
+
+static void test_import(void **state)
+{
+	char db[2048], args[1200], d[800];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_archive_import", db, sizeof db);
+	snprintf(d, sizeof d, "%s/import/sub", dir);
+	assert_int_equal(mde_test_sh(NULL, 0, NULL, 0, "mkdir -p %s", d), 0);
+	save(KL "2025-02.zip", "BTCUSDT-1h-2025-02.zip", false);
+	fxa_set(x, KL "2025-03.zip", FXA_NOHEADER | FXA_MICROS | FXA_CRLF);
+	save(KL "2025-03.zip", "sub/BTCUSDT-1h-2025-03.csv", true);
+	fxa_clear(x);
+	snprintf(args, sizeof args, "import --symbol BTCUSDT --timeframe 1h "
+		 "%s/import", dir);
+	mde_cli_must(cfg, db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE source = "
+					     "'binance'"), (28 + 31) * 24);
+	/* the candles are the REST ones, text for text */
+	const char *q = "SELECT md5(string_agg(concat_ws(',', open_time, open, "
+			"high, low, close, volume, quote_volume, trades, "
+			"taker_buy_base, taker_buy_quote), '|' ORDER BY "
+			"open_time)) FROM market_data_v2 WHERE open_time < "
+			"'2025-04-01'";
+	char a1[64], a2[64];
+	mde_testdb_value(c, q, a1, sizeof a1);
+	mde_testdb_value(refc, q, a2, sizeof a2);
+	assert_string_equal(a1, a2);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE source = "
+					     "'import'"), 2);
+	/* again: nothing changes */
+	mde_cli_must(cfg, db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT rows_written FROM "
+					     "enrichment_runs ORDER BY run_id "
+					     "DESC LIMIT 1"), 0);
+	/* another timeframe: refused, nothing written */
+	snprintf(args, sizeof args, "import --symbol ETHUSDT --timeframe 4h "
+		 "%s/import", dir);
+	assert_int_equal(mde_cli(cfg, db, args), 2);
+	assert_non_null(strstr(mde_cli_err, "holds 1h candles"));
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE symbol = "
+					     "'ETHUSDT'"), 0);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_archive_import");
+}
+
+/* compute reads Binance's kline CSV and knows its timeframe. */
+static void test_compute_reads_archive_csv(void **state)
+{
+	char out[4096], err[4096];
+	const char *bin = mde_test_bin();
+	int rc = mde_test_sh(out, sizeof out, err, sizeof err,
+			     "head -200 tests/fixtures/archive/BTCUSDT-1h-2025H1.csv"
+			     " | %s compute --timeframe 4h", bin);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "holds 1h candles"));
+	rc = mde_test_sh(out, sizeof out, err, sizeof err,
+			 "tail -n +2 tests/fixtures/archive/BTCUSDT-1h-2025H1.csv"
+			 " | head -100 | %s compute --timeframe 1h | wc -l", bin);
+	assert_int_equal(rc, 0);
+	assert_int_equal(atoi(out), 101);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +569,10 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_only_outage),
 		cmocka_unit_test(test_kill9_resume),
+		cmocka_unit_test(test_spot),
+		cmocka_unit_test(test_cache_folder),
+		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_compute_reads_archive_csv),
 		cmocka_unit_test(test_republished),
 		cmocka_unit_test(test_open_interest_beyond_30_days),
 	};

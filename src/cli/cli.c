@@ -67,6 +67,9 @@ static const struct option opts_status[] = {GLOBAL_OPTS,
 static const struct option opts_quality[] = {
 	GLOBAL_OPTS, OPT("symbol", 1, O_SYMBOL), OPT("timeframe", 1, O_TIMEFRAME),
 	OPT("since", 1, O_SINCE), OPT("format", 1, O_FORMAT), END};
+static const struct option opts_import[] = {
+	GLOBAL_OPTS, OPT("symbol", 1, O_SYMBOL), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("source", 1, O_SOURCE), END};
 static const struct option opts_compute[] = {
 	GLOBAL_OPTS, OPT("timeframe", 1, O_TIMEFRAME), OPT("asset-class", 1, O_ASSET),
 	OPT("input", 1, O_INPUT), OPT("output", 1, O_OUTPUT),
@@ -136,6 +139,12 @@ static const struct command {
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
 	 "  flags), with passwords and API keys masked.\n"},
+	{"import", MDE_CMD_IMPORT, opts_import,
+	 "mdenrich import --symbol S --timeframe TF [--source binance|binance-spot]\n"
+	 "                FILE|DIR...\n"
+	 "  Load Binance kline files as the public archive ships them (.zip or\n"
+	 "  .csv, header or none, ms or us times; a directory recursively)\n"
+	 "  through validate -> compute -> store. Re-importing changes nothing.\n"},
 	{"compute", MDE_CMD_COMPUTE, opts_compute,
 	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
 	 "                 [--input FILE.csv] [--output FILE.csv]\n"
@@ -160,6 +169,7 @@ static void print_program_help(FILE *out)
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
+		"  import    load Binance archive kline files (.zip/.csv)\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
 		"`mdenrich COMMAND --help` describes a command. Exit status: 0 done,\n"
@@ -411,6 +421,16 @@ static int check_required(mde_cli *c, FILE *errf)
 			return usage_error(errf, cmd, "%s",
 					   "--from must be before --to");
 		break;
+	case MDE_CMD_IMPORT:
+		if (!c->symbol || !c->timeframe || c->nfiles == 0)
+			return usage_error(errf, cmd, "%s", "--symbol, "
+					   "--timeframe and at least one FILE "
+					   "or DIR are required");
+		if (c->source && strcmp(c->source, "binance") &&
+		    strcmp(c->source, "binance-spot"))
+			return usage_error(errf, cmd, "%s", "--source must be "
+					   "binance or binance-spot");
+		break;
 	case MDE_CMD_COMPUTE:
 		if (!c->timeframe)
 			return usage_error(errf, cmd, "%s",
@@ -472,8 +492,12 @@ int mde_cli_parse(int argc, char **argv, mde_cli *c, FILE *out, FILE *errf)
 		    c->cmd == MDE_CMD_HELP || c->cmd == MDE_CMD_VERSION)
 			return rc;
 	}
-	if (optind < sub_argc)
+	if (optind < sub_argc && c->cmd == MDE_CMD_IMPORT) {
+		c->files = sub_argv + optind;
+		c->nfiles = sub_argc - optind;
+	} else if (optind < sub_argc) {
 		return usage_error(errf, c->cmd_name, "unexpected argument "
 				   "\"%s\"", sub_argv[optind]);
+	}
 	return check_required(c, errf);
 }

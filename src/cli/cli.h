@@ -21,6 +21,7 @@ enum mde_cmd {
 	MDE_CMD_QUALITY,
 	MDE_CMD_COMPUTE,
 	MDE_CMD_CONFIG,  /* print the effective configuration */
+	MDE_CMD_IMPORT,  /* load local Binance kline files */
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -57,6 +58,10 @@ typedef struct mde_cli {
 	/* status, quality */
 	const char *format;        /* table|json|csv */
 	const char *symbol;
+
+	/* import: the files and directories after the options */
+	char **files;
+	int nfiles;
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,

@@ -18,5 +18,6 @@ int mde_cmd_worker(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_status(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_config(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_import(const mde_config *cfg, const mde_cli *cli);
 
 #endif

@@ -53,6 +53,7 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_STATUS: return mde_cmd_status(cfg, cli);
 	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
 	case MDE_CMD_CONFIG: return mde_cmd_config(cfg, cli);
+	case MDE_CMD_IMPORT: return mde_cmd_import(cfg, cli);
 	}
 	return MDE_EXIT_USAGE;
 }

@@ -70,6 +70,12 @@ bool mde_csv_is_header(const mde_csv_line *ln)
 	return ln->nf > 0 && !mde_csv_int(ln->f[0], ln->len[0], &t);
 }
 
+void mde_kline_csv_info_init(mde_kline_csv_info *info)
+{
+	memset(info, 0, sizeof *info);
+	info->first_ms = info->last_ms = INT64_MIN;
+}
+
 static bool field_is(const mde_csv_line *ln, int i, const char *a,
 		     const char *b)
 {
@@ -94,8 +100,12 @@ bool mde_kline_csv_sniff(const char *buf, size_t len)
 /* Decimal columns of each mde_field. */
 static const int kcol[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
 
-static int parse_line(const mde_csv_line *ln, int origin, mde_candles *tmp,
-		      mde_kline_csv_info *info, mde_err *err)
+const char mde_kline_csv_header[] =
+	"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+	"taker_buy_volume,taker_buy_quote_volume,ignore";
+
+int mde_kline_csv_line(const mde_csv_line *ln, int origin, mde_candles *tmp,
+		       mde_kline_csv_info *info, mde_err *err)
 {
 	int64_t ot, ct, trades;
 	if (ln->nf != 12)
@@ -186,8 +196,7 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	mde_kline_csv_info local;
 	if (!info)
 		info = &local;
-	memset(info, 0, sizeof *info);
-	info->first_ms = info->last_ms = INT64_MIN;
+	mde_kline_csv_info_init(info);
 	mde_candles tmp;
 	mde_candles_init(&tmp);
 	size_t pos = 0, n0 = out->n, t0 = out->text_len;
@@ -201,7 +210,7 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 			continue;
 		}
 		first = false;
-		rc = parse_line(&ln, origin, &tmp, info, err);
+		rc = mde_kline_csv_line(&ln, origin, &tmp, info, err);
 	}
 	if (!rc && copy_sorted(&tmp, start_ms, end_ms, out, info))
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");

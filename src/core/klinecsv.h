@@ -30,6 +30,8 @@ typedef struct mde_kline_csv_info {
 	int64_t first_ms, last_ms; /* smallest, largest open time; INT64_MIN */
 } mde_kline_csv_info;
 
+void mde_kline_csv_info_init(mde_kline_csv_info *info);
+
 /*
  * Whether buf looks like a Binance kline CSV: its header names open_time
  * (or openTime) and close_time in the archive's order, or its first line
@@ -49,6 +51,18 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 			mde_kline_csv_info *info, mde_err *err) MDE_MUSTCHECK;
 
 /* ---- the line loop the archive's CSV readers share ------------------ */
+
+struct mde_csv_line;
+/*
+ * Appends one data line of a kline CSV to out as it is (no sorting, no
+ * window), updating info (rows, period of the first row, first/last,
+ * micros). For readers that keep the file's order (compute's echo).
+ */
+int mde_kline_csv_line(const struct mde_csv_line *ln, int origin,
+		       mde_candles *out, mde_kline_csv_info *info,
+		       mde_err *err) MDE_MUSTCHECK;
+/* The archive's kline header, for files that have none. */
+extern const char mde_kline_csv_header[];
 
 #define MDE_CSV_MAXF 16
 

@@ -131,7 +131,7 @@ static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
 	/* Aux series come from the futures API even for a spot series. */
 	const char *src = mde_pl_aux_source(j->source);
 	mde_err e = {0};
-	int rc = j->stored_only ? 0
+	int rc = j->stored_only || j->given ? 0
 		 : k == 0 ? fetch_funding(p, src, j->symbol, from, j->end_ms,
 					  &w->fetched_aux[k], hole_end, &e)
 			  : mde_fetch_aux(p->fetcher, src, kinds[k], j->symbol,

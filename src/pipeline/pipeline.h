@@ -69,6 +69,8 @@ typedef struct mde_series_job {
 	int chunk_no;
 	bool stored_only;     /* recompute stored candles and aux series:
 				 no fetch (a feature definition changed) */
+	const mde_candles *given; /* import: these candles (ascending), no
+				     fetch of candles or aux series */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
@@ -141,6 +143,17 @@ int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
 			 const mde_candles *c, int64_t period_ms,
 			 enum mde_asset asset, const mde_auxset *aux,
 			 mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * `mdenrich import` (import.c): the kline files (.zip or .csv as Binance's
+ * archive ships them; directories recursively) of one series, read by
+ * the archive's reader, through validate -> compute -> store window by
+ * window under the series lock. Candles of another timeframe: MDE_EINVAL
+ * before anything is written. Returns an exit code.
+ */
+int mde_pipeline_import(mde_pipeline *p, const char *symbol,
+			const char *timeframe, int64_t period_ms,
+			const char *source, char *const *paths, size_t npaths);
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);

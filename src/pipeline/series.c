@@ -151,6 +151,25 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
+/* The rows of j->given in [start, end): an import. */
+static int given_rows(const mde_series_job *j, mde_candles *out, mde_err *err)
+{
+	const mde_candles *g = j->given;
+	size_t lo = 0, hi = g->n;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (g->open_time_ms[m] < j->start_ms)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	for (size_t i = lo; i < g->n && g->open_time_ms[i] < j->end_ms; i++)
+		if (mde_candles_copy_row(out, g, i))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+	return 0;
+}
+
 /* Step 1: the candles of the range. A failed fetch may still have
  * delivered earlier pages: those are enriched and stored (w->end_ms is
  * where they end), and the series then fails. */
@@ -159,7 +178,9 @@ static void fetch_step(mde_pipeline *p, const mde_series_job *j,
 {
 	int64_t P = j->period_ms;
 	w->end_ms = j->end_ms;
-	if (!j->stored_only)
+	if (j->given)
+		w->frc = given_rows(j, &w->fetched, &w->ferr);
+	else if (!j->stored_only)
 		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
 					   j->symbol, P, j->start_ms, j->end_ms,
 					   &w->fetched, &w->ferr);
