@@ -13,6 +13,7 @@
 # is measured over the whole year; REST_MONTHS < 12 measures that many
 # months and extrapolates to the year at the measured rate (printed as
 # such; it under-counts the budget when the run is under a few minutes).
+# Then the fetch stage alone, both ways (build/bench/bench_archive_fetch).
 # The fake builds each zip on its first request (the real archive serves
 # static files): the 60 monthly kline zips are requested once before the
 # timed runs, and that warm-up is printed apart.
@@ -94,4 +95,7 @@ awk -v sa="$sa" -v sr="$sr" -v ra="$ra" -v rr="$rr" -v m="$rest_months" 'BEGIN {
   printf "rest-only 1 year: %.1f s (%s)\n", year, m == 12 ? "measured" : "EXTRAPOLATED from the measured rate";
   printf "ratio rest-only/archive-first: %.1fx\n", year / sa }'
 echo "same rows as REST-only over the REST range: $([ "$same" = "$same_r" ] && echo yes || echo NO)"
+# The fetch stage alone (no validation, features or database), in the
+# same run against the same fake: what the archive changes by itself.
+build/bench/bench_archive_fetch "$url" "$syms" 365
 [ -n "${KEEP_DB:-}" ] || psql -q "$base" -c "DROP DATABASE mde_bench_archive WITH (FORCE)" -c "DROP DATABASE mde_bench_rest WITH (FORCE)"

@@ -217,10 +217,9 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym,
 			continue;
 		}
 		note_file(f, F, mde_binance_interval(P));
-		for (size_t r = 0; r < k.res[i].n && !rc; r++)
-			if (mde_candles_copy_row(out, &k.res[i], r))
-				rc = mde_err_set(err, MDE_ENOMEM, false,
-						 "out of memory");
+		if (mde_candles_append(out, &k.res[i]))
+			rc = mde_err_set(err, MDE_ENOMEM, false,
+					 "out of memory");
 		*cursor = F->seg_to;
 	}
 	for (size_t i = 0; i < m; i++)

@@ -331,6 +331,21 @@ static void test_kill9_resume(void **state)
 	mde_testdb_drop("mdetest_archive_kill");
 }
 
+static void test_usage(void **state)
+{
+	assert_int_equal(mde_cli(cfg, ref, BF "--archive sometimes"), 2);
+	assert_non_null(strstr(mde_cli_err, "--archive must be auto, only or "
+				"off"));
+	setenv("MDENRICH_ARCHIVE", "never", 1);
+	assert_int_equal(mde_cli(cfg, ref, BF), 2);
+	unsetenv("MDENRICH_ARCHIVE");
+	assert_non_null(strstr(mde_cli_err, "MDENRICH_ARCHIVE"));
+	assert_int_equal(mde_cli(cfg, ref, "import --symbol BTCUSDT "
+				 "--timeframe 1h"), 2);
+	assert_int_equal(mde_cli(cfg, ref, "config"), 0);
+	assert_non_null(strstr(mde_cli_out, "[archive]\nmode = auto"));
+}
+
 static void test_kline_csv_quirks(void **state)
 {
 	/* µs, CRLF, no header, unsorted, a repeated time (the last wins),
@@ -563,6 +578,7 @@ static void test_compute_reads_archive_csv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_kline_csv_quirks),
 		cmocka_unit_test(test_metrics_sample),
 		cmocka_unit_test(test_archive_equals_rest),

@@ -39,6 +39,12 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 	       "batch_rows = %d\n",
 	       cfg->overlap, (long long)cfg->chunk_ms, cfg->lease_s,
 	       cfg->batch_rows);
+	printf("\n[archive]\nmode = %s\nurl = %s\ncache_dir = %s\n"
+	       "parallel = %d\n", cfg->archive ? cfg->archive : "auto",
+	       cfg->archive_url ? mde_redact(cfg->archive_url, buf, sizeof buf)
+				: "",
+	       cfg->archive_cache ? cfg->archive_cache : "",
+	       cfg->archive_parallel);
 	for (size_t i = 0; i < cfg->nuniverses; i++) {
 		const mde_universe *u = &cfg->universes[i];
 		printf("\n[universe %s]\nsymbols = %s\ntimeframe = %s\n"
