@@ -98,8 +98,8 @@ static int plan(int kind, bool spot, const char *sym, const char *iv,
 			       month_start(t, 1) <= this_month;
 		if (kind == MDE_AR_FUNDING && !monthly)
 			break;
-		int64_t from = monthly ? month_start(t, 0)
-				       : mde_floor_div(t, MDE_DAY_MS) * MDE_DAY_MS;
+		int64_t day = mde_floor_div(t, MDE_DAY_MS) * MDE_DAY_MS;
+		int64_t from = monthly ? month_start(t, 0) : day;
 		int64_t to = monthly ? month_start(t, 1) : from + MDE_DAY_MS;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -41,7 +41,8 @@ int mde_ar_parse_funding(const char *buf, size_t len, int64_t start_ms,
 	while (mde_csv_next(buf, len, &pos, &ln)) {
 		if (first && mde_csv_is_header(&ln)) {
 			ct = col_of(&ln, "calc_time", "fundingTime", -1);
-			cr = col_of(&ln, "last_funding_rate", "fundingRate", -1);
+			cr = col_of(&ln, "last_funding_rate", "fundingRate",
+				    -1);
 			if (ct < 0 || cr < 0)
 				return bad(out, n0, err, ln.lineno,
 					   "no calc_time/last_funding_rate "

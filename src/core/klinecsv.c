@@ -76,12 +76,16 @@ void mde_kline_csv_info_init(mde_kline_csv_info *info)
 	info->first_ms = info->last_ms = INT64_MIN;
 }
 
+static bool same(const char *f, size_t n, const char *s)
+{
+	return n == strlen(s) && memcmp(f, s, n) == 0;
+}
+
 static bool field_is(const mde_csv_line *ln, int i, const char *a,
 		     const char *b)
 {
-	return i < ln->nf &&
-	       ((ln->len[i] == strlen(a) && memcmp(ln->f[i], a, ln->len[i]) == 0) ||
-		(ln->len[i] == strlen(b) && memcmp(ln->f[i], b, ln->len[i]) == 0));
+	return i < ln->nf && (same(ln->f[i], ln->len[i], a) ||
+			      same(ln->f[i], ln->len[i], b));
 }
 
 bool mde_kline_csv_sniff(const char *buf, size_t len)
@@ -91,7 +95,8 @@ bool mde_kline_csv_sniff(const char *buf, size_t len)
 	if (!mde_csv_next(buf, len, &pos, &ln))
 		return false;
 	if (mde_csv_is_header(&ln))
-		return ln.nf == 12 && field_is(&ln, 0, "open_time", "openTime") &&
+		return ln.nf == 12 &&
+		       field_is(&ln, 0, "open_time", "openTime") &&
 		       field_is(&ln, 6, "close_time", "closeTime");
 	int64_t t;
 	return ln.nf == 12 && mde_csv_int(ln.f[0], ln.len[0], &t);

@@ -191,7 +191,8 @@ int mde_pipeline_import(mde_pipeline *p, const char *symbol,
 	int origin = mde_fetch_source_origin(source);
 	int code = collect(paths, npaths, &l);
 	if (!code && l.n == 0) {
-		fprintf(stderr, "mdenrich import: no .zip or .csv file found\n");
+		fprintf(stderr, "mdenrich import: no .zip or .csv file "
+			"found\n");
 		code = MDE_EXIT_USAGE;
 	}
 	if (!code)
