@@ -44,7 +44,7 @@ url=$(sed -n 's/^url //p' "$out/fx.txt")
 
 run() { # name db archive-mode to
   /usr/bin/time -v build/mdenrich --db "$2" --log-format json \
-    --binance-url "$url" --binance-spot-url "$url" \
+    --binance-url "$url" --binance-spot-url "$url" --archive-url "$url" \
     backfill --symbols "$syms" --timeframe 1m --from 2025-01-01 --to "$4" \
     --archive "$3" >/dev/null 2>"$out/$1.err" || { tail -5 "$out/$1.err"; exit 1; }
 }

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 				batch_of(&b, &ss[k], i,
 					 i + batch < hours ? i + batch : hours);
 				if (p == 0) {
-					size_t n;
+					size_t n = 0;
 					if (mde_db_exec(c, "BEGIN", &err) ||
 					    mde_store_copy(st, "md_copy", &b, &n,
 							   &err) ||

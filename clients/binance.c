@@ -9,8 +9,10 @@
  * takerBuyQuote:str, ignore]; decimals are strings and keep their text;
  * times are integer ms (the /futures/data timestamp may be a string). A
  * body that is an object instead of an array is an error body, even with
- * HTTP 200. Any bad row rejects the whole page: nothing half-parsed is
- * returned.
+ * HTTP 200. A bad kline is data, not a failed request: it is kept as
+ * received, marked malformed, and validation rejects it (rejected_candles)
+ * while the rest of the page is stored; only a row without an open time
+ * is dropped (and logged). A bad aux row still fails its page.
  */
 #include "clients.h"
 #include "source.h"
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "log.h"
 #include "timeutil.h"
 
 static const struct {
@@ -187,12 +190,39 @@ static int parse_array(const char *body, size_t len, cJSON **out,
 	return rc;
 }
 
-static const char *kline_str(const cJSON *row, int i)
+/*
+ * Kline row i into in (texts in bufs): a row with no integer open time
+ * cannot be keyed and returns MDE_EPARSE (it is dropped and logged); a
+ * row of the wrong shape, a bad close time or trade count, or a field
+ * that is no decimal string is kept as received, marked malformed, for
+ * validation to reject with every reason.
+ */
+static int kline_row(const cJSON *row, size_t i, int origin,
+		     mde_candle_in *in, char bufs[MDE_NFIELDS][48])
 {
-	const cJSON *j = cJSON_GetArrayItem(row, i);
-	if (!cJSON_IsString(j) || !j->valuestring || !j->valuestring[0])
-		return NULL;
-	return j->valuestring;
+	/* kline index of each mde_field */
+	static const int idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
+	const cJSON *t = cJSON_GetArrayItem(row, 0);
+	*in = (mde_candle_in){.origin = origin, .lenient = true,
+			      .trades = MDE_NULL_TRADES};
+	if (!cJSON_IsArray(row) || !cJSON_IsNumber(t) ||
+	    mde_json_int(t, &in->open_time_ms)) {
+		char *raw = cJSON_PrintUnformatted(row);
+		mde_warn("fetch.row_dropped", "row=%zu reason=\"no integer open "
+			 "time\" raw=\"%.80s\"", i, raw ? raw : "?");
+		cJSON_free(raw);
+		return MDE_EPARSE;
+	}
+	int64_t ct;
+	const cJSON *tr = cJSON_GetArrayItem(row, 8);
+	if (cJSON_GetArraySize(row) != 12 ||
+	    mde_json_int(cJSON_GetArrayItem(row, 6), &ct) ||
+	    !cJSON_IsNumber(tr) || mde_json_int(tr, &in->trades))
+		in->malformed = true;
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		mde_json_field(cJSON_GetArrayItem(row, idx[f]), true, in, f,
+			       bufs[f], sizeof bufs[f]);
+	return 0;
 }
 
 int mde_binance_parse_klines(const char *body, size_t len,
@@ -200,8 +230,6 @@ int mde_binance_parse_klines(const char *body, size_t len,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err)
 {
-	/* kline index of each mde_field */
-	static const int idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
 	size_t n0 = out->n, t0 = out->text_len, i = 0;
 	cJSON *root = NULL;
 	mde_page_reset(pg);
@@ -211,36 +239,14 @@ int mde_binance_parse_klines(const char *body, size_t len,
 	const cJSON *row;
 	cJSON_ArrayForEach(row, root)
 	{
-		mde_candle_in in = {.origin = origin};
-		int64_t ct;
-		if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 12) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "kline %zu: not a 12-element array", i);
-			goto done;
-		}
-		if (mde_json_int(cJSON_GetArrayItem(row, 0), &in.open_time_ms) ||
-		    !cJSON_IsNumber(cJSON_GetArrayItem(row, 0)) ||
-		    mde_json_int(cJSON_GetArrayItem(row, 6), &ct) ||
-		    !cJSON_IsNumber(cJSON_GetArrayItem(row, 8)) ||
-		    mde_json_int(cJSON_GetArrayItem(row, 8), &in.trades)) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "kline %zu: open time, close time or "
-					 "trades is not an integer", i);
-			goto done;
-		}
-		for (int f = 0; f < MDE_NFIELDS; f++) {
-			in.txt[f] = kline_str(row, idx[f]);
-			if (!in.txt[f]) {
-				rc = mde_err_set(err, MDE_EPARSE, false,
-						 "kline %zu: %s is not a "
-						 "non-empty string", i,
-						 mde_field_names[f]);
-				goto done;
-			}
+		mde_candle_in in;
+		char bufs[MDE_NFIELDS][48];
+		if (kline_row(row, i++, origin, &in, bufs)) {
+			pg->dropped++;
+			continue;
 		}
 		pg->rows++;
 		mde_page_time(pg, in.open_time_ms);
-		i++;
 		if (!mde_window_keeps(w, in.open_time_ms))
 			continue;
 		mde_err e2;
@@ -252,6 +258,10 @@ int mde_binance_parse_klines(const char *body, size_t len,
 		}
 		pg->kept++;
 	}
+	if (pg->dropped && !pg->rows)
+		rc = mde_err_set(err, MDE_EPARSE, false,
+				 "not a JSON array of klines (%zu elements, "
+				 "none with an open time)", pg->dropped);
 done:
 	if (rc) {
 		mde_candles_truncate(out, n0, t0);

@@ -31,6 +31,7 @@ typedef struct mde_window {
 typedef struct mde_page {
 	size_t rows;             /* rows in the body, before filtering */
 	size_t kept;             /* rows appended to the output */
+	size_t dropped;          /* rows without a usable time (logged) */
 	int64_t first_ms, last_ms; /* first/last row time; INT64_MIN if none */
 	bool has_next;           /* polygon: next_url present */
 	char next_url[2048];
@@ -55,10 +56,22 @@ int mde_json_int(const cJSON *j, int64_t *out) MDE_MUSTCHECK;
 int mde_json_decstr(const cJSON *j, double *out) MDE_MUSTCHECK;
 /* Finite JSON number, or a decimal string. */
 int mde_json_num(const cJSON *j, double *out) MDE_MUSTCHECK;
-/* Parses body; MDE_EPARSE (retryable: a cut or garbled body is usually
- * transient) with a short description when it is not JSON. */
+/* Parses body, which must be exactly one JSON document (whitespace
+ * around it only: no trailing text, no second document, no NUL inside);
+ * an escaped NUL (\u0000) in a string becomes U+FFFD, so that a decimal
+ * "93548.80\u0000x" is malformed, not 93548.80. MDE_EPARSE (retryable: a
+ * cut or garbled body is usually transient) with a short description
+ * when it is not one JSON document. */
 int mde_json_parse(const char *body, size_t len, cJSON **out,
 		   mde_err *err) MDE_MUSTCHECK;
+
+/* The text of one field of a candle row, as received: into in->txt[f]
+ * (pointing into j or buf). A string is taken as is (a decimal, or
+ * anything the validation rejects); a number (strings = false: Yahoo,
+ * Polygon) as its shortest round-trip text; null, absent or "" is NULL;
+ * any other type is kept as its JSON text and the row marked malformed. */
+void mde_json_field(const cJSON *j, bool strings, mde_candle_in *in, int f,
+		    char *buf, size_t cap);
 
 /* ---- binance.c ----------------------------------------------------- */
 

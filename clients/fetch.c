@@ -13,46 +13,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "archive.h"
 #include "fetch.h"
 #include "log.h"
+#include "proc.h"
 
 static const int lim_budget[3] = {0, 500, 1000};
-
-int mde_fetch_source_origin(const char *s)
-{
-	int o = mde_origin_parse(s);
-	return o == MDE_SRC_CSV ? -1 : o;
-}
-
-bool mde_fetch_has_fallback(const char *source)
-{
-	int o = mde_fetch_source_origin(source);
-	return o == MDE_SRC_BINANCE || o == MDE_SRC_POLYGON;
-}
 
 int64_t mde_fetch_now(const mde_fetcher *f)
 {
 	return f->o.now_ms ? f->o.now_ms : mde_now_ms();
 }
 
-static void sleep_ms(mde_fetcher *f, int64_t ms)
+/* Every wait of the fetcher: cut short by SIGINT/SIGTERM (MDE_EINTR). */
+static int sleep_ms(mde_fetcher *f, int64_t ms, mde_err *err)
 {
-	if (ms <= 0)
-		return;
-	f->st.waited_ms += ms;
-	mde_sleep_ms(ms, NULL);
-}
-
-static uint64_t rnd(mde_fetcher *f)
-{
-	/* xorshift64*: jitter only, no need for quality */
-	f->rng ^= f->rng >> 12;
-	f->rng ^= f->rng << 25;
-	f->rng ^= f->rng >> 27;
-	return f->rng * 2685821657736338717ULL;
+	if (ms > 0 && !mde_stop_requested) {
+		int64_t t0 = mde_mono_ms();
+		mde_sleep_ms(ms, &mde_stop_requested);
+		f->st.waited_ms += mde_mono_ms() - t0;
+	}
+	if (mde_stop_requested)
+		return mde_err_set(err, MDE_EINTR, false,
+				   "interrupted while waiting to fetch");
+	return 0;
 }
 
 static char *dup_or(const char *s, const char *def)
@@ -139,10 +126,6 @@ int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
 	}
 	f->h[MDE_SRC_BINANCE].budget = o->weight_budget_per_min;
 	f->h[MDE_SRC_BINANCE_SPOT].budget = o->spot_weight_budget_per_min;
-	f->rng = (uint64_t)mde_mono_ns() ^ ((uint64_t)getpid() << 32) ^
-		 0x9E3779B97F4A7C15ULL;
-	if (!f->rng)
-		f->rng = 1;
 	*out = f;
 	f = NULL;
 done:
@@ -241,10 +224,10 @@ static void record(mde_fetcher *f, const struct req *q,
 }
 
 /* Keeps a request-count limit under 90% per fixed window. */
-static void count_gate(mde_fetcher *f, struct host *h, int lim)
+static int count_gate(mde_fetcher *f, struct host *h, int lim, mde_err *err)
 {
 	if (lim == LIM_NONE)
-		return;
+		return 0;
 	int64_t wall = mde_now_ms(), win = mde_floor_div(wall, LIM_WINDOW_MS);
 	if (win != h->cwin[lim]) {
 		h->cwin[lim] = win;
@@ -254,11 +237,13 @@ static void count_gate(mde_fetcher *f, struct host *h, int lim)
 		int64_t ms = (win + 1) * LIM_WINDOW_MS - wall + 25;
 		mde_info("budget.request_wait", "source=%s wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), ms);
-		sleep_ms(f, ms);
+		if (sleep_ms(f, ms, err))
+			return MDE_EINTR;
 		h->cwin[lim] = mde_floor_div(mde_now_ms(), LIM_WINDOW_MS);
 		h->cused[lim] = 0;
 	}
 	h->cused[lim]++;
+	return 0;
 }
 
 /* Waits out Retry-After and the weight budget; refuses while banned. */
@@ -281,7 +266,8 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 	if (wait > 0) {
 		mde_debug("request.retry_after", "source=%s wait_ms=%" PRId64,
 			  mde_origin_name(h->origin), wait);
-		sleep_ms(f, wait);
+		if (sleep_ms(f, wait, err))
+			return MDE_EINTR;
 	}
 	if (h->budget <= 0)
 		return 0;
@@ -298,7 +284,8 @@ static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
 		mde_info("budget.weight_wait",
 			 "source=%s used=%" PRId64 " budget=%d wait_ms=%" PRId64,
 			 mde_origin_name(h->origin), h->used, h->budget, ms);
-		sleep_ms(f, ms);
+		if (sleep_ms(f, ms, err))
+			return MDE_EINTR;
 		h->win = mde_floor_div(mde_now_ms(), W);
 		h->used = 0;
 	}
@@ -337,8 +324,41 @@ static bool our_fault(const mde_err *e)
 	return s >= 400 && s < 500 && s != 408 && s != 429 && s != 418;
 }
 
+/* A URL a secret may travel to: https, or http to a loopback address
+ * (127.0.0.0/8, [::1], localhost: the tests' fake exchange). */
+static bool secret_ok(const char *url)
+{
+	if (strncasecmp(url, "https://", 8) == 0)
+		return true;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *h = url + 7, *at = strpbrk(h, "@/?#");
+	if (at && *at == '@')
+		h = at + 1;
+	size_t n = strcspn(h, ":/?#");
+	if (h[0] == '[')
+		return strncmp(h, "[::1]", 5) == 0;
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return true;
+	unsigned a, b, c, d;
+	char end;
+	char host[64];
+	if (n >= sizeof host)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 &&
+	       a == 127 && b < 256 && c < 256 && d < 256;
+}
+
 int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 {
+	if (q->auth && !secret_ok(q->url))
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "refusing to send the %s key over plain "
+				   "http to a non-loopback host: set an "
+				   "https:// URL for it",
+				   mde_origin_name(q->h->origin));
 	struct host *h = q->h;
 	mde_http_resp r = {.used_weight_1m = -1, .retry_after_ms = -1};
 	const char *hdrs[2] = {q->auth ? f->auth : NULL, NULL};
@@ -353,12 +373,12 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 	}
 	for (int attempt = 1;; attempt++) {
 		mde_err_clear(err);
-		if ((rc = gate(f, h, q->weight, err))) {
+		if ((rc = gate(f, h, q->weight, err)) ||
+		    (rc = count_gate(f, h, q->lim, err))) {
 			if (h->br.state == MDE_BRK_HALF_OPEN)
 				h->br.trial = false; /* the trial never ran */
 			break;
 		}
-		count_gate(f, h, q->lim);
 		int64_t at = mde_now_ms();
 		ss->requests++;
 		if (attempt > 1)
@@ -370,6 +390,14 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 		else if (h->origin <= MDE_SRC_BINANCE_SPOT && rc != MDE_EBANNED)
 			mde_binance_error_body(r.body, r.len, err);
 		account(f, h, &r, q->weight, rc ? err : NULL);
+		/* a request libcurl sent again (a reused connection closed
+		 * without an answer) is a request too: its own row */
+		for (int k = 1; k < r.sent; k++) {
+			ss->requests++;
+			record(f, q, NULL, attempt, at, "connection closed "
+			       "without an answer (sent again on a new "
+			       "connection)");
+		}
 		record(f, q, &r, attempt, at, rc ? err->msg : NULL);
 		if (rc == 0) {
 			ss->rows += q->pg.rows;
@@ -386,14 +414,11 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 				mde_breaker_success(&h->br); /* it answered */
 			break;
 		}
-		int64_t d = f->o.backoff_base_ms;
-		for (int k = 1; k < attempt && d < f->o.backoff_max_ms; k++)
-			d *= 2;
-		if (d > f->o.backoff_max_ms)
-			d = f->o.backoff_max_ms;
-		d += (int64_t)(rnd(f) % (uint64_t)(d / 2 + 1));
+		int64_t d = mde_backoff_ms(f->o.backoff_base_ms,
+					   f->o.backoff_max_ms, attempt);
 		/* a Retry-After is waited out by gate() before the next try */
-		sleep_ms(f, d);
+		if ((rc = sleep_ms(f, d, err)))
+			break;
 	}
 	mde_http_resp_free(&r);
 	return rc;

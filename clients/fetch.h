@@ -35,7 +35,6 @@ struct mde_fetcher {
 	char auth[600];       /* "Authorization: Bearer <key>" */
 	struct host h[MDE_NSRC];
 	mde_fetch_stats st;
-	uint64_t rng;
 	struct mde_archive *ar; /* archive.c, created on first use */
 };
 

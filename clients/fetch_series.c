@@ -1,8 +1,9 @@
 /*
  * fetch_series.c - candles and aux series for a range: pagination per
  * source (docs/SOURCES.md), the 30-day clamp of /futures/data with its
- * reported hole, and fallback to the next source for the rest of a range
- * (futures -> spot klines, Polygon -> Yahoo). Each page goes through
+ * reported hole, and, where the plan allows one (plan.c), fallback to the
+ * next source for the rest of a range (futures -> spot klines, Polygon ->
+ * Yahoo). Each page goes through
  * mde_fetch_request (fetch.c), which owns the retry policy.
  */
 #include "archive.h"
@@ -90,7 +91,7 @@ static int klines(mde_fetcher *f, enum mde_origin origin, const char *sym,
 					   "klines page did not advance past "
 					   "%" PRId64, *cursor);
 		*cursor = next;
-		if (q.pg.rows < (size_t)limit)
+		if (q.pg.rows + q.pg.dropped < (size_t)limit)
 			break;
 	}
 	return 0;
@@ -216,6 +217,31 @@ static int replay_candles(mde_fetcher *f, const char *dir, const char *sym,
 	return rc;
 }
 
+/* The candles of [*cursor, end) from one source (not replay). */
+static int from_source(mde_fetcher *f, int origin, enum mde_asset asset,
+		       const char *symbol, int64_t P, int64_t *cursor,
+		       int64_t end, mde_candles *out, mde_err *err)
+{
+	char ssym[64];
+	switch (origin) {
+	case MDE_SRC_BINANCE:
+	case MDE_SRC_BINANCE_SPOT:
+		if (!mde_binance_interval(P))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "Binance has no %" PRId64 " ms klines",
+					   P);
+		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset, origin))
+			return mde_err_set(err, MDE_ENOTFOUND, false,
+					   "%s has no spot twin", symbol);
+		return binance(f, origin, ssym, P, cursor, end, out, err);
+	case MDE_SRC_POLYGON:
+		return polygon(f, symbol, asset, P, cursor, end, out, err);
+	case MDE_SRC_YAHOO:
+		return yahoo(f, symbol, asset, P, cursor, end, out, err);
+	}
+	return mde_err_set(err, MDE_EINVAL, false, "unknown source");
+}
+
 int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 		      const char *symbol, int64_t period_ms, int64_t start_ms,
 		      int64_t end_ms, mde_candles *out, mde_err *err)
@@ -226,10 +252,8 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 	mde_err_clear(err);
 	if (!symbol || !*symbol || period_ms <= 0 || end_ms < start_ms)
 		return mde_err_set(err, MDE_EINVAL, false, "bad fetch request");
-	if (!source || strcmp(source, "auto") == 0)
-		source = asset == MDE_EQUITY ? "polygon" : "binance";
-	int origin = mde_fetch_source_origin(source);
-	if (origin < 0 || origin == MDE_SRC_CSV)
+	int origin, fb;
+	if (mde_fetch_plan(source, asset, &origin, &fb))
 		return mde_err_set(err, MDE_EINVAL, false,
 				   "unknown source \"%.40s\"", source);
 	if (start_ms == end_ms)
@@ -243,51 +267,28 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 				      end_ms, out, err);
 	}
 	int64_t cursor = start_ms;
-	int rc;
+	int rc = from_source(f, origin, asset, symbol, period_ms, &cursor,
+			     end_ms, out, err);
+	if (rc == 0 || rc == MDE_EINTR || fb < 0)
+		return rc;
+	/* --archive only: the archive and nothing else */
+	if (f->o.archive == MDE_ARCHIVE_ONLY && origin <= MDE_SRC_BINANCE_SPOT)
+		return rc;
+	/* The plan allows a fallback: it serves the rest of the range. */
 	char ssym[64];
-	switch (origin) {
-	case MDE_SRC_BINANCE:
-	case MDE_SRC_BINANCE_SPOT:
-		if (!mde_binance_interval(period_ms))
-			return mde_err_set(err, MDE_EINVAL, false,
-					   "Binance has no %" PRId64 " ms klines",
-					   period_ms);
-		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset, origin))
-			return mde_err_set(err, MDE_ENOTFOUND, false,
-					   "%s has no spot twin", symbol);
-		rc = binance(f, origin, ssym, period_ms, &cursor, end_ms, out,
-			     err);
-		if (rc == 0 || origin == MDE_SRC_BINANCE_SPOT ||
-		    f->o.archive == MDE_ARCHIVE_ONLY)
-			return rc;
-		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset,
-				   MDE_SRC_BINANCE_SPOT))
-			return rc; /* no spot twin: keep the futures error */
+	if (fb == MDE_SRC_BINANCE_SPOT &&
+	    mde_symbol_for(ssym, sizeof ssym, symbol, asset, fb))
+		return rc; /* no spot twin: keep the futures error */
+	if (origin != MDE_SRC_POLYGON || f->polygon_key) {
 		mde_warn("fetch.fallback",
-			 "symbol=%s from=binance to=binance-spot cursor=%" PRId64
-			 " reason=%s", symbol, cursor, mde_rc_name(rc));
+			 "symbol=%s from=%s to=%s cursor=%" PRId64 " reason=%s",
+			 symbol, mde_origin_name(origin), mde_origin_name(fb),
+			 cursor, mde_rc_name(rc));
 		f->st.fallbacks++;
-		return klines(f, MDE_SRC_BINANCE_SPOT, ssym, period_ms,
-			      &cursor, end_ms, out, err);
-	case MDE_SRC_POLYGON:
-		rc = polygon(f, symbol, asset, period_ms, &cursor, end_ms, out,
-			     err);
-		if (rc == 0)
-			return 0;
-		if (f->polygon_key) {
-			mde_warn("fetch.fallback",
-				 "symbol=%s from=polygon to=yahoo cursor=%" PRId64
-				 " reason=%s", symbol, cursor, mde_rc_name(rc));
-			f->st.fallbacks++;
-		}
-		mde_err_clear(err);
-		return yahoo(f, symbol, asset, period_ms, &cursor, end_ms, out,
-			     err);
-	case MDE_SRC_YAHOO:
-		return yahoo(f, symbol, asset, period_ms, &cursor, end_ms, out,
-			     err);
 	}
-	return mde_err_set(err, MDE_EINVAL, false, "unknown source");
+	mde_err_clear(err);
+	return from_source(f, fb, asset, symbol, period_ms, &cursor, end_ms,
+			   out, err);
 }
 
 /* ---- auxiliary series ------------------------------------------------ */

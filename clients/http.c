@@ -97,6 +97,19 @@ static int64_t parse_int(const char *v, size_t len)
 	return x;
 }
 
+/* Counts the requests libcurl writes (its debug stream shows each
+ * request's header block once); nothing is printed. */
+static int on_debug(CURL *c, curl_infotype t, char *p, size_t n, void *ud)
+{
+	(void)c;
+	mde_http *h = ud;
+	/* one block per request, starting with its request line */
+	if (t == CURLINFO_HEADER_OUT && h->resp && n >= 4 &&
+	    memcmp(p, "GET ", 4) == 0)
+		h->resp->sent++;
+	return 0;
+}
+
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	mde_http *h = ud;
@@ -173,6 +186,9 @@ int mde_http_open(mde_http **out, const mde_http_opts *o, mde_err *err)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, h);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	*out = h;
 	return 0;
 }

@@ -35,6 +35,10 @@ typedef struct mde_http_resp {
 	int64_t used_weight_1m;  /* X-MBX-USED-WEIGHT-1M, -1 when absent */
 	int64_t retry_after_ms;  /* Retry-After, -1 when absent */
 	int64_t latency_ms;      /* request start to last byte */
+	int sent;                /* times the request went out: libcurl
+				    sends it again, once, on a fresh
+				    connection when a reused one closed
+				    without an answer */
 	char content_type[64];
 } mde_http_resp;
 

@@ -4,6 +4,7 @@
  * decimal that arrives as a string is parsed from the string, whole, so
  * "12abc" or "" is an error and not 12 or 0.
  */
+#define _GNU_SOURCE /* memmem */
 #include "clients.h"
 
 #include <errno.h>
@@ -75,26 +76,96 @@ int mde_json_num(const cJSON *j, double *out)
 	return mde_json_decstr(j, out);
 }
 
+/* Where in [p, end) an escaped NUL (\u0000, not \\u0000) starts, or
+ * NULL; body is where the text begins. */
+static const char *escaped_nul(const char *body, const char *p,
+			       const char *end)
+{
+	for (; (p = memmem(p, (size_t)(end - p), "\\u0000", 6)); p += 6) {
+		size_t bs = 0;
+		for (const char *q = p; q > body && q[-1] == '\\'; q--)
+			bs++;
+		if (bs % 2 == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* A copy of body with every escaped NUL replaced by \uFFFD (same
+ * length), or NULL when there is none (or no memory: then the strict
+ * length check below still refuses nothing wrongly). */
+static char *without_nul(const char *body, size_t len)
+{
+	const char *end = body + len, *p = escaped_nul(body, body, end);
+	if (!p)
+		return NULL;
+	char *c = malloc(len + 1);
+	if (!c)
+		return NULL;
+	memcpy(c, body, len);
+	c[len] = '\0';
+	for (; p; p = escaped_nul(body, p + 6, end))
+		memcpy(c + (p - body), "\\uFFFD", 6);
+	return c;
+}
+
+static int not_json(const char *body, size_t len, size_t at, mde_err *err)
+{
+	char head[24];
+	size_t k = 0;
+	for (size_t i = 0; i < len && k + 1 < sizeof head; i++)
+		head[k++] = (body[i] >= 32 && body[i] < 127) ? body[i] : '?';
+	head[k] = '\0';
+	return mde_err_set(err, MDE_EPARSE, true,
+			   "response is not one JSON document (error at byte "
+			   "%zu of %zu, starts \"%s\")",
+			   at, len, head);
+}
+
 int mde_json_parse(const char *body, size_t len, cJSON **out, mde_err *err)
 {
 	*out = NULL;
 	if (!body || len == 0)
 		return mde_err_set(err, MDE_EPARSE, true, "empty body");
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!j) {
-		size_t at = end && end >= body ? (size_t)(end - body) : 0;
-		char head[24];
-		size_t k = 0;
-		for (size_t i = 0; i < len && k + 1 < sizeof head; i++)
-			head[k++] = (body[i] >= 32 && body[i] < 127) ? body[i]
-								      : '?';
-		head[k] = '\0';
-		return mde_err_set(err, MDE_EPARSE, true,
-				   "response is not JSON (error at byte %zu of "
-				   "%zu, starts \"%s\")",
-				   at, len, head);
+	/* JSON has no raw NUL: inside a string cJSON would end the value
+	 * there ("93548.80\0x" read as 93548.80) */
+	const char *nul = memchr(body, '\0', len);
+	if (nul)
+		return not_json(body, len, (size_t)(nul - body), err);
+	char *copy = without_nul(body, len);
+	const char *b = copy ? copy : body, *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(b, len, &end, 0);
+	size_t at = end && end >= b ? (size_t)(end - b) : 0;
+	while (j && at < len && strchr(" \t\r\n", b[at]) && b[at])
+		at++;
+	free(copy);
+	if (!j || at != len) {
+		cJSON_Delete(j);
+		return not_json(body, len, at, err);
 	}
 	*out = j;
 	return 0;
+}
+
+void mde_json_field(const cJSON *j, bool strings, mde_candle_in *in, int f,
+		    char *buf, size_t cap)
+{
+	in->txt[f] = NULL;
+	if (!j || cJSON_IsNull(j))
+		return;
+	if (cJSON_IsString(j)) {
+		if (j->valuestring && j->valuestring[0])
+			in->txt[f] = j->valuestring;
+		return;
+	}
+	if (!strings && cJSON_IsNumber(j)) {
+		mde_fmt_double(buf, cap, j->valuedouble);
+		in->txt[f] = buf;
+		return;
+	}
+	char *t = cJSON_PrintUnformatted(j);
+	snprintf(buf, cap, "%s", t ? t : "?");
+	cJSON_free(t);
+	in->txt[f] = buf;
+	in->malformed = true;
 }

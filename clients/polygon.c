@@ -11,6 +11,7 @@
  * 05:00 UTC): its open_time becomes 00:00 UTC of that UTC date.
  */
 #include "clients.h"
+#include "log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,15 +66,6 @@ int mde_polygon_aggs_url(char *buf, size_t cap, const char *base,
 	return (k < 0 || (size_t)k >= cap) ? MDE_EINVAL : 0;
 }
 
-static int num(const cJSON *row, const char *k, double *v)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(row, k);
-	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
-		return MDE_EPARSE;
-	*v = j->valuedouble;
-	return 0;
-}
-
 int mde_polygon_parse_aggs(const char *body, size_t len, enum mde_origin origin,
 			   const mde_window *w, mde_candles *out,
 			   mde_page *pg, mde_err *err)
@@ -112,37 +104,39 @@ int mde_polygon_parse_aggs(const char *body, size_t len, enum mde_origin origin,
 	const cJSON *row;
 	cJSON_ArrayForEach(row, res)
 	{
-		double v[MDE_NFIELDS];
-		int64_t t, trades = MDE_NULL_TRADES;
-		for (int f = 0; f < MDE_NFIELDS; f++)
-			v[f] = NAN;
+		mde_candle_in in = {.origin = origin, .lenient = true,
+				    .trades = MDE_NULL_TRADES};
+		char bufs[5][48];
 		const cJSON *tj = cJSON_GetObjectItemCaseSensitive(row, "t");
-		if (!cJSON_IsNumber(tj) || mde_json_int(tj, &t)) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "result %zu: t is not an integer", i);
-			goto done;
+		if (!cJSON_IsNumber(tj) || mde_json_int(tj, &in.open_time_ms)) {
+			/* no time, no key: dropped, and logged */
+			mde_warn("fetch.row_dropped", "row=%zu reason=\"t is not "
+				 "an integer\"", i++);
+			pg->dropped++;
+			continue;
 		}
-		for (int k = 0; k < 5; k++)
-			if (num(row, keys[k], &v[k])) {
-				rc = mde_err_set(err, MDE_EPARSE, false,
-						 "result %zu: %s missing or not "
-						 "a number", i, keys[k]);
-				goto done;
-			}
+		/* o h l c v; a missing, null or non-number one makes the
+		 * row malformed (validation rejects it, the page goes on) */
+		for (int k = 0; k < 5; k++) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(row,
+									  keys[k]);
+			mde_json_field(x, false, &in, k, bufs[k],
+				       sizeof bufs[k]);
+			in.malformed |= !cJSON_IsNumber(x);
+		}
 		const cJSON *nj = cJSON_GetObjectItemCaseSensitive(row, "n");
-		if (nj && (!cJSON_IsNumber(nj) || mde_json_int(nj, &trades))) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "result %zu: n is not an integer", i);
-			goto done;
-		}
+		if (nj && (!cJSON_IsNumber(nj) || mde_json_int(nj, &in.trades)))
+			in.malformed = true;
+		int64_t t = in.open_time_ms;
 		pg->rows++;
 		i++;
 		if (w->period_ms == MDE_DAY_MS)
 			t = mde_floor_div(t, MDE_DAY_MS) * MDE_DAY_MS;
+		in.open_time_ms = t;
 		mde_page_time(pg, t);
 		if (!mde_window_keeps(w, t))
 			continue;
-		if (mde_candles_push_num(out, t, v, trades, origin)) {
+		if (mde_candles_push(out, &in, NULL)) {
 			rc = mde_err_set(err, MDE_ENOMEM, false,
 					 "out of memory");
 			goto done;

@@ -4,16 +4,20 @@
  * with retries, rate-limit manners, a circuit breaker per source and
  * fallback to the next source for the same data.
  *
- *   source "binance"       USD-M futures klines; on failure (after retries,
- *                          or breaker open, or 418) the rest of the range
- *                          comes from spot. Aux series: futures only.
+ *   source "binance"       USD-M futures klines only.
  *   source "binance-spot"  spot klines only.
- *   source "polygon"       Polygon aggregates when a key is configured,
- *                          else / on failure Yahoo.
+ *   source "polygon"       Polygon aggregates only (a key is needed).
  *   source "yahoo"         Yahoo chart only.
  *   source "replay"        files under opts.replay_dir (data/README.md);
  *                          "replay:DIR" is accepted too (DIR wins).
- *   NULL or "auto"         crypto: "binance"; equity: "polygon".
+ *   "binance+binance-spot" futures, and spot for the rest of the range
+ *                          when futures fail (a universe's opt-in,
+ *                          `fallback = binance-spot`).
+ *   "polygon+yahoo"        Polygon, then Yahoo (the equity default; Yahoo
+ *                          alone when no Polygon key is configured).
+ *   NULL or "auto"         crypto: "binance"; equity: "polygon+yahoo".
+ * A source named alone is that source only: nothing from another source
+ * is ever appended (CLI.md "Sources and fallback").
  * Every candle's origin (enum mde_origin) says who served it.
  *
  * Each HTTP request (and each replay file read) produces one mde_fetch_rec
@@ -149,10 +153,33 @@ void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
 /* "closed", "open", "half-open" for source origin (enum mde_origin). */
 const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin);
 /* enum mde_origin of a source name ("binance" ... "replay", "replay:DIR"),
- * or -1. */
+ * or of the primary of a plan ("binance+binance-spot"), or -1. */
 int mde_fetch_source_origin(const char *source);
-/* Whether a source falls back to another for candles (binance -> spot,
- * polygon -> yahoo): its fallback candles are replaced later. */
-bool mde_fetch_has_fallback(const char *source);
+/* Whether the primary source of a series replaces the rows a fallback
+ * source stored in it (binance, polygon: rank 2 against binance-spot and
+ * yahoo), with or without a fallback of its own. */
+bool mde_fetch_replaces_fallback(const char *source);
+/*
+ * The origins of a source plan ("NAME" or "NAME+FALLBACK", NULL/"auto" =
+ * the asset class's default): *primary, and *fallback (-1 = none).
+ * MDE_EINVAL when source is no plan (an unknown name, a fallback other
+ * than binance -> binance-spot or polygon -> yahoo).
+ */
+int mde_fetch_plan(const char *source, enum mde_asset asset, int *primary,
+		   int *fallback) MDE_MUSTCHECK;
+/*
+ * Writes into buf the plan of a series: source named (no fallback), or
+ * the default of asset with the config's fallback ("binance-spot",
+ * "yahoo", "none" or NULL/"" = the asset's default: none for crypto,
+ * yahoo for equity). MDE_EINVAL for a fallback that does not fit.
+ */
+int mde_fetch_plan_make(char *buf, size_t cap, const char *source,
+			const char *fallback, enum mde_asset asset) MDE_MUSTCHECK;
+/*
+ * The asset class a source and symbol imply (CLI.md): "yahoo" and
+ * "polygon" (alone or first of a plan) mean equity unless the symbol is a
+ * crypto pair (BTC-USD, X:BTCUSD, BTCUSDT); anything else crypto.
+ */
+enum mde_asset mde_fetch_infer_asset(const char *source, const char *symbol);
 
 #endif

@@ -12,6 +12,7 @@
  * filter drops it.
  */
 #include "clients.h"
+#include "log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -114,32 +115,31 @@ int mde_yahoo_parse_chart(const char *body, size_t len, enum mde_origin origin,
 	const cJSON *it[6] = {ts->child, col[0]->child, col[1]->child,
 			      col[2]->child, col[3]->child, col[4]->child};
 	for (int i = 0; i < n; i++) {
-		double v[MDE_NFIELDS];
+		mde_candle_in in = {.origin = origin, .lenient = true,
+				    .trades = MDE_NULL_TRADES};
+		char bufs[5][48];
 		int64_t sec;
-		bool skip = false;
-		if (mde_json_int(it[0], &sec) || !cJSON_IsNumber(it[0])) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "timestamp[%d] is not an integer", i);
-			goto done;
-		}
-		for (int f = 0; f < MDE_NFIELDS; f++)
-			v[f] = NAN;
+		bool skip = false, keyed = true;
+		if (mde_json_int(it[0], &sec) || !cJSON_IsNumber(it[0]))
+			keyed = false; /* no time, no key: dropped, logged */
+		/* A null is a bar Yahoo has not got (skipped); any other
+		 * non-number makes the row malformed: rejected, the page
+		 * goes on. */
 		for (int k = 0; k < 5; k++) {
 			const cJSON *x = it[k + 1];
-			if (cJSON_IsNull(x)) {
-				skip = true;
-			} else if (!cJSON_IsNumber(x) ||
-				   !isfinite(x->valuedouble)) {
-				rc = mde_err_set(err, MDE_EPARSE, false,
-						 "%s[%d] is not a number",
-						 quote_names[k], i);
-				goto done;
-			} else {
-				v[k] = x->valuedouble; /* MDE_OPEN..VOLUME */
-			}
+			skip |= cJSON_IsNull(x);
+			mde_json_field(x, false, &in, k, bufs[k],
+				       sizeof bufs[k]);
+			in.malformed |= !cJSON_IsNull(x) && !cJSON_IsNumber(x);
 		}
 		for (int k = 0; k < 6; k++)
 			it[k] = it[k]->next;
+		if (!keyed) {
+			mde_warn("fetch.row_dropped", "row=%d reason=\"timestamp "
+				 "is not an integer\"", i);
+			pg->dropped++;
+			continue;
+		}
 		pg->rows++;
 		int64_t t = sec * 1000;
 		if (w->period_ms == MDE_DAY_MS)
@@ -147,7 +147,8 @@ int mde_yahoo_parse_chart(const char *body, size_t len, enum mde_origin origin,
 		mde_page_time(pg, t);
 		if (skip || !mde_window_keeps(w, t))
 			continue;
-		if (mde_candles_push_num(out, t, v, MDE_NULL_TRADES, origin)) {
+		in.open_time_ms = t;
+		if (mde_candles_push(out, &in, NULL)) {
 			rc = mde_err_set(err, MDE_ENOMEM, false,
 					 "out of memory");
 			goto done;

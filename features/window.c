@@ -10,6 +10,7 @@
 #include "window.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #define TILE 256
@@ -114,17 +115,20 @@ MDE_INLINE void tile_meansd(const double *restrict x, size_t len,
 	for (; j0 + BLK <= len; j0 += BLK)
 		blk_meansd(x + j0, w, mean + j0, sd ? sd + j0 : NULL);
 	for (size_t j = j0; j < len; j++) {
+		/* x[j - k] reaches before x (the window's earlier rows): a
+		 * signed index, not an unsigned offset that wraps. */
+		const ptrdiff_t sj = (ptrdiff_t)j;
 		double acc = x[j];
-		for (size_t k = 1; k < w; k++)
-			acc += x[j - k];
+		for (ptrdiff_t k = 1; k < (ptrdiff_t)w; k++)
+			acc += x[sj - k];
 		double m = acc / (double)w;
 		mean[j] = m;
 		if (!sd)
 			continue;
 		double d = x[j] - m;
 		acc = d * d;
-		for (size_t k = 1; k < w; k++) {
-			d = x[j - k] - m;
+		for (ptrdiff_t k = 1; k < (ptrdiff_t)w; k++) {
+			d = x[sj - k] - m;
 			acc += d * d;
 		}
 		sd[j] = sqrt(acc / (double)(w - 1));

@@ -6,6 +6,11 @@
 #
 #   scripts/test.sh             normal build in build/
 #   scripts/test.sh --sanitize  ASan + UBSan build in build-asan/
+#   scripts/test.sh --sanitize --clang   (or CC=clang scripts/test.sh
+#                               --sanitize) the same with clang, in
+#                               build-asan-clang/ (clang's UBSan also
+#                               checks pointer overflow)
+#   scripts/test.sh --clang     a clang build in build-clang/
 #
 # Each build tree uses databases of its own names, but test_store_faults
 # restarts the server: run two suites at once only without it
@@ -14,13 +19,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+sanitize=0
+clang=0
+for a in "$@"; do
+  case $a in
+    --sanitize) sanitize=1 ;;
+    --clang) clang=1 ;;
+    *) echo "usage: scripts/test.sh [--sanitize] [--clang]" >&2; exit 2 ;;
+  esac
+done
+case ${CC:-} in *clang*) clang=1 ;; esac
+
 dir=build
 cmake_args=()
-if [ "${1:-}" = "--sanitize" ]; then
+if [ "$sanitize" = 1 ]; then
   dir=build-asan
   cmake_args=(-DMDE_SANITIZE=ON)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+if [ "$clang" = 1 ]; then
+  # A build tree keeps the compiler it was configured with: clang gets
+  # trees of its own.
+  dir=$dir-clang
+  export CC=${CC:-clang}
+  case $CC in *clang*) ;; *) CC=clang ;; esac
 fi
 
 scripts/setup.sh

@@ -89,6 +89,7 @@ struct fx {
 	size_t conns;
 	char next_base[128];
 	uint64_t version;    /* bumped by every change of the data */
+	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
 };
 
 /* ---- a growing string ------------------------------------------------ */
@@ -98,6 +99,8 @@ struct sb {
 	size_t n, cap;
 };
 
+static void sb_add(struct sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void sb_add(struct sb *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -667,7 +670,10 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 		sb_add(&r->body, "]");
 		return;
 	}
-	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, xnow(x) + 1), i0, i1;
+	int64_t upto = xnow(x) + 1;
+	if (x->aux_until && x->aux_until < upto)
+		upto = x->aux_until;
+	size_t n = lower(&a->r[0].t, sizeof *a->r, a->n, upto), i0, i1;
 	page_range(&a->r[0].t, sizeof *a->r, n, hs, s, he, e, (size_t)lim,
 		   &i0, &i1);
 	for (size_t i = i0; i < i1; i++) {
@@ -1014,6 +1020,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		pthread_mutex_unlock(&x->mu);
 		if (fault == FX_TRUNCATED && r.body.n > 1)
 			r.body.n /= 2;
+		size_t tn;
+		char *t = fx_transform(fault, farg, r.body.p, r.body.n, &tn);
+		if (t) {
+			free(r.body.p);
+			r.body = (struct sb){t, tn, tn + 1};
+		}
 	}
 
 	pthread_mutex_lock(&x->mu);
@@ -1173,4 +1185,35 @@ int fx_port(const fx *x)
 const char *fx_url(const fx *x)
 {
 	return x->url;
+}
+
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades)
+{
+	int rc = -1;
+	pthread_mutex_lock(&x->mu);
+	struct kseries *s = kfind(x, market, sym, period_ms, 0);
+	size_t lo = 0, hi = s ? s->n : 0;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s->r[m].t < open_ms)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (s && lo < s->n && s->r[lo].t == open_ms) {
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			snprintf(txt[f], 40, "%s", s->r[lo].f[f]);
+		*trades = s->r[lo].trades;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
+
+void fx_set_aux_until(fx *x, int64_t t_ms)
+{
+	pthread_mutex_lock(&x->mu);
+	x->aux_until = t_ms;
+	pthread_mutex_unlock(&x->mu);
 }

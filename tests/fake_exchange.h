@@ -46,8 +46,19 @@ enum fx_fault {
 	FX_MISSING,      /* first row lacks a field (close / fundingRate) */
 	FX_EMPTY,        /* an empty page ([] / no results) */
 	FX_HTML,         /* 200 text/html "Will be right back" */
-	FX_TEXT429       /* Yahoo style: 429 "Too Many Requests" plain text */
+	FX_TEXT429,      /* Yahoo style: 429 "Too Many Requests" plain text */
+	/* page transforms (fake_faults.c), on the normal JSON array body */
+	FX_DUPLICATES,   /* every row twice */
+	FX_SHUFFLED,     /* rows in reverse order */
+	FX_DROPPED,      /* arg rows dropped from the middle of the page */
+	FX_NUL_DECIMAL,  /* first row: open = "<open>\u0000x" */
+	FX_TRAILING      /* the body, then "xyz" after the JSON */
 };
+
+/* Applies a page transform to a JSON array body: a new malloc'd body
+ * (its length in *outlen), or NULL when fault is none of them. */
+char *fx_transform(int fault, int arg, const char *body, size_t len,
+		   size_t *outlen);
 
 typedef struct fx_opts {
 	int64_t weight_window_ms;  /* 0 = 60000 */
@@ -95,6 +106,13 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 	     int64_t open_ms, const char *open, const char *high,
 	     const char *low, const char *close, const char *volume);
 void fx_set_now(fx *x, int64_t now_ms);
+/* Aux rows (funding, /futures/data) at or after t_ms are not served yet
+ * (0 = all): they "arrive" when this is cleared. */
+void fx_set_aux_until(fx *x, int64_t t_ms);
+/* One stored kline's OHLCV text and trades (the fake WebSocket endpoint
+ * streams them); 0, or -1 when there is none at open_ms. */
+int fx_kline(fx *x, int market, const char *sym, int64_t period_ms,
+	     int64_t open_ms, char txt[MDE_NFIELDS][40], int64_t *trades);
 
 /* The next count requests whose path starts with prefix, after skipping
  * skip of them, get the fault. Faults are checked in the order added. */

@@ -4,6 +4,9 @@
  *   fake_exchange [--data DIR] [--synthetic SYM,SYM,...] [--from TIME]
  *                 [--bars N] [--period TF] [--weight-limit N]
  *                 [--weight-window-ms MS] [--polygon-key KEY]
+ *               [--ws-speed X] [--ws-start TIME] [--ws-ping-ms MS]
+ * --ws-speed also serves the klines as WebSocket kline streams
+ * (fake_ws.h) from --ws-start (default: --from) at X times real speed.
  * --data loads a replay-layout directory (data/README.md; klines are
  * served on both futures and spot). --synthetic adds random-walk klines
  * (futures and spot) of N bars from TIME. Prints "port N" and
@@ -15,13 +18,16 @@
 #include <string.h>
 
 #include "fake_exchange.h"
+#include "fake_ws.h"
 #include "timeutil.h"
 
 int main(int argc, char **argv)
 {
 	fx_opts o = {0};
 	const char *data = NULL, *syms = NULL, *from = "2025-01-01";
-	const char *tf = "1h";
+	const char *tf = "1h", *ws_start = NULL;
+	double ws_speed = 0;
+	long ws_ping = 0;
 	long bars = 24 * 365;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -44,6 +50,12 @@ int main(int argc, char **argv)
 			o.weight_limit = atoi(v);
 		else if (strcmp(a, "--weight-window-ms") == 0)
 			o.weight_window_ms = atoll(v);
+		else if (strcmp(a, "--ws-speed") == 0)
+			ws_speed = atof(v);
+		else if (strcmp(a, "--ws-start") == 0)
+			ws_start = v;
+		else if (strcmp(a, "--ws-ping-ms") == 0)
+			ws_ping = atol(v);
 		else if (strcmp(a, "--polygon-key") == 0)
 			o.polygon_key = v;
 		else {
@@ -88,10 +100,31 @@ int main(int argc, char **argv)
 		}
 		free(list);
 	}
+	int64_t ws0 = t0;
+	if (ws_start && mde_time_parse(ws_start, &ws0)) {
+		fprintf(stderr, "fake_exchange: bad --ws-start\n");
+		fx_stop(x);
+		return 2;
+	}
+	fws *ws = NULL;
+	if (ws_speed > 0) {
+		fws_opts wo = {.x = x, .market = FX_FUTURES, .period_ms = p,
+			       .start_ms = ws0, .speed = ws_speed,
+			       .ping_ms = ws_ping};
+		if (!(ws = fws_start(&wo))) {
+			fprintf(stderr, "fake_exchange: cannot start the "
+				"WebSocket server\n");
+			fx_stop(x);
+			return 1;
+		}
+	}
 	printf("port %d\nurl %s\n", fx_port(x), fx_url(x));
+	if (ws)
+		printf("ws %s\n", fws_url(ws));
 	fflush(stdout);
 	int sig;
 	sigwait(&set, &sig);
+	fws_stop(ws);
 	fx_stop(x);
 	return 0;
 }

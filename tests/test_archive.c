@@ -113,9 +113,10 @@ static int setup(void **state)
 	snprintf(logfile, sizeof logfile, "%s/children.log", dir);
 	FILE *f = fopen(cfg, "w");
 	fprintf(f, "[sources]\nbinance_url = %s\nbinance_spot_url = %s\n"
+		"[archive]\nurl = %s\n"
 		"[run]\nbatch_rows = 200\nchunk = 20d\n"
 		"[http]\nmax_attempts = 3\nbackoff_ms = 20\n"
-		"[database]\nmax_retries = 10\n", fx_url(x), fx_url(x));
+		"[database]\nmax_retries = 10\n", fx_url(x), fx_url(x), fx_url(x));
 	fclose(f);
 	refc = mde_fresh_db(cfg, "mdetest_archive_ref", ref, sizeof ref);
 	mde_cli_must(cfg, ref, BF "--archive off");
@@ -343,7 +344,8 @@ static void test_usage(void **state)
 	assert_int_equal(mde_cli(cfg, ref, "import --symbol BTCUSDT "
 				 "--timeframe 1h"), 2);
 	assert_int_equal(mde_cli(cfg, ref, "config"), 0);
-	assert_non_null(strstr(mde_cli_out, "[archive]\nmode = auto"));
+	assert_non_null(strstr(mde_cli_out, "[archive]\nmode = auto\nurl = "
+				"http://127.0.0.1"));
 }
 
 static void test_kline_csv_quirks(void **state)

@@ -59,7 +59,8 @@ static void test_usage_errors(void **state)
 	expect("resume --job abc", 2, "bad job id");
 	expect("worker --max-jobs 0", 2, "--max-jobs");
 	expect("status --format csv", 2, "--format must be table or json");
-	expect("quality --format xml", 2, "--format must be table, csv or json");
+	expect("quality --format xml", 2,
+	       "--format must be table, csv, html or json");
 	expect("compute", 2, "--timeframe is required");
 	expect("compute --timeframe 3m", 2, "bad timeframe");
 	expect("migrate extra", 2, "unexpected argument \"extra\"");

@@ -234,17 +234,24 @@ static void test_ban_418(void **st)
 	fx_fault(e->x, "/fapi/", FX_418, 0, 1, 120);
 	mde_candles c = {0};
 	mde_err err = {0};
-	/* futures banned: klines fall back to spot */
+	/* futures banned: "binance" is futures only, nothing from spot */
 	assert_int_equal(mde_fetch_candles(e->f, "binance", MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 100 * H, &c,
-					   &err), 0);
+					   &err), MDE_EBANNED);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(fx_nreq(e->x), 1);
+	/* the opted-in plan takes the klines from spot */
+	assert_int_equal(mde_fetch_candles(e->f, "binance+binance-spot",
+					   MDE_CRYPTO, "BTCUSDT", H, T0,
+					   T0 + 100 * H, &c, &err), 0);
 	assert_int_equal(c.n, 100);
 	assert_int_equal(c.origin[0], MDE_SRC_BINANCE_SPOT);
 	size_t n = fx_nreq(e->x);
 	assert_int_equal(n, 2);
 	/* the ban holds: no request reaches the futures host */
 	mde_candles_clear(&c);
-	assert_int_equal(mde_fetch_candles(e->f, "binance", MDE_CRYPTO,
+	assert_int_equal(mde_fetch_candles(e->f, "binance+binance-spot",
+					   MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 100 * H, &c,
 					   &err), 0);
 	assert_int_equal(c.origin[0], MDE_SRC_BINANCE_SPOT);
@@ -312,10 +319,12 @@ static void test_retries(void **st)
 	/* never retried */
 	retry_case(FX_BADSYM, 100, 0, 1, MDE_ENET, 0);
 	retry_case(FX_ERR200, 100, 0, 1, MDE_ENET, 0);
-	retry_case(FX_WRONG_TYPES, 100, 0, 1, MDE_EPARSE, 0);
-	retry_case(FX_GARBAGE_NUM, 100, 0, 1, MDE_EPARSE, 0);
-	retry_case(FX_WRONG_LEN, 100, 0, 1, MDE_EPARSE, 0);
-	retry_case(FX_MISSING, 100, 0, 1, MDE_EPARSE, 0);
+	/* a bad row is data, not a failed request: the page is kept, the
+	 * row marked malformed for validation to reject */
+	retry_case(FX_WRONG_TYPES, 100, 0, 1, 0, 100);
+	retry_case(FX_GARBAGE_NUM, 100, 0, 1, 0, 100);
+	retry_case(FX_WRONG_LEN, 100, 0, 1, 0, 100);
+	retry_case(FX_MISSING, 100, 0, 1, 0, 100);
 }
 
 static void test_body_cap(void **st)
@@ -345,18 +354,18 @@ static void test_body_cap(void **st)
 
 static void test_bad_mid_range(void **st)
 {
-	/* page 2 is bad: page 1 is kept, nothing of page 2 is */
+	/* page 2 is not JSON: page 1 is kept, nothing of page 2 is */
 	struct env *e = setup_n(2001, NULL);
 	e->o.max_attempts = 2;
 	open_fetcher(e);
-	fx_fault(e->x, "/api/v3/klines", FX_GARBAGE_NUM, 1, 100, 0);
+	fx_fault(e->x, "/api/v3/klines", FX_MALFORMED, 1, 100, 0);
 	mde_candles c = {0};
 	mde_err err = {0};
 	assert_int_equal(mde_fetch_candles(e->f, "binance-spot", MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 2000 * H, &c,
 					   &err), MDE_EPARSE);
 	assert_int_equal(c.n, 1000);
-	assert_non_null(strstr(err.msg, "not a number"));
+	assert_non_null(strstr(err.msg, "JSON"));
 	/* an empty page in the middle is retried, then the data comes */
 	fx_clear_faults(e->x);
 	fx_clear_reqs(e->x);
@@ -380,9 +389,11 @@ static void test_breaker_fallback(void **st)
 	open_fetcher(e);
 	mde_candles c = {0};
 	mde_err err = {0};
-	/* futures serve page 1, then fail: page 2 comes from spot */
+	/* futures serve page 1, then fail: page 2 comes from spot (the
+	 * plan opted in) */
 	fx_fault(e->x, "/fapi/v1/klines", FX_500, 1, 1000, 0);
-	assert_int_equal(mde_fetch_candles(e->f, "binance", MDE_CRYPTO,
+	assert_int_equal(mde_fetch_candles(e->f, "binance+binance-spot",
+					   MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 1500 * H, &c,
 					   &err), 0);
 	assert_int_equal(c.n, 1500);
@@ -392,17 +403,23 @@ static void test_breaker_fallback(void **st)
 	assert_string_equal(mde_fetch_breaker(e->f, MDE_SRC_BINANCE), "closed");
 	/* second failure opens the breaker */
 	mde_candles_clear(&c);
-	assert_int_equal(mde_fetch_candles(e->f, "binance", MDE_CRYPTO,
+	assert_int_equal(mde_fetch_candles(e->f, "binance+binance-spot",
+					   MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 10 * H, &c,
 					   &err), 0);
 	assert_int_equal(c.origin[0], MDE_SRC_BINANCE_SPOT);
 	assert_string_equal(mde_fetch_breaker(e->f, MDE_SRC_BINANCE), "open");
-	/* open: futures are not even asked */
+	/* open: futures are not even asked; "binance" alone fails */
 	fx_clear_reqs(e->x);
 	mde_candles_clear(&c);
 	assert_int_equal(mde_fetch_candles(e->f, "binance", MDE_CRYPTO,
 					   "BTCUSDT", H, T0, T0 + 10 * H, &c,
-					   &err), 0);
+					   &err), MDE_EBANNED);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(fx_nreq(e->x), 0);
+	assert_int_equal(mde_fetch_candles(e->f, "binance+binance-spot",
+					   MDE_CRYPTO, "BTCUSDT", H, T0,
+					   T0 + 10 * H, &c, &err), 0);
 	assert_int_equal(c.n, 10);
 	assert_int_equal(c.origin[0], MDE_SRC_BINANCE_SPOT);
 	fx_req r;
@@ -538,8 +555,14 @@ static void test_equities(void **st)
 	fx_fault(e->x, "/v2/aggs", FX_500, 0, 100, 0);
 	fx_fault(e->x, "/v8/finance", FX_TEXT429, 0, 1, 0);
 	mde_candles y = {0};
+	/* "polygon" named alone is Polygon only: the series fails */
 	assert_int_equal(mde_fetch_candles(e->f, "polygon", MDE_EQUITY, "AAPL",
-					   MDE_DAY_MS, a, z, &y, &err), 0);
+					   MDE_DAY_MS, a, z, &y, &err),
+			 MDE_ENET);
+	assert_int_equal(y.n, 0);
+	assert_int_equal(mde_fetch_candles(e->f, "polygon+yahoo", MDE_EQUITY,
+					   "AAPL", MDE_DAY_MS, a, z, &y, &err),
+			 0);
 	assert_int_equal(y.n, 49);
 	assert_int_equal(y.origin[0], MDE_SRC_YAHOO);
 	for (size_t i = 0; i < y.n; i++) {
@@ -603,8 +626,9 @@ static void test_polygon_next_url_elsewhere(void **st)
 	open_fetcher(e);
 	mde_candles c = {0};
 	mde_err err = {0};
-	assert_int_equal(mde_fetch_candles(e->f, "polygon", MDE_EQUITY, "AAPL",
-					   MDE_DAY_MS, INT64_C(1598832000000),
+	assert_int_equal(mde_fetch_candles(e->f, "polygon+yahoo", MDE_EQUITY,
+					   "AAPL", MDE_DAY_MS,
+					   INT64_C(1598832000000),
 					   INT64_C(1604707200000), &c, &err), 0);
 	assert_int_equal(c.n, 49);
 	assert_int_equal(c.origin[0], MDE_SRC_POLYGON);

@@ -257,14 +257,37 @@ static void test_fallback_then_primary(void **state)
 					  70, 1), 0);
 	assert_int_equal(fx_add_synthetic(x, FX_SPOT, "SYNUSDT", hour, t0, 70,
 					  2), 0);
+	/* Futures down, no opt-in: futures never take spot candles. */
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols SYNUSDT --timeframe 1h --since %lld", fx_url(x),
 		 fx_url(x), (long long)t0);
+	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
+	assert_int_equal(mde_cli(cfg, db, args), 3);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE "
+					     "source = 'binance-spot'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_status WHERE "
+					     "last_status = 'failed' AND "
+					     "last_error LIKE '%HTTP 500%'"), 1);
+	fx_clear_faults(x);
+	/* The universe opts in: fallback = binance-spot. */
+	char ucfg[800];
+	snprintf(ucfg, sizeof ucfg, "%s/fallback.conf", dir);
+	FILE *f = fopen(ucfg, "w");
+	fprintf(f, "[run]\nbatch_rows = 100\nchunk = 7d\n[universe syn]\n"
+		"symbols = SYNUSDT\ntimeframe = 1h\nschedule = hourly\n"
+		"since = %lld\nfallback = binance-spot\n", (long long)t0);
+	fclose(f);
+	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
+		 "run --schedule hourly", fx_url(x), fx_url(x));
 	/* Both markets down: nothing is stored, but every request is in the
 	 * fetch log, with its status and error. */
 	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	fx_fault(x, "/api/v3/", FX_500, 0, 1000, 0);
-	assert_int_equal(mde_cli(cfg, db, args), 3);
+	assert_int_equal(mde_cli(ucfg, db, args), 3);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2"), 0);
 	assert_true(mde_testdb_count(c, "SELECT count(*) FROM "
@@ -277,7 +300,7 @@ static void test_fallback_then_primary(void **state)
 	fx_fault(x, "/fapi/", FX_500, 0, 1000, 0);
 	/* Futures down: spot serves the candles, flagged; funding (futures
 	 * only) is missing, so the series reports failure. */
-	assert_int_equal(mde_cli(cfg, db, args), 3);
+	assert_int_equal(mde_cli(ucfg, db, args), 3);
 	assert_non_null(strstr(mde_cli_err, "the next run replaces them"));
 	long long n = mde_testdb_count(c, "SELECT count(*) FROM market_data_v2");
 	assert_true(n >= 69);
@@ -286,7 +309,8 @@ static void test_fallback_then_primary(void **state)
 					     "'binance-spot' AND "
 					     "validation_flags & 8 = 8"), n);
 	/* Futures back: a plain run (default overlap 24) re-reads from the
-	 * first fallback candle and replaces every one of them. */
+	 * first fallback candle and replaces every one of them, opted in
+	 * or not. */
 	fx_clear_faults(x);
 	snprintf(args, sizeof args, "--binance-url %s --binance-spot-url %s "
 		 "run --symbols SYNUSDT --timeframe 1h", fx_url(x), fx_url(x));

@@ -23,7 +23,8 @@ enum {
 	O_SCHEDULE, O_SYMBOLS, O_TIMEFRAME, O_SINCE, O_UNTIL, O_SOURCE,
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
-	O_LS, O_LIQ, O_INFLOW, O_ARCHIVE, O_ARCHIVE_URL
+	O_LS, O_LIQ, O_INFLOW, O_ARCHIVE, O_ARCHIVE_URL, O_LISTEN, O_TOKEN_FILE,
+	O_CORS, O_MAX_REQ, O_WS_URL
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -76,6 +77,15 @@ static const struct option opts_compute[] = {
 	OPT("funding", 1, O_FUNDING), OPT("open-interest", 1, O_OI),
 	OPT("long-short", 1, O_LS), OPT("liquidations", 1, O_LIQ),
 	OPT("inflow", 1, O_INFLOW), END};
+
+static const struct option opts_serve[] = {
+	GLOBAL_OPTS, OPT("listen", 1, O_LISTEN),
+	OPT("token-file", 1, O_TOKEN_FILE), OPT("cors-origin", 1, O_CORS),
+	OPT("max-requests", 1, O_MAX_REQ), END};
+
+static const struct option opts_stream[] = {
+	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("source", 1, O_SOURCE), OPT("ws-url", 1, O_WS_URL), END};
 
 static const char global_help[] =
 	"Global options (any subcommand):\n"
@@ -133,8 +143,18 @@ static const struct command {
 	 "  enrichment_status and backfill_state at a glance.\n"},
 	{"quality", MDE_CMD_QUALITY, opts_quality,
 	 "mdenrich quality [--symbol S] [--timeframe TF] [--since TIME]\n"
-	 "                 [--format table|json|csv]\n"
-	 "  The data_quality_metrics rows, worst first.\n"},
+	 "                 [--format table|json|csv|html]\n"
+	 "  The data_quality_metrics rows, worst first; html: the dashboard's\n"
+	 "  quality page as one self-contained file.\n"},
+	{"serve", MDE_CMD_SERVE, opts_serve,
+	 "mdenrich serve [--listen HOST:PORT] [--token-file FILE]\n"
+	 "               [--cors-origin ORIGIN] [--max-requests N]\n"
+	 "  The HTTP API and dashboard (docs/API.md), on 127.0.0.1:8787 by\n"
+	 "  default. Reads need no token; POST needs Authorization: Bearer\n"
+	 "  TOKEN (from --token-file, else $MDENRICH_API_TOKEN) and is refused\n"
+	 "  when none is configured. No CORS header unless --cors-origin.\n"
+	 "  --max-requests: requests in flight before 429 (default 64).\n"
+	 "  Stops on SIGINT/SIGTERM once the requests in flight are done.\n"},
 	{"config", MDE_CMD_CONFIG, opts_none,
 	 "mdenrich config\n"
 	 "  Print the effective configuration (defaults < file < environment <\n"
@@ -145,6 +165,12 @@ static const struct command {
 	 "  Load Binance kline files as the public archive ships them (.zip or\n"
 	 "  .csv, header or none, ms or us times; a directory recursively)\n"
 	 "  through validate -> compute -> store. Re-importing changes nothing.\n"},
+	{"stream", MDE_CMD_STREAM, opts_stream,
+	 "mdenrich stream --symbols LIST --timeframe TF [--source binance|binance-spot]\n"
+	 "                [--ws-url URL]\n"
+	 "  Live enrichment from Binance's kline WebSocket streams: each candle\n"
+	 "  is enriched when it closes; what a disconnect missed is repaired\n"
+	 "  through REST. Runs until SIGINT/SIGTERM (exit 130).\n"},
 	{"compute", MDE_CMD_COMPUTE, opts_compute,
 	 "mdenrich compute --timeframe TF [--asset-class crypto|equity]\n"
 	 "                 [--input FILE.csv] [--output FILE.csv]\n"
@@ -168,6 +194,8 @@ static void print_program_help(FILE *out)
 		"  worker    claim and run backfill chunks (any number of hosts)\n"
 		"  status    series and backfill status\n"
 		"  quality   data quality metrics, worst first\n"
+		"  serve     HTTP API and dashboard\n"
+		"  stream    live enrichment from Binance's WebSocket streams\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
 		"  import    load Binance archive kline files (.zip/.csv)\n"
 		"  config    print the effective configuration\n\n"
@@ -192,40 +220,6 @@ static int usage_error(FILE *errf, const char *cmd, const char *fmt, ...)
 	return MDE_EXIT_USAGE;
 }
 
-int mde_symbols_check(const char *list)
-{
-	if (!list || !*list)
-		return MDE_EINVAL;
-	size_t len = 0;
-	for (const char *p = list;; p++) {
-		if (*p == ',' || !*p) {
-			if (len == 0 || len > 32)
-				return MDE_EINVAL;
-			len = 0;
-			if (!*p)
-				break;
-			continue;
-		}
-		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    !strchr(".-_=^:", *p))
-			return MDE_EINVAL;
-		len++;
-	}
-	return 0;
-}
-
-int mde_source_check(const char *s)
-{
-	static const char *names[] = {"binance", "binance-spot", "yahoo",
-				      "polygon"};
-	for (size_t i = 0; i < MDE_ARRAY_LEN(names); i++)
-		if (strcmp(s, names[i]) == 0)
-			return 0;
-	if (strncmp(s, "replay:", 7) == 0 && s[7])
-		return 0;
-	return MDE_EINVAL;
-}
-
 static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 			  const char *v, int64_t *out)
 {
@@ -233,7 +227,8 @@ static int parse_time_arg(FILE *errf, const char *cmd, const char *flag,
 		return 0;
 	fprintf(errf,
 		"mdenrich %s: %s: bad time \"%s\" (use ISO 8601 such as "
-		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds)\n",
+		"2024-01-01 or 2024-01-01T13:00:00Z, or milliseconds; "
+		"years 0000 to 9999)\n",
 		cmd, flag, v);
 	return MDE_EXIT_USAGE;
 }
@@ -300,6 +295,13 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "replay:DIR, not \"%s\"", arg);
 		c->source = arg;
 		break;
+	case O_WS_URL:
+		if (strncmp(arg, "ws://", 5) && strncmp(arg, "wss://", 6))
+			return usage_error(errf, cmd, "--ws-url must start "
+					   "with ws:// or wss://, not \"%s\"",
+					   arg);
+		c->ws_url = arg;
+		break;
 	case O_ASSET:
 		if (strcmp(arg, "crypto") && strcmp(arg, "equity"))
 			return usage_error(errf, cmd,
@@ -321,7 +323,8 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_CHUNK:
 		if (mde_duration_parse(arg, &c->chunk_ms))
 			return usage_error(errf, cmd, "--chunk: bad duration "
-					   "\"%s\" (e.g. 30d, 12h)", arg);
+					   "\"%s\" (e.g. 30d, 12h; at most "
+					   "36600d)", arg);
 		break;
 	case O_JOB:
 		if (mde_int_parse(arg, 1, LONG_MAX, &v))
@@ -339,10 +342,10 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 	case O_FORMAT: {
 		bool csv_ok = c->cmd == MDE_CMD_QUALITY;
 		if (strcmp(arg, "table") && strcmp(arg, "json") &&
-		    (!csv_ok || strcmp(arg, "csv")))
+		    (!csv_ok || (strcmp(arg, "csv") && strcmp(arg, "html"))))
 			return usage_error(errf, cmd,
 					   "--format must be table%s or json, "
-					   "not \"%s\"", csv_ok ? ", csv" : "",
+					   "not \"%s\"", csv_ok ? ", csv, html" : "",
 					   arg);
 		c->format = arg;
 		break;
@@ -355,6 +358,15 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		c->archive = arg;
 		break;
 	case O_ARCHIVE_URL: c->archive_url = arg; break;
+	case O_LISTEN: c->listen = arg; break;
+	case O_TOKEN_FILE: c->token_file = arg; break;
+	case O_CORS: c->cors_origin = arg; break;
+	case O_MAX_REQ:
+		if (mde_int_parse(arg, 1, 100000, &v))
+			return usage_error(errf, cmd, "--max-requests must be a "
+					   "positive number, not \"%s\"", arg);
+		c->max_requests = (int)v;
+		break;
 	case O_INPUT: c->input = arg; break;
 	case O_OUTPUT: c->output = arg; break;
 	case O_FUNDING: c->funding = arg; break;
@@ -430,6 +442,11 @@ static int check_required(mde_cli *c, FILE *errf)
 		    strcmp(c->source, "binance-spot"))
 			return usage_error(errf, cmd, "%s", "--source must be "
 					   "binance or binance-spot");
+		break;
+	case MDE_CMD_STREAM:
+		if (!c->symbols || !c->timeframe)
+			return usage_error(errf, cmd, "%s", "--symbols and "
+					   "--timeframe are required");
 		break;
 	case MDE_CMD_COMPUTE:
 		if (!c->timeframe)

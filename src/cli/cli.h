@@ -22,6 +22,8 @@ enum mde_cmd {
 	MDE_CMD_COMPUTE,
 	MDE_CMD_CONFIG,  /* print the effective configuration */
 	MDE_CMD_IMPORT,  /* load local Binance kline files */
+	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
+	MDE_CMD_STREAM,
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
 	MDE_CMD_VERSION  /* --version printed; exit 0 */
 };
@@ -62,6 +64,12 @@ typedef struct mde_cli {
 	/* import: the files and directories after the options */
 	char **files;
 	int nfiles;
+	/* serve */
+	const char *listen, *token_file, *cors_origin;
+	int max_requests;          /* 0 = the server's default */
+
+	/* stream */
+	const char *ws_url;
 
 	/* compute */
 	const char *input, *output, *funding, *open_interest, *long_short,
@@ -76,9 +84,7 @@ typedef struct mde_cli {
 int mde_cli_parse(int argc, char **argv, mde_cli *cli, FILE *out,
 		  FILE *errf);
 
-/* Checks a comma separated symbol list (A-Z 0-9 . - _ = ^ :). */
-int mde_symbols_check(const char *list) MDE_MUSTCHECK;
-/* Checks a --source value. */
-int mde_source_check(const char *src) MDE_MUSTCHECK;
+/* mde_symbols_check and mde_source_check: config.h (the config file's
+ * values pass the same checks). */
 
 #endif

@@ -43,10 +43,22 @@ static int finish(mde_pipeline *p, int code)
 
 int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 {
-	const char *asset = cli->asset_class ? cli->asset_class : "crypto";
-	const char *source = cli->source ? cli->source
-			     : strcmp(asset, "equity") == 0 ? "polygon"
-							    : "binance";
+	/* A --source is that source only; without it, the asset class's
+	 * default plan (polygon+yahoo for equity). */
+	char source[600], why[256];
+	enum mde_asset a;
+	if (mde_pipeline_sources(cli->source, cli->source ? "none" : NULL,
+				 cli->asset_class, cli->symbols, source,
+				 sizeof source, &a, why, sizeof why)) {
+		fprintf(stderr, "mdenrich backfill: %s\n", why);
+		return MDE_EXIT_USAGE;
+	}
+	const char *asset = mde_asset_name(a);
+	if (a == MDE_EQUITY && strcmp(cli->timeframe, "1d") != 0) {
+		fprintf(stderr, "mdenrich backfill: equity series are 1d "
+			"only\n");
+		return MDE_EXIT_USAGE;
+	}
 	mde_pipeline p;
 	int code = start(&p, cfg, MDE_RUN_BACKFILL, "backfill");
 	if (code)
@@ -54,11 +66,20 @@ int mde_cmd_backfill(const mde_config *cfg, const mde_cli *cli)
 	int64_t job = 0;
 	size_t nchunks = 0;
 	mde_err err = {0};
-	if (mde_job_create(p.store, cli->symbols, cli->timeframe, cli->period_ms,
-			   asset, source, cli->from_ms, cli->to_ms,
-			   cfg->chunk_ms, p.run_id, &job, &nchunks, &err)) {
+	int rc, tries = 0;
+	/* One transaction: after a lost connection it is simply tried again
+	 * once the database is back. */
+	while ((rc = mde_job_create(p.store, cli->symbols, cli->timeframe,
+				    cli->period_ms, asset, source, cli->from_ms,
+				    cli->to_ms, cfg->chunk_ms, p.run_id, &job,
+				    &nchunks, &err)) &&
+	       err.code == MDE_EDB && tries++ < 10 &&
+	       mde_pipeline_recover(&p, &err) == 0)
+		;
+	if (rc) {
 		fprintf(stderr, "mdenrich backfill: %s\n", err.msg);
-		return finish(&p, MDE_EXIT_FATAL);
+		return finish(&p, err.code == MDE_EINVAL ? MDE_EXIT_USAGE
+							 : MDE_EXIT_FATAL);
 	}
 	printf("%lld\n", (long long)job);
 	fflush(stdout);

@@ -17,6 +17,10 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 	       mde_redact(cfg->binance_url, buf, sizeof buf));
 	printf("binance_spot_url = %s\n",
 	       mde_redact(cfg->binance_spot_url, buf, sizeof buf));
+	printf("binance_fws_url = %s\nbinance_ws_url = %s\n"
+	       "binance_ws_path = %s\n",
+	       mde_redact(cfg->binance_fws_url, buf, sizeof buf),
+	       cfg->binance_ws_url, cfg->ws_path);
 	printf("yahoo_url = %s\n", mde_redact(cfg->yahoo_url, buf, sizeof buf));
 	printf("polygon_url = %s\n",
 	       mde_redact(cfg->polygon_url, buf, sizeof buf));
@@ -45,13 +49,18 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 				: "",
 	       cfg->archive_cache ? cfg->archive_cache : "",
 	       cfg->archive_parallel);
+	printf("\n[stream]\nbatch_ms = %d\nquiet_ms = %d\nsilence_ms = %d\n"
+	       "aux_every_ms = %d\naux_lag_ms = %d\nwriters = %d\n",
+	       cfg->stream_batch_ms, cfg->stream_quiet_ms,
+	       cfg->stream_silence_ms, cfg->stream_aux_every_ms,
+	       cfg->stream_aux_lag_ms, cfg->stream_writers);
 	for (size_t i = 0; i < cfg->nuniverses; i++) {
 		const mde_universe *u = &cfg->universes[i];
 		printf("\n[universe %s]\nsymbols = %s\ntimeframe = %s\n"
 		       "source = %s\nasset_class = %s\nschedule = %s\n"
-		       "since = %s\n",
+		       "since = %s\nfallback = %s\n",
 		       u->name, u->symbols, u->timeframe, u->source,
-		       u->asset_class, u->schedule, u->since);
+		       u->asset_class, u->schedule, u->since, u->fallback);
 	}
 	return MDE_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "reports.h"
+#include "serve.h"
 #include "report.h"
 #include "timeutil.h"
 
@@ -152,11 +153,29 @@ done:
 
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli)
 {
+	bool html = cli->format && strcmp(cli->format, "html") == 0;
+	if (html && (cli->symbol || cli->timeframe ||
+		     cli->since_ms != INT64_MIN)) {
+		fprintf(stderr, "mdenrich quality: --format html writes the "
+			"whole dashboard page; do not combine it with "
+			"--symbol, --timeframe or --since\n");
+		return MDE_EXIT_USAGE;
+	}
 	PGconn *c = NULL;
 	int code = mde_report_connect(&c, cfg, "quality");
 	if (code != MDE_EXIT_OK)
 		return code;
 
+	if (html) {
+		/* The dashboard's /quality page as one self-contained file. */
+		mde_err e = {0};
+		if (mde_serve_quality_report(c, 0, stdout, &e)) {
+			fprintf(stderr, "mdenrich quality: %s\n", e.msg);
+			code = MDE_EXIT_FATAL;
+		}
+		PQfinish(c);
+		return code;
+	}
 	char since[24];
 	snprintf(since, sizeof since, "%" PRId64, cli->since_ms);
 	const char *params[3] = {cli->symbol, cli->timeframe,

@@ -52,15 +52,18 @@ int mde_cmd_run(const mde_config *cfg, const mde_cli *cli)
 			const mde_universe *u = &cfg->universes[i];
 			if (strcmp(u->schedule, cli->schedule) != 0)
 				continue;
-			mde_series_set set = {u->symbols, u->timeframe,
-					  cli->source ? cli->source : u->source,
-					  u->asset_class, u->since};
+			mde_series_set set = {
+				u->symbols, u->timeframe,
+				cli->source ? cli->source : u->source,
+				u->asset_class, u->since,
+				cli->source ? "none" : u->fallback};
 			code = mde_pipeline_run_set(&p, &set, cli->since_ms,
 						    cli->until_ms, &failed);
 		}
 	} else {
 		mde_series_set set = {cli->symbols, cli->timeframe, cli->source,
-				  cli->asset_class, NULL};
+				  cli->asset_class, NULL,
+				  cli->source ? "none" : NULL};
 		code = mde_pipeline_run_set(&p, &set, cli->since_ms,
 						    cli->until_ms, &failed);
 	}

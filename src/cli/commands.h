@@ -19,5 +19,7 @@ int mde_cmd_status(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_quality(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_config(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_import(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_serve(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_stream(const mde_config *cfg, const mde_cli *cli);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * compute.c - the compute command: CSV candles -> the offline stages of
- * the pipeline (validate, features: mde_pipeline_offline) -> CSV; the CSV
- * reading and writing are csvio's.
+ * the pipeline (validate, features, segment by segment: mde_offline_*) ->
+ * CSV; the CSV reading and writing are csvio's.
  *
  * Output rows echo the input line byte for byte (its columns, in its
  * order), so nothing of the source text is reformatted; the features follow
@@ -81,20 +81,20 @@ static int read_aux(const mde_compute_args *a, mde_auxset *aux)
 	return 0;
 }
 
-static void report(const mde_csv_candles *cc, const mde_validation *v)
+/* Rejects and superseded duplicates, in input order (rows of cc). */
+static void report(const mde_csv_candles *cc, const mde_reject *rj,
+		   size_t nrj, const uint32_t *dups, size_t ndups)
 {
 	char reasons[256], tbuf[40];
 	size_t r = 0, d = 0;
-	/* in input order: rejects and superseded duplicates interleaved */
-	while (r < v->nrejects || d < v->ndups) {
-		bool rej = d >= v->ndups ||
-			   (r < v->nrejects && v->rejects[r].row < v->dups[d]);
-		uint32_t row = rej ? v->rejects[r].row : v->dups[d];
+	while (r < nrj || d < ndups) {
+		bool rej = d >= ndups || (r < nrj && rj[r].row < dups[d]);
+		uint32_t row = rej ? rj[r].row : dups[d];
 		mde_time_format(cc->c.open_time_ms[row], tbuf, sizeof tbuf);
 		if (rej)
 			fprintf(stderr, "line %u: open_time %s: rejected: %s\n",
 				cc->line[row], tbuf,
-				mde_reject_reasons_str(v->rejects[r++].reasons,
+				mde_reject_reasons_str(rj[r++].reasons,
 						       reasons,
 						       sizeof reasons));
 		else
@@ -104,40 +104,109 @@ static void report(const mde_csv_candles *cc, const mde_validation *v)
 	}
 }
 
-static int write_out(FILE *f, const char *buf, const mde_csv_candles *cc,
-		     const mde_series *s, const mde_frame *fr)
+static void write_header(mde_csv_writer *w, const char *buf,
+			 const mde_csv_candles *cc)
 {
-	mde_csv_writer w;
-	if (mde_csv_writer_init(&w, f))
-		return MDE_ENOMEM;
-	mde_csv_put(&w, cc->header_txt ? cc->header_txt : buf + cc->header_off,
+	mde_csv_put(w, cc->header_txt ? cc->header_txt
+				       : buf + cc->header_off,
 		    cc->header_len);
 	for (int k = 0; k < MDE_NFEATURES; k++) {
-		mde_csv_putc(&w, ',');
-		mde_csv_put(&w, mde_column_names[k],
+		mde_csv_putc(w, ',');
+		mde_csv_put(w, mde_column_names[k],
 			    strlen(mde_column_names[k]));
 	}
 	static const char tail[] = ",validation_flags,quality_score\n";
-	mde_csv_put(&w, tail, sizeof tail - 1);
+	mde_csv_put(w, tail, sizeof tail - 1);
+}
+
+/* The valid slots of s; map (NULL = identity) takes s's rows to cc's. */
+static void write_rows(mde_csv_writer *w, const char *buf,
+		       const mde_csv_candles *cc, const uint32_t *map,
+		       const mde_series *s, const mde_frame *fr)
+{
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->valid[i])
 			continue;
-		uint32_t row = s->row[i];
-		mde_csv_put(&w, buf + cc->off[row], cc->len[row]);
+		uint32_t row = map ? map[s->row[i]] : s->row[i];
+		mde_csv_put(w, buf + cc->off[row], cc->len[row]);
 		for (int k = 0; k < MDE_NFEATURES; k++) {
-			mde_csv_putc(&w, ',');
+			mde_csv_putc(w, ',');
 			if (mde_column_int2(k))
-				mde_csv_put_intval(&w, fr->col[k][i]);
+				mde_csv_put_intval(w, fr->col[k][i]);
 			else
-				mde_csv_put_double(&w, fr->col[k][i]);
+				mde_csv_put_double(w, fr->col[k][i]);
 		}
-		mde_csv_putc(&w, ',');
-		mde_csv_put_int(&w, fr->flags[i]);
-		mde_csv_putc(&w, ',');
-		mde_csv_put_double(&w, fr->quality[i]);
-		mde_csv_putc(&w, '\n');
+		mde_csv_putc(w, ',');
+		mde_csv_put_int(w, fr->flags[i]);
+		mde_csv_putc(w, ',');
+		mde_csv_put_double(w, fr->quality[i]);
+		mde_csv_putc(w, '\n');
 	}
-	return mde_csv_writer_close(&w);
+}
+
+/* The rows of every segment, computed one after the other. */
+static int write_segments(mde_offline *o, mde_csv_writer *w, const char *buf,
+			  const mde_csv_candles *cc, mde_err *err)
+{
+	write_header(w, buf, cc);
+	for (size_t k = 0; k < o->nseg; k++) {
+		int rc = mde_offline_segment(o, k, err);
+		if (rc)
+			return rc;
+		write_rows(w, buf, cc, o->map, o->series, o->frame);
+	}
+	return 0;
+}
+
+static int open_out(const mde_compute_args *a, FILE **out)
+{
+	bool to_stdout = !a->output || strcmp(a->output, "-") == 0;
+	*out = to_stdout ? stdout : fopen(a->output, "wb");
+	if (*out)
+		return 0;
+	fprintf(stderr, "mdenrich compute: %s: %s\n", a->output,
+		strerror(errno));
+	return MDE_EXIT_FATAL;
+}
+
+/* Validates, computes and writes the candles of cc. */
+static int compute(const mde_compute_args *a, const char *buf,
+		   const mde_csv_candles *cc, int64_t period,
+		   enum mde_asset asset, const mde_auxset *aux,
+		   mde_offline *o)
+{
+	mde_err err = {0};
+	int rc = mde_offline_open(o, &cc->c, period, asset, aux, &err);
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
+		return rc == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
+	}
+	report(cc, o->rejects, o->nrejects, o->dups, o->ndups);
+	FILE *out;
+	mde_csv_writer w;
+	if (open_out(a, &out))
+		return MDE_EXIT_FATAL;
+	bool to_stdout = out == stdout;
+	if (mde_csv_writer_init(&w, out)) {
+		rc = MDE_ENOMEM;
+	} else {
+		rc = write_segments(o, &w, buf, cc, &err);
+		int wrc = mde_csv_writer_close(&w);
+		rc = rc ? rc : wrc;
+	}
+	if (!to_stdout && fclose(out) != 0 && !rc)
+		rc = MDE_EIO;
+	if (rc) {
+		fprintf(stderr, "mdenrich compute: %s\n",
+			err.code ? err.msg : "writing the output failed");
+		return MDE_EXIT_FATAL;
+	}
+	const mde_vstats *st = &o->stats;
+	fprintf(stderr, "mdenrich compute: rows=%zu valid=%zu rejected=%zu "
+			"duplicates=%zu out_of_order=%zu gaps=%zu\n",
+		st->received, st->valid, st->rejected, st->duplicates,
+		st->out_of_order, st->gaps);
+	return MDE_EXIT_OK;
 }
 
 int mde_compute_run(const mde_compute_args *a)
@@ -147,12 +216,11 @@ int mde_compute_run(const mde_compute_args *a)
 	char *buf = NULL;
 	size_t len = 0;
 	mde_csv_candles cc = {0};
-	mde_validation v = {0};
 	mde_auxset aux;
-	mde_frame fr = {0};
-	FILE *out = NULL;
+	mde_offline o;
 	mde_err err = {0};
 	memset(&aux, 0, sizeof aux);
+	memset(&o, 0, sizeof o);
 
 	if (!a || !a->timeframe || mde_tf_parse(a->timeframe, &period)) {
 		fprintf(stderr, "mdenrich compute: --timeframe must be one of "
@@ -192,38 +260,9 @@ int mde_compute_run(const mde_compute_args *a)
 	code = read_aux(a, &aux);
 	if (code)
 		goto done;
-	rc = mde_pipeline_offline(&v, &fr, &cc.c, period, asset, &aux, &err);
-	if (rc) {
-		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
-		code = rc == MDE_EINVAL ? MDE_EXIT_USAGE : MDE_EXIT_FATAL;
-		goto done;
-	}
-	report(&cc, &v);
-	bool to_stdout = !a->output || strcmp(a->output, "-") == 0;
-	out = to_stdout ? stdout : fopen(a->output, "wb");
-	if (!out) {
-		fprintf(stderr, "mdenrich compute: %s: %s\n", a->output,
-			strerror(errno));
-		code = MDE_EXIT_FATAL;
-		goto done;
-	}
-	rc = write_out(out, buf, &cc, &v.series, &fr);
-	if (!to_stdout && fclose(out) != 0)
-		rc = MDE_EIO;
-	out = NULL;
-	if (rc) {
-		fprintf(stderr, "mdenrich compute: writing %s failed\n",
-			to_stdout ? "stdout" : a->output);
-		code = MDE_EXIT_FATAL;
-		goto done;
-	}
-	fprintf(stderr, "mdenrich compute: rows=%zu valid=%zu rejected=%zu "
-			"duplicates=%zu out_of_order=%zu gaps=%zu\n",
-		v.stats.received, v.stats.valid, v.stats.rejected,
-		v.stats.duplicates, v.stats.out_of_order, v.stats.gaps);
+	code = compute(a, buf, &cc, period, (enum mde_asset)asset, &aux, &o);
 done:
-	mde_frame_free(&fr);
-	mde_validation_free(&v);
+	mde_offline_free(&o);
 	mde_auxset_free(&aux);
 	mde_csv_candles_free(&cc);
 	free(buf);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "candles.h"
+#include "fmt17.h"
 
 /* Candles read from a CSV buffer. Owns c and the arrays, not the buffer. */
 typedef struct mde_csv_candles {
@@ -74,9 +75,6 @@ static inline void mde_csv_putc(mde_csv_writer *w, char ch)
 	else
 		w->buf[w->n++] = ch;
 }
-/* Writes v as snprintf("%.17g") does (out >= 32 bytes); returns the
-   length. Exact, and fast for 1e-11 <= |v| < 1e17. */
-int mde_fmt17(char *out, double v);
 /* A double with 17 significant digits ("%.17g"); NaN writes nothing. */
 void mde_csv_put_double(mde_csv_writer *w, double v);
 /* An integer-valued double (int2 features) as an integer; NaN: nothing. */

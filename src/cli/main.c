@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -41,6 +42,23 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 	return 0;
 }
 
+/*
+ * Overwrites the --db value in argv once the configuration holds its own
+ * copy: the process title (ps, /proc/PID/cmdline) then shows no password.
+ */
+static void scrub_db_arg(int argc, char **argv, mde_cli *cli)
+{
+	char *v = (char *)cli->db_url;
+	for (int i = 0; v && i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (v >= argv[i] && v <= argv[i] + n) {
+			memset(v, '*', strlen(v));
+			break;
+		}
+	}
+	cli->db_url = NULL;
+}
+
 static int dispatch(const mde_config *cfg, const mde_cli *cli)
 {
 	switch (cli->cmd) {
@@ -54,6 +72,8 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_QUALITY: return mde_cmd_quality(cfg, cli);
 	case MDE_CMD_CONFIG: return mde_cmd_config(cfg, cli);
 	case MDE_CMD_IMPORT: return mde_cmd_import(cfg, cli);
+	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
+	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}
 	return MDE_EXIT_USAGE;
 }
@@ -75,6 +95,7 @@ int main(int argc, char **argv)
 		mde_config_free(&cfg);
 		exit(MDE_EXIT_USAGE);
 	}
+	scrub_db_arg(argc, argv, &cli);
 	mde_config_register_secrets(&cfg);
 	mde_log_setup(stderr, cfg.log_format);
 	mde_log_level = cfg.log_level;

@@ -10,6 +10,7 @@ static const char *const reason_names[MDE_RJ_NREASONS] = {
 	"missing_field",   "not_finite", "nonpositive_price",
 	"negative_volume", "high_low",   "misaligned",
 	"not_closed",      "taker_gt_volume", "taker_quote_gt_quote",
+	"malformed",
 };
 
 const char *mde_reject_reason_name(uint32_t bit)

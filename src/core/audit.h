@@ -24,7 +24,12 @@ enum mde_reject_reason {
 	MDE_RJ_NOT_CLOSED = 1u << 6,    /* "not_closed": open_time + P > now */
 	MDE_RJ_TAKER_GT_VOLUME = 1u << 7, /* "taker_gt_volume" */
 	MDE_RJ_TAKER_QUOTE_GT_QUOTE = 1u << 8, /* "taker_quote_gt_quote" */
-	MDE_RJ_NREASONS = 9
+	MDE_RJ_MALFORMED = 1u << 9,     /* "malformed": a field did not arrive
+					   as the source's number (text in a
+					   price, a wrong JSON type, trailing
+					   text, an embedded NUL), or the row
+					   has the wrong shape */
+	MDE_RJ_NREASONS = 10
 };
 
 /* Name of one reason bit (e.g. "high_low"), "?" for anything else. */

@@ -91,6 +91,7 @@ void mde_candles_free(mde_candles *c)
 	}
 	free(c->trades);
 	free(c->origin);
+	free(c->malformed);
 	free(c->text);
 	memset(c, 0, sizeof *c);
 }
@@ -119,7 +120,8 @@ int mde_candles_reserve(mde_candles *c, size_t n)
 		cap *= 2;
 	if (grow((void **)&c->open_time_ms, sizeof(int64_t), cap) ||
 	    grow((void **)&c->trades, sizeof(int64_t), cap) ||
-	    grow((void **)&c->origin, 1, cap))
+	    grow((void **)&c->origin, 1, cap) ||
+	    grow((void **)&c->malformed, 1, cap))
 		return MDE_ENOMEM;
 	for (int f = 0; f < MDE_NFIELDS; f++)
 		if (grow((void **)&c->val[f], sizeof(double), cap) ||
@@ -168,11 +170,16 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 {
 	double v[MDE_NFIELDS];
 	size_t len[MDE_NFIELDS];
+	bool bad = in->malformed;
 	for (int f = 0; f < MDE_NFIELDS; f++) {
 		const char *s = in->txt[f];
 		len[f] = s ? (in->len[f] ? in->len[f] : strlen(s)) : 0;
 		v[f] = NAN;
-		if (len[f] && mde_parse_decimal(s, len[f], &v[f]))
+		if (!len[f] || mde_parse_decimal(s, len[f], &v[f]) == 0)
+			continue;
+		v[f] = NAN;
+		bad = true;
+		if (!in->lenient)
 			return mde_err_set(err, MDE_EPARSE, false,
 					   "%s is not a number: \"%.*s\"",
 					   mde_field_names[f],
@@ -193,6 +200,7 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 	c->open_time_ms[i] = in->open_time_ms;
 	c->trades[i] = in->trades;
 	c->origin[i] = (uint8_t)in->origin;
+	c->malformed[i] = bad;
 	c->n++;
 	return 0;
 }
@@ -226,24 +234,14 @@ int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
 
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 {
-	/* the values were parsed from the same text: copied, not reparsed */
-	if (mde_candles_reserve(dst, dst->n + 1))
-		return MDE_ENOMEM;
-	size_t k = dst->n, mark = dst->text_len;
-	for (int f = 0; f < MDE_NFIELDS; f++) {
-		const char *t = mde_candles_text(src, i, f);
-		dst->val[f][k] = src->val[f][i];
-		dst->txt[f][k] = MDE_NULL_TXT;
-		if (t && text_append(dst, t, strlen(t), &dst->txt[f][k])) {
-			dst->text_len = mark;
-			return MDE_ENOMEM;
-		}
-	}
-	dst->open_time_ms[k] = src->open_time_ms[i];
-	dst->trades[k] = src->trades[i];
-	dst->origin[k] = src->origin[i];
-	dst->n++;
-	return 0;
+	mde_candle_in in = {.open_time_ms = src->open_time_ms[i],
+			    .trades = src->trades[i],
+			    .origin = src->origin[i],
+			    .lenient = true,
+			    .malformed = src->malformed[i]};
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		in.txt[f] = mde_candles_text(src, i, f);
+	return mde_candles_push(dst, &in, NULL);
 }
 
 int mde_candles_append(mde_candles *dst, const mde_candles *src)
@@ -266,6 +264,7 @@ int mde_candles_append(mde_candles *dst, const mde_candles *src)
 	       src->n * sizeof *src->open_time_ms);
 	memcpy(dst->trades + n, src->trades, src->n * sizeof *src->trades);
 	memcpy(dst->origin + n, src->origin, src->n);
+	memcpy(dst->malformed + n, src->malformed, src->n);
 	for (int f = 0; f < MDE_NFIELDS; f++) {
 		memcpy(dst->val[f] + n, src->val[f], src->n * sizeof(double));
 		for (size_t i = 0; i < src->n; i++) {

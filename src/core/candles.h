@@ -74,6 +74,9 @@ typedef struct mde_candles {
 	uint32_t *txt[MDE_NFIELDS]; /* offset into text, or MDE_NULL_TXT */
 	int64_t *trades;            /* MDE_NULL_TRADES when absent */
 	uint8_t *origin;            /* enum mde_origin */
+	uint8_t *malformed;         /* 1: a field did not arrive as a number
+				       (its text is the raw value, its value
+				       NaN): validation rejects the row */
 	char *text;                 /* NUL-terminated strings, back to back */
 	size_t text_len, text_cap;
 } mde_candles;
@@ -85,6 +88,10 @@ typedef struct mde_candle_in {
 	size_t len[MDE_NFIELDS]; /* 0 = strlen */
 	int64_t trades;          /* MDE_NULL_TRADES when absent */
 	int origin;
+	bool lenient;            /* a text that is no complete number is kept
+				    raw (value NaN) and the row marked
+				    malformed, instead of an error */
+	bool malformed;          /* the parser saw a wrong type or shape */
 } mde_candle_in;
 
 /* Zeroed struct is an empty, valid table. */
@@ -94,8 +101,9 @@ void mde_candles_clear(mde_candles *c);
 int mde_candles_reserve(mde_candles *c, size_t n) MDE_MUSTCHECK;
 /*
  * Appends one candle, parsing each decimal text with strtod. MDE_EPARSE
- * (and nothing appended) when a text is not a complete number ("12abc");
- * "nan"/"inf" parse and are left for validation to reject.
+ * (and nothing appended) when a text is not a complete number ("12abc"),
+ * unless in->lenient; "nan"/"inf" parse and are left for validation to
+ * reject.
  */
 int mde_candles_push(mde_candles *c, const mde_candle_in *in,
 		     mde_err *err) MDE_MUSTCHECK;

@@ -61,7 +61,7 @@ int mde_duration_parse(const char *s, int64_t *ms)
 		unit = 7 * MDE_DAY_MS;
 	else
 		return MDE_EINVAL;
-	if (v > INT64_MAX / unit)
+	if (v > MDE_DURATION_MAX_MS / unit)
 		return MDE_EINVAL;
 	*ms = v * unit;
 	return 0;
@@ -87,7 +87,16 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->lease_s = 300;
 	cfg->batch_rows = 5000;
 	cfg->archive_parallel = 8;
+	cfg->stream_batch_ms = 1000;
+	cfg->stream_quiet_ms = 100;
+	cfg->stream_silence_ms = 300000;
+	cfg->stream_aux_every_ms = 300000;
+	cfg->stream_aux_lag_ms = 3600000;
+	cfg->stream_writers = 4;
 	if (set_str(&cfg->archive, "auto") ||
+	    set_str(&cfg->binance_fws_url, "wss://fstream.binance.com") ||
+	    set_str(&cfg->binance_ws_url, "wss://stream.binance.com:9443") ||
+	    set_str(&cfg->ws_path, "/stream") ||
 	    set_str(&cfg->binance_url, "https://fapi.binance.com") ||
 	    set_str(&cfg->binance_spot_url, "https://api.binance.com") ||
 	    set_str(&cfg->yahoo_url, "https://query1.finance.yahoo.com") ||
@@ -105,6 +114,7 @@ static void universe_free(mde_universe *u)
 	free(u->asset_class);
 	free(u->schedule);
 	free(u->since);
+	free(u->fallback);
 }
 
 void mde_config_free(mde_config *cfg)
@@ -121,6 +131,9 @@ void mde_config_free(mde_config *cfg)
 	free(cfg->archive);
 	free(cfg->archive_url);
 	free(cfg->archive_cache);
+	free(cfg->binance_fws_url);
+	free(cfg->binance_ws_url);
+	free(cfg->ws_path);
 	for (size_t i = 0; i < cfg->nuniverses; i++)
 		universe_free(&cfg->universes[i]);
 	free(cfg->universes);
@@ -142,7 +155,8 @@ static mde_universe *universe_get(mde_config *cfg, const char *name)
 	if (set_str(&u->name, name) || set_str(&u->timeframe, "1h") ||
 	    set_str(&u->source, "binance") ||
 	    set_str(&u->asset_class, "crypto") || set_str(&u->schedule, "") ||
-	    set_str(&u->symbols, "") || set_str(&u->since, "")) {
+	    set_str(&u->symbols, "") || set_str(&u->since, "") ||
+	    set_str(&u->fallback, "")) {
 		universe_free(u);
 		return NULL;
 	}
@@ -177,16 +191,36 @@ static int set_universe(mde_config *cfg, const char *uname, const char *key,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int64_t ms;
 	int asset;
-	if (strcmp(key, "symbols") == 0)
+	if (strcmp(key, "symbols") == 0) {
+		if (mde_symbols_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "bad symbol list \"%s\" (e.g. "
+					   "BTCUSDT,ETHUSDT: A-Z 0-9 . - _ = ^ "
+					   ":, comma separated)", value);
 		return set_str(&u->symbols, value);
+	}
 	if (strcmp(key, "timeframe") == 0) {
 		if (mde_tf_parse(value, &ms))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "bad timeframe \"%s\"", value);
 		return set_str(&u->timeframe, value);
 	}
-	if (strcmp(key, "source") == 0)
+	if (strcmp(key, "source") == 0) {
+		if (*value && mde_source_check(value))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "source must be binance, "
+					   "binance-spot, yahoo, polygon or "
+					   "replay:DIR, not \"%s\"", value);
 		return set_str(&u->source, value);
+	}
+	if (strcmp(key, "fallback") == 0) {
+		if (*value && strcmp(value, "none") &&
+		    strcmp(value, "binance-spot") && strcmp(value, "yahoo"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "fallback must be binance-spot, "
+					   "yahoo or none, not \"%s\"", value);
+		return set_str(&u->fallback, value);
+	}
 	if (strcmp(key, "asset_class") == 0) {
 		if (mde_asset_parse(value, &asset))
 			return mde_err_set(err, MDE_EINVAL, false,
@@ -229,6 +263,9 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"sources", "polygon_api_key", &cfg->polygon_key},
 		{"archive", "url", &cfg->archive_url},
 		{"archive", "cache_dir", &cfg->archive_cache},
+		{"sources", "binance_fws_url", &cfg->binance_fws_url},
+		{"sources", "binance_ws_url", &cfg->binance_ws_url},
+		{"sources", "binance_ws_path", &cfg->ws_path},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(strs); i++)
 		if (!strcmp(section, strs[i].section) &&
@@ -249,12 +286,19 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"http", {"max_attempts", &cfg->http_max_attempts, 1, 100}},
 		{"http", {"backoff_ms", &cfg->http_backoff_ms, 0, 600000}},
 		{"http", {"weight_budget", &cfg->weight_budget, 1, 100000}},
+		{"http", {"weight_window_ms", &cfg->weight_window_ms, 100, 3600000}},
 		{"http", {"breaker_threshold", &cfg->breaker_threshold, 1, 1000}},
 		{"http", {"breaker_cooldown_ms", &cfg->breaker_cooldown_ms, 0, 86400000}},
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},
 		{"archive", {"parallel", &cfg->archive_parallel, 1, 64}},
+		{"stream", {"batch_ms", &cfg->stream_batch_ms, 1, 600000}},
+		{"stream", {"quiet_ms", &cfg->stream_quiet_ms, 1, 600000}},
+		{"stream", {"silence_ms", &cfg->stream_silence_ms, 100, 86400000}},
+		{"stream", {"aux_every_ms", &cfg->stream_aux_every_ms, 100, 86400000}},
+		{"stream", {"aux_lag_ms", &cfg->stream_aux_lag_ms, 0, 2000000000}},
+		{"stream", {"writers", &cfg->stream_writers, 1, 16}},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(ints); i++) {
 		if (strcmp(section, ints[i].section) ||
@@ -281,7 +325,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 	if (!strcmp(section, "run") && !strcmp(key, "chunk")) {
 		if (mde_duration_parse(value, &cfg->chunk_ms))
 			return mde_err_set(err, MDE_EINVAL, false,
-					   "bad chunk \"%s\" (e.g. 30d)", value);
+					   "bad chunk \"%s\" (e.g. 30d; at "
+					   "most 36600d)", value);
 		return 0;
 	}
 	if (!strcmp(section, "archive") && !strcmp(key, "mode")) {
@@ -370,6 +415,8 @@ int mde_config_load_env(mde_config *cfg, mde_err *err)
 		{"MDENRICH_DB_URL", "database", "url"}, /* wins over DATABASE_URL */
 		{"MDENRICH_BINANCE_FAPI_URL", "sources", "binance_url"},
 		{"MDENRICH_BINANCE_SPOT_URL", "sources", "binance_spot_url"},
+		{"MDENRICH_BINANCE_FWS_URL", "sources", "binance_fws_url"},
+		{"MDENRICH_BINANCE_WS_URL", "sources", "binance_ws_url"},
 		{"MDENRICH_YAHOO_URL", "sources", "yahoo_url"},
 		{"MDENRICH_POLYGON_URL", "sources", "polygon_url"},
 		{"POLYGON_API_KEY", "sources", "polygon_api_key"},

@@ -20,6 +20,8 @@ typedef struct mde_universe {
 	char *asset_class; /* "crypto" | "equity" */
 	char *schedule;    /* "hourly" | "nightly" | "" */
 	char *since;       /* TIME of the first candle of a new series */
+	char *fallback;    /* "binance-spot", "yahoo", "none", "" = the
+			      asset class's default (CLI.md) */
 } mde_universe;
 
 typedef struct mde_config {
@@ -41,6 +43,7 @@ typedef struct mde_config {
 	int http_backoff_ms;
 	long http_max_body_bytes;
 	int weight_budget;      /* Binance request weight per minute */
+	int weight_window_ms;   /* its window; 0 = 60000 (tests shorten it) */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
 
@@ -57,6 +60,17 @@ typedef struct mde_config {
 				   else https://data.binance.vision */
 	char *archive_cache;    /* folder of verified files, NULL = none */
 	int archive_parallel;   /* files downloaded at once */
+	/* stream (SOURCES.md §13) */
+	char *binance_fws_url;  /* futures WebSocket base */
+	char *binance_ws_url;   /* spot WebSocket base */
+	char *ws_path;          /* combined stream path, "/stream" */
+	int stream_batch_ms;    /* longest a batch stays open */
+	int stream_quiet_ms;    /* a batch closes this long after its last
+				   closed candle */
+	int stream_silence_ms;  /* no message this long: reconnect */
+	int stream_aux_every_ms;/* aux series refresh cadence */
+	int stream_aux_lag_ms;  /* rows recomputed back this far on it */
+	int stream_writers;     /* connections writing a batch side by side */
 
 	mde_universe *universes;
 	size_t nuniverses;
@@ -80,7 +94,14 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 void mde_config_register_secrets(const mde_config *cfg);
 void mde_config_free(mde_config *cfg);
 
-/* "30d", "12h", "90m", "2w", "500ms" or plain milliseconds. */
+/* Checks a comma separated symbol list: 1 to 32 characters of A-Z 0-9
+ * . - _ = ^ : each (names.c). */
+int mde_symbols_check(const char *list) MDE_MUSTCHECK;
+/* Checks a source name: binance, binance-spot, yahoo, polygon, replay:DIR. */
+int mde_source_check(const char *src) MDE_MUSTCHECK;
+
+/* "30d", "12h", "90m", "2w", "500ms" or plain milliseconds; at most
+ * MDE_DURATION_MAX_MS (timeutil.h), else MDE_EINVAL. */
 int mde_duration_parse(const char *s, int64_t *ms) MDE_MUSTCHECK;
 /* A whole number in [lo, hi]. */
 int mde_int_parse(const char *s, long lo, long hi, long *out) MDE_MUSTCHECK;

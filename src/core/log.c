@@ -182,6 +182,19 @@ static void json_escape(FILE *f, const char *s, size_t n)
 	}
 }
 
+/* A quoted value of the text form (\" and \\ escaped) as a JSON string
+ * body. */
+static void json_unescape(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		if (s[i] == '\\' && i + 1 < n &&
+		    (s[i + 1] == '"' || s[i + 1] == '\\'))
+			j = ++i;
+		json_escape(f, s + j, 1);
+	}
+}
+
 /*
  * A quoted value ends at a quote followed by the end of the line or by
  * " key=", so that free text with quotes inside (a server's error message)
@@ -238,7 +251,10 @@ static void kv_to_json(FILE *f, const char *s)
 		fputs(",\"", f);
 		json_escape(f, k, kl);
 		fputs("\":\"", f);
-		json_escape(f, v, vl);
+		if (v > s && v[-1] == '"')
+			json_unescape(f, v, vl);
+		else
+			json_escape(f, v, vl);
 		fputc('"', f);
 	}
 }
@@ -252,7 +268,7 @@ void mde_log_write(int level, const char *event, const char *fmt, ...)
 	char body[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(body, sizeof body, fmt, ap);
+	mde_log_vformat(body, sizeof body, fmt, ap);
 	va_end(ap);
 	mde_log_mask(body, sizeof body);
 	char ts[40];

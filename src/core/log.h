@@ -11,6 +11,7 @@
 #ifndef MDE_LOG_H
 #define MDE_LOG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "mde.h"
@@ -36,6 +37,14 @@ extern int mde_log_level;
  */
 void mde_log_write(int level, const char *event, const char *fmt, ...)
 	MDE_PRINTF(3, 4);
+
+/*
+ * vsnprintf for log bodies (logfmt.c): a %s right after "key=" is quoted
+ * when it is empty or has a space, '=', quote or backslash in it, and a %s
+ * inside quotes of fmt has its quotes and backslashes escaped, so that no
+ * value can forge a field.
+ */
+void mde_log_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* Output stream (default stderr) and format; fmt < 0 = auto (isatty). */
 void mde_log_setup(FILE *out, int format);

@@ -11,12 +11,18 @@ int mde_err_set(mde_err *err, int code, bool retryable, const char *fmt, ...)
 {
 	if (!err)
 		return code;
-	err->code = code;
-	err->retryable = retryable;
+	/* Formatted first: an argument may be err->msg itself. */
+	char msg[sizeof err->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* Nothing of an earlier error survives: http_status, sqlstate and
+	 * retry_after_ms are zero until the caller sets the new error's. */
+	mde_err_clear(err);
+	err->code = code;
+	err->retryable = retryable;
+	memcpy(err->msg, msg, sizeof msg);
 	return code;
 }
 

@@ -99,13 +99,17 @@ int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms)
 		return MDE_EINVAL;
 
 	if (all_digits(p, end)) {
-		if (end - p > 19)
-			return MDE_EINVAL;
-		char buf[24];
-		memcpy(buf, p, (size_t)(end - p));
-		buf[end - p] = '\0';
-		long long v;
-		if (sscanf(buf, "%lld", &v) != 1)
+		/* Digit by digit: no overflow, whatever the length. */
+		bool neg = *p == '-';
+		int64_t v = 0;
+		for (const char *q = p + (*p == '-' || *p == '+'); q < end;
+		     q++) {
+			v = v * 10 + (*q - '0');
+			if (v > MDE_TIME_MAX_MS + 1)
+				return MDE_EINVAL;
+		}
+		v = neg ? -v : v;
+		if (v < MDE_TIME_MIN_MS || v > MDE_TIME_MAX_MS)
 			return MDE_EINVAL;
 		*out_ms = v;
 		return 0;
@@ -168,8 +172,11 @@ int mde_time_parse_n(const char *s, size_t len, int64_t *out_ms)
 	mde_civil_from_days(days, &cy, &cm, &cd);
 	if (cy != y || (int)cm != mo || (int)cd != d)
 		return MDE_EINVAL;
-	*out_ms = days * MDE_DAY_MS + hh * MDE_HOUR_MS + mi * MDE_MINUTE_MS +
-		  ss * INT64_C(1000) + frac_ms - off_min * MDE_MINUTE_MS;
+	int64_t t = days * MDE_DAY_MS + hh * MDE_HOUR_MS + mi * MDE_MINUTE_MS +
+		    ss * INT64_C(1000) + frac_ms - off_min * MDE_MINUTE_MS;
+	if (t < MDE_TIME_MIN_MS || t > MDE_TIME_MAX_MS)
+		return MDE_EINVAL;
+	*out_ms = t;
 	return 0;
 }
 
@@ -198,13 +205,25 @@ char *mde_time_format(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * In slices of at most 100 ms: a signal that lands between the check of
+ * *stop and nanosleep() delays the wake-up by one slice, not the whole
+ * wait.
+ */
 void mde_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop)
 {
-	if (ms <= 0)
-		return;
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && !(stop && *stop))
-		;
+	int64_t end = mde_mono_ms() + (ms > 0 ? ms : 0);
+	for (;;) {
+		if (stop && *stop)
+			return;
+		int64_t left = end - mde_mono_ms();
+		if (left <= 0)
+			return;
+		if (left > 100)
+			left = 100;
+		struct timespec ts = {0, (long)left * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int64_t mde_now_ms(void)

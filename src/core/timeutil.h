@@ -19,9 +19,26 @@ int mde_tf_parse(const char *s, int64_t *period_ms) MDE_MUSTCHECK;
 const char *mde_tf_name(int64_t period_ms);
 
 /*
+ * The times mdenrich accepts: years 0000 to 9999 (ISO 8601's four-digit
+ * years). Any sum of such a time and a duration (at most
+ * MDE_DURATION_MAX_MS) or a warm-up of bars is far inside int64_t.
+ */
+#define MDE_TIME_MIN_MS INT64_C(-62167219200000)  /* 0000-01-01T00:00Z */
+#define MDE_TIME_MAX_MS INT64_C(253402300799999)  /* 9999-12-31T23:59:59.999Z */
+/* The longest duration (chunk, ...): 100 years of 366 days. */
+#define MDE_DURATION_MAX_MS (INT64_C(36600) * MDE_DAY_MS)
+/* The most periods one window of work (a run's window, a backfill chunk)
+ * spans: memory follows the data, whatever the chunk (1m: 728 days). */
+#define MDE_WINDOW_MAX_SLOTS (INT64_C(1) << 20)
+/* The most chunks of one symbol a backfill job may have. */
+#define MDE_JOB_MAX_CHUNKS INT64_C(100000)
+
+/*
  * Parses TIME: milliseconds since the epoch (digits, optional sign), or
  * ISO 8601 UTC: "2024-01-01", "2024-01-01T13:00:00Z", "2024-01-01 13:00",
  * fractional seconds, and a "Z" or "+HH:MM"/"-HHMM" offset (no offset = UTC).
+ * MDE_EINVAL for anything else and for a time outside [MDE_TIME_MIN_MS,
+ * MDE_TIME_MAX_MS] (e.g. 19-digit milliseconds).
  */
 int mde_time_parse(const char *s, int64_t *out_ms) MDE_MUSTCHECK;
 /* Same as mde_time_parse on s[0..len). */

@@ -79,6 +79,15 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 	return 0;
 }
 
+void mde_pl_forget_funding(mde_pipeline *p, const char *symbol)
+{
+	for (size_t i = 0; i < p->nfunding; i++)
+		if (strcmp(p->funding[i].symbol, symbol) == 0) {
+			p->funding[i].from_ms = INT64_MAX;
+			p->funding[i].to_ms = INT64_MIN;
+		}
+}
+
 /*
  * Joins what the store kept (a) and what was fetched (got): a gets both,
  * sorted; got keeps only what the store does not already hold with that
@@ -131,7 +140,8 @@ static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
 	/* Aux series come from the futures API even for a spot series. */
 	const char *src = mde_pl_aux_source(j->source);
 	mde_err e = {0};
-	int rc = j->stored_only || j->given ? 0
+	bool fetch = j->aux_refresh || (!j->stored_only && !j->aux_stored);
+	int rc = !fetch ? 0
 		 : k == 0 ? fetch_funding(p, src, j->symbol, from, j->end_ms,
 					  &w->fetched_aux[k], hole_end, &e)
 			  : mde_fetch_aux(p->fetcher, src, kinds[k], j->symbol,

@@ -143,6 +143,7 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 			return MDE_EXIT_FATAL;
 		}
 		if (!found && waits(mode, idle_exit, &n)) {
+			mde_pipeline_heartbeat(p);
 			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
 				     &mde_stop_requested);
 			continue;

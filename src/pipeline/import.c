@@ -161,11 +161,23 @@ static int enrich(mde_pipeline *p, mde_series_job *j, const mde_candles *c)
 	int64_t first = c->open_time_ms[0] / P * P;
 	int64_t end = c->open_time_ms[c->n - 1] + P;
 	int rc = 0;
+	size_t i = 0;
 	p->series_total++;
 	for (int64_t t = first; t < end && !rc; t += step) {
 		j->start_ms = t;
 		j->end_ms = end - t > step ? t + step : end;
-		rc = mde_pipeline_series(p, j, &err);
+		/* the window's rows are the given ones (no REST: rest_to_ms
+		 * 0), the aux series the stored ones */
+		mde_candles win;
+		mde_candles_init(&win);
+		for (; !rc && i < c->n && c->open_time_ms[i] < j->end_ms; i++)
+			if (mde_candles_copy_row(&win, c, i))
+				rc = mde_err_set(&err, MDE_ENOMEM, false,
+						 "out of memory");
+		j->given = &win;
+		if (!rc)
+			rc = mde_pipeline_series(p, j, &err);
+		mde_candles_free(&win);
 	}
 	mde_pipeline_series_done(p, j->symbol, j->timeframe, j->asset,
 				 j->source, rc, &err);
@@ -202,7 +214,7 @@ int mde_pipeline_import(mde_pipeline *p, const char *symbol,
 	mde_candles_free(&all);
 	mde_series_job j = {.symbol = symbol, .timeframe = timeframe,
 			    .period_ms = period_ms, .asset = MDE_CRYPTO,
-			    .source = source, .given = &sorted};
+			    .source = source, .aux_stored = true};
 	if (!code && sorted.n)
 		code = enrich(p, &j, &sorted);
 	mde_candles_free(&sorted);

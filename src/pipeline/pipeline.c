@@ -12,24 +12,6 @@
 #include "runs.h"
 #include "timeutil.h"
 
-volatile sig_atomic_t mde_stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	mde_stop_requested = 1;
-}
-
-void mde_install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 {
 	return mde_floor_div(now_ms, period_ms) * period_ms;
@@ -37,7 +19,7 @@ int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms)
 
 int64_t mde_pl_backoff_ms(int k)
 {
-	return (INT64_C(250) << (k - 1 < 10 ? k - 1 : 10)) + rand() % 250;
+	return mde_backoff_ms(250, INT64_C(250) << 10, k);
 }
 
 bool mde_pl_connection_lost(const mde_err *e)
@@ -54,19 +36,82 @@ static const char *kind_name(int kind)
 }
 
 /*
- * The archive's base URL: the configured one; else, when the Binance URL
- * points somewhere else than Binance (a mirror, a test server), that host,
- * so that a private setup never reaches out to the public archive; else
- * data.binance.vision (the fetcher's default).
+ * The archive's mode and base URL: the configured URL; else, when the
+ * Binance URL points somewhere else than Binance (a mirror, a test
+ * server), no archive at all, so that a private setup never reaches out
+ * to the public archive; else data.binance.vision (the fetcher's default).
  */
-static const char *archive_url(const mde_config *cfg)
+static int archive_mode(const mde_config *cfg, const char **url)
 {
-	if (cfg->archive_url && *cfg->archive_url)
-		return cfg->archive_url;
-	if (cfg->binance_url &&
+	int mode = mde_archive_mode_parse(cfg->archive ? cfg->archive
+						       : "auto");
+	*url = cfg->archive_url && *cfg->archive_url ? cfg->archive_url : NULL;
+	if (mode < 0)
+		mode = MDE_ARCHIVE_AUTO;
+	if (!*url && cfg->binance_url &&
 	    strcmp(cfg->binance_url, "https://fapi.binance.com") != 0)
-		return cfg->binance_url;
-	return NULL;
+		mode = MDE_ARCHIVE_OFF;
+	return mode;
+}
+
+static int open_fetcher(mde_pipeline *p, mde_err *err)
+{
+	const mde_config *cfg = p->cfg;
+	mde_fetch_opts o = {
+		.binance_url = cfg->binance_url,
+		.binance_spot_url = cfg->binance_spot_url,
+		.yahoo_url = cfg->yahoo_url,
+		.polygon_url = cfg->polygon_url,
+		.polygon_key = cfg->polygon_key,
+		.connect_timeout_ms = cfg->http_connect_timeout_ms,
+		.timeout_ms = cfg->http_timeout_ms,
+		.max_body_bytes = (size_t)cfg->http_max_body_bytes,
+		.max_attempts = cfg->http_max_attempts,
+		.backoff_base_ms = cfg->http_backoff_ms,
+		.weight_budget_per_min = cfg->weight_budget,
+		.weight_window_ms = cfg->weight_window_ms,
+		.breaker_threshold = cfg->breaker_threshold,
+		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
+		.log_cb = mde_fetch_logbuf_add,
+		.log_ud = &p->logbuf,
+		.archive_cache = cfg->archive_cache,
+		.archive_parallel = cfg->archive_parallel,
+		.archive_cb = mde_archive_buf_add,
+		.archive_ud = &p->arbuf,
+	};
+	o.archive = archive_mode(cfg, &o.archive_url);
+	return mde_fetcher_open(&p->fetcher, &o, err);
+}
+
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
+{
+	memset(q, 0, sizeof *q);
+	q->cfg = p->cfg;
+	q->run_id = p->run_id;
+	memcpy(q->host, p->host, sizeof q->host);
+	memcpy(q->owner, p->owner, sizeof q->owner);
+	if (mde_store_open(&q->store, p->cfg->db_url,
+			   p->cfg->db_connect_timeout_s, err) ||
+	    open_fetcher(q, err))
+		return MDE_EXIT_FATAL;
+	return 0;
+}
+
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
+{
+	into->rows_fetched += q->rows_fetched;
+	into->rows_written += q->rows_written;
+	into->rows_unchanged += q->rows_unchanged;
+	into->rows_rejected += q->rows_rejected;
+	into->corrections += q->corrections;
+	for (size_t i = 0; i < q->nfunding; i++)
+		mde_aux_free(&q->funding[i].data);
+	free(q->funding);
+	mde_fetcher_close(q->fetcher);
+	mde_store_close(q->store);
+	mde_fetch_logbuf_free(&q->logbuf);
+	mde_archive_buf_free(&q->arbuf);
+	memset(q, 0, sizeof *q);
 }
 
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
@@ -85,38 +130,21 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = mde_migrate_check(mde_store_conn(p->store), err)))
 		return MDE_EXIT_FATAL;
 
-	mde_fetch_opts o = {
-		.binance_url = cfg->binance_url,
-		.binance_spot_url = cfg->binance_spot_url,
-		.yahoo_url = cfg->yahoo_url,
-		.polygon_url = cfg->polygon_url,
-		.polygon_key = cfg->polygon_key,
-		.connect_timeout_ms = cfg->http_connect_timeout_ms,
-		.timeout_ms = cfg->http_timeout_ms,
-		.max_body_bytes = (size_t)cfg->http_max_body_bytes,
-		.max_attempts = cfg->http_max_attempts,
-		.backoff_base_ms = cfg->http_backoff_ms,
-		.weight_budget_per_min = cfg->weight_budget,
-		.breaker_threshold = cfg->breaker_threshold,
-		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
-		.log_cb = mde_fetch_logbuf_add,
-		.log_ud = &p->logbuf,
-		.archive = mde_archive_mode_parse(cfg->archive ? cfg->archive
-							       : "auto"),
-		.archive_url = archive_url(cfg),
-		.archive_cache = cfg->archive_cache,
-		.archive_parallel = cfg->archive_parallel,
-		.archive_cb = mde_archive_buf_add,
-		.archive_ud = &p->arbuf,
-	};
-	if (o.archive < 0)
-		o.archive = MDE_ARCHIVE_AUTO;
-	if ((rc = mde_fetcher_open(&p->fetcher, &o, err)))
+	if ((rc = open_fetcher(p, err)))
 		return MDE_EXIT_FATAL;
 
-	if (mde_store_run_begin(p->store, kind_name(kind), p->host,
-				(int)getpid(), args, &p->run_id, err))
-		return MDE_EXIT_FATAL;
+	/* The run's record: a connection lost on the way (a server restart)
+	 * is reconnected like any other, then the record is tried again. */
+	for (int tries = 0;; tries++) {
+		size_t stale = 0;
+		if (!mde_store_runs_reap(p->store, p->host, (int)getpid(),
+					 &stale, err) &&
+		    !mde_store_run_begin(p->store, kind_name(kind), p->host,
+					 (int)getpid(), args, &p->run_id, err))
+			break;
+		if (tries >= 10 || mde_pipeline_recover(p, err))
+			return MDE_EXIT_FATAL;
+	}
 	char ctx[64];
 	snprintf(ctx, sizeof ctx, "run=%lld", (long long)p->run_id);
 	mde_log_set_context(ctx);
@@ -136,6 +164,12 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 				    p->rows_unchanged, p->rows_rejected,
 				    p->corrections};
 		mde_err e = {0};
+		char note[320];
+		if (!error && p->series_skipped) {
+			snprintf(note, sizeof note, "skipped, held by another "
+				 "process: %s", p->skipped);
+			error = note;
+		}
 		if (mde_store_run_end(p->store, p->run_id, status, &t, error,
 				      &e) &&
 		    mde_pl_connection_lost(&e) &&
@@ -176,6 +210,21 @@ int mde_pipeline_recover(mde_pipeline *p, mde_err *err)
 	return err->code ? err->code : MDE_EDB;
 }
 
+void mde_pipeline_heartbeat(mde_pipeline *p)
+{
+	int64_t now = mde_mono_ms();
+	/* Not inside a group: the run's row would stay locked by one
+	 * writer's transaction until its commit (the stream beats between
+	 * its batches). */
+	if (!p->run_id || p->grouped ||
+	    (p->heartbeat_ms && now - p->heartbeat_ms < 60000))
+		return;
+	p->heartbeat_ms = now;
+	mde_err e = {0};
+	if (mde_store_run_heartbeat(p->store, p->run_id, &e))
+		mde_warn("run.heartbeat", "error=\"%s\"", e.msg);
+}
+
 void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			      const char *timeframe, enum mde_asset asset,
 			      const char *source, int rc, const mde_err *err)
@@ -186,9 +235,9 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 			 fe.msg);
 	const char *status = rc == 0 ? "ok"
 			     : rc == MDE_EINTR ? "interrupted" : "failed";
-	const char *src = mde_fetch_source_origin(source) == MDE_SRC_REPLAY
-				  ? "replay"
-				  : source;
+	/* the instrument's source: the primary of the plan */
+	int origin = mde_fetch_source_origin(source);
+	const char *src = origin >= 0 ? mde_origin_name(origin) : source;
 	mde_err e = {0};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mde_status_refresh(mde_store_conn(p->store), symbol,
@@ -204,4 +253,5 @@ void mde_pipeline_series_done(mde_pipeline *p, const char *symbol,
 		}
 	}
 	p->series_inserted = 0;
+	mde_pipeline_heartbeat(p);
 }

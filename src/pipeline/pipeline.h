@@ -19,14 +19,14 @@
 
 #include "candles.h"
 #include "config.h"
+#include "proc.h"
 #include "source.h"
 #include "archive_files.h"
 #include "store.h"
 #include "validate.h"
 
-/* Set by SIGINT/SIGTERM; work stops after the batch in flight. */
-extern volatile sig_atomic_t mde_stop_requested;
-void mde_install_signal_handlers(void);
+/* mde_stop_requested (proc.h), set by SIGINT/SIGTERM: work stops after
+ * the batch in flight. */
 
 enum mde_run_kind { MDE_RUN_HOURLY, MDE_RUN_NIGHTLY, MDE_RUN_MANUAL,
 		    MDE_RUN_BACKFILL, MDE_RUN_WORKER };
@@ -44,6 +44,11 @@ typedef struct mde_pipeline {
 	size_t series_total, series_failed, rows_fetched, rows_written,
 		rows_unchanged, rows_rejected, corrections;
 	size_t series_inserted;  /* rows the current series added */
+	int64_t heartbeat_ms;    /* monotonic time of the last heartbeat */
+	/* Series skipped because another process held their lock: the
+	 * run's record says so (enrichment_runs.error). */
+	size_t series_skipped;
+	char skipped[256];
 	/* Funding history fetched this run, per symbol: one request serves
 	 * many chunks (Binance allows 500 funding requests per 5 minutes). */
 	struct mde_funding_memo {
@@ -56,6 +61,9 @@ typedef struct mde_pipeline {
 	size_t progress_done, progress_total;
 	int64_t progress_started_ms, progress_last_ms;
 	bool progress;
+	/* Batches are part of a store group (the stream): a failure goes
+	 * back to the caller at once, which retries the whole group. */
+	bool grouped;
 } mde_pipeline;
 
 typedef struct mde_series_job {
@@ -69,13 +77,29 @@ typedef struct mde_series_job {
 	int chunk_no;
 	bool stored_only;     /* recompute stored candles and aux series:
 				 no fetch (a feature definition changed) */
-	const mde_candles *given; /* import: these candles (ascending), no
-				     fetch of candles or aux series */
+	/* The stream (stream.c): closed candles it received (ascending, in
+	 * [start_ms, end_ms)) join what REST serves of [start_ms,
+	 * rest_to_ms) (none when rest_to_ms <= start_ms); the aux series
+	 * are then the stored ones only (aux_stored), and come on a cadence
+	 * of their own: a recompute of stored candles that fetches them
+	 * (stored_only with aux_refresh). */
+	const mde_candles *given;
+	int64_t rest_to_ms;
+	bool aux_stored;
+	bool aux_refresh;
+	bool quality_later;   /* the quality metrics wait for the refresh */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */
 int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 		      const char *args, mde_err *err);
+/*
+ * Another connection and fetcher for the same run (the stream's writers,
+ * one per thread); closing adds its totals to into's.
+ */
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p,
+		       mde_err *err) MDE_MUSTCHECK;
+void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into);
 /* Records the run's end (status from code) and frees everything. */
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
 
@@ -86,6 +110,9 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);
  */
 int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			mde_err *err) MDE_MUSTCHECK;
+
+/* Refreshes the run's heartbeat (runs.h), at most once a minute. */
+void mde_pipeline_heartbeat(mde_pipeline *p);
 
 /*
  * Records how a series ended (rc 0 = ok) in enrichment_status, in its own
@@ -107,9 +134,24 @@ typedef struct mde_series_set {
 	const char *symbols;   /* comma separated */
 	const char *timeframe;
 	const char *source;    /* NULL = the asset class's default */
-	const char *asset;     /* NULL = crypto */
+	const char *asset;     /* NULL = implied by source and symbols */
 	const char *since;     /* the universe's since, or NULL */
+	const char *fallback;  /* the universe's fallback key; "none" for a
+				  --source (that source only), NULL = the
+				  asset class's default */
 } mde_series_set;
+
+/*
+ * The source plan (source.h: "binance", "polygon+yahoo", ...) and asset
+ * class of a set of series (sources.c): the asset is asset when given,
+ * else implied by the source and each symbol, which must agree. A named
+ * source with fallback "none" is that source only. MDE_EINVAL with a
+ * message naming the fix in why.
+ */
+int mde_pipeline_sources(const char *source, const char *fallback,
+			 const char *asset, const char *symbols, char *plan,
+			 size_t cap, enum mde_asset *asset_out, char *why,
+			 size_t whylen) MDE_MUSTCHECK;
 
 /*
  * Enriches each series of set incrementally (run.c): from the last stored
@@ -154,6 +196,38 @@ int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
 int mde_pipeline_import(mde_pipeline *p, const char *symbol,
 			const char *timeframe, int64_t period_ms,
 			const char *source, char *const *paths, size_t npaths);
+
+/*
+ * The same by segment, so that memory follows the data and not the time
+ * span between two candles (offline.c): a crypto series is split where
+ * two candles are further apart than the features' warm-up, each segment
+ * validated and computed alone, with the values of the whole grid.
+ *
+ * mde_offline_open validates every segment: rejects and dups (rows of c,
+ * ascending) and stats are those of the whole input, or an error
+ * (MDE_EINVAL, MDE_ENOMEM) before anything is computed. Then, for k in
+ * [0, nseg), mde_offline_segment computes segment k: series and frame
+ * hold it until the next call, map[i] is the row of c of series row i
+ * (map NULL: c's rows). mde_offline_free in every case.
+ */
+typedef struct mde_offline {
+	mde_reject *rejects;
+	size_t nrejects;
+	uint32_t *dups;
+	size_t ndups;
+	mde_vstats stats;
+	size_t nseg;
+	const mde_series *series; /* after mde_offline_segment */
+	const mde_frame *frame;
+	const uint32_t *map;
+	struct mde_offline_priv *priv;
+} mde_offline;
+
+int mde_offline_open(mde_offline *o, const mde_candles *c, int64_t period_ms,
+		     enum mde_asset asset, const mde_auxset *aux,
+		     mde_err *err) MDE_MUSTCHECK;
+int mde_offline_segment(mde_offline *o, size_t k, mde_err *err) MDE_MUSTCHECK;
+void mde_offline_free(mde_offline *o);
 
 /* The last candle open_time that is closed at now_ms: floor(now/P)*P. */
 int64_t mde_last_closed_end(int64_t now_ms, int64_t period_ms);

@@ -17,13 +17,14 @@
  * Candles a fallback served in the last 30 days are fetched again from the
  * primary source: the run starts at the earliest of them (they may lie
  * before the overlap). Not for a series whose chosen source is the
- * fallback itself.
+ * fallback itself. Whether the plan allows a fallback or not: a primary
+ * named alone replaces what an earlier opted-in run stored.
  */
 static int fallback_start(mde_pipeline *p, const char *symbol,
 			  const char *timeframe, const char *source,
 			  int64_t *start, mde_err *err)
 {
-	if (!mde_fetch_has_fallback(source))
+	if (!mde_fetch_replaces_fallback(source))
 		return 0;
 	int64_t t;
 	int rc = mde_store_first_fallback(p->store, symbol, timeframe, &t, err);
@@ -46,6 +47,8 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 	int64_t step = p->cfg->chunk_ms / j->period_ms * j->period_ms;
 	if (step < j->period_ms)
 		step = j->period_ms;
+	if (step > MDE_WINDOW_MAX_SLOTS * j->period_ms)
+		step = MDE_WINDOW_MAX_SLOTS * j->period_ms;
 	mde_series_job w = *j;
 	for (int64_t t = j->start_ms; t < j->end_ms; t += step) {
 		w.start_ms = t;
@@ -53,6 +56,7 @@ static int run_windows(mde_pipeline *p, const mde_series_job *j,
 		int rc = mde_pipeline_series(p, &w, err);
 		if (rc)
 			return rc;
+		mde_pipeline_heartbeat(p);
 		if (mde_stop_requested && w.end_ms < j->end_ms)
 			return mde_err_set(err, MDE_EINTR, false,
 					   "interrupted between windows");
@@ -145,19 +149,29 @@ static int enrich(mde_pipeline *p, const plan *pl, mde_err *err)
 	return rc;
 }
 
-/* Resolves the set's timeframe, asset class, source, since and end. */
+/* Resolves the set's timeframe, asset class, source plan (into src),
+ * since and end. */
 static int plan_set(const mde_series_set *set, int64_t since_ms,
-		    int64_t until_ms, plan *pl)
+		    int64_t until_ms, plan *pl, char *src, size_t cap)
 {
-	int asset = MDE_CRYPTO;
+	enum mde_asset asset = MDE_CRYPTO;
+	char why[256];
 	memset(pl, 0, sizeof *pl);
-	if (mde_tf_parse(set->timeframe, &pl->period_ms) ||
-	    (set->asset && mde_asset_parse(set->asset, &asset)))
+	if (mde_tf_parse(set->timeframe, &pl->period_ms))
 		return MDE_EXIT_USAGE;
-	pl->asset = (enum mde_asset)asset;
+	if (mde_pipeline_sources(set->source, set->fallback, set->asset,
+				 set->symbols, src, cap, &asset, why,
+				 sizeof why)) {
+		fprintf(stderr, "mdenrich run: %s\n", why);
+		return MDE_EXIT_USAGE;
+	}
+	if (asset == MDE_EQUITY && pl->period_ms != MDE_DAY_MS) {
+		fprintf(stderr, "mdenrich run: equity series are 1d only\n");
+		return MDE_EXIT_USAGE;
+	}
+	pl->asset = asset;
 	pl->timeframe = set->timeframe;
-	pl->source = set->source ? set->source
-		     : asset == MDE_EQUITY ? "polygon" : "binance";
+	pl->source = src;
 	pl->since = since_ms;
 	pl->since_forced = since_ms != INT64_MIN;
 	if (!pl->since_forced && set->since && *set->since &&
@@ -173,7 +187,8 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			 int64_t since_ms, int64_t until_ms, size_t *failed)
 {
 	plan pl;
-	if (plan_set(set, since_ms, until_ms, &pl))
+	char src[600];
+	if (plan_set(set, since_ms, until_ms, &pl, src, sizeof src))
 		return MDE_EXIT_USAGE;
 	char *list = strdup(set->symbols);
 	if (!list)
@@ -199,6 +214,10 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			mde_info("series.busy", "symbol=%s timeframe=%s "
 				 "reason=\"another run or worker holds it; "
 				 "skipped\"", sym, pl.timeframe);
+			size_t n = strlen(p->skipped);
+			snprintf(p->skipped + n, sizeof p->skipped - n, "%s%s %s",
+				 n ? ", " : "", sym, pl.timeframe);
+			p->series_skipped++;
 			continue;
 		}
 		int rc = enrich(p, &pl, &err);

@@ -111,7 +111,7 @@ static void progress(mde_pipeline *p, size_t rows)
 static int write_batch(mde_pipeline *p, const mde_series_job *j,
 		       mde_store_batch *b, mde_err *err)
 {
-	int attempts = p->cfg->db_max_retries + 1;
+	int attempts = p->grouped ? 1 : p->cfg->db_max_retries + 1;
 	bool relock = false; /* the connection, and the lock, were lost */
 	for (int a = 1;; a++) {
 		mde_store_result res;
@@ -151,23 +151,27 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
-/* The rows of j->given in [start, end): an import. */
-static int given_rows(const mde_series_job *j, mde_candles *out, mde_err *err)
+/* The stream's candles after (and between) those REST served, ascending;
+ * a time REST served keeps REST's candle. */
+static int join_given(mde_pl_work *w, const mde_candles *g)
 {
-	const mde_candles *g = j->given;
-	size_t lo = 0, hi = g->n;
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-		if (g->open_time_ms[m] < j->start_ms)
-			lo = m + 1;
-		else
-			hi = m;
+	mde_candles m = {0};
+	const mde_candles *f = &w->fetched;
+	size_t i = 0, k = 0;
+	int rc = 0;
+	while (!rc && (i < f->n || k < g->n)) {
+		bool from_f = k == g->n ||
+			      (i < f->n &&
+			       f->open_time_ms[i] <= g->open_time_ms[k]);
+		if (from_f && k < g->n &&
+		    f->open_time_ms[i] == g->open_time_ms[k])
+			k++;
+		rc = from_f ? mde_candles_copy_row(&m, f, i++)
+			    : mde_candles_copy_row(&m, g, k++);
 	}
-	for (size_t i = lo; i < g->n && g->open_time_ms[i] < j->end_ms; i++)
-		if (mde_candles_copy_row(out, g, i))
-			return mde_err_set(err, MDE_ENOMEM, false,
-					   "out of memory");
-	return 0;
+	mde_candles_free(&w->fetched);
+	w->fetched = m;
+	return rc;
 }
 
 /* Step 1: the candles of the range. A failed fetch may still have
@@ -177,14 +181,17 @@ static void fetch_step(mde_pipeline *p, const mde_series_job *j,
 		       mde_pl_work *w)
 {
 	int64_t P = j->period_ms;
+	int64_t rest_to = j->given ? j->rest_to_ms : j->end_ms;
 	w->end_ms = j->end_ms;
-	if (j->given)
-		w->frc = given_rows(j, &w->fetched, &w->ferr);
-	else if (!j->stored_only)
+	if (!j->stored_only && rest_to > j->start_ms)
 		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
-					   j->symbol, P, j->start_ms, j->end_ms,
+					   j->symbol, P, j->start_ms, rest_to,
 					   &w->fetched, &w->ferr);
 	p->rows_fetched += w->fetched.n;
+	/* Not past a hole REST could not fill. */
+	if (!w->frc && j->given && join_given(w, j->given))
+		w->frc = mde_err_set(&w->ferr, MDE_ENOMEM, false,
+				     "out of memory");
 	if (!w->frc)
 		return;
 	mde_warn("fetch.failed", "symbol=%s error=\"%s\" rows=%zu", j->symbol,
@@ -212,7 +219,7 @@ static int place(const mde_series_job *j, mde_pl_work *w, mde_err *err)
 /* Whether a fallback source served any of the fetched candles. */
 static bool served_by_fallback(const mde_series_job *j, const mde_pl_work *w)
 {
-	if (!mde_fetch_has_fallback(j->source))
+	if (!mde_fetch_replaces_fallback(j->source))
 		return false;
 	for (size_t i = 0; i < w->fetched.n; i++)
 		if (mde_origin_rank(w->fetched.origin[i]) == 1)
@@ -258,6 +265,10 @@ static int assemble_step(mde_pipeline *p, const mde_series_job *j,
 	 * Unless the primary source is down and a fallback served candles:
 	 * those are written (flag 8) and redone by the next run that reaches
 	 * the primary (run.c starts at the earliest fallback candle). */
+	if (w->aux_failed && !served_by_fallback(j, w) && w->frc) {
+		*err = w->ferr; /* the candles failed first: say so */
+		return w->frc;
+	}
 	if (w->aux_failed && !served_by_fallback(j, w))
 		return mde_err_set(err, MDE_ENET, true,
 				   "an auxiliary series could not be fetched "
@@ -303,6 +314,7 @@ static void batch_init(mde_pipeline *p, const mde_series_job *j,
 			.rows_in = w->series.n,
 			.dups = w->dups,
 			.ndups = w->ndups,
+			.quality_later = j->quality_later,
 		},
 		.cursor = {
 			.job_id = j->job_id,

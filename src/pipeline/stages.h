@@ -48,6 +48,11 @@ const char *mde_pl_aux_source(const char *source);
 int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 		    int64_t t0_ms, int64_t until_ms, mde_err *err) MDE_MUSTCHECK;
 
+/* Drops what this run remembered of symbol's funding history: the next
+ * fetch asks the source again (the stream's aux refresh, where events
+ * published since the last one must be seen). */
+void mde_pl_forget_funding(mde_pipeline *p, const char *symbol);
+
 /* Exponential backoff with jitter for the k-th retry (k >= 1). */
 int64_t mde_pl_backoff_ms(int k);
 /* The error says the connection itself is gone (class 08, or the server

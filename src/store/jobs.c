@@ -26,6 +26,21 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 	from_ms = mde_floor_div(from_ms, period_ms) * period_ms;
 	to_ms = (mde_floor_div(to_ms - 1, period_ms) + 1) * period_ms;
 	chunk_ms = (chunk_ms + period_ms - 1) / period_ms * period_ms;
+	if (chunk_ms > MDE_WINDOW_MAX_SLOTS * period_ms)
+		chunk_ms = MDE_WINDOW_MAX_SLOTS * period_ms;
+	if (to_ms <= from_ms)
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "the range is empty: --to must be after "
+				   "--from");
+	/* Times are within MDE_TIME_*_MS: no overflow here. */
+	int64_t per_symbol = (to_ms - from_ms + chunk_ms - 1) / chunk_ms;
+	if (per_symbol > MDE_JOB_MAX_CHUNKS)
+		return mde_err_set(err, MDE_EINVAL, false,
+				   "a backfill of %lld chunks per symbol is "
+				   "too large (at most %lld): give a longer "
+				   "[run] chunk or a shorter range",
+				   (long long)per_symbol,
+				   (long long)MDE_JOB_MAX_CHUNKS);
 	char from[24], to[24], chunk[24], run[24], arr[1200];
 	snprintf(from, sizeof from, "%lld", (long long)from_ms);
 	snprintf(to, sizeof to, "%lld", (long long)to_ms);

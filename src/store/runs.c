@@ -75,6 +75,23 @@ int mde_store_series_lock(mde_store *s, const char *symbol,
 	return rc;
 }
 
+int mde_store_series_xlock(mde_store *s, const char *symbol,
+			   const char *timeframe, bool *got, mde_err *err)
+{
+	char key[96];
+	series_key(key, sizeof key, symbol, timeframe);
+	const char *v[] = {key};
+	PGresult *r = NULL;
+	int rc = mde_db_params(mde_store_conn(s),
+			       "SELECT pg_try_advisory_xact_lock(" LOCK_NS
+			       ", hashtext($1))",
+			       1, v, PGRES_TUPLES_OK, &r, err);
+	if (!rc)
+		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return rc;
+}
+
 void mde_store_series_unlock(mde_store *s, const char *symbol,
 			     const char *timeframe)
 {
@@ -96,8 +113,7 @@ int mde_store_first_fallback(mde_store *s, const char *symbol,
 		mde_store_conn(s),
 		"SELECT (extract(epoch FROM min(open_time)) * 1000)::int8 FROM "
 		"market_data_v2 WHERE symbol = $1 AND timeframe = $2 AND "
-		"validation_flags & 8 <> 0 AND open_time > now() - interval "
-		"'30 days'",
+		"validation_flags & 8 <> 0",
 		2, v, out_ms, err);
 }
 

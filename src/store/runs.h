@@ -25,17 +25,38 @@ int mde_store_run_end(mde_store *s, int64_t run_id, const char *status,
 		      mde_err *err) MDE_MUSTCHECK;
 
 /*
+ * Stale runs (runs_stale.c): a run left 'running' by a process that is
+ * gone is marked 'interrupted' by the next process that looks. Gone means
+ * on this host (same name) with a pid that no longer exists, or on any
+ * host with no heartbeat for MDE_RUN_STALE_S. *n receives how many.
+ */
+#define MDE_RUN_STALE_S (6 * 3600)
+int mde_store_runs_reap(mde_store *s, const char *host, int self_pid,
+			size_t *n, mde_err *err) MDE_MUSTCHECK;
+/* Refreshes run_id's heartbeat_at. */
+int mde_store_run_heartbeat(mde_store *s, int64_t run_id,
+			    mde_err *err) MDE_MUSTCHECK;
+
+/*
  * The session advisory lock of one series (symbol, timeframe): wait for
  * it, or only try (*got false when another session holds it).
  */
 int mde_store_series_lock(mde_store *s, const char *symbol,
 			  const char *timeframe, bool wait, bool *got,
 			  mde_err *err) MDE_MUSTCHECK;
+/*
+ * The same lock for the current transaction only (released at its end),
+ * never waiting: *got false while a run, worker or another stream holds
+ * it. The stream takes its series so, batch by batch.
+ */
+int mde_store_series_xlock(mde_store *s, const char *symbol,
+			   const char *timeframe, bool *got,
+			   mde_err *err) MDE_MUSTCHECK;
 void mde_store_series_unlock(mde_store *s, const char *symbol,
 			     const char *timeframe);
 
-/* The earliest candle of the last 30 days a fallback source served
- * (validation_flags bit 8); INT64_MIN when none. */
+/* The earliest stored candle a fallback source served (validation_flags
+ * bit 8; a partial index finds it); INT64_MIN when none. */
 int mde_store_first_fallback(mde_store *s, const char *symbol,
 			     const char *timeframe, int64_t *out_ms,
 			     mde_err *err) MDE_MUSTCHECK;

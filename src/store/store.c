@@ -23,6 +23,9 @@ struct mde_store {
 	char *url;
 	int timeout_s;
 	bool stage_ready;
+	bool group;      /* inside mde_store_group_begin: batches are
+			    savepoints of one transaction */
+	bool stage_at_group; /* stage_ready when the group began */
 };
 
 PGconn *mde_store_conn(mde_store *s)
@@ -54,6 +57,7 @@ int mde_store_reconnect(mde_store *s, mde_err *err)
 	PQfinish(s->c);
 	s->c = NULL;
 	s->stage_ready = false;
+	s->group = false;
 	return mde_db_connect(&s->c, s->url, s->timeout_s, err);
 }
 
@@ -493,7 +497,12 @@ int mde_store_flush_fetch_log(mde_store *s, int64_t run_id,
 {
 	if (!log || log->n == 0)
 		return 0;
-	int rc = mde_db_exec(s->c, "BEGIN", err);
+	int rc = s->group ? 0 : mde_db_exec(s->c, "BEGIN", err);
+	if (s->group) {
+		if (!(rc = insert_fetch_log(s, run_id, log, err)))
+			mde_fetch_logbuf_clear(log);
+		return rc;
+	}
 	if (!rc)
 		rc = insert_fetch_log(s, run_id, log, err);
 	if (!rc)
@@ -662,11 +671,36 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 	return 0;
 }
 
+/*
+ * NOTIFY mdenrich_candles (SCHEMA.md "Events") for a batch that inserted
+ * or changed rows: delivered at commit, so a listener can read them.
+ */
+static int notify(mde_store *s, const mde_store_batch *b,
+		  const mde_store_result *res, mde_err *err)
+{
+	int64_t lo, hi;
+	size_t rows = res->inserted + res->updated;
+	if (rows == 0 || !batch_range(b, &lo, &hi))
+		return 0;
+	char t0[40], t1[40], payload[512] = "{\"symbol\": ";
+	json_str(payload, sizeof payload, b->symbol);
+	cat(payload, sizeof payload, ", \"timeframe\": ");
+	json_str(payload, sizeof payload, b->timeframe);
+	cat(payload, sizeof payload, ", \"first_open_time\": \"%s\", "
+	    "\"last_open_time\": \"%s\", \"rows\": %zu}",
+	    mde_time_format(lo, t0, sizeof t0),
+	    mde_time_format(hi, t1, sizeof t1), rows);
+	const char *v[] = {payload};
+	return mde_db_params(s->c, "SELECT pg_notify('mdenrich_candles', $1)",
+			     1, v, PGRES_TUPLES_OK, NULL, err);
+}
+
 static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 		    mde_store_result *res, mde_err *err)
 {
 	int rc;
-	if ((rc = write_candles(s, b, fast_ok, res, err)))
+	if ((rc = write_candles(s, b, fast_ok, res, err)) ||
+	    (rc = notify(s, b, res, err)))
 		return rc;
 	if ((rc = write_rejects(s, b, err)))
 		return rc;
@@ -685,7 +719,7 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 			 MDE_DAY_MS;
 	if (quiet && qfrom < recent)
 		qfrom = recent;
-	if (qfrom < w.qual_to_ms &&
+	if (qfrom < w.qual_to_ms && !b->audit.quality_later &&
 	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
 					b->period_ms, b->asset, qfrom,
 					w.qual_to_ms, b->audit.dups,
@@ -696,21 +730,59 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 	return 0;
 }
 
+int mde_store_group_begin(mde_store *s, mde_err *err)
+{
+	int rc = mde_db_exec(s->c, "BEGIN", err);
+	s->group = rc == 0;
+	s->stage_at_group = s->stage_ready;
+	return rc;
+}
+
+int mde_store_group_commit(mde_store *s, mde_err *err)
+{
+	s->group = false;
+	int rc = mde_db_exec(s->c, "COMMIT", err);
+	if (rc) {
+		mde_db_try(s->c, "ROLLBACK");
+		s->stage_ready = s->stage_at_group;
+	}
+	return rc;
+}
+
+void mde_store_group_rollback(mde_store *s)
+{
+	s->group = false;
+	mde_db_try(s->c, "ROLLBACK");
+	/* A stage created inside the group is gone with it. */
+	s->stage_ready = s->stage_at_group;
+}
+
 int mde_store_write(mde_store *s, const mde_store_batch *b,
 		    mde_store_result *res, mde_err *err)
 {
 	build_sql();
 	int rc = 0;
+	/* In a group a batch is a savepoint: its failure leaves the group's
+	 * earlier batches in place. */
+	const char *begin = s->group ? "SAVEPOINT mde_batch" : "BEGIN";
+	const char *commit = s->group ? "RELEASE SAVEPOINT mde_batch"
+				      : "COMMIT";
+	const char *rollback = s->group ? "ROLLBACK TO SAVEPOINT mde_batch"
+					: "ROLLBACK";
 	for (int fast = 1; fast >= 0; fast--) {
 		memset(res, 0, sizeof *res);
-		if ((rc = mde_db_exec(s->c, "BEGIN", err)))
+		if ((rc = mde_db_exec(s->c, begin, err)))
 			return rc;
+		/* The stage is created inside the transaction: a rollback
+		 * (or a failed COMMIT) takes it away again. */
+		bool stage_before = s->stage_ready;
 		rc = write_tx(s, b, fast, res, err);
 		if (!rc)
-			rc = mde_db_exec(s->c, "COMMIT", err);
+			rc = mde_db_exec(s->c, commit, err);
 		if (!rc)
 			break;
-		mde_db_try(s->c, "ROLLBACK");
+		mde_db_try(s->c, rollback);
+		s->stage_ready = stage_before;
 		memset(res, 0, sizeof *res);
 		/* Someone stored a key of the batch since we looked: the
 		 * staged path handles it. */

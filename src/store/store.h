@@ -8,7 +8,9 @@
  * WHERE ... IS DISTINCT FROM ... writes what changed and nothing else;
  * rejects, the auxiliary series, the fetch and compute logs, the backfill
  * cursor (with the lease check), quality metrics and enrichment_status go
- * in the same transaction. On any error the transaction is rolled back and
+ * in the same transaction, and so does `NOTIFY mdenrich_candles` with the
+ * batch's series, first and last open_time and the rows it inserted or
+ * changed (none when it changed nothing). On any error the transaction is rolled back and
  * err->retryable says whether the pipeline may reconnect and retry.
  *
  * OHLCV are stored exactly as the source sent them: the numeric values are
@@ -105,6 +107,9 @@ typedef struct mde_store_batch {
 		/* The fetch's duplicates per UTC day, for quality metrics. */
 		const mde_day_dups *dups;
 		size_t ndups;
+		/* The days' quality metrics are left to a later batch of the
+		 * same days (the stream's aux refresh recomputes them). */
+		bool quality_later;
 	} audit;
 
 	/* The backfill chunk whose cursor advances with these rows (job_id
@@ -152,6 +157,16 @@ typedef struct mde_store_result {
  */
 int mde_store_write(mde_store *s, const mde_store_batch *b,
 		    mde_store_result *res, mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * A group of batches in one transaction (the stream commits every second
+ * what closed in it, for any number of series): between begin and commit
+ * each mde_store_write is a savepoint, and a batch's NOTIFY is delivered
+ * at the group's commit. A failed commit is rolled back.
+ */
+int mde_store_group_begin(mde_store *s, mde_err *err) MDE_MUSTCHECK;
+int mde_store_group_commit(mde_store *s, mde_err *err) MDE_MUSTCHECK;
+void mde_store_group_rollback(mde_store *s);
 
 /*
  * COPYs (binary) the batch's candles into table, whose columns include

@@ -21,6 +21,26 @@ static bool present(const mde_candles *c, int f, size_t i)
 	return c->txt[f][i] != MDE_NULL_TXT;
 }
 
+/*
+ * A row with a field that did not arrive as a number is malformed; its
+ * unreadable values are NaN but not "not_finite" (that is for a source
+ * that sent NaN or inf as such). Returns r corrected.
+ */
+static uint32_t malformed(const mde_candles *c, size_t i, uint32_t r)
+{
+	if (!c->malformed[i])
+		return r;
+	r &= ~(uint32_t)MDE_RJ_NOT_FINITE;
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const char *t = mde_candles_text(c, i, f);
+		double v;
+		if (t && mde_parse_decimal(t, strlen(t), &v) == 0 &&
+		    !isfinite(v))
+			r |= MDE_RJ_NOT_FINITE;
+	}
+	return r | MDE_RJ_MALFORMED;
+}
+
 uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 			  enum mde_asset asset, int64_t now_ms)
 {
@@ -65,7 +85,7 @@ uint32_t mde_validate_row(const mde_candles *c, size_t i, int64_t period_ms,
 		r |= MDE_RJ_MISALIGNED;
 	if (t > now_ms - period_ms)
 		r |= MDE_RJ_NOT_CLOSED;
-	return r;
+	return malformed(c, i, r);
 }
 
 /*
@@ -139,6 +159,7 @@ static void check_all(const mde_candles *c, int64_t period_ms,
 		}
 		if (t[i] > now_ms - period_ms)
 			r[i] |= MDE_RJ_NOT_CLOSED;
+		r[i] = malformed(c, i, r[i]);
 	}
 }
 
