@@ -49,6 +49,12 @@ int mde_binance_klines_weight(int limit)
 	return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
 }
 
+int mde_binance_klines_limit(bool spot, int64_t need)
+{
+	int max = spot ? MDE_BINANCE_SPOT_KLINES_LIMIT : MDE_BINANCE_KLINES_LIMIT;
+	return need < 1 ? 1 : need > max ? max : (int)need;
+}
+
 static int put(char *buf, size_t cap, int k)
 {
 	return (k < 0 || (size_t)k >= cap) ? MDE_EINVAL : 0;

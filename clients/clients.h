@@ -87,6 +87,12 @@ void mde_json_field(const cJSON *j, bool strings, mde_candle_in *in, int f,
 const char *mde_binance_interval(int64_t period_ms);
 /* Weight of a futures klines request with this limit. */
 int mde_binance_klines_weight(int limit);
+/*
+ * The limit of a klines request that needs `need` more candles: no more
+ * than needed (futures weight 1 under 100 rows, 2 under 500, 5 up to
+ * 1000: an hourly run's ~25 candles cost 1, not 5), at most a full page.
+ */
+int mde_binance_klines_limit(bool spot, int64_t need);
 
 /* base + /fapi/v1/klines (spot: /api/v3/klines) ?symbol&interval&
  * startTime&endTime&limit; end_incl_ms is inclusive, as Binance reads it. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -21,7 +22,6 @@
 #include "log.h"
 #include "proc.h"
 
-static const int lim_budget[3] = {0, 500, 1000};
 
 int64_t mde_fetch_now(const mde_fetcher *f)
 {
@@ -40,6 +40,11 @@ static int sleep_ms(mde_fetcher *f, int64_t ms, mde_err *err)
 		return mde_err_set(err, MDE_EINTR, false,
 				   "interrupted while waiting to fetch");
 	return 0;
+}
+
+int mde_fetch_sleep(mde_fetcher *f, int64_t ms, mde_err *err)
+{
+	return sleep_ms(f, ms, err);
 }
 
 static char *dup_or(const char *s, const char *def)
@@ -108,11 +113,12 @@ int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
 	mde_http_opts ho = {.connect_timeout_ms = o->connect_timeout_ms,
 			    .timeout_ms = o->timeout_ms,
 			    .max_body_bytes = o->max_body_bytes};
+	mde_gate_init(&f->own_sh, o);
+	f->sh = &f->own_sh;
 	for (int i = 0; i < MDE_NSRC; i++) {
 		struct host *h = &f->h[i];
 		h->origin = i;
-		mde_breaker_init(&h->br, o->breaker_threshold,
-				 o->breaker_cooldown_ms);
+		h->g = &f->sh->g[i];
 		if (!bases[i])
 			continue;
 		h->base = dup_or(bases[i], NULL);
@@ -133,10 +139,50 @@ done:
 	return rc;
 }
 
+int mde_fetcher_open_child(mde_fetcher **out, mde_fetcher *parent,
+			   mde_err *err)
+{
+	int rc = mde_fetcher_open(out, &parent->o, err);
+	if (rc)
+		return rc;
+	mde_fetcher *f = *out;
+	f->parent = parent;
+	f->sh = parent->sh;
+	for (int i = 0; i < MDE_NSRC; i++)
+		f->h[i].g = &f->sh->g[i];
+	return 0;
+}
+
+void mde_fetcher_set_log(mde_fetcher *f, mde_fetch_log_fn cb, void *ud)
+{
+	f->o.log_cb = cb;
+	f->o.log_ud = ud;
+}
+
+/* A child's counters go to its parent when it closes. */
+static void add_stats(mde_fetcher *to, const mde_fetch_stats *s)
+{
+	pthread_mutex_lock(&to->sh->mu);
+	for (int i = 0; i < MDE_NSRC; i++) {
+		to->st.src[i].requests += s->src[i].requests;
+		to->st.src[i].failures += s->src[i].failures;
+		to->st.src[i].retries += s->src[i].retries;
+		to->st.src[i].rows += s->src[i].rows;
+	}
+	to->st.holes += s->holes;
+	to->st.hole_ms += s->hole_ms;
+	to->st.fallbacks += s->fallbacks;
+	to->st.waited_ms += s->waited_ms;
+	pthread_mutex_unlock(&to->sh->mu);
+}
+
 void mde_fetcher_close(mde_fetcher *f)
 {
 	if (!f)
 		return;
+	if (f->parent)
+		add_stats(f->parent, &f->st);
+	mde_gate_destroy(&f->own_sh);
 	for (int i = 0; i < MDE_NSRC; i++) {
 		mde_http_close(f->h[i].http);
 		free(f->h[i].base);
@@ -151,19 +197,23 @@ void mde_fetcher_close(mde_fetcher *f)
 
 void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out)
 {
+	pthread_mutex_lock(&f->sh->mu);
 	*out = f->st;
 	for (int i = 0; i < MDE_NSRC; i++) {
-		out->src[i].breaker_state = f->h[i].br.state;
-		out->src[i].breaker_opens = f->h[i].br.opens;
-		out->src[i].banned_until_ms = f->h[i].banned_until;
+		out->src[i].breaker_state = f->h[i].g->br.state;
+		out->src[i].breaker_opens = f->h[i].g->br.opens;
+		out->src[i].banned_until_ms = f->h[i].g->banned_until;
+		out->src[i].weight_sent = f->h[i].g->weight_sent;
 	}
+	out->max_inflight = f->sh->max_inflight;
+	pthread_mutex_unlock(&f->sh->mu);
 }
 
 const char *mde_fetch_breaker(const mde_fetcher *f, enum mde_origin origin)
 {
 	if (origin < 0 || origin >= MDE_NSRC)
 		return "?";
-	return mde_breaker_state_name(f->h[origin].br.state);
+	return mde_breaker_state_name(f->h[origin].g->br.state);
 }
 
 static void split_url(const char *url, char *path, size_t pcap, char *query,
@@ -223,100 +273,6 @@ static void record(mde_fetcher *f, const struct req *q,
 	f->o.log_cb(f->o.log_ud, &rec);
 }
 
-/* Keeps a request-count limit under 90% per fixed window. */
-static int count_gate(mde_fetcher *f, struct host *h, int lim, mde_err *err)
-{
-	if (lim == LIM_NONE)
-		return 0;
-	int64_t wall = mde_now_ms(), win = mde_floor_div(wall, LIM_WINDOW_MS);
-	if (win != h->cwin[lim]) {
-		h->cwin[lim] = win;
-		h->cused[lim] = 0;
-	}
-	if ((h->cused[lim] + 1) * 10 > (int64_t)lim_budget[lim] * 9) {
-		int64_t ms = (win + 1) * LIM_WINDOW_MS - wall + 25;
-		mde_info("budget.request_wait", "source=%s wait_ms=%" PRId64,
-			 mde_origin_name(h->origin), ms);
-		if (sleep_ms(f, ms, err))
-			return MDE_EINTR;
-		h->cwin[lim] = mde_floor_div(mde_now_ms(), LIM_WINDOW_MS);
-		h->cused[lim] = 0;
-	}
-	h->cused[lim]++;
-	return 0;
-}
-
-/* Waits out Retry-After and the weight budget; refuses while banned. */
-static int gate(mde_fetcher *f, struct host *h, int weight, mde_err *err)
-{
-	int64_t wall = mde_now_ms();
-	if (h->banned_until > wall) {
-		int rc = mde_err_set(err, MDE_EBANNED, false,
-				     "%s: banned (HTTP 418) for %" PRId64
-				     " more ms", mde_origin_name(h->origin),
-				     h->banned_until - wall);
-		err->retry_after_ms = h->banned_until - wall;
-		return rc;
-	}
-	int64_t wait = h->resume_mono - mde_mono_ms();
-	if (wait > f->o.max_wait_ms)
-		return mde_err_set(err, MDE_ENET, false,
-				   "%s asked us to wait %" PRId64 " ms",
-				   mde_origin_name(h->origin), wait);
-	if (wait > 0) {
-		mde_debug("request.retry_after", "source=%s wait_ms=%" PRId64,
-			  mde_origin_name(h->origin), wait);
-		if (sleep_ms(f, wait, err))
-			return MDE_EINTR;
-	}
-	if (h->budget <= 0)
-		return 0;
-	int64_t W = f->o.weight_window_ms;
-	wall = mde_now_ms();
-	int64_t win = mde_floor_div(wall, W);
-	if (win != h->win) {
-		h->win = win;
-		h->used = 0;
-	}
-	if ((h->used + weight) * 10 > (int64_t)h->budget * 9) {
-		/* next window, plus a little for clock skew with the server */
-		int64_t ms = (win + 1) * W - wall + 25;
-		mde_info("budget.weight_wait",
-			 "source=%s used=%" PRId64 " budget=%d wait_ms=%" PRId64,
-			 mde_origin_name(h->origin), h->used, h->budget, ms);
-		if (sleep_ms(f, ms, err))
-			return MDE_EINTR;
-		h->win = mde_floor_div(mde_now_ms(), W);
-		h->used = 0;
-	}
-	return 0;
-}
-
-static void account(mde_fetcher *f, struct host *h, const mde_http_resp *r,
-		    int weight, const mde_err *e)
-{
-	if (h->budget > 0) {
-		int64_t win = mde_floor_div(mde_now_ms(), f->o.weight_window_ms);
-		if (win != h->win) {
-			h->win = win;
-			h->used = 0;
-		}
-		if (r->used_weight_1m >= 0)
-			h->used = r->used_weight_1m;
-		else if (r->status)
-			h->used += weight;
-	}
-	/* 429 (and a 503 that says when) holds the whole host back */
-	if (e && e->code != MDE_EBANNED && e->retry_after_ms > 0)
-		h->resume_mono = mde_mono_ms() + e->retry_after_ms;
-	if (e && e->code == MDE_EBANNED) {
-		int64_t ban = e->retry_after_ms > 0 ? e->retry_after_ms : 120000;
-		h->banned_until = mde_now_ms() + ban;
-		mde_error("source.banned", "source=%s ban_ms=%" PRId64,
-			  mde_origin_name(h->origin), ban);
-	}
-}
-
 /* A client error the source is not to blame for (bad symbol, ...). */
 static bool our_fault(const mde_err *e)
 {
@@ -364,7 +320,7 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 	const char *hdrs[2] = {q->auth ? f->auth : NULL, NULL};
 	mde_fetch_src_stats *ss = &f->st.src[h->origin];
 	int rc = 0;
-	if (!mde_breaker_allow(&h->br, mde_mono_ms())) {
+	if (!mde_gate_breaker_allow(f, h)) {
 		rc = mde_err_set(err, MDE_EBANNED, false,
 				 "%s: circuit breaker open",
 				 mde_origin_name(h->origin));
@@ -373,10 +329,8 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 	}
 	for (int attempt = 1;; attempt++) {
 		mde_err_clear(err);
-		if ((rc = gate(f, h, q->weight, err)) ||
-		    (rc = count_gate(f, h, q->lim, err))) {
-			if (h->br.state == MDE_BRK_HALF_OPEN)
-				h->br.trial = false; /* the trial never ran */
+		if ((rc = mde_gate_acquire(f, h, q->weight, q->lim, err))) {
+			mde_gate_breaker_untried(f, h);
 			break;
 		}
 		int64_t at = mde_now_ms();
@@ -389,7 +343,7 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 			rc = q->parse(q->ctx, &r, attempt, &q->pg, err);
 		else if (h->origin <= MDE_SRC_BINANCE_SPOT && rc != MDE_EBANNED)
 			mde_binance_error_body(r.body, r.len, err);
-		account(f, h, &r, q->weight, rc ? err : NULL);
+		mde_gate_settle(f, h, &r, q->weight, rc ? err : NULL);
 		/* a request libcurl sent again (a reused connection closed
 		 * without an answer) is a request too: its own row */
 		for (int k = 1; k < r.sent; k++) {
@@ -401,22 +355,21 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 		record(f, q, &r, attempt, at, rc ? err->msg : NULL);
 		if (rc == 0) {
 			ss->rows += q->pg.rows;
-			mde_breaker_success(&h->br);
+			mde_gate_breaker_done(f, h, true);
 			break;
 		}
 		rc = err->code;
 		ss->failures++;
 		if (rc == MDE_EBANNED || !err->retryable ||
 		    attempt >= f->o.max_attempts) {
-			if (rc == MDE_EBANNED || !our_fault(err))
-				mde_breaker_failure(&h->br, mde_mono_ms());
-			else
-				mde_breaker_success(&h->br); /* it answered */
+			/* our fault: the source answered */
+			mde_gate_breaker_done(f, h, rc != MDE_EBANNED &&
+							    our_fault(err));
 			break;
 		}
 		int64_t d = mde_backoff_ms(f->o.backoff_base_ms,
 					   f->o.backoff_max_ms, attempt);
-		/* a Retry-After is waited out by gate() before the next try */
+		/* a Retry-After is waited out by the gate before the next try */
 		if ((rc = sleep_ms(f, d, err)))
 			break;
 	}

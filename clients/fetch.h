@@ -6,16 +6,21 @@
 #ifndef MDE_FETCH_H
 #define MDE_FETCH_H
 
+#include <pthread.h>
+
 #include "clients.h"
 #include "http.h"
 #include "source.h"
 #include "timeutil.h"
 
-struct host {
-	int origin;
-	mde_http *http;
-	char *base;
-	int budget;           /* weight per window; 0 = not tracked */
+/*
+ * What every fetcher of a run knows of one host (gate.c): its weight
+ * window, Retry-After and 418 ban, circuit breaker and request-count
+ * limits. Fetchers opened with mde_fetcher_open_child share their
+ * parent's, under its mutex: one budget per host however many requests
+ * are in flight.
+ */
+struct hostgate {
 	int64_t win, used;    /* current weight window and weight used */
 	int64_t resume_mono;  /* Retry-After: no request before this */
 	int64_t banned_until; /* wall clock; 418 */
@@ -23,6 +28,23 @@ struct host {
 	/* request-count limits of single endpoints (funding: 500 / 5 min,
 	 * /futures/data: 1000 / 5 min per IP): fixed 5-minute windows */
 	int64_t cwin[3], cused[3];
+	int64_t weight_sent;  /* weight of every request sent */
+};
+
+struct mde_fetch_shared {
+	pthread_mutex_t mu;
+	pthread_cond_t slot;        /* a request in flight ended */
+	struct hostgate g[MDE_NSRC];
+	int inflight, max_inflight; /* requests between gate and answer */
+	int cap;                    /* opts.max_in_flight; 0 = no limit */
+};
+
+struct host {
+	int origin;
+	mde_http *http;
+	char *base;
+	int budget;           /* weight per window; 0 = not tracked */
+	struct hostgate *g;   /* in f->sh, under f->sh->mu */
 };
 
 enum { LIM_NONE, LIM_FUNDING, LIM_FUTDATA };
@@ -36,6 +58,9 @@ struct mde_fetcher {
 	struct host h[MDE_NSRC];
 	mde_fetch_stats st;
 	struct mde_archive *ar; /* archive.c, created on first use */
+	struct mde_fetch_shared *sh; /* the parent's, or own_sh */
+	struct mde_fetch_shared own_sh;
+	mde_fetcher *parent;         /* a child adds its stats there */
 };
 
 
@@ -70,6 +95,32 @@ const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
  */
 int mde_fetch_request(mde_fetcher *f, struct req *q,
 		      mde_err *err) MDE_MUSTCHECK;
+/* Sleeps ms, counted in the stats, cut short by SIGINT/SIGTERM
+ * (MDE_EINTR) (fetch.c). */
+int mde_fetch_sleep(mde_fetcher *f, int64_t ms, mde_err *err) MDE_MUSTCHECK;
+
+/* ---- gate.c: the shared state of each host ---------------------------- */
+
+void mde_gate_init(struct mde_fetch_shared *s, const mde_fetch_opts *o);
+void mde_gate_destroy(struct mde_fetch_shared *s);
+/*
+ * Waits until a request of this weight and request-count limit (LIM_*)
+ * may go to h: Retry-After over, weight and count under 90% of their
+ * windows; then reserves both and counts the request in flight. Refuses
+ * while h is banned (MDE_EBANNED) or asks for a wait over max_wait_ms
+ * (MDE_ENET); MDE_EINTR when a stop is requested while waiting.
+ */
+int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
+		     mde_err *err) MDE_MUSTCHECK;
+/* The answer (or failure) of a request mde_gate_acquire let go: the used
+ * weight the server reports, a Retry-After or ban for the whole host. */
+void mde_gate_settle(mde_fetcher *f, struct host *h, const mde_http_resp *r,
+		     int weight, const mde_err *e);
+/* The breaker of h (breaker.c) under the shared lock. */
+bool mde_gate_breaker_allow(mde_fetcher *f, struct host *h);
+void mde_gate_breaker_done(mde_fetcher *f, struct host *h, bool ok);
+/* A half-open breaker's trial that never went out. */
+void mde_gate_breaker_untried(mde_fetcher *f, struct host *h);
 
 /* REST klines of [*cursor, end) for one Binance origin (no fallback);
  * *cursor advances past each page. */

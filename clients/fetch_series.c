@@ -60,19 +60,20 @@ static int klines(mde_fetcher *f, enum mde_origin origin, const char *sym,
 		  int64_t *cursor, int64_t end, mde_candles *out, mde_err *err)
 {
 	bool spot = origin == MDE_SRC_BINANCE_SPOT;
-	int limit = spot ? MDE_BINANCE_SPOT_KLINES_LIMIT
-			 : MDE_BINANCE_KLINES_LIMIT;
+	int limit;
 	char url[1024];
 	struct kctx k = {.f = f, .kind = 0, .origin = origin, .out = out};
 	struct req q = {.h = &f->h[origin],
 			.url = url,
 			.symbol = sym,
-			.weight = spot ? MDE_BINANCE_SPOT_KLINES_WEIGHT
-				       : mde_binance_klines_weight(limit),
 			.parse = parse_candles,
 			.ctx = &k};
 	int64_t now = mde_fetch_now(f);
 	while (*cursor < end) {
+		/* sized to the candles still needed (weight tiers) */
+		limit = mde_binance_klines_limit(spot, (end - *cursor + P - 1) / P);
+		q.weight = spot ? MDE_BINANCE_SPOT_KLINES_WEIGHT
+				: mde_binance_klines_weight(limit);
 		if (mde_binance_klines_url(url, sizeof url, f->h[origin].base,
 					   spot, sym, P, *cursor, end - 1,
 					   limit))

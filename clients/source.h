@@ -80,6 +80,8 @@ typedef struct mde_fetch_opts {
 	mde_archive_file_fn archive_cb; /* each archive file used; may be
 					   NULL */
 	void *archive_ud;
+	int max_in_flight;            /* requests in flight at once from this
+					 fetcher and its children; 0 = any */
 } mde_fetch_opts;
 
 typedef struct mde_fetcher mde_fetcher;
@@ -91,6 +93,7 @@ typedef struct mde_fetch_src_stats {
 				     0 closed, 1 open, 2 half-open */
 	size_t breaker_opens;
 	int64_t banned_until_ms;  /* wall clock; 0 = not banned */
+	int64_t weight_sent;      /* request weight sent (all fetchers) */
 } mde_fetch_src_stats;
 
 typedef struct mde_fetch_stats {
@@ -99,11 +102,23 @@ typedef struct mde_fetch_stats {
 	int64_t hole_ms;          /* total length of those holes */
 	size_t fallbacks;         /* times a fallback source took over */
 	int64_t waited_ms;        /* slept for budget / Retry-After / backoff */
+	int max_inflight;         /* requests in flight at once, at most */
 } mde_fetch_stats;
 
 /* opts is copied (strings too). *out is NULL on error. */
 int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
 		     mde_err *err) MDE_MUSTCHECK;
+/*
+ * A fetcher for another thread: its own connections, the options of
+ * parent, and parent's state of each host (weight budgets, request
+ * limits, Retry-After, bans, breakers), shared under a lock: requests of
+ * all of them in flight at once stay within one budget per host. Its
+ * counters are added to parent's when it closes (before parent).
+ */
+int mde_fetcher_open_child(mde_fetcher **out, mde_fetcher *parent,
+			   mde_err *err) MDE_MUSTCHECK;
+/* Where the fetch-log records of f go from now on. */
+void mde_fetcher_set_log(mde_fetcher *f, mde_fetch_log_fn cb, void *ud);
 /* Accepts NULL. */
 void mde_fetcher_close(mde_fetcher *f);
 

@@ -87,6 +87,7 @@ struct fx {
 	int64_t win, used, max_used;
 	size_t violations;
 	size_t conns;
+	int inflight, max_inflight;
 	char next_base[128];
 	uint64_t version;    /* bumped by every change of the data */
 	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
@@ -929,7 +930,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	size_t slot = x->nreqs;
 	if (x->nreqs < x->capreqs)
 		x->reqs[x->nreqs++] = rec;
+	if (++x->inflight > x->max_inflight)
+		x->max_inflight = x->inflight;
 	pthread_mutex_unlock(&x->mu);
+	if (x->o.latency_ms > 0) {
+		struct timespec ts = {x->o.latency_ms / 1000,
+				      (long)(x->o.latency_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 
 	switch (fault) {
 	case FX_429:
@@ -1029,8 +1037,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	}
 
 	pthread_mutex_lock(&x->mu);
-	if (slot < x->nreqs)
+	if (slot < x->nreqs) {
 		x->reqs[slot].status = r.reset ? 0 : r.status;
+		x->reqs[slot].done_mono_ms = mde_mono_ms();
+	}
+	x->inflight--;
 	pthread_mutex_unlock(&x->mu);
 
 	if (r.reset) {
@@ -1101,6 +1112,14 @@ int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
 	}
 	pthread_mutex_unlock(&x->mu);
 	return rc;
+}
+
+int fx_max_inflight(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	int n = x->max_inflight;
+	pthread_mutex_unlock(&x->mu);
+	return n;
 }
 
 size_t fx_connections(fx *x)

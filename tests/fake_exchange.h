@@ -68,6 +68,7 @@ typedef struct fx_opts {
 	int64_t now_ms;            /* 0 = wall clock (30-day rule) */
 	int ts_as_string;          /* /futures/data timestamp as "..." */
 	const char *polygon_next_base; /* next_url host; NULL = this server */
+	int latency_ms;            /* every answer this late (a round trip) */
 } fx_opts;
 
 typedef struct fx_req {
@@ -78,6 +79,7 @@ typedef struct fx_req {
 	int64_t wall_ms;
 	int status;                /* 0 = reset, -1 = not answered yet */
 	int64_t used_weight;       /* after this request */
+	int64_t done_mono_ms;      /* answered (monotonic); 0 = not yet */
 } fx_req;
 
 fx *fx_start(const fx_opts *o);
@@ -130,6 +132,8 @@ size_t fx_weight_violations(fx *x);
 int64_t fx_max_used_weight(fx *x);
 /* TCP connections accepted so far (keep-alive reuse shows here). */
 size_t fx_connections(fx *x);
+/* Requests being answered at once, at most (arrival to answer). */
+int fx_max_inflight(fx *x);
 
 /* ---- the public data archive (fake_archive.c) ------------------------
  * /data/{futures/um|spot}/{monthly|daily}/{klines|fundingRate|metrics}/...

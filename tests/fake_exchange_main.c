@@ -5,12 +5,15 @@
  *                 [--bars N] [--period TF] [--weight-limit N]
  *                 [--weight-window-ms MS] [--polygon-key KEY]
  *               [--ws-speed X] [--ws-start TIME] [--ws-ping-ms MS]
+ *               [--latency-ms MS]
  * --ws-speed also serves the klines as WebSocket kline streams
  * (fake_ws.h) from --ws-start (default: --from) at X times real speed.
  * --data loads a replay-layout directory (data/README.md; klines are
  * served on both futures and spot). --synthetic adds random-walk klines
  * (futures and spot) of N bars from TIME. Prints "port N" and
- * "url http://127.0.0.1:N" on stdout, then serves until SIGINT/SIGTERM.
+ * "url http://127.0.0.1:N" on stdout, then serves until SIGINT/SIGTERM
+ * and prints "stats requests=... max_in_flight=... max_used_weight=...
+ * weight_violations=..." on the way out. --latency-ms delays every answer.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +61,8 @@ int main(int argc, char **argv)
 			ws_ping = atol(v);
 		else if (strcmp(a, "--polygon-key") == 0)
 			o.polygon_key = v;
+		else if (strcmp(a, "--latency-ms") == 0)
+			o.latency_ms = atoi(v);
 		else {
 			fprintf(stderr, "fake_exchange: unknown option %s\n", a);
 			return 2;
@@ -124,6 +129,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	int sig;
 	sigwait(&set, &sig);
+	/* what the server saw, for the benchmarks */
+	printf("stats requests=%zu max_in_flight=%d max_used_weight=%lld "
+	       "weight_violations=%zu\n", fx_nreq(x), fx_max_inflight(x),
+	       (long long)fx_max_used_weight(x), fx_weight_violations(x));
+	fflush(stdout);
 	fws_stop(ws);
 	fx_stop(x);
 	return 0;

@@ -15,8 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "candles.h"
 #include "compute.h"
 #include "csvio.h"
+#include "numtext.h"
 #include "test_features_util.h"
 #include "timeutil.h"
 
@@ -142,10 +144,10 @@ static void test_basic_rejects_sorted(void **state)
 	assert_non_null(strstr(out, "\n100,2024-01-01T00:00:00Z,99,101,98,4,,"));
 	fields(out, 2, f);
 	assert_string_equal(f[0], "999");
-	/* log_return 01:00 = ln(999 / 100), 17 significant digits */
-	char want[40];
-	snprintf(want, sizeof want, "%.17g", log(999.0 / 100));
-	assert_string_equal(f[7 + MDE_COL_LOG_RETURN], want);
+	/* log_return 01:00 = ln(999 / 100), the shortest text of the double
+	 * (%.17g would print 2.3015845926604621, the same double) */
+	assert_string_equal(f[7 + MDE_COL_LOG_RETURN], "2.301584592660462");
+	assert_true(strtod("2.3015845926604621", NULL) == log(999.0 / 100));
 	assert_true(strtod(f[7 + MDE_COL_LOG_RETURN], NULL) ==
 		    log(999.0 / 100));
 	/* extreme move: flags 1, quality 0.5 */
@@ -271,7 +273,8 @@ static void test_aux_files(void **state)
 	assert_string_equal(f[base + MDE_COL_EXCHANGE_INFLOW], "42");
 	assert_string_equal(f[base + MDE_COL_DELTA], "-4");
 	assert_string_equal(f[base + MDE_COL_BUY_SELL_RATIO],
-			    "0.33333333333333331");
+			    "0.3333333333333333");
+	assert_true(strtod("0.3333333333333333", NULL) == 1.0 / 3);
 	fields(out, 2, f);
 	assert_true(strtod(f[base + MDE_COL_FUNDING_RATE], NULL) == -0.0002);
 	assert_string_equal(f[base + MDE_COL_OPEN_INTEREST_CHANGE],
@@ -380,48 +383,96 @@ static void test_snapshot(void **state)
 	free(want);
 }
 
-/* The fast "%.17g" equals snprintf's, value for value. */
-static void test_fmt17_equals_printf(void **state)
+/* A random double of the kinds the features produce, and any bit pattern. */
+static double any_double(uint64_t r, long i)
+{
+	double v;
+	switch (i % 4) {
+	case 0: /* any bit pattern */
+		memcpy(&v, &r, sizeof v);
+		return v;
+	case 1: /* every magnitude */
+		return ldexp((double)(r >> 11), -53) *
+		       pow(10, (int)(r % 40) - 20);
+	case 2: /* ratios, like returns */
+		return (double)((int64_t)(r % 2000001) - 1000000) /
+		       (double)(1 + (r >> 32) % 10000);
+	default: /* decimals on a tick grid */
+		return (double)((r >> 20) % 10000000) / 1e4;
+	}
+}
+
+/* The shortest text parses back to the same double, bit for bit, and is
+ * never longer than "%.17g"; the exact parser agrees with strtod. */
+static void test_number_text_round_trip(void **state)
 {
 	uint64_t st = 88172645463325252ull;
 	static const double special[] = {
 		0.0, -0.0, 1e-11, 9.9999999999999994e-12, 1e17,
 		99999999999999984.0, 0.1, 0.5, 1.0, 1e16, 1e-5, 1e-4,
 		9.9999999999999999e-5, 0.00010000000000000001, -2.247e-05,
-		123456.789, 1.7976931348623157e308, 5e-324, INFINITY};
-	char a[64], b[64];
-	for (size_t i = 0; i < MDE_ARRAY_LEN(special); i++) {
-		mde_fmt17(a, special[i]);
-		snprintf(b, sizeof b, "%.17g", special[i]);
-		assert_string_equal(a, b);
-	}
-	for (long i = 0; i < 2000000; i++) {
-		uint64_t r = tu_rand(&st);
-		double v;
-		switch (i % 4) {
-		case 0: /* any bit pattern */
-			memcpy(&v, &r, sizeof v);
-			break;
-		case 1: /* every magnitude of the fast path and beyond */
-			v = ldexp((double)(r >> 11), -53) *
-			    pow(10, (int)(r % 32) - 14);
-			break;
-		case 2: /* ratios, like returns */
-			v = (double)((int64_t)(r % 2000001) - 1000000) /
-			    (double)(1 + (r >> 32) % 10000);
-			break;
-		default: /* decimals on a tick grid */
-			v = (double)((r >> 20) % 10000000) / 1e4;
-			break;
-		}
-		if (isnan(v))
+		123456.789, 1.7976931348623157e308, 5e-324, 2.2250738585072014e-308};
+	char a[MDE_NUM_TEXT_MAX], b[64];
+	for (long i = 0; i < 2000000 + (long)MDE_ARRAY_LEN(special); i++) {
+		double v = i < (long)MDE_ARRAY_LEN(special)
+				   ? special[i]
+				   : any_double(tu_rand(&st), i);
+		if (!isfinite(v))
 			continue;
-		mde_fmt17(a, v);
-		snprintf(b, sizeof b, "%.17g", v);
-		if (strcmp(a, b)) {
-			fprintf(stderr, "%s != %s\n", a, b);
+		int n = mde_num_shortest(a, v);
+		int m = snprintf(b, sizeof b, "%.17g", v);
+		double back, ref = strtod(a, NULL);
+		assert_int_equal(mde_parse_decimal(a, (size_t)n, &back), 0);
+		if (memcmp(&back, &v, sizeof v) || memcmp(&ref, &v, sizeof v) ||
+		    n > m || (int)strlen(a) != n) {
+			fprintf(stderr, "%s (%s) does not round-trip\n", a, b);
 			fail();
 		}
+		/* the 17-digit text, and one cut to 1..16 digits: parsed as
+		 * strtod parses them (correctly rounded) */
+		b[1 + (i % 16)] = (i % 3) ? b[1 + (i % 16)] : '\0';
+		size_t bl = strlen(b);
+		if (bl && b[bl - 1] == 'e')
+			continue;
+		double x, y = strtod(b, NULL);
+		if (mde_parse_decimal(b, bl, &x) == 0 &&
+		    memcmp(&x, &y, sizeof x)) {
+			fprintf(stderr, "%s parsed as %.17g, strtod %.17g\n", b,
+				x, y);
+			fail();
+		}
+	}
+	assert_int_equal(mde_num_shortest(a, -0.0), 2);
+	assert_string_equal(a, "-0");
+	mde_num_shortest(a, 1e-5);
+	assert_string_equal(a, "1e-05");
+	mde_num_shortest(a, 0.0001);
+	assert_string_equal(a, "0.0001");
+	mde_num_shortest(a, 0.1 + 0.2);
+	assert_string_equal(a, "0.30000000000000004");
+	mde_num_shortest(a, 1234.5);
+	assert_string_equal(a, "1234.5");
+	mde_num_shortest(a, 3e8);
+	assert_string_equal(a, "300000000");
+	mde_num_shortest(a, -0.00012);
+	assert_string_equal(a, "-0.00012");
+	mde_num_shortest(a, 1e17);
+	assert_string_equal(a, "1e+17");
+	double v;
+	static const char *const bad[] = {"", " 1", "1 ", "12abc", "0x1p3",
+					  "1e", "--1", ".", "+-1", "++1"};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++)
+		assert_int_equal(mde_parse_decimal(bad[i], strlen(bad[i]), &v),
+				 MDE_EPARSE);
+	static const char *const good[] = {"+1.5", "-0", ".5", "5.", "1E3",
+					   "nan", "inf", "-Infinity",
+					   "0.000000000000000000000000001",
+					   "1e999" /* inf: validation rejects it */};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(good); i++) {
+		assert_int_equal(mde_parse_decimal(good[i], strlen(good[i]), &v),
+				 0);
+		double w = strtod(good[i], NULL);
+		assert_true(isnan(w) ? isnan(v) : memcmp(&v, &w, sizeof v) == 0);
 	}
 }
 
@@ -433,7 +484,7 @@ int main(void)
 		cmocka_unit_test(test_aux_files),
 		cmocka_unit_test(test_sample_round_trip),
 		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_fmt17_equals_printf),
+		cmocka_unit_test(test_number_text_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

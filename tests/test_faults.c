@@ -157,7 +157,11 @@ static void run_case(const fcase *k)
 	fx_clear_faults(x);
 	fx_clear_reqs(x);
 	fx_fault(x, k->prefix, k->fault, k->skip, k->count, k->arg);
-	int rc = backfill(cfg, db, NULL);
+	/* the reset must hit a connection reused in request order: one
+	 * connection, no fetch threads (--concurrency 1) */
+	int rc = backfill(cfg, db, k->fault == FX_RESET && k->why
+					   ? "--concurrency 1"
+					   : NULL);
 	if (rc != k->exit_code)
 		fail_msg("%s: exit %d, want %d\n%s", k->name, rc, k->exit_code,
 			 mde_cli_err);

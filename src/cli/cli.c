@@ -24,7 +24,7 @@ enum {
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
 	O_LS, O_LIQ, O_INFLOW, O_ARCHIVE, O_ARCHIVE_URL, O_LISTEN, O_TOKEN_FILE,
-	O_CORS, O_MAX_REQ, O_WS_URL
+	O_CORS, O_MAX_REQ, O_WS_URL, O_CONCURRENCY
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -36,6 +36,7 @@ enum {
 	{"polygon-url", required_argument, NULL, O_POLYGON},          \
 	{"log-format", required_argument, NULL, O_LOG_FORMAT},        \
 	{"log-level", required_argument, NULL, O_LOG_LEVEL},          \
+	{"concurrency", required_argument, NULL, O_CONCURRENCY},      \
 	{"help", no_argument, NULL, O_HELP},                          \
 	{"version", no_argument, NULL, O_VERSION}
 
@@ -99,6 +100,7 @@ static const char global_help[] =
 	"  --polygon-url URL      Polygon base URL (key from $POLYGON_API_KEY)\n"
 	"  --log-format text|json (default: text on a terminal, json otherwise)\n"
 	"  --log-level debug|info|warn|error\n"
+	"  --concurrency N        HTTP requests in flight at most (default 8)\n"
 	"  --help, --version\n";
 
 static const struct command {
@@ -259,6 +261,13 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "--log-level must be debug, info, "
 					   "warn or error, not \"%s\"", arg);
 		c->log_level = arg;
+		break;
+	case O_CONCURRENCY:
+		if (mde_int_parse(arg, 1, 64, &v))
+			return usage_error(errf, cmd, "--concurrency must be a "
+					   "number of requests in [1, 64], not "
+					   "\"%s\"", arg);
+		c->concurrency = arg;
 		break;
 	case O_SCHEDULE:
 		if (strcmp(arg, "hourly") && strcmp(arg, "nightly"))

@@ -5,6 +5,7 @@
  */
 #include "csvio.h"
 #include "klinecsv.h"
+#include "numtext.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -402,9 +403,9 @@ void mde_csv_put_double(mde_csv_writer *w, double v)
 {
 	if (isnan(v))
 		return;
-	if (w->cap - w->n < 32)
+	if (w->cap - w->n < MDE_NUM_TEXT_MAX)
 		flush(w);
-	w->n += (size_t)mde_fmt17(w->buf + w->n, v);
+	w->n += (size_t)mde_num_shortest(w->buf + w->n, v);
 }
 
 void mde_csv_put_int(mde_csv_writer *w, int64_t v)

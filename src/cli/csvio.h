@@ -13,7 +13,6 @@
 #include <stdio.h>
 
 #include "candles.h"
-#include "fmt17.h"
 
 /* Candles read from a CSV buffer. Owns c and the arrays, not the buffer. */
 typedef struct mde_csv_candles {
@@ -75,7 +74,8 @@ static inline void mde_csv_putc(mde_csv_writer *w, char ch)
 	else
 		w->buf[w->n++] = ch;
 }
-/* A double with 17 significant digits ("%.17g"); NaN writes nothing. */
+/* A double as the shortest text that parses back to it (numtext.h);
+ * NaN writes nothing. */
 void mde_csv_put_double(mde_csv_writer *w, double v);
 /* An integer-valued double (int2 features) as an integer; NaN: nothing. */
 void mde_csv_put_intval(mde_csv_writer *w, double v);

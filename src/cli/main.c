@@ -27,6 +27,7 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 		{cli->archive_url, "archive", "url"},
 		{cli->log_format, "log", "format"},
 		{cli->log_level, "log", "level"},
+		{cli->concurrency, "http", "concurrency"},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(flags); i++)
 		if (flags[i].v) {

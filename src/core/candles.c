@@ -5,6 +5,7 @@
  * BLAS and GSL can work on them and there is one point of failure.
  */
 #include "candles.h"
+#include "numtext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -154,6 +155,10 @@ int mde_parse_decimal(const char *s, size_t len, double *out)
 	char buf[64];
 	if (len == 0 || len >= sizeof buf || isspace((unsigned char)s[0]))
 		return MDE_EPARSE;
+	/* exact and fast; strtod only for what it does not take (the words
+	 * nan and inf, which validation rejects as data) */
+	if (mde_num_parse(s, len, out) == 0)
+		return 0;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (strpbrk(buf, "xXpP"))

@@ -80,6 +80,7 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->weight_budget = 2400;
 	cfg->breaker_threshold = 5;
 	cfg->breaker_cooldown_ms = 60000;
+	cfg->concurrency = 8;
 	cfg->log_format = -1;
 	cfg->log_level = MDE_LOG_INFO;
 	cfg->overlap = 24;
@@ -289,6 +290,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"http", {"weight_window_ms", &cfg->weight_window_ms, 100, 3600000}},
 		{"http", {"breaker_threshold", &cfg->breaker_threshold, 1, 1000}},
 		{"http", {"breaker_cooldown_ms", &cfg->breaker_cooldown_ms, 0, 86400000}},
+		{"http", {"concurrency", &cfg->concurrency, 1, 64}},
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},

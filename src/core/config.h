@@ -46,6 +46,7 @@ typedef struct mde_config {
 	int weight_window_ms;   /* its window; 0 = 60000 (tests shorten it) */
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
+	int concurrency;        /* HTTP requests in flight at most */
 
 	int log_format;         /* enum mde_log_format, -1 = auto */
 	int log_level;          /* enum mde_log_level */

@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "prefetch.h"
 #include "timeutil.h"
 
 const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms)
@@ -22,10 +23,73 @@ const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms)
 const char *const mde_pl_aux_names[3] = {"funding", "open_interest",
 					 "long_short"};
 
+const int mde_pl_aux_kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
+				 MDE_AUX_LONG_SHORT};
+
+size_t mde_pl_aux_from(const mde_series_job *j, int k, int64_t t0_ms,
+		       int64_t *since, int64_t *from)
+{
+	size_t before;
+	int kind = mde_pl_aux_kinds[k];
+	mde_features_aux_need(kind, t0_ms, j->period_ms, since, &before);
+	/* Fetch far enough back that the first candles are not NULL for
+	 * lack of history the exchange has (FEATURES.md). */
+	*from = kind == MDE_AUX_FUNDING ? *since - 31 * MDE_DAY_MS : *since;
+	return before;
+}
+
 const char *mde_pl_aux_source(const char *source)
 {
 	return mde_fetch_source_origin(source) == MDE_SRC_REPLAY ? source
 								 : "binance";
+}
+
+int64_t mde_pl_funding_until(int64_t from, int64_t to)
+{
+	int64_t ahead = from + 366 * MDE_DAY_MS, now = mde_now_ms();
+	int64_t until = to > ahead ? to : ahead < now ? ahead : now;
+	return until < to ? to : until;
+}
+
+bool mde_pl_funding_memo_covers(const mde_pipeline *p, const char *symbol,
+				int64_t from, int64_t to)
+{
+	for (size_t i = 0; i < p->nfunding; i++)
+		if (strcmp(p->funding[i].symbol, symbol) == 0)
+			return p->funding[i].from_ms <= from &&
+			       p->funding[i].to_ms >= to;
+	return false;
+}
+
+/*
+ * A fetch of kind over [from, to), taken from the prefetch threads when
+ * they ran it; with need < to, a prefetched fetch from the same start
+ * reaching need serves (*until = where it ends).
+ */
+static int fetch_aux(mde_pipeline *p, const char *src, int kind,
+		     const char *symbol, int64_t period_ms, int64_t from,
+		     int64_t to, int64_t need, mde_aux *out, int64_t *until,
+		     int64_t *hole_end, mde_err *err)
+{
+	mde_pf_req rq = {.kind = kind, .asset = MDE_CRYPTO,
+			 .period_ms = period_ms, .from_ms = from,
+			 .to_ms = need};
+	snprintf(rq.symbol, sizeof rq.symbol, "%s", symbol);
+	snprintf(rq.source, sizeof rq.source, "%s", src);
+	mde_pf_result r;
+	if (!mde_pf_take(p, &rq, need < to, &r)) {
+		*until = to;
+		return mde_fetch_aux(p->fetcher, src, kind, symbol, period_ms,
+				     from, to, out, hole_end, err);
+	}
+	mde_aux_free(out);
+	*out = r.aux;
+	*hole_end = r.hole_end_ms;
+	*until = r.to_ms;
+	if (r.rc)
+		*err = r.err;
+	mde_candles_free(&r.candles);
+	return r.rc;
 }
 
 /*
@@ -42,13 +106,10 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 		if (strcmp(p->funding[i].symbol, symbol) == 0)
 			m = &p->funding[i];
 	if (!m || m->from_ms > from || m->to_ms < to) {
-		int64_t ahead = from + 366 * MDE_DAY_MS, now = mde_now_ms();
-		int64_t until = to > ahead ? to : ahead < now ? ahead : now;
-		if (until < to)
-			until = to;
+		int64_t until = mde_pl_funding_until(from, to);
 		mde_aux got = {0};
-		int rc = mde_fetch_aux(p->fetcher, src, MDE_AUX_FUNDING, symbol,
-				       0, from, until, &got, hole_end, err);
+		int rc = fetch_aux(p, src, MDE_AUX_FUNDING, symbol, 0, from,
+				   until, to, &got, &until, hole_end, err);
 		if (rc) {
 			mde_aux_free(&got);
 			return rc;
@@ -133,8 +194,6 @@ static void note_hole(mde_pl_work *w, const mde_aux *a, const char *symbol,
 static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
 		       mde_pl_work *w, int k, int64_t from, int64_t *hole_end)
 {
-	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
-				     MDE_AUX_LONG_SHORT};
 	int64_t aux_ms;
 	mde_pl_aux_period(j->period_ms, &aux_ms);
 	/* Aux series come from the futures API even for a spot series. */
@@ -144,9 +203,9 @@ static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
 	int rc = !fetch ? 0
 		 : k == 0 ? fetch_funding(p, src, j->symbol, from, j->end_ms,
 					  &w->fetched_aux[k], hole_end, &e)
-			  : mde_fetch_aux(p->fetcher, src, kinds[k], j->symbol,
-					  aux_ms, from, j->end_ms,
-					  &w->fetched_aux[k], hole_end, &e);
+			  : fetch_aux(p, src, mde_pl_aux_kinds[k], j->symbol, aux_ms, from,
+				      j->end_ms, j->end_ms, &w->fetched_aux[k],
+				      &(int64_t){0}, hole_end, &e);
 	if (rc == MDE_ENOTFOUND) {
 		/* The source has no such series for this symbol (a spot-only
 		 * pair): its features are NULL. */
@@ -164,20 +223,12 @@ static void fetch_kind(mde_pipeline *p, const mde_series_job *j,
 int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 		    int64_t t0_ms, int64_t until_ms, mde_err *err)
 {
-	static const int kinds[3] = {MDE_AUX_FUNDING, MDE_AUX_OPEN_INTEREST,
-				     MDE_AUX_LONG_SHORT};
 	int64_t aux_ms;
 	const char *period = mde_pl_aux_period(j->period_ms, &aux_ms);
 	for (int k = 0; k < 3; k++) {
-		int kind = kinds[k];
-		int64_t since;
-		size_t before;
-		mde_features_aux_need(kind, t0_ms, j->period_ms, &since,
-				      &before);
-		/* Fetch far enough back that the first candles are not NULL
-		 * for lack of history the exchange has (FEATURES.md). */
-		int64_t from = kind == MDE_AUX_FUNDING ? since - 31 * MDE_DAY_MS
-						       : since;
+		int kind = mde_pl_aux_kinds[k];
+		int64_t since, from;
+		size_t before = mde_pl_aux_from(j, k, t0_ms, &since, &from);
 		int64_t hole_end = from;
 		fetch_kind(p, j, w, k, from, &hole_end);
 		mde_aux *a = &w->aux.s[kind];

@@ -10,6 +10,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "pipeline.h"
+#include "prefetch.h"
 #include "runs.h"
 #include "timeutil.h"
 
@@ -25,8 +26,8 @@ static bool waits(enum mde_drain_mode mode, bool idle_exit, const mde_job_counts
 	return n->running_live > 0;
 }
 
-/* Runs one claimed chunk under its series lock. */
-static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
+/* The series job of a chunk: from its committed cursor on. */
+static int chunk_job(const mde_chunk *c, mde_series_job *j, mde_err *err)
 {
 	int64_t P;
 	int asset;
@@ -34,21 +35,82 @@ static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
 	    mde_asset_parse(c->asset_class, &asset))
 		return mde_err_set(err, MDE_EINVAL, false, "bad chunk %s %s",
 				   c->timeframe, c->asset_class);
-	bool got = false;
-	int rc = mde_store_series_lock(p->store, c->symbol, c->timeframe, true,
-				       &got, err);
-	if (rc)
-		return rc;
-	mde_series_job j = {
+	*j = (mde_series_job){
 		.symbol = c->symbol, .timeframe = c->timeframe,
-		.period_ms = P, .asset = asset, .source = c->source,
+		.period_ms = P, .asset = (enum mde_asset)asset,
+		.source = c->source,
 		.start_ms = c->cursor_ms == INT64_MIN ? c->range_start_ms
 						      : c->cursor_ms + P,
 		.end_ms = c->range_end_ms, .job_id = c->job_id,
 		.chunk_no = c->chunk_no,
 	};
-	if (j.start_ms > j.end_ms)
-		j.start_ms = j.end_ms;
+	if (j->start_ms > j->end_ms)
+		j->start_ms = j->end_ms;
+	return 0;
+}
+
+/* Chunks whose fetches run ahead of the one being enriched. */
+#define DRAIN_AHEAD 2
+
+/* The last chunk announced to the fetch threads. */
+struct announced {
+	int64_t job;
+	int chunk;
+};
+
+static bool after(int64_t job, int chunk, const struct announced *a)
+{
+	return job > a->job || (job == a->job && chunk > a->chunk);
+}
+
+static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
+			   struct announced *a)
+{
+	mde_series_job j;
+	mde_err err;
+	if (!after(c->job_id, c->chunk_no, a) || chunk_job(c, &j, &err) ||
+	    mde_pf_add_series(p, &j))
+		return;
+	a->job = c->job_id;
+	a->chunk = c->chunk_no;
+}
+
+/*
+ * Announces the claimed chunk (unless it was) and the pending chunks the
+ * drain will probably claim after it, up to DRAIN_AHEAD: while one chunk
+ * is validated, computed and written, the next ones are being fetched.
+ * Memory: a few chunks at most. A chunk another worker claims instead is
+ * fetched for nothing (and logged).
+ */
+static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
+		     struct announced *a)
+{
+	if (!p->pf)
+		return;
+	announce_chunk(p, c, a);
+	mde_chunk next[DRAIN_AHEAD];
+	size_t n = 0;
+	mde_err err;
+	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, DRAIN_AHEAD,
+			 next, &n, &err))
+		return; /* they will be fetched when claimed */
+	for (size_t i = 0; i < n; i++)
+		announce_chunk(p, &next[i], a);
+}
+
+/* Runs one claimed chunk under its series lock. */
+static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
+{
+	mde_series_job j;
+	int rc = chunk_job(c, &j, err);
+	if (rc)
+		return rc;
+	int asset = j.asset;
+	bool got = false;
+	rc = mde_store_series_lock(p->store, c->symbol, c->timeframe, true,
+				   &got, err);
+	if (rc)
+		return rc;
 	mde_info("chunk.start", "job=%lld chunk=%d symbol=%s timeframe=%s "
 		 "from=%lld to=%lld", (long long)c->job_id, c->chunk_no,
 		 c->symbol, c->timeframe, (long long)j.start_ms,
@@ -113,9 +175,10 @@ static enum chunk_end settle(mde_pipeline *p, const mde_chunk *c,
 	return CHUNK_NEXT;
 }
 
-int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
-		       int64_t job_id, long max_chunks, bool idle_exit)
+static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
+		 long max_chunks, bool idle_exit)
 {
+	struct announced ann = {INT64_MIN, 0};
 	mde_err err = {0};
 	mde_job_counts n = {0};
 	size_t failed = 0;
@@ -150,6 +213,7 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		}
 		if (!found)
 			break;
+		announce(p, job_id, &c, &ann);
 		enum chunk_end e = settle(p, &c, &recoveries, &failed);
 		if (e == CHUNK_STOP)
 			return MDE_EXIT_INTERRUPTED;
@@ -166,4 +230,22 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 		return MDE_EXIT_PARTIAL;
 	}
 	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
+}
+
+int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
+		       int64_t job_id, long max_chunks, bool idle_exit)
+{
+	int n = p->cfg->concurrency;
+	mde_err err = {0};
+	if (n > 1 && mde_pf_open(p, n, (size_t)n * 4, &err))
+		mde_warn("prefetch.failed", "error=\"%s\"", err.msg);
+	int code = drain(p, mode, job_id, max_chunks, idle_exit);
+	if (p->pf) {
+		/* what was fetched ahead for nothing is logged too */
+		mde_pf_close(p);
+		if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf,
+					      &err))
+			mde_warn("fetchlog.failed", "error=\"%s\"", err.msg);
+	}
+	return code;
 }

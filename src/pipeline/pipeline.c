@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "prefetch.h"
 #include "migrate.h"
 #include "quality.h"
 #include "runs.h"
@@ -72,6 +73,7 @@ static int open_fetcher(mde_pipeline *p, mde_err *err)
 		.weight_window_ms = cfg->weight_window_ms,
 		.breaker_threshold = cfg->breaker_threshold,
 		.breaker_cooldown_ms = cfg->breaker_cooldown_ms,
+		.max_in_flight = cfg->concurrency,
 		.log_cb = mde_fetch_logbuf_add,
 		.log_ud = &p->logbuf,
 		.archive_cache = cfg->archive_cache,
@@ -177,6 +179,22 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 		    mde_store_run_end(p->store, p->run_id, status, &t, error,
 				      &e))
 			mde_warn("run.record", "error=\"%s\"", e.msg);
+	}
+	mde_pf_close(p); /* left open by an error path: before its parent */
+	if (p->fetcher) {
+		mde_fetch_stats st;
+		mde_fetch_get_stats(p->fetcher, &st);
+		size_t req = 0, retries = 0;
+		for (int i = 0; i < MDE_NSRC; i++) {
+			req += st.src[i].requests;
+			retries += st.src[i].retries;
+		}
+		mde_info("fetch.stats", "requests=%zu retries=%zu "
+			 "max_in_flight=%d weight=%lld spot_weight=%lld "
+			 "waited_ms=%lld", req, retries, st.max_inflight,
+			 (long long)st.src[MDE_SRC_BINANCE].weight_sent,
+			 (long long)st.src[MDE_SRC_BINANCE_SPOT].weight_sent,
+			 (long long)st.waited_ms);
 	}
 	mde_log_set_context(NULL);
 	for (size_t i = 0; i < p->nfunding; i++)

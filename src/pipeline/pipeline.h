@@ -57,6 +57,9 @@ typedef struct mde_pipeline {
 		mde_aux data;
 	} *funding;
 	size_t nfunding;
+	/* fetch threads running ahead of the stages (prefetch.h); NULL =
+	 * every fetch in this thread, when it is needed */
+	struct mde_prefetch *pf;
 	/* progress reporting (backfill) */
 	size_t progress_done, progress_total;
 	int64_t progress_started_ms, progress_last_ms;

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pipeline.h"
+#include "prefetch.h"
 #include "runs.h"
 #include "timeutil.h"
 
@@ -36,6 +37,17 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 	return rc;
 }
 
+/* The length of the windows a run enriches a series in. */
+static int64_t window_ms(const mde_pipeline *p, int64_t period_ms)
+{
+	int64_t step = p->cfg->chunk_ms / period_ms * period_ms;
+	if (step < period_ms)
+		step = period_ms;
+	if (step > MDE_WINDOW_MAX_SLOTS * period_ms)
+		step = MDE_WINDOW_MAX_SLOTS * period_ms;
+	return step;
+}
+
 /*
  * Enriches j's range window by window (the config's chunk length), so that
  * a first run with a --since years back holds one window in memory, not
@@ -44,11 +56,7 @@ static int fallback_start(mde_pipeline *p, const char *symbol,
 static int run_windows(mde_pipeline *p, const mde_series_job *j,
 		       mde_err *err)
 {
-	int64_t step = p->cfg->chunk_ms / j->period_ms * j->period_ms;
-	if (step < j->period_ms)
-		step = j->period_ms;
-	if (step > MDE_WINDOW_MAX_SLOTS * j->period_ms)
-		step = MDE_WINDOW_MAX_SLOTS * j->period_ms;
+	int64_t step = window_ms(p, j->period_ms);
 	mde_series_job w = *j;
 	for (int64_t t = j->start_ms; t < j->end_ms; t += step) {
 		w.start_ms = t;
@@ -183,6 +191,67 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 	return 0;
 }
 
+/*
+ * Announces the first fetch window of every series of the set to the
+ * fetch threads (prefetch.h), planned as enrich() will plan it once the
+ * series is locked; a series whose plan differs by then (another run
+ * stored candles meanwhile) simply fetches again. Nothing is announced
+ * for a series that cannot be planned (its error comes in enrich()).
+ */
+static void announce(mde_pipeline *p, const plan *set_plan, char *list)
+{
+	plan pl = *set_plan;
+	char *save = NULL;
+	for (char *sym = strtok_r(list, ",", &save); sym;
+	     sym = strtok_r(NULL, ",", &save)) {
+		pl.symbol = sym;
+		int64_t start, stale;
+		mde_err err = {0};
+		if (plan_start(p, &pl, &start, &stale, &err) || start >= pl.end)
+			continue;
+		int64_t step = window_ms(p, pl.period_ms);
+		mde_series_job j = {
+			.symbol = sym, .timeframe = pl.timeframe,
+			.period_ms = pl.period_ms, .asset = pl.asset,
+			.source = pl.source, .start_ms = start,
+			.end_ms = pl.end - start > step ? start + step : pl.end,
+		};
+		if (mde_pf_add_series(p, &j))
+			break; /* out of memory: the rest fetch when needed */
+	}
+}
+
+/* Starts the fetch threads for a set of more than one series. */
+static void prefetch_open(mde_pipeline *p, const plan *pl,
+			  const char *symbols)
+{
+	int n = p->cfg->concurrency;
+	if (n <= 1 || !strchr(symbols, ','))
+		return;
+	char *list = strdup(symbols);
+	mde_err err = {0};
+	if (!list || mde_pf_open(p, n, (size_t)n * 4, &err)) {
+		mde_warn("prefetch.failed", "error=\"%s\"", list ? err.msg
+							  : "out of memory");
+		free(list);
+		return;
+	}
+	announce(p, pl, list);
+	free(list);
+}
+
+/* Stops the fetch threads; the fetch-log records of what they fetched
+ * for nothing (a series skipped) are written too. */
+static void prefetch_close(mde_pipeline *p)
+{
+	if (!p->pf)
+		return;
+	mde_pf_close(p);
+	mde_err fe = {0};
+	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &fe))
+		mde_warn("fetchlog.failed", "error=\"%s\"", fe.msg);
+}
+
 int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 			 int64_t since_ms, int64_t until_ms, size_t *failed)
 {
@@ -193,6 +262,7 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 	char *list = strdup(set->symbols);
 	if (!list)
 		return MDE_EXIT_FATAL;
+	prefetch_open(p, &pl, set->symbols);
 	int code = MDE_EXIT_OK;
 	for (char *save = NULL, *sym = strtok_r(list, ",", &save); sym;
 	     sym = strtok_r(NULL, ",", &save)) {
@@ -235,6 +305,7 @@ int mde_pipeline_run_set(mde_pipeline *p, const mde_series_set *set,
 				pl.timeframe, err.msg);
 		}
 	}
+	prefetch_close(p);
 	free(list);
 	return code;
 }

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "prefetch.h"
 #include "runs.h"
 #include "timeutil.h"
 
@@ -151,6 +152,26 @@ static int write_batch(mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
+/* The candles of j from the prefetch threads, if they fetched them. */
+static bool take_candles(mde_pipeline *p, const mde_series_job *j,
+			 int64_t to, mde_pl_work *w)
+{
+	mde_pf_req rq = {.kind = MDE_PF_CANDLES, .asset = j->asset,
+			 .period_ms = j->period_ms, .from_ms = j->start_ms,
+			 .to_ms = to};
+	snprintf(rq.symbol, sizeof rq.symbol, "%s", j->symbol);
+	snprintf(rq.source, sizeof rq.source, "%s", j->source);
+	mde_pf_result r;
+	if (!mde_pf_take(p, &rq, false, &r))
+		return false;
+	mde_candles_free(&w->fetched);
+	w->fetched = r.candles;
+	w->frc = r.rc;
+	w->ferr = r.err;
+	mde_aux_free(&r.aux);
+	return true;
+}
+
 /* The stream's candles after (and between) those REST served, ascending;
  * a time REST served keeps REST's candle. */
 static int join_given(mde_pl_work *w, const mde_candles *g)
@@ -183,7 +204,8 @@ static void fetch_step(mde_pipeline *p, const mde_series_job *j,
 	int64_t P = j->period_ms;
 	int64_t rest_to = j->given ? j->rest_to_ms : j->end_ms;
 	w->end_ms = j->end_ms;
-	if (!j->stored_only && rest_to > j->start_ms)
+	if (!j->stored_only && rest_to > j->start_ms &&
+	    !take_candles(p, j, rest_to, w))
 		w->frc = mde_fetch_candles(p->fetcher, j->source, j->asset,
 					   j->symbol, P, j->start_ms, rest_to,
 					   &w->fetched, &w->ferr);
@@ -378,8 +400,7 @@ static void record_archive(mde_pipeline *p)
 {
 	size_t rep = 0;
 	mde_err e = {0};
-	if (p->arbuf.n &&
-	    mde_store_archive_files(p->store, p->run_id, &p->arbuf, &rep, &e))
+	if (mde_store_archive_files(p->store, p->run_id, &p->arbuf, &rep, &e))
 		mde_warn("archive.record", "error=\"%s\"", e.msg);
 }
 

@@ -38,6 +38,19 @@ const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms);
 extern const char *const mde_pl_aux_names[3];
 /* The aux source of a series: its replay folder, else "binance". */
 const char *mde_pl_aux_source(const char *source);
+/* MDE_AUX_* of the three, in w->fetched_aux order. */
+extern const int mde_pl_aux_kinds[3];
+/* Where aux series k of j is needed from (*since) and fetched from
+ * (*from) for a range starting at t0_ms; returns the observations needed
+ * before since (mde_features_aux_need). */
+size_t mde_pl_aux_from(const mde_series_job *j, int k, int64_t t0_ms,
+		       int64_t *since, int64_t *from);
+/* The end of a funding fetch for [from, to): up to a year ahead, so that
+ * later chunks of the same symbol reuse it (the run's memo). */
+int64_t mde_pl_funding_until(int64_t from, int64_t to);
+/* Whether this run's funding memo of symbol covers [from, to). */
+bool mde_pl_funding_memo_covers(const mde_pipeline *p, const char *symbol,
+				int64_t from, int64_t to);
 
 /*
  * Fetches the aux series of a crypto series and merges them with what the

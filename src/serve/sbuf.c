@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt17.h"
+#include "numtext.h"
 
 static bool reserve(mde_sbuf *b, size_t more)
 {
@@ -101,9 +101,9 @@ void mde_sbuf_double(mde_sbuf *b, double v)
 		mde_sbuf_put(b, "null", 4);
 		return;
 	}
-	if (!reserve(b, 32))
+	if (!reserve(b, MDE_NUM_TEXT_MAX))
 		return;
-	b->n += (size_t)mde_fmt17(b->s + b->n, v);
+	b->n += (size_t)mde_num_shortest(b->s + b->n, v);
 	b->s[b->n] = '\0';
 }
 

@@ -1,6 +1,7 @@
 /* archive_files.c - the archive_files table (archive_files.h). */
 #include "archive_files.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include "db.h"
 #include "log.h"
 #include "timeutil.h"
+
+/* The fetch threads of a pipelined backfill report files side by side. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static char *dup0(const char *s)
 {
@@ -17,11 +21,14 @@ static char *dup0(const char *s)
 void mde_archive_buf_add(void *ud, const mde_archive_rec *rec)
 {
 	mde_archive_buf *b = ud;
+	pthread_mutex_lock(&mu);
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 32;
 		void *p = realloc(b->rows, cap * sizeof *b->rows);
-		if (!p)
+		if (!p) {
+			pthread_mutex_unlock(&mu);
 			return;
+		}
 		b->rows = p;
 		b->cap = cap;
 	}
@@ -35,6 +42,7 @@ void mde_archive_buf_add(void *ud, const mde_archive_rec *rec)
 	r->to_ms = rec->range_end_ms;
 	r->size = (int64_t)rec->size;
 	r->rows = (int64_t)rec->rows;
+	pthread_mutex_unlock(&mu);
 }
 
 static void buf_clear(mde_archive_buf *b)
@@ -52,7 +60,9 @@ static void buf_clear(mde_archive_buf *b)
 
 void mde_archive_buf_free(mde_archive_buf *b)
 {
+	pthread_mutex_lock(&mu);
 	buf_clear(b);
+	pthread_mutex_unlock(&mu);
 	free(b->rows);
 	memset(b, 0, sizeof *b);
 }
@@ -76,8 +86,12 @@ int mde_store_archive_files(mde_store *s, int64_t run_id, mde_archive_buf *b,
 {
 	*republished = 0;
 	int rc = 0;
-	for (size_t i = 0; i < b->n && !rc; i++) {
-		struct mde_archive_row *r = &b->rows[i];
+	pthread_mutex_lock(&mu); /* the rows reported so far, taken */
+	mde_archive_buf taken = *b;
+	memset(b, 0, sizeof *b);
+	pthread_mutex_unlock(&mu);
+	for (size_t i = 0; i < taken.n && !rc; i++) {
+		struct mde_archive_row *r = &taken.rows[i];
 		char from[24], to[24], size[24], rows[24], run[24];
 		snprintf(from, sizeof from, "%lld", (long long)r->from_ms);
 		snprintf(to, sizeof to, "%lld", (long long)r->to_ms);
@@ -102,6 +116,7 @@ int mde_store_archive_files(mde_store *s, int64_t run_id, mde_archive_buf *b,
 		}
 		PQclear(res);
 	}
-	buf_clear(b);
+	buf_clear(&taken);
+	free(taken.rows);
 	return rc;
 }

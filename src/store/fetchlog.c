@@ -63,3 +63,22 @@ void mde_fetch_logbuf_free(mde_fetch_logbuf *b)
 	free(b->rows);
 	memset(b, 0, sizeof *b);
 }
+
+void mde_fetch_logbuf_take(mde_fetch_logbuf *dst, mde_fetch_logbuf *src)
+{
+	if (!src->n)
+		return;
+	if (dst->cap - dst->n < src->n) {
+		size_t cap = dst->n + src->n;
+		void *p = realloc(dst->rows, cap * sizeof *dst->rows);
+		if (!p) {
+			mde_fetch_logbuf_clear(src); /* best effort, as _add */
+			return;
+		}
+		dst->rows = p;
+		dst->cap = cap;
+	}
+	memcpy(dst->rows + dst->n, src->rows, src->n * sizeof *src->rows);
+	dst->n += src->n;
+	src->n = 0;
+}

@@ -88,6 +88,25 @@ done:
 	return rc;
 }
 
+/* A chunk from row i of a result of the columns of mde_job_claim. */
+static void chunk_row(const PGresult *r, int i, mde_chunk *out)
+{
+	memset(out, 0, sizeof *out);
+	out->job_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	out->chunk_no = atoi(PQgetvalue(r, i, 1));
+	snprintf(out->symbol, sizeof out->symbol, "%s", PQgetvalue(r, i, 2));
+	snprintf(out->timeframe, sizeof out->timeframe, "%s",
+		 PQgetvalue(r, i, 3));
+	snprintf(out->asset_class, sizeof out->asset_class, "%s",
+		 PQgetvalue(r, i, 4));
+	snprintf(out->source, sizeof out->source, "%s", PQgetvalue(r, i, 5));
+	out->range_start_ms = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+	out->range_end_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+	out->cursor_ms = PQgetisnull(r, i, 8)
+				 ? INT64_MIN
+				 : strtoll(PQgetvalue(r, i, 8), NULL, 10);
+}
+
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
 		  bool *found, mde_err *err)
@@ -120,24 +139,37 @@ int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 	if (rc)
 		return rc;
 	*found = PQntuples(r) == 1;
-	if (*found) {
-		memset(out, 0, sizeof *out);
-		out->job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		out->chunk_no = atoi(PQgetvalue(r, 0, 1));
-		snprintf(out->symbol, sizeof out->symbol, "%s",
-			 PQgetvalue(r, 0, 2));
-		snprintf(out->timeframe, sizeof out->timeframe, "%s",
-			 PQgetvalue(r, 0, 3));
-		snprintf(out->asset_class, sizeof out->asset_class, "%s",
-			 PQgetvalue(r, 0, 4));
-		snprintf(out->source, sizeof out->source, "%s",
-			 PQgetvalue(r, 0, 5));
-		out->range_start_ms = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
-		out->range_end_ms = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
-		out->cursor_ms = PQgetisnull(r, 0, 8)
-					 ? INT64_MIN
-					 : strtoll(PQgetvalue(r, 0, 8), NULL, 10);
-	}
+	if (*found)
+		chunk_row(r, 0, out);
+	PQclear(r);
+	return 0;
+}
+
+int mde_job_peek(mde_store *s, int64_t job_id, int64_t after_job,
+		 int after_chunk, size_t max, mde_chunk *out, size_t *n,
+		 mde_err *err)
+{
+	static const char sql[] =
+		"SELECT job_id, chunk_no, symbol, timeframe, asset_class, "
+		"source, " EPOCH_MS("range_start") ", " EPOCH_MS("range_end")
+		", " EPOCH_MS("cursor") " FROM backfill_state WHERE "
+		"($1::int8 = 0 OR job_id = $1) AND status = 'pending' AND "
+		"(job_id, chunk_no) > ($2::int8, $3::int) "
+		"ORDER BY job_id, chunk_no LIMIT $4::int";
+	char job[24], aj[24], ac[16], lim[16];
+	snprintf(job, sizeof job, "%lld", (long long)job_id);
+	snprintf(aj, sizeof aj, "%lld", (long long)after_job);
+	snprintf(ac, sizeof ac, "%d", after_chunk);
+	snprintf(lim, sizeof lim, "%zu", max);
+	const char *v[] = {job, aj, ac, lim};
+	PGresult *r;
+	*n = 0;
+	int rc = mde_db_params(mde_store_conn(s), sql, 4, v, PGRES_TUPLES_OK,
+			       &r, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < max; i++)
+		chunk_row(r, i, &out[(*n)++]);
 	PQclear(r);
 	return 0;
 }

@@ -41,6 +41,14 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
  * passes its own start so that it does not retry at once what it just
  * failed). *found = false when none.
  */
+/*
+ * Up to max pending chunks (of job_id, or of any job when 0) after
+ * (after_job, after_chunk) in claim order, without claiming them: what a
+ * drain will probably claim next, for its fetch threads to fetch ahead.
+ */
+int mde_job_peek(mde_store *s, int64_t job_id, int64_t after_job,
+		 int after_chunk, size_t max, mde_chunk *out, size_t *n,
+		 mde_err *err) MDE_MUSTCHECK;
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
 		  bool *found, mde_err *err) MDE_MUSTCHECK;

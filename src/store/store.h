@@ -47,6 +47,8 @@ typedef struct mde_fetch_logbuf {
 /* An mde_fetch_log_fn: appends rec to the mde_fetch_logbuf ud. */
 void mde_fetch_logbuf_add(void *ud, const mde_fetch_rec *rec);
 void mde_fetch_logbuf_clear(mde_fetch_logbuf *b);
+/* Moves every record of src to the end of dst (src is left empty). */
+void mde_fetch_logbuf_take(mde_fetch_logbuf *dst, mde_fetch_logbuf *src);
 void mde_fetch_logbuf_free(mde_fetch_logbuf *b);
 
 /* Per UTC day duplicate counts of a fetch, for the quality metrics. */

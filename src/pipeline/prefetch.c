@@ -1,0 +1,327 @@
+/*
+ * prefetch.c - the fetch threads of prefetch.h. Announced fetches are
+ * items in announcement order; each thread takes the first waiting one
+ * (while fewer than `ahead` are running or unclaimed), fetches it with its
+ * own fetcher into the item, and wakes the pipeline. Only this file's
+ * mutex guards the items; the fetchers share the host budgets in gate.c.
+ */
+#include "prefetch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "stages.h"
+
+enum pf_state { PF_QUEUED, PF_RUNNING, PF_DONE, PF_GONE };
+
+struct pf_item {
+	mde_pf_req rq;
+	enum pf_state state;
+	bool dropped;            /* running when a later item was taken */
+	mde_pf_result res;
+	mde_fetch_logbuf log;
+};
+
+struct pf_thread {
+	mde_prefetch *pf;
+	mde_fetcher *f;
+	pthread_t th;
+	bool started;
+};
+
+struct mde_prefetch {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct pf_item **items;
+	size_t n, cap, first;    /* items before first are gone */
+	size_t busy, ahead;      /* running or unclaimed, and their limit */
+	bool stop;
+	mde_fetch_logbuf orphans; /* records of dropped fetches */
+	int nthreads;
+	struct pf_thread *t;
+};
+
+static void result_free(mde_pf_result *r)
+{
+	mde_candles_free(&r->candles);
+	mde_aux_free(&r->aux);
+}
+
+static void fetch_item(mde_fetcher *f, struct pf_item *it)
+{
+	const mde_pf_req *q = &it->rq;
+	mde_pf_result *r = &it->res;
+	mde_fetcher_set_log(f, mde_fetch_logbuf_add, &it->log);
+	r->to_ms = q->to_ms;
+	if (q->kind == MDE_PF_CANDLES)
+		r->rc = mde_fetch_candles(f, q->source, q->asset, q->symbol,
+					  q->period_ms, q->from_ms, q->to_ms,
+					  &r->candles, &r->err);
+	else
+		r->rc = mde_fetch_aux(f, q->source, q->kind, q->symbol,
+				      q->period_ms, q->from_ms, q->to_ms,
+				      &r->aux, &r->hole_end_ms, &r->err);
+	mde_fetcher_set_log(f, NULL, NULL);
+}
+
+/* The first waiting item, if the bound lets one start. */
+static struct pf_item *next_item(mde_prefetch *pf)
+{
+	if (pf->busy >= pf->ahead || mde_stop_requested)
+		return NULL; /* stopping: what is queued is not needed */
+	for (size_t i = pf->first; i < pf->n; i++)
+		if (pf->items[i]->state == PF_QUEUED)
+			return pf->items[i];
+	return NULL;
+}
+
+/* Frees a dropped item's data; its log records wait for the next take. */
+static void drop(mde_prefetch *pf, struct pf_item *it)
+{
+	if (it->state == PF_RUNNING) {
+		it->dropped = true;
+		return;
+	}
+	if (it->state == PF_DONE)
+		pf->busy--;
+	mde_fetch_logbuf_take(&pf->orphans, &it->log);
+	result_free(&it->res);
+	it->state = PF_GONE;
+}
+
+static void *thread_main(void *arg)
+{
+	struct pf_thread *t = arg;
+	mde_prefetch *pf = t->pf;
+	pthread_mutex_lock(&pf->mu);
+	while (!pf->stop) {
+		struct pf_item *it = next_item(pf);
+		if (!it) {
+			pthread_cond_wait(&pf->work, &pf->mu);
+			continue;
+		}
+		it->state = PF_RUNNING;
+		pf->busy++;
+		pthread_mutex_unlock(&pf->mu);
+		fetch_item(t->f, it);
+		pthread_mutex_lock(&pf->mu);
+		it->state = PF_DONE;
+		if (it->dropped) {
+			drop(pf, it);
+			pthread_cond_broadcast(&pf->work);
+		}
+		pthread_cond_broadcast(&pf->done);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+int mde_pf_open(mde_pipeline *p, int nthreads, size_t ahead, mde_err *err)
+{
+	mde_prefetch *pf = calloc(1, sizeof *pf);
+	if (!pf || !(pf->t = calloc((size_t)nthreads, sizeof *pf->t))) {
+		free(pf);
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	}
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->work, NULL);
+	pthread_cond_init(&pf->done, NULL);
+	pf->ahead = ahead > 0 ? ahead : 1;
+	p->pf = pf;
+	for (int i = 0; i < nthreads; i++) {
+		struct pf_thread *t = &pf->t[i];
+		t->pf = pf;
+		int rc = mde_fetcher_open_child(&t->f, p->fetcher, err);
+		if (!rc && pthread_create(&t->th, NULL, thread_main, t))
+			rc = mde_err_set(err, MDE_ENOMEM, false,
+					 "cannot start a fetch thread");
+		if (rc) {
+			mde_fetcher_close(t->f);
+			t->f = NULL;
+			mde_pf_close(p);
+			return rc;
+		}
+		t->started = true;
+		pf->nthreads = i + 1;
+	}
+	mde_debug("prefetch.start", "threads=%d ahead=%zu", nthreads, ahead);
+	return 0;
+}
+
+void mde_pf_close(mde_pipeline *p)
+{
+	mde_prefetch *pf = p->pf;
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->work);
+	pthread_mutex_unlock(&pf->mu);
+	for (int i = 0; i < pf->nthreads; i++) {
+		if (pf->t[i].started)
+			pthread_join(pf->t[i].th, NULL);
+		mde_fetcher_close(pf->t[i].f);
+	}
+	for (size_t i = pf->first; i < pf->n; i++) { /* before: freed */
+		struct pf_item *it = pf->items[i];
+		mde_fetch_logbuf_take(&pf->orphans, &it->log);
+		mde_fetch_logbuf_free(&it->log);
+		result_free(&it->res);
+		free(it);
+	}
+	mde_fetch_logbuf_take(&p->logbuf, &pf->orphans);
+	mde_fetch_logbuf_free(&pf->orphans);
+	free(pf->items);
+	free(pf->t);
+	pthread_cond_destroy(&pf->work);
+	pthread_cond_destroy(&pf->done);
+	pthread_mutex_destroy(&pf->mu);
+	free(pf);
+	p->pf = NULL;
+}
+
+int mde_pf_add(mde_pipeline *p, const mde_pf_req *rq)
+{
+	mde_prefetch *pf = p->pf;
+	if (!pf)
+		return 0;
+	struct pf_item *it = calloc(1, sizeof *it);
+	if (!it)
+		return MDE_ENOMEM;
+	it->rq = *rq;
+	pthread_mutex_lock(&pf->mu);
+	if (pf->n == pf->cap) {
+		size_t cap = pf->cap ? pf->cap * 2 : 64;
+		void *q = realloc(pf->items, cap * sizeof *pf->items);
+		if (!q) {
+			pthread_mutex_unlock(&pf->mu);
+			free(it);
+			return MDE_ENOMEM;
+		}
+		pf->items = q;
+		pf->cap = cap;
+	}
+	pf->items[pf->n++] = it;
+	pthread_cond_signal(&pf->work);
+	pthread_mutex_unlock(&pf->mu);
+	return 0;
+}
+
+static bool same(const mde_pf_req *a, const mde_pf_req *b, bool cover)
+{
+	return a->kind == b->kind && a->asset == b->asset &&
+	       a->period_ms == b->period_ms && a->from_ms == b->from_ms &&
+	       (cover ? a->to_ms >= b->to_ms : a->to_ms == b->to_ms) &&
+	       strcmp(a->symbol, b->symbol) == 0 &&
+	       strcmp(a->source, b->source) == 0;
+}
+
+bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
+		 mde_pf_result *out)
+{
+	mde_prefetch *pf = p->pf;
+	if (!pf)
+		return false;
+	pthread_mutex_lock(&pf->mu);
+	size_t k = pf->first;
+	while (k < pf->n && (pf->items[k]->state == PF_GONE ||
+			     pf->items[k]->dropped ||
+			     !same(&pf->items[k]->rq, rq, cover)))
+		k++;
+	if (k == pf->n) {
+		pthread_mutex_unlock(&pf->mu);
+		return false;
+	}
+	/* what was announced before it will not be asked for */
+	for (size_t i = pf->first; i < k; i++)
+		if (pf->items[i]->state != PF_GONE)
+			drop(pf, pf->items[i]);
+	struct pf_item *it = pf->items[k];
+	pthread_cond_broadcast(&pf->work);
+	if (it->state == PF_QUEUED) {
+		/* no thread took it yet (or none will: stopping): the caller
+		 * fetches it itself, as fast */
+		it->state = PF_GONE;
+		pthread_mutex_unlock(&pf->mu);
+		return false;
+	}
+	while (it->state != PF_DONE)
+		pthread_cond_wait(&pf->done, &pf->mu);
+	*out = it->res;
+	memset(&it->res, 0, sizeof it->res);
+	mde_fetch_logbuf_take(&p->logbuf, &pf->orphans);
+	mde_fetch_logbuf_take(&p->logbuf, &it->log);
+	it->state = PF_GONE;
+	pf->busy--;
+	while (pf->first < pf->n && pf->items[pf->first]->state == PF_GONE) {
+		mde_fetch_logbuf_free(&pf->items[pf->first]->log);
+		free(pf->items[pf->first]);
+		pf->items[pf->first++] = NULL;
+	}
+	pthread_cond_broadcast(&pf->work);
+	pthread_mutex_unlock(&pf->mu);
+	return true;
+}
+
+bool mde_pf_has_funding(mde_pipeline *p, const char *symbol, int64_t to_ms)
+{
+	mde_prefetch *pf = p->pf;
+	bool has = false;
+	if (!pf)
+		return false;
+	pthread_mutex_lock(&pf->mu);
+	for (size_t i = pf->first; i < pf->n && !has; i++) {
+		const struct pf_item *it = pf->items[i];
+		has = it->state != PF_GONE && !it->dropped &&
+		      it->rq.kind == MDE_AUX_FUNDING &&
+		      it->rq.to_ms >= to_ms &&
+		      strcmp(it->rq.symbol, symbol) == 0;
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return has;
+}
+
+static void req_init(mde_pf_req *rq, int kind, const mde_series_job *j,
+		     const char *source, int64_t period_ms, int64_t from,
+		     int64_t to)
+{
+	*rq = (mde_pf_req){.kind = kind, .asset = j->asset,
+			   .period_ms = period_ms, .from_ms = from,
+			   .to_ms = to};
+	snprintf(rq->symbol, sizeof rq->symbol, "%s", j->symbol);
+	snprintf(rq->source, sizeof rq->source, "%s", source);
+}
+
+int mde_pf_add_series(mde_pipeline *p, const mde_series_job *j)
+{
+	if (!p->pf || j->stored_only)
+		return 0;
+	mde_pf_req rq;
+	req_init(&rq, MDE_PF_CANDLES, j, j->source, j->period_ms, j->start_ms,
+		 j->end_ms);
+	int rc = mde_pf_add(p, &rq);
+	if (rc || j->asset != MDE_CRYPTO)
+		return rc;
+	int64_t aux_ms, since, from;
+	mde_pl_aux_period(j->period_ms, &aux_ms);
+	const char *src = mde_pl_aux_source(j->source);
+	for (int k = 0; k < 3 && !rc; k++) {
+		mde_pl_aux_from(j, k, j->start_ms, &since, &from);
+		int kind = mde_pl_aux_kinds[k];
+		if (kind != MDE_AUX_FUNDING) {
+			req_init(&rq, kind, j, src, aux_ms, from, j->end_ms);
+			rc = mde_pf_add(p, &rq);
+		} else if (!mde_pl_funding_memo_covers(p, j->symbol, from,
+						       j->end_ms) &&
+			   !mde_pf_has_funding(p, j->symbol, j->end_ms)) {
+			/* one fetch serves the chunks of a year (aux.c) */
+			req_init(&rq, kind, j, src, 0, from,
+				 mde_pl_funding_until(from, j->end_ms));
+			rc = mde_pf_add(p, &rq);
+		}
+	}
+	return rc;
+}

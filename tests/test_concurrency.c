@@ -1,0 +1,304 @@
+/*
+ * test_concurrency.c - requests in flight at once stay within the rules:
+ *   - fetchers on 8 threads sharing their parent's host state send
+ *     requests that overlap in time, never past the weight budget (the
+ *     fake refuses past it), one fetch-log record per attempt;
+ *   - a 429 with Retry-After stops every thread: no request reaches the
+ *     server inside the window, and every fetch still completes;
+ *   - `run` and `backfill` with fetch threads (--concurrency 8) overlap
+ *     their requests, log every request the server saw, and store the
+ *     same table as the sequential run (--concurrency 1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_exchange.h"
+#include "source.h"
+#include "storeutil.h"
+#include "testutil.h"
+#include "timeutil.h"
+
+#define H MDE_HOUR_MS
+#define NTHREADS 8
+
+static char dir[] = "/tmp/mdetest-concXXXXXX";
+static char cfg[700];
+
+static int setup(void **state)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cfg, sizeof cfg, "%s/c.conf", dir);
+	FILE *f = fopen(cfg, "w");
+	fputs("[run]\nbatch_rows = 50\nchunk = 1d\n"
+	      "[http]\nmax_attempts = 3\nbackoff_ms = 10\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* ---- fetchers on threads -------------------------------------------- */
+
+struct worker {
+	mde_fetcher *f;
+	int64_t t0;
+	int rounds, fails;
+	size_t recs;      /* fetch-log records of this fetcher */
+};
+
+static void on_rec(void *ud, const mde_fetch_rec *r)
+{
+	(void)r;
+	((struct worker *)ud)->recs++;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < w->rounds; i++) {
+		mde_candles c = {0};
+		mde_err err = {0};
+		if (mde_fetch_candles(w->f, "binance", MDE_CRYPTO, "BTCUSDT", H,
+				      w->t0 + i * 20 * H, w->t0 + (i + 1) * 20 * H,
+				      &c, &err) || c.n != 20)
+			w->fails++;
+		mde_candles_free(&c);
+	}
+	return NULL;
+}
+
+/* Runs rounds fetches of 20 candles (weight 1 each) on NTHREADS child
+ * fetchers of one parent; returns the log records of all of them. */
+static size_t fetch_on_threads(fx *x, mde_fetch_opts *o, int64_t t0,
+			       int rounds)
+{
+	mde_fetcher *parent;
+	mde_err err = {0};
+	assert_int_equal(mde_fetcher_open(&parent, o, &err), 0);
+	struct worker w[NTHREADS];
+	pthread_t th[NTHREADS];
+	for (int i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){.t0 = t0, .rounds = rounds};
+		assert_int_equal(mde_fetcher_open_child(&w[i].f, parent, &err),
+				 0);
+		mde_fetcher_set_log(w[i].f, on_rec, &w[i]);
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	size_t recs = 0;
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].fails, 0);
+		recs += w[i].recs;
+		mde_fetcher_close(w[i].f);
+	}
+	mde_fetch_stats st;
+	mde_fetch_get_stats(parent, &st);
+	assert_int_equal(st.src[MDE_SRC_BINANCE].requests, fx_nreq(x));
+	mde_fetcher_close(parent);
+	(void)x;
+	return recs;
+}
+
+static fx *fake(int latency_ms, int64_t window_ms, int weight_limit,
+		int64_t t0)
+{
+	fx_opts fo = {.latency_ms = latency_ms,
+		      .weight_window_ms = window_ms,
+		      .weight_limit = weight_limit};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	fx_set_now(x, t0 + 400 * H);
+	assert_int_equal(fx_add_synthetic(x, FX_FUTURES, "BTCUSDT", H, t0, 400,
+					  7), 0);
+	return x;
+}
+
+static mde_fetch_opts opts(fx *x, int64_t t0)
+{
+	return (mde_fetch_opts){.binance_url = fx_url(x),
+				.binance_spot_url = fx_url(x),
+				.timeout_ms = 5000, .max_attempts = 5,
+				.backoff_base_ms = 20, .now_ms = t0 + 400 * H};
+}
+
+/* Requests answered after b arrived, among those that arrived before. */
+static size_t overlaps(fx *x)
+{
+	size_t n = fx_nreq(x), k = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		fx_req a, b;
+		assert_int_equal(fx_get_req(x, i, &a), 0);
+		assert_int_equal(fx_get_req(x, i + 1, &b), 0);
+		k += b.mono_ms < a.done_mono_ms;
+	}
+	return k;
+}
+
+static void test_threads_share_the_budget(void **state)
+{
+	int64_t t0 = INT64_C(1735689600000);
+	/* 20 weight per 2 s at the server; the client keeps under 90% */
+	fx *x = fake(20, 2000, 20, t0);
+	mde_fetch_opts o = opts(x, t0);
+	o.weight_window_ms = 2000;
+	o.weight_budget_per_min = 20;
+	size_t recs = fetch_on_threads(x, &o, t0, 4);
+	assert_int_equal(fx_nreq(x), NTHREADS * 4);
+	assert_int_equal(recs, fx_nreq(x));
+	assert_int_equal(fx_weight_violations(x), 0);
+	assert_true(fx_max_used_weight(x) <= 20);
+	assert_true(fx_max_inflight(x) >= 2);
+	assert_true(overlaps(x) > 0);
+	fx_stop(x);
+}
+
+static void test_retry_after_stops_every_thread(void **state)
+{
+	int64_t t0 = INT64_C(1735689600000);
+	fx *x = fake(30, 0, 0, t0);
+	/* the 6th request is refused with Retry-After: 1 */
+	fx_fault(x, "/fapi/v1/klines", FX_429, 5, 1, 1);
+	mde_fetch_opts o = opts(x, t0);
+	size_t recs = fetch_on_threads(x, &o, t0, 3);
+	size_t n = fx_nreq(x);
+	assert_int_equal(n, NTHREADS * 3 + 1); /* and one retry */
+	assert_int_equal(recs, n);
+	assert_true(fx_max_inflight(x) >= 2);
+	int64_t answered = -1;
+	for (size_t i = 0; i < n; i++) {
+		fx_req r;
+		assert_int_equal(fx_get_req(x, i, &r), 0);
+		if (r.status == 429)
+			answered = r.done_mono_ms;
+	}
+	assert_true(answered > 0);
+	size_t inside = 0, after = 0;
+	for (size_t i = 0; i < n; i++) {
+		fx_req r;
+		assert_int_equal(fx_get_req(x, i, &r), 0);
+		/* sent before the 429 came back: may still arrive just
+		 * after it; nothing else until the second is over */
+		if (r.mono_ms > answered + 20 && r.mono_ms < answered + 980)
+			inside++;
+		after += r.mono_ms >= answered + 980;
+	}
+	assert_int_equal(inside, 0);
+	assert_true(after > 0);
+	fx_stop(x);
+}
+
+/* ---- the binary ------------------------------------------------------ */
+
+static const char *const syms = "AAAUSDT,BBBUSDT,CCCUSDT,DDDUSDT,EEEUSDT,"
+				"FFFUSDT,GGGUSDT,HHHUSDT";
+
+/* A fake answering 20 ms late with 3 days of hourly candles of the 8
+ * symbols ending at the last closed hour. */
+static fx *fake_market(int64_t *from)
+{
+	fx_opts fo = {.latency_ms = 20};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	*from = mde_floor_div(mde_now_ms(), H) * H - 72 * H;
+	char *list = strdup(syms), *save = NULL;
+	uint64_t seed = 1;
+	for (char *s = strtok_r(list, ",", &save); s;
+	     s = strtok_r(NULL, ",", &save))
+		assert_int_equal(fx_add_synthetic(x, FX_FUTURES, s, H, *from, 72,
+						  seed++), 0);
+	free(list);
+	return x;
+}
+
+/* Runs args with --concurrency conc into a fresh database against a fresh
+ * fake; checks that every request the server saw has its fetch-log row;
+ * returns the connection (the caller compares and drops). */
+static PGconn *run_into(const char *name, int conc, const char *cmd,
+			char *db, size_t len, size_t *inflight,
+			size_t *overlapping)
+{
+	int64_t from;
+	fx *x = fake_market(&from);
+	PGconn *c = mde_fresh_db(cfg, name, db, len);
+	char args[1024], t0[40], t1[40];
+	mde_time_format(from, t0, sizeof t0);
+	mde_time_format(from + 72 * H, t1, sizeof t1);
+	if (strcmp(cmd, "run") == 0)
+		snprintf(args, sizeof args, "--binance-url %s --concurrency %d "
+			 "run --symbols %s --timeframe 1h --since %s --until %s",
+			 fx_url(x), conc, syms, t0, t1);
+	else
+		snprintf(args, sizeof args, "--binance-url %s --concurrency %d "
+			 "backfill --symbols %s --timeframe 1h --from %s --to %s",
+			 fx_url(x), conc, syms, t0, t1);
+	mde_cli_must(cfg, db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 8 * 72);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log"),
+			 (long)fx_nreq(x));
+	*inflight = (size_t)fx_max_inflight(x);
+	*overlapping = overlaps(x);
+	fx_stop(x);
+	return c;
+}
+
+static void same_as_sequential(const char *cmd)
+{
+	char a[2048], b[2048], why[512], na[64], nb[64];
+	size_t fl1, ov1, fl8, ov8;
+	snprintf(na, sizeof na, "mdetest_conc_%s_seq", cmd);
+	snprintf(nb, sizeof nb, "mdetest_conc_%s_par", cmd);
+	PGconn *ca = run_into(na, 1, cmd, a, sizeof a, &fl1, &ov1);
+	PGconn *cb = run_into(nb, 8, cmd, b, sizeof b, &fl8, &ov8);
+	assert_int_equal(fl1, 1);
+	assert_int_equal(ov1, 0);
+	if (fl8 < 2 || fl8 > 8) {
+		fprintf(stderr, "%s: %zu requests in flight\n", cmd, fl8);
+		fail();
+	}
+	assert_true(ov8 > 0);
+	if (!mde_tables_equal(ca, cb, why, sizeof why)) {
+		fprintf(stderr, "%s: %s\n", cmd, why);
+		fail();
+	}
+	PQfinish(ca);
+	PQfinish(cb);
+	mde_testdb_drop(na);
+	mde_testdb_drop(nb);
+}
+
+static void test_run_concurrent_equals_sequential(void **state)
+{
+	same_as_sequential("run");
+}
+
+static void test_backfill_concurrent_equals_sequential(void **state)
+{
+	same_as_sequential("backfill");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads_share_the_budget),
+		cmocka_unit_test(test_retry_after_stops_every_thread),
+		cmocka_unit_test(test_run_concurrent_equals_sequential),
+		cmocka_unit_test(test_backfill_concurrent_equals_sequential),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
