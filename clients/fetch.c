@@ -341,7 +341,8 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 		rc = mde_http_get(h->http, q->url, hdrs, &r, err);
 		if (rc == 0)
 			rc = q->parse(q->ctx, &r, attempt, &q->pg, err);
-		else if (h->origin <= MDE_SRC_BINANCE_SPOT && rc != MDE_EBANNED)
+		else if (h->origin <= MDE_SRC_BINANCE_SPOT && rc != MDE_EBANNED &&
+			 rc != MDE_EINTR)
 			mde_binance_error_body(r.body, r.len, err);
 		mde_gate_settle(f, h, &r, q->weight, rc ? err : NULL);
 		/* a request libcurl sent again (a reused connection closed
@@ -360,6 +361,8 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 		}
 		rc = err->code;
 		ss->failures++;
+		if (rc == MDE_EINTR)
+			break; /* stopped: nothing to hold against the source */
 		if (rc == MDE_EBANNED || !err->retryable ||
 		    attempt >= f->o.max_attempts) {
 			/* our fault: the source answered */

@@ -6,6 +6,7 @@
  * write callback refuses the data and the request fails.
  */
 #include "http.h"
+#include "proc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -145,6 +146,13 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 	return len;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return mde_stop_requested ? 1 : 0;
+}
+
 int mde_http_open(mde_http **out, const mde_http_opts *o, mde_err *err)
 {
 	*out = NULL;
@@ -186,6 +194,10 @@ int mde_http_open(mde_http **out, const mde_http_opts *o, mde_err *err)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	/* A stop request ends a slow transfer too (checked about once a
+	 * second, and on every chunk received). */
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, h);
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
@@ -271,6 +283,9 @@ static int finish(mde_http *h, CURLcode cc, mde_err *err)
 			rc = mde_err_set(err, MDE_ENET, false,
 					 "response larger than %zu bytes",
 					 h->o.max_body_bytes);
+		else if (cc == CURLE_ABORTED_BY_CALLBACK && mde_stop_requested)
+			rc = mde_err_set(err, MDE_EINTR, false,
+					 "interrupted during the request");
 		else
 			rc = mde_err_set(err, MDE_ENET, transport_retryable(cc),
 					 "%s: %s", curl_easy_strerror(cc),

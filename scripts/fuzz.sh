@@ -20,7 +20,7 @@ secs=${FUZZ_SECONDS:-20}
 dir=build-fuzz
 
 scripts/setup.sh
-CC=clang scripts/build.sh "$dir" -DMDE_FUZZ=ON
+CC=clang CXX=clang++ scripts/build.sh "$dir" -DMDE_FUZZ=ON
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -44,6 +44,8 @@ if [ "$clang" = 1 ]; then
   dir=$dir-clang
   export CC=${CC:-clang}
   case $CC in *clang*) ;; *) CC=clang ;; esac
+  # The one C++ file (src/core/numtext.cc) takes the same flags.
+  export CXX=clang++
 fi
 
 scripts/setup.sh

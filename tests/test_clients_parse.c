@@ -490,8 +490,8 @@ static void test_polygon(void **st)
 						&pg, NULL), 0);
 	assert_int_equal(c.n, 3);
 	const char *bad[] = {
-		"{\"status\":\"ERROR\",\"request_id\":\"x\",\"error\":\"API Key "
-		"was not provided\"}",
+		("{\"status\":\"ERROR\",\"request_id\":\"x\",\"error\":\"API Key "
+		 "was not provided\"}"),
 		"{\"status\":\"NOT_AUTHORIZED\",\"message\":\"plan\"}",
 		"{\"status\":\"OK\",\"results\":{}}",
 		"{\"status\":\"OK\",\"results\":[{\"v\":1,\"o\":1,\"c\":2,\"h\":2,",

@@ -4,8 +4,9 @@
  *   - a serialization failure (SQLSTATE 40001) inside a staged write is
  *     retried on a connection that forgot the rolled-back stage table, and
  *     every later series of the run succeeds;
- *   - SIGTERM during a long Retry-After wait ends the run at once, exit
- *     130, the run recorded 'interrupted';
+ *   - SIGTERM during a long Retry-After wait, a slow answer, or while a
+ *     backfill waits for a series lock another session holds, ends the
+ *     run at once, exit 130, the run recorded 'interrupted';
  *   - enrichment_runs rows left 'running' by dead processes are marked
  *     'interrupted' by the next process, live ones are left alone.
  */
@@ -114,16 +115,17 @@ static int wait_for(pid_t pid, int64_t ms)
 	return -1;
 }
 
-static void test_sigterm_during_retry_after(void **state)
+/* SIGTERM while the run waits on the first klines request's fault. */
+static void sigterm_during(const char *name, int fault, int arg)
 {
-	char db[2048], args[1024], log[700];
-	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_sig", db, sizeof db);
+	char db[2048], args[1024], log[700], dbname[64];
+	snprintf(dbname, sizeof dbname, "mdetest_robust_%s", name);
+	PGconn *c = mde_fresh_db(cfg, dbname, db, sizeof db);
 	fx_opts o = {0};
 	fx *x = fx_start(&o);
 	assert_int_equal(fx_load_dir(x, "data/replay"), 0);
-	/* Every klines request: 429, come back in 60 s. */
-	fx_fault(x, "/fapi/v1/klines", FX_429, 0, 1000, 60);
-	snprintf(log, sizeof log, "%s/sig.log", dir);
+	fx_fault(x, "/fapi/v1/klines", fault, 0, 1000, arg);
+	snprintf(log, sizeof log, "%s/%s.log", dir, name);
 	snprintf(args, sizeof args, "--config %s --log-format json "
 		 "--binance-url %s --binance-spot-url %s run --symbols "
 		 "BTCUSDT,ETHUSDT --timeframe 1h --since 2026-07-20 --until "
@@ -131,7 +133,8 @@ static void test_sigterm_during_retry_after(void **state)
 	setenv("MDENRICH_DB_URL", db, 1);
 	pid_t pid = mde_spawn(log, args);
 	unsetenv("MDENRICH_DB_URL");
-	/* The first answer is in: the run now waits out the Retry-After. */
+	/* The first request is in: the run now waits (Retry-After, or the
+	 * answer that does not come). */
 	for (int i = 0; i < 500 && fx_nreq(x) == 0; i++)
 		usleep(10000);
 	assert_true(fx_nreq(x) > 0);
@@ -143,9 +146,11 @@ static void test_sigterm_during_retry_after(void **state)
 	if (rc < 0) {
 		kill(pid, SIGKILL);
 		mde_wait(pid);
-		fail_msg("still waiting 5 s after SIGTERM (log: %s)", log);
+		fail_msg("%s: still waiting 5 s after SIGTERM (log: %s)", name,
+			 log);
 	}
-	print_message("exit %d %lld ms after SIGTERM\n", rc, (long long)took);
+	print_message("%s: exit %d %lld ms after SIGTERM\n", name, rc,
+		      (long long)took);
 	assert_int_equal(rc, 130);
 	assert_true(took < 2000);
 	/* Nothing was retried after the stop: no request went twice (the
@@ -167,7 +172,63 @@ static void test_sigterm_during_retry_after(void **state)
 					     "NOT NULL"), 1);
 	fx_stop(x);
 	PQfinish(c);
-	mde_testdb_drop("mdetest_robust_sig");
+	mde_testdb_drop(dbname);
+}
+
+/* Every klines request: 429, come back in 60 s. */
+static void test_sigterm_during_retry_after(void **state)
+{
+	sigterm_during("sig429", FX_429, 60);
+}
+
+/* The answer takes 6 s (the HTTP timeout is 30 s). */
+static void test_sigterm_during_slow_answer(void **state)
+{
+	sigterm_during("sigslow", FX_SLOW, 6000);
+}
+
+/* A backfill waiting for a series lock another session holds. */
+static void test_sigterm_while_waiting_for_series_lock(void **state)
+{
+	char db[2048], args[1024], log[700];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_lock", db, sizeof db);
+	PGresult *r = PQexec(c, "SELECT pg_advisory_lock(7169125, "
+				"hashtext('BTCUSDT/1h'))");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	snprintf(log, sizeof log, "%s/lock.log", dir);
+	snprintf(args, sizeof args, "--config %s --log-format json backfill "
+		 "--symbols BTCUSDT --timeframe 1h --from 2026-07-20 --to "
+		 "2026-08-01 --source replay:data/replay", cfg);
+	setenv("MDENRICH_DB_URL", db, 1);
+	pid_t pid = mde_spawn(log, args);
+	unsetenv("MDENRICH_DB_URL");
+	/* Until its chunk is claimed: then it waits for the lock. */
+	for (int i = 0; i < 500 && mde_testdb_count(c, "SELECT count(*) FROM "
+						  "backfill_state WHERE status "
+						  "= 'running'") == 0; i++)
+		usleep(10000);
+	usleep(500000);
+	int64_t t0 = mde_mono_ms();
+	kill(pid, SIGTERM);
+	int rc = wait_for(pid, 5000);
+	int64_t took = mde_mono_ms() - t0;
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		mde_wait(pid);
+		fail_msg("still waiting for the lock 5 s after SIGTERM");
+	}
+	print_message("exit %d %lld ms after SIGTERM\n", rc, (long long)took);
+	assert_int_equal(rc, 130);
+	assert_true(took < 2000);
+	/* The chunk is given back for resume, nothing was written. */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "backfill_state WHERE status = "
+					     "'running'"), 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 0);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_robust_lock");
 }
 
 static void insert_run(PGconn *c, const char *host, int pid,
@@ -265,6 +326,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serialization_failure_in_staged_write),
 		cmocka_unit_test(test_sigterm_during_retry_after),
+		cmocka_unit_test(test_sigterm_during_slow_answer),
+		cmocka_unit_test(test_sigterm_while_waiting_for_series_lock),
 		cmocka_unit_test(test_stale_runs_interrupted),
 		cmocka_unit_test(test_time_extremes),
 	};

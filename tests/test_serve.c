@@ -106,6 +106,8 @@ static double jnum(const cJSON *o, const char *k)
 }
 
 static void db_value(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void db_value(char *out, size_t len, const char *fmt, ...)
 {
 	char sql[2048];
 	va_list ap;

@@ -140,7 +140,12 @@ static void test_kill9_loop(void **state)
 		 conf);
 	int kills = 0, rc = -1;
 	pid_t pid = mde_spawn(logfile, cmd);
-	usleep(50000 + rand() % 100000);
+	/* Killed once its job exists (a slow start, as under the
+	 * sanitizers, must not leave nothing to resume). */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_jobs") == 0; i++)
+		usleep(10000);
+	usleep(rand() % 100000);
 	kill(pid, SIGKILL);
 	mde_wait(pid);
 	kills++;
@@ -183,7 +188,11 @@ static void test_sigterm_commits_and_exits_130(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
-	usleep(150000);
+	/* Once a chunk is done, however slowly the process started. */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_state WHERE status "
+						   "= 'done'") == 0; i++)
+		usleep(5000);
 	kill(pid, SIGTERM);
 	int rc = mde_wait(pid);
 	unsetenv("MDENRICH_DB_URL");
@@ -224,6 +233,10 @@ static void test_backends_killed_during_backfill(void **state)
 		 "backfill --symbols " SYMBOLS " --timeframe 1h " RANGE " " SRC,
 		 conf);
 	pid_t pid = mde_spawn(logfile, cmd);
+	/* During the run: once its job exists, however slow the start. */
+	for (int i = 0; i < 1000 && mde_testdb_count(c, "SELECT count(*) FROM "
+						   "backfill_jobs") == 0; i++)
+		usleep(10000);
 	/* What a server restart looks like to a client: every connection
 	 * dropped (57P01), several times during the run. */
 	int killed = 0;

@@ -44,7 +44,8 @@ uint64_t mde_rand64(void)
 	if (rng_pid != pid || !rng_state) {
 		rng_pid = pid;
 		rng_state = mix((uint64_t)pid << 32 ^ (uint64_t)mde_now_ms() ^
-				mix((uint64_t)mde_mono_ns()));
+				mix((uint64_t)mde_mono_ns() ^
+				    (uint64_t)(uintptr_t)&rng_state));
 		if (!rng_state)
 			rng_state = 1;
 	}

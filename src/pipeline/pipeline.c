@@ -135,13 +135,15 @@ int mde_pipeline_open(mde_pipeline *p, const mde_config *cfg, int kind,
 	if ((rc = open_fetcher(p, err)))
 		return MDE_EXIT_FATAL;
 
+	/* Housekeeping: a failure here does not stop the run. */
+	size_t stale = 0;
+	mde_err re = {0};
+	if (mde_store_runs_reap(p->store, p->host, (int)getpid(), &stale, &re))
+		mde_warn("run.stale_failed", "error=\"%s\"", re.msg);
 	/* The run's record: a connection lost on the way (a server restart)
 	 * is reconnected like any other, then the record is tried again. */
 	for (int tries = 0;; tries++) {
-		size_t stale = 0;
-		if (!mde_store_runs_reap(p->store, p->host, (int)getpid(),
-					 &stale, err) &&
-		    !mde_store_run_begin(p->store, kind_name(kind), p->host,
+		if (!mde_store_run_begin(p->store, kind_name(kind), p->host,
 					 (int)getpid(), args, &p->run_id, err))
 			break;
 		if (tries >= 10 || mde_pipeline_recover(p, err))

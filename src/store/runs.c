@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "proc.h"
+#include "timeutil.h"
 
 int mde_store_run_begin(mde_store *s, const char *kind, const char *host,
 			int pid, const char *args, int64_t *run_id,
@@ -56,23 +58,42 @@ static void series_key(char *key, size_t len, const char *symbol,
 	snprintf(key, len, "%s/%s", symbol, timeframe);
 }
 
+/* One pg_try_advisory_lock of key. */
+static int try_lock(mde_store *s, const char *key, bool *got, mde_err *err)
+{
+	const char *v[] = {key};
+	PGresult *r = NULL;
+	int rc = mde_db_params(
+		mde_store_conn(s),
+		"SELECT pg_try_advisory_lock(" LOCK_NS ", hashtext($1))", 1, v,
+		PGRES_TUPLES_OK, &r, err);
+	if (!rc)
+		*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * Waiting is polling (every 200 ms), not a blocking pg_advisory_lock: a
+ * stop request (proc.h) ends the wait with MDE_EINTR, whoever holds the
+ * lock and for however long.
+ */
 int mde_store_series_lock(mde_store *s, const char *symbol,
 			  const char *timeframe, bool wait, bool *got,
 			  mde_err *err)
 {
 	char key[96];
 	series_key(key, sizeof key, symbol, timeframe);
-	const char *v[] = {key};
-	PGresult *r = NULL;
-	int rc = mde_db_params(
-		mde_store_conn(s),
-		wait ? "SELECT pg_advisory_lock(" LOCK_NS ", hashtext($1)), true"
-		     : "SELECT pg_try_advisory_lock(" LOCK_NS ", hashtext($1))",
-		1, v, PGRES_TUPLES_OK, &r, err);
-	if (!rc)
-		*got = strcmp(PQgetvalue(r, 0, wait ? 1 : 0), "t") == 0;
-	PQclear(r);
-	return rc;
+	for (;;) {
+		int rc = try_lock(s, key, got, err);
+		if (rc || *got || !wait)
+			return rc;
+		if (mde_stop_requested)
+			return mde_err_set(err, MDE_EINTR, false,
+					   "interrupted while waiting for the "
+					   "lock of %s", key);
+		mde_sleep_ms(200, &mde_stop_requested);
+	}
 }
 
 int mde_store_series_xlock(mde_store *s, const char *symbol,

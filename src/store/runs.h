@@ -39,7 +39,8 @@ int mde_store_run_heartbeat(mde_store *s, int64_t run_id,
 
 /*
  * The session advisory lock of one series (symbol, timeframe): wait for
- * it, or only try (*got false when another session holds it).
+ * it (MDE_EINTR when a stop request ends the wait), or only try (*got
+ * false when another session holds it).
  */
 int mde_store_series_lock(mde_store *s, const char *symbol,
 			  const char *timeframe, bool wait, bool *got,
