@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "fetch.h"
 #include "log.h"
 #include "proc.h"
@@ -68,6 +69,9 @@ int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
 	int rc = 0;
 	f->o = *opts;
 	mde_fetch_opts *o = &f->o;
+	o->archive_url = dup_or(opts->archive_url,
+				"https://data.binance.vision");
+	o->archive_cache = dup_or(opts->archive_cache, NULL);
 	if (o->max_attempts <= 0)
 		o->max_attempts = 5;
 	if (o->backoff_base_ms <= 0)
@@ -185,6 +189,9 @@ void mde_fetcher_close(mde_fetcher *f)
 	}
 	free(f->polygon_key);
 	free(f->replay_dir);
+	mde_archive_free(f->ar);
+	free((char *)f->o.archive_url);
+	free((char *)f->o.archive_cache);
 	free(f);
 }
 

@@ -57,6 +57,7 @@ struct mde_fetcher {
 	char auth[600];       /* "Authorization: Bearer <key>" */
 	struct host h[MDE_NSRC];
 	mde_fetch_stats st;
+	struct mde_archive *ar; /* archive.c, created on first use */
 	struct mde_fetch_shared *sh; /* the parent's, or own_sh */
 	struct mde_fetch_shared own_sh;
 	mde_fetcher *parent;         /* a child adds its stats there */
@@ -120,5 +121,15 @@ bool mde_gate_breaker_allow(mde_fetcher *f, struct host *h);
 void mde_gate_breaker_done(mde_fetcher *f, struct host *h, bool ok);
 /* A half-open breaker's trial that never went out. */
 void mde_gate_breaker_untried(mde_fetcher *f, struct host *h);
+
+/* REST klines of [*cursor, end) for one Binance origin (no fallback);
+ * *cursor advances past each page. */
+int mde_fetch_klines_rest(mde_fetcher *f, int origin, const char *sym,
+			  int64_t P, int64_t *cursor, int64_t end,
+			  mde_candles *out, mde_err *err) MDE_MUSTCHECK;
+/* mde_fetch_aux for Binance over REST only (the 30-day clamp, its hole). */
+int mde_fetch_aux_rest(mde_fetcher *f, int kind, const char *sym, int64_t P,
+		       int64_t start, int64_t end, mde_aux *out,
+		       int64_t *hole_end, mde_err *err) MDE_MUSTCHECK;
 
 #endif

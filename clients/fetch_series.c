@@ -6,6 +6,7 @@
  * Yahoo). Each page goes through
  * mde_fetch_request (fetch.c), which owns the retry policy.
  */
+#include "archive.h"
 #include "fetch.h"
 
 #include <inttypes.h>
@@ -95,6 +96,23 @@ static int klines(mde_fetcher *f, enum mde_origin origin, const char *sym,
 			break;
 	}
 	return 0;
+}
+
+int mde_fetch_klines_rest(mde_fetcher *f, int origin, const char *sym,
+			  int64_t P, int64_t *cursor, int64_t end,
+			  mde_candles *out, mde_err *err)
+{
+	return klines(f, origin, sym, P, cursor, end, out, err);
+}
+
+/* Binance klines: the archive first unless it is off. */
+static int binance(mde_fetcher *f, int origin, const char *sym, int64_t P,
+		   int64_t *cursor, int64_t end, mde_candles *out,
+		   mde_err *err)
+{
+	if (f->o.archive == MDE_ARCHIVE_OFF)
+		return klines(f, origin, sym, P, cursor, end, out, err);
+	return mde_archive_candles(f, origin, sym, P, cursor, end, out, err);
 }
 
 static int yahoo(mde_fetcher *f, const char *sym, enum mde_asset asset,
@@ -216,7 +234,7 @@ static int from_source(mde_fetcher *f, int origin, enum mde_asset asset,
 		if (mde_symbol_for(ssym, sizeof ssym, symbol, asset, origin))
 			return mde_err_set(err, MDE_ENOTFOUND, false,
 					   "%s has no spot twin", symbol);
-		return klines(f, origin, ssym, P, cursor, end, out, err);
+		return binance(f, origin, ssym, P, cursor, end, out, err);
 	case MDE_SRC_POLYGON:
 		return polygon(f, symbol, asset, P, cursor, end, out, err);
 	case MDE_SRC_YAHOO:
@@ -253,6 +271,9 @@ int mde_fetch_candles(mde_fetcher *f, const char *source, enum mde_asset asset,
 	int rc = from_source(f, origin, asset, symbol, period_ms, &cursor,
 			     end_ms, out, err);
 	if (rc == 0 || rc == MDE_EINTR || fb < 0)
+		return rc;
+	/* --archive only: the archive and nothing else */
+	if (f->o.archive == MDE_ARCHIVE_ONLY && origin <= MDE_SRC_BINANCE_SPOT)
 		return rc;
 	/* The plan allows a fallback: it serves the rest of the range. */
 	char ssym[64];
@@ -395,10 +416,29 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 				   "%s has no aux series", source);
 	if (start_ms == end_ms)
 		return 0;
+	if (kind != MDE_AUX_FUNDING && period_ms <= 0)
+		return mde_err_set(err, MDE_EINVAL, false, "bad period");
+	int64_t hole = start_ms;
+	int rc = f->o.archive == MDE_ARCHIVE_OFF
+			 ? mde_fetch_aux_rest(f, kind, symbol, period_ms,
+					      start_ms, end_ms, out, &hole, err)
+			 : mde_archive_aux(f, kind, symbol, period_ms, start_ms,
+					   end_ms, out, &hole, err);
+	if (unfetchable_until_ms)
+		*unfetchable_until_ms = hole;
+	return rc;
+}
+
+int mde_fetch_aux_rest(mde_fetcher *f, int kind, const char *symbol,
+		       int64_t period_ms, int64_t start_ms, int64_t end_ms,
+		       mde_aux *out, int64_t *unfetchable_until_ms,
+		       mde_err *err)
+{
+	*unfetchable_until_ms = start_ms;
+	if (start_ms >= end_ms)
+		return 0;
 	if (kind == MDE_AUX_FUNDING)
 		return funding(f, symbol, start_ms, end_ms, out, err);
-	if (period_ms <= 0)
-		return mde_err_set(err, MDE_EINVAL, false, "bad period");
 	/* Binance refuses a startTime older than ~30 days: start at the
 	 * first period boundary a minute inside the window. */
 	int64_t oldest = mde_fetch_now(f) - MDE_BINANCE_FUTDATA_DAYS * MDE_DAY_MS +
@@ -412,8 +452,7 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 		f->st.holes++;
 		f->st.hole_ms += start - start_ms;
 	}
-	if (unfetchable_until_ms)
-		*unfetchable_until_ms = start;
+	*unfetchable_until_ms = start;
 	if (start >= end_ms)
 		return 0;
 	return futdata(f, kind, symbol, period_ms, start, end_ms, out, err);

@@ -258,32 +258,26 @@ static void snippet(const mde_http_resp *r, char *buf, size_t cap)
 	buf[k] = '\0';
 }
 
-int mde_http_get(mde_http *h, const char *url, const char *const *headers,
-		 mde_http_resp *resp, mde_err *err)
+/* Gets h ready for a request of url into resp. */
+static void begin(mde_http *h, const char *url, mde_http_resp *resp)
 {
-	int rc = 0;
-	struct curl_slist *hl = NULL;
 	mde_http_resp_free(resp);
 	h->resp = resp;
 	h->cap = 0;
 	h->toobig = false;
 	h->errbuf[0] = '\0';
-	for (size_t i = 0; headers && headers[i]; i++) {
-		struct curl_slist *n = curl_slist_append(hl, headers[i]);
-		if (!n) {
-			rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-			goto done;
-		}
-		hl = n;
-	}
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
-	int64_t t0 = mde_mono_ms();
-	CURLcode cc = curl_easy_perform(h->curl);
-	resp->latency_ms = mde_mono_ms() - t0;
+}
+
+/* Classifies a finished transfer (cc) of h's response. */
+static int finish(mde_http *h, CURLcode cc, mde_err *err)
+{
+	mde_http_resp *resp = h->resp;
+	int rc = 0;
 	long status = 0;
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = (int)status;
+	h->resp = NULL;
 	if (cc != CURLE_OK) {
 		if (h->toobig)
 			rc = mde_err_set(err, MDE_ENET, false,
@@ -298,10 +292,10 @@ int mde_http_get(mde_http *h, const char *url, const char *const *headers,
 					 h->errbuf[0] ? h->errbuf : "-");
 		if (err)
 			err->http_status = resp->status;
-		goto done;
+		return rc;
 	}
 	if (status >= 200 && status < 300)
-		goto done;
+		return 0;
 	char snip[168];
 	snippet(resp, snip, sizeof snip);
 	if (status == 418) {
@@ -309,19 +303,138 @@ int mde_http_get(mde_http *h, const char *url, const char *const *headers,
 				 "HTTP 418 (IP banned) %s", snip);
 	} else {
 		bool retry = status == 429 || status == 408 || status >= 500;
-		rc = mde_err_set(err, MDE_ENET, retry, "HTTP %ld %s", status,
-				 snip);
+		rc = mde_err_set(err, MDE_ENET, retry, "HTTP %ld %s", status, snip);
 	}
 	if (err) {
 		err->http_status = (int)status;
 		err->retry_after_ms =
 			resp->retry_after_ms > 0 ? resp->retry_after_ms : 0;
 	}
-done:
+	return rc;
+}
+
+int mde_http_get(mde_http *h, const char *url, const char *const *headers,
+		 mde_http_resp *resp, mde_err *err)
+{
+	int rc = 0;
+	struct curl_slist *hl = NULL;
+	begin(h, url, resp);
+	for (size_t i = 0; headers && headers[i]; i++) {
+		struct curl_slist *n = curl_slist_append(hl, headers[i]);
+		if (!n) {
+			curl_slist_free_all(hl);
+			h->resp = NULL;
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+		}
+		hl = n;
+	}
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
+	int64_t t0 = mde_mono_ms();
+	CURLcode cc = curl_easy_perform(h->curl);
+	resp->latency_ms = mde_mono_ms() - t0;
+	rc = finish(h, cc, err);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
-	h->resp = NULL;
 	return rc;
+}
+
+/* ---- several GETs at once (curl multi) -------------------------------- */
+
+struct mde_http_multi {
+	CURLM *m;
+	int n;
+	mde_http **pool;       /* one easy handle per transfer in flight */
+	mde_http_job **busy;   /* the job of pool[i], NULL when free */
+	int64_t *t0;
+};
+
+void mde_http_multi_close(mde_http_multi *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n; i++)
+		mde_http_close(m->pool ? m->pool[i] : NULL);
+	if (m->m)
+		curl_multi_cleanup(m->m);
+	free(m->pool);
+	free(m->busy);
+	free(m->t0);
+	free(m);
+}
+
+int mde_http_multi_open(mde_http_multi **out, const mde_http_opts *o,
+			int parallel, mde_err *err)
+{
+	*out = NULL;
+	mde_http_multi *m = calloc(1, sizeof *m);
+	if (!m)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	m->n = parallel > 0 ? parallel : 8;
+	m->pool = calloc((size_t)m->n, sizeof *m->pool);
+	m->busy = calloc((size_t)m->n, sizeof *m->busy);
+	m->t0 = calloc((size_t)m->n, sizeof *m->t0);
+	int rc = 0;
+	if (!m->pool || !m->busy || !m->t0 || global_init(err) ||
+	    !(m->m = curl_multi_init())) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "curl multi: no memory");
+		goto fail;
+	}
+	curl_multi_setopt(m->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)m->n);
+	for (int i = 0; i < m->n; i++)
+		if ((rc = mde_http_open(&m->pool[i], o, err)))
+			goto fail;
+	*out = m;
+	return 0;
+fail:
+	mde_http_multi_close(m);
+	return rc ? rc : MDE_ENOMEM;
+}
+
+/* Collects the transfers that ended; returns how many. */
+static int reap(mde_http_multi *m)
+{
+	int left, done = 0;
+	CURLMsg *msg;
+	while ((msg = curl_multi_info_read(m->m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		for (int i = 0; i < m->n; i++) {
+			if (!m->busy[i] || m->pool[i]->curl != msg->easy_handle)
+				continue;
+			mde_http_job *j = m->busy[i];
+			j->resp.latency_ms = mde_mono_ms() - m->t0[i];
+			curl_multi_remove_handle(m->m, m->pool[i]->curl);
+			j->rc = finish(m->pool[i], msg->data.result, &j->err);
+			if (j->resp.status == 404)
+				j->rc = j->err.code = MDE_ENOTFOUND;
+			m->busy[i] = NULL;
+			done++;
+		}
+	}
+	return done;
+}
+
+void mde_http_get_all(mde_http_multi *m, mde_http_job *jobs, size_t n)
+{
+	size_t next = 0, finished = 0;
+	while (finished < n) {
+		for (int i = 0; i < m->n && next < n; i++) {
+			if (m->busy[i])
+				continue;
+			mde_http_job *j = &jobs[next++];
+			mde_err_clear(&j->err);
+			begin(m->pool[i], j->url, &j->resp);
+			m->busy[i] = j;
+			m->t0[i] = mde_mono_ms();
+			curl_multi_add_handle(m->m, m->pool[i]->curl);
+		}
+		int running = 0;
+		curl_multi_perform(m->m, &running);
+		finished += (size_t)reap(m);
+		if (finished < n && running)
+			curl_multi_poll(m->m, NULL, 0, 1000, NULL);
+	}
 }
 
 int mde_url_escape(char *buf, size_t cap, const char *s)

@@ -61,6 +61,29 @@ int mde_http_get(mde_http *h, const char *url, const char *const *headers,
 void mde_http_resp_free(mde_http_resp *r);
 
 /*
+ * Several GETs at once over one curl multi handle: at most `parallel`
+ * transfers in flight (and connections open), each with its own capped
+ * body, classified exactly as mde_http_get does (HTTP 404 is
+ * MDE_ENOTFOUND). No retries here either.
+ */
+typedef struct mde_http_multi mde_http_multi;
+
+typedef struct mde_http_job {
+	const char *url;       /* in */
+	mde_http_resp resp;    /* out; zero it first, free with
+				  mde_http_resp_free */
+	mde_err err;           /* out */
+	int rc;                /* out: 0 for a 2xx reply */
+} mde_http_job;
+
+/* parallel <= 0 means 8. */
+int mde_http_multi_open(mde_http_multi **out, const mde_http_opts *o,
+			int parallel, mde_err *err) MDE_MUSTCHECK;
+void mde_http_multi_close(mde_http_multi *m);
+/* Runs every job to its end. */
+void mde_http_get_all(mde_http_multi *m, mde_http_job *jobs, size_t n);
+
+/*
  * Appends s to buf percent-encoded for a URL path segment or query value
  * (RFC 3986 unreserved characters kept). Returns MDE_EINVAL when it does
  * not fit.

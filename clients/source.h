@@ -39,6 +39,16 @@
 /* Aux kind beyond enum mde_aux_kind: takerlongshortRatio buySellRatio. */
 #define MDE_AUX_TAKER MDE_NAUX
 
+/* How Binance klines and aux series use the public data archive. */
+enum mde_archive_mode {
+	MDE_ARCHIVE_OFF = 0,  /* REST only (a zeroed mde_fetch_opts) */
+	MDE_ARCHIVE_AUTO,     /* whole past days from the archive, REST for
+				 the rest and for files it lacks */
+	MDE_ARCHIVE_ONLY      /* the archive and never REST */
+};
+/* "auto" "only" "off" -> enum mde_archive_mode, or -1. */
+int mde_archive_mode_parse(const char *s);
+
 typedef struct mde_fetch_opts {
 	const char *binance_url;      /* NULL = https://fapi.binance.com */
 	const char *binance_spot_url; /* NULL = https://api.binance.com */
@@ -62,6 +72,14 @@ typedef struct mde_fetch_opts {
 	void *log_ud;
 	int64_t now_ms;               /* "now" for closed-candle and 30-day
 					 rules; 0 = wall clock */
+	int archive;                  /* enum mde_archive_mode */
+	const char *archive_url;      /* NULL = https://data.binance.vision */
+	const char *archive_cache;    /* folder of verified files; NULL/"" =
+					 none */
+	int archive_parallel;         /* files downloaded at once; 0 = 8 */
+	mde_archive_file_fn archive_cb; /* each archive file used; may be
+					   NULL */
+	void *archive_ud;
 	int max_in_flight;            /* requests in flight at once from this
 					 fetcher and its children; 0 = any */
 } mde_fetch_opts;
@@ -135,6 +153,16 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 		  const char *symbol, int64_t period_ms, int64_t start_ms,
 		  int64_t end_ms, mde_aux *out, int64_t *unfetchable_until_ms,
 		  mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * A local archive file (.zip holding one CSV, or the .csv) of Binance
+ * klines: every row, ascending, one per time, with origin; *period_ms the
+ * file's own timeframe (0 when it has no rows). The reader of the
+ * archive source, for `import`.
+ */
+int mde_fetch_read_file(const char *path, int origin, mde_candles *out,
+			int64_t *period_ms, size_t *bytes,
+			mde_err *err) MDE_MUSTCHECK;
 
 void mde_fetch_get_stats(const mde_fetcher *f, mde_fetch_stats *out);
 /* "closed", "open", "half-open" for source origin (enum mde_origin). */

@@ -5,9 +5,10 @@
 # shell-level tests and bench_fetch.
 
 add_library(mde_fake_exchange STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fake_exchange.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/fake_faults.c ${CMAKE_CURRENT_SOURCE_DIR}/fake_ws.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/fake_faults.c ${CMAKE_CURRENT_SOURCE_DIR}/fake_ws.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/fake_archive.c)
 target_link_libraries(mde_fake_exchange PUBLIC mde_cli PkgConfig::MHD
-  PkgConfig::LWS pthread)
+  PkgConfig::LWS PkgConfig::ZIP PkgConfig::CRYPTO pthread)
 target_include_directories(mde_fake_exchange PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 
 add_executable(fake_exchange ${CMAKE_CURRENT_SOURCE_DIR}/fake_exchange_main.c)

@@ -89,6 +89,7 @@ struct fx {
 	size_t conns;
 	int inflight, max_inflight;
 	char next_base[128];
+	uint64_t version;    /* bumped by every change of the data */
 	int64_t aux_until;      /* aux rows from here on not served; 0 = all */
 };
 
@@ -183,6 +184,7 @@ int fx_add_klines(fx *x, int market, const char *sym, int64_t period_ms,
 {
 	int rc = 0;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 1);
 	for (size_t i = 0; s && i < c->n && rc == 0; i++) {
 		struct krow row = {.t = c->open_time_ms[i],
@@ -204,6 +206,7 @@ int fx_add_synthetic(fx *x, int market, const char *sym, int64_t period_ms,
 	uint64_t st = seed * 2862933555777941757ULL + 3037000493ULL;
 	double price = 100.0 + (double)(seed % 900);
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 1);
 	for (size_t i = 0; s && i < n && rc == 0; i++) {
 		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -231,6 +234,7 @@ int fx_add_aux(fx *x, int kind, const char *sym, int64_t period_ms,
 {
 	int rc = -1;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct aseries *s = NULL;
 	for (size_t i = 0; i < x->nas; i++)
 		if (x->as[i].kind == kind && x->as[i].period == period_ms &&
@@ -273,6 +277,7 @@ int fx_add_equity(fx *x, const char *sym, int64_t day_ms, double o,
 {
 	int rc = -1;
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct eseries *s = NULL;
 	for (size_t i = 0; i < x->nes; i++)
 		if (strcmp(x->es[i].sym, sym) == 0)
@@ -308,6 +313,7 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 	int rc = -1;
 	const char *v[5] = {open, high, low, close, volume};
 	pthread_mutex_lock(&x->mu);
+	x->version++;
 	struct kseries *s = kfind(x, market, sym, period_ms, 0);
 	for (size_t i = 0; s && i < s->n; i++) {
 		if (s->r[i].t != open_ms)
@@ -888,6 +894,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		farg = f->arg;
 		break;
 	}
+	bool archive = strncmp(url, "/data/", 6) == 0;
 	bool binance = strncmp(url, "/fapi/", 6) == 0 ||
 		       strncmp(url, "/api/", 5) == 0 ||
 		       strncmp(url, "/futures/", 9) == 0;
@@ -989,6 +996,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	default:
 		if (fault < 0 || r.status != 200 || r.body.n)
 			break;
+		if (archive) { /* builds its zips outside the lock */
+			size_t n = 0;
+			r.status = fxa_serve(x, url, &r.body.p, &n, &r.ctype);
+			r.body.n = r.body.cap = n;
+			if (fault == FX_TRUNCATED && r.body.n > 1)
+				r.body.n /= 2;
+			break;
+		}
 		pthread_mutex_lock(&x->mu);
 		if (strcmp(url, "/fapi/v1/klines") == 0)
 			serve_klines(x, c, false, fault, &r);
@@ -1055,6 +1070,48 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+uint64_t fx_version(fx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	uint64_t v = x->version;
+	pthread_mutex_unlock(&x->mu);
+	return v;
+}
+
+int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
+		  int64_t from, int64_t to, fx_krow_fn fn, void *ud)
+{
+	pthread_mutex_lock(&x->mu);
+	struct kseries *k = kfind(x, market, sym, period_ms, 0);
+	for (size_t i = k ? lower(&k->r[0].t, sizeof *k->r, k->n, from) : 0;
+	     k && i < k->n && k->r[i].t < to; i++) {
+		const char *f[MDE_NFIELDS];
+		for (int j = 0; j < MDE_NFIELDS; j++)
+			f[j] = k->r[i].f[j];
+		fn(ud, k->r[i].t, f, k->r[i].trades);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return k ? 0 : -1;
+}
+
+int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
+		fx_arow_fn fn, void *ud)
+{
+	int rc = -1;
+	pthread_mutex_lock(&x->mu);
+	for (size_t k = 0; k < x->nas; k++) {
+		struct aseries *a = &x->as[k];
+		if (a->kind != kind || strcmp(a->sym, sym) != 0)
+			continue;
+		rc = 0;
+		for (size_t i = lower(&a->r[0].t, sizeof *a->r, a->n, from);
+		     i < a->n && a->r[i].t < to; i++)
+			fn(ud, a->r[i].t, a->r[i].v);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return rc;
 }
 
 int fx_max_inflight(fx *x)
@@ -1124,6 +1181,7 @@ void fx_stop(fx *x)
 	if (!x)
 		return;
 	MHD_stop_daemon(x->d);
+	fxa_clear(x);
 	for (size_t i = 0; i < x->nks; i++)
 		free(x->ks[i].r);
 	for (size_t i = 0; i < x->nas; i++)

@@ -135,4 +135,46 @@ size_t fx_connections(fx *x);
 /* Requests being answered at once, at most (arrival to answer). */
 int fx_max_inflight(fx *x);
 
+/* ---- the public data archive (fake_archive.c) ------------------------
+ * /data/{futures/um|spot}/{monthly|daily}/{klines|fundingRate|metrics}/...
+ * zips (and their .CHECKSUM) built on request, with libzip, from the same
+ * rows the REST endpoints serve: a month's file once the month is over, a
+ * day's file once the day is over (by the wall clock), 404 otherwise or
+ * when no row falls in it. Futures kline CSVs have the header, spot ones
+ * none and µs times from 2025 on, as Binance publishes them. An amended
+ * candle changes the zip, hence its hash: a re-publication. */
+typedef void (*fx_krow_fn)(void *ud, int64_t t, const char *const *f,
+			   int64_t trades);
+typedef void (*fx_arow_fn)(void *ud, int64_t t, const char *v);
+/* Calls fn for each kline of the series with t in [from, to); -1 when the
+ * series does not exist. */
+int fx_each_kline(fx *x, int market, const char *sym, int64_t period_ms,
+		  int64_t from, int64_t to, fx_krow_fn fn, void *ud);
+/* The same for the aux rows of kind (of every period). */
+int fx_each_aux(fx *x, int kind, const char *sym, int64_t from, int64_t to,
+		fx_arow_fn fn, void *ud);
+
+/* Changes with every change of the data (archive zips are rebuilt). */
+uint64_t fx_version(fx *x);
+
+enum fxa_flag {
+	FXA_404 = 1,        /* the file (and its CHECKSUM) do not exist */
+	FXA_BADSUM = 2,     /* the CHECKSUM names another hash */
+	FXA_TRUNC = 4,      /* the zip is cut in half, every time */
+	FXA_NOHEADER = 8,   /* kline CSV without its header row */
+	FXA_HEADER = 16,    /* kline CSV with a header row (spot too) */
+	FXA_MICROS = 32,    /* kline times in microseconds */
+	FXA_CRLF = 64,      /* CRLF line ends */
+	FXA_SHUFFLE = 128   /* rows reversed, and the first row repeated
+			       with another close before its real line */
+};
+/* Files whose path starts with prefix get flags (later calls win). */
+void fxa_set(fx *x, const char *prefix, unsigned flags);
+void fxa_clear(fx *x);
+/* Requests for archive paths so far (zips and CHECKSUMs). */
+size_t fxa_requests(fx *x);
+/* Serves an archive path: returns the status, *body (malloc'd, *len). */
+int fxa_serve(fx *x, const char *url, char **body, size_t *len,
+	      const char **ctype);
+
 #endif

@@ -38,6 +38,8 @@ static int setup(void **state)
 	fputs("[run]\nbatch_rows = 100\nchunk = 7d\nlease_seconds = 5\n"
 	      "[http]\nmax_attempts = 2\nbackoff_ms = 10\n"
 	      "breaker_threshold = 2\nbreaker_cooldown_ms = 600000\n"
+	      /* these tests are about REST: not the archive's fake tree */
+	      "[archive]\nmode = off\n"
 	      "[universe crypto]\nsymbols = BTCUSDT,ETHUSDT\ntimeframe = 1h\n"
 	      "source = replay:data/replay\nschedule = hourly\n"
 	      "since = 2026-07-01\n"

@@ -25,7 +25,7 @@ enum {
 	O_OVERLAP, O_FROM, O_TO, O_CHUNK, O_JOB, O_MAX_JOBS, O_IDLE_EXIT,
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
 	O_LS, O_LIQ, O_INFLOW, O_TIMERANGE, O_DAYS, O_OLDER_THAN, O_DRY_RUN,
-	O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ,
+	O_ARCHIVE, O_ARCHIVE_URL, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ,
 	O_WS_URL, O_CONCURRENCY
 };
 
@@ -43,6 +43,9 @@ enum {
 	{"version", no_argument, NULL, O_VERSION}
 
 #define OPT(name, has, id) {name, has, NULL, id}
+/* The Binance archive (run, backfill, resume, worker). */
+#define ARCHIVE_OPTS OPT("archive", 1, O_ARCHIVE), \
+	OPT("archive-url", 1, O_ARCHIVE_URL)
 #define END {NULL, 0, NULL, 0}
 
 static const struct option opts_global[] = {GLOBAL_OPTS, END};
@@ -52,25 +55,30 @@ static const struct option opts_run[] = {
 	OPT("timeframe", 1, O_TIMEFRAME), OPT("since", 1, O_SINCE),
 	OPT("until", 1, O_UNTIL), OPT("source", 1, O_SOURCE),
 	OPT("overlap", 1, O_OVERLAP), OPT("asset-class", 1, O_ASSET),
-	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS), END};
+	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS),
+	ARCHIVE_OPTS, END};
 static const struct option opts_backfill[] = {
 	GLOBAL_OPTS, OPT("symbols", 1, O_SYMBOLS), OPT("timeframe", 1, O_TIMEFRAME),
 	OPT("from", 1, O_FROM), OPT("to", 1, O_TO), OPT("source", 1, O_SOURCE),
 	OPT("chunk", 1, O_CHUNK), OPT("asset-class", 1, O_ASSET),
-	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS), END};
+	OPT("timerange", 1, O_TIMERANGE), OPT("days", 1, O_DAYS),
+	ARCHIVE_OPTS, END};
 static const struct option opts_resume[] = {GLOBAL_OPTS, OPT("job", 1, O_JOB),
-					     END};
+					     ARCHIVE_OPTS, END};
 static const struct option opts_prune[] = {
 	GLOBAL_OPTS, OPT("older-than", 1, O_OLDER_THAN),
 	OPT("dry-run", 0, O_DRY_RUN), END};
 static const struct option opts_worker[] = {
 	GLOBAL_OPTS, OPT("max-jobs", 1, O_MAX_JOBS),
-	OPT("idle-exit", 0, O_IDLE_EXIT), END};
+	OPT("idle-exit", 0, O_IDLE_EXIT), ARCHIVE_OPTS, END};
 static const struct option opts_status[] = {GLOBAL_OPTS,
 					     OPT("format", 1, O_FORMAT), END};
 static const struct option opts_quality[] = {
 	GLOBAL_OPTS, OPT("symbol", 1, O_SYMBOL), OPT("timeframe", 1, O_TIMEFRAME),
 	OPT("since", 1, O_SINCE), OPT("format", 1, O_FORMAT), END};
+static const struct option opts_import[] = {
+	GLOBAL_OPTS, OPT("symbol", 1, O_SYMBOL), OPT("timeframe", 1, O_TIMEFRAME),
+	OPT("source", 1, O_SOURCE), END};
 static const struct option opts_compute[] = {
 	GLOBAL_OPTS, OPT("timeframe", 1, O_TIMEFRAME), OPT("asset-class", 1, O_ASSET),
 	OPT("input", 1, O_INPUT), OPT("output", 1, O_OUTPUT),
@@ -131,6 +139,7 @@ static const struct command {
 	 "             [--timerange A-B] [--days N]\n"
 	 "             [--source binance|binance-spot|yahoo|polygon|replay:DIR]\n"
 	 "             [--overlap N] [--asset-class crypto|equity]\n"
+	 "             [--archive auto|only|off] [--archive-url URL]\n"
 	 "  Incremental enrichment of each series from its last stored candle\n"
 	 "  (minus N overlap candles, default 24) to the last closed candle.\n"
 	 "  A series with nothing stored starts at --since (inclusive);\n"
@@ -148,11 +157,15 @@ static const struct command {
 	 "mdenrich backfill --symbols LIST --timeframe TF --from TIME --to TIME\n"
 	 "                  [--timerange A-B] [--days N] [--chunk DURATION]\n"
 	 "                  [--source ...] [--asset-class crypto|equity]\n"
+	 "                  [--archive auto|only|off] [--archive-url URL]\n"
 	 "  Enrich a historical range as a durable job (prints the job id).\n"
 	 "  --from is inclusive, --to exclusive. --timerange A-B is --from A\n"
 	 "  --to B (20240101- = up to now, -20240301 = from 2017-08-17, the\n"
 	 "  first Binance candle); --days N is --from N days ago to now.\n"
 	 "  --chunk is a DURATION with its unit: 30m 12h 30d 2w (default 30d).\n"
+	 "  Binance series take whole past UTC days from data.binance.vision\n"
+	 "  (--archive auto, the default), REST for the rest; only: never\n"
+	 "  REST; off: REST only.\n"
 	 "  Interrupted (Ctrl-C, kill, power loss), `mdenrich resume` goes on.\n\n"
 	 SERIES_VALUES
 	 "\nExamples:\n"
@@ -221,6 +234,15 @@ static const struct command {
 	 "  Print the effective configuration (defaults < file < environment <\n"
 	 "  flags), with passwords and API keys masked.\n\n"
 	 "Example:\n  mdenrich --config config/mdenrich.conf config\n"},
+	{"import", MDE_CMD_IMPORT, opts_import,
+	 "mdenrich import --symbol S --timeframe TF [--source binance|binance-spot]\n"
+	 "                FILE|DIR...\n"
+	 "  Load Binance kline files as the public archive ships them (.zip or\n"
+	 "  .csv, header or none, ms or us times; a directory recursively)\n"
+	 "  through validate -> compute -> store. Re-importing changes nothing.\n\n"
+	 "Example:\n"
+	 "  mdenrich import --symbol BTCUSDT --timeframe 1h \\\n"
+	 "      BTCUSDT-1h-2024-01.zip BTCUSDT-1h-2024-02.zip\n"},
 	{"stream", MDE_CMD_STREAM, opts_stream,
 	 "mdenrich stream --symbols LIST --timeframe TF [--source binance|binance-spot]\n"
 	 "                [--ws-url URL]\n"
@@ -275,6 +297,7 @@ static void print_program_help(FILE *out)
 		"  serve     HTTP API and dashboard\n"
 		"  stream    live enrichment from Binance's WebSocket streams\n"
 		"  compute   offline: CSV candles in, CSV features out\n"
+		"  import    load Binance archive kline files (.zip/.csv)\n"
 		"  config    print the effective configuration\n\n"
 		"%s\n"
 		"Times: --from/--since are inclusive, --to/--until exclusive; TIME\n"
@@ -561,6 +584,14 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 		break;
 	case O_IDLE_EXIT: c->idle_exit = true; break;
 	case O_FORMAT: return take_format(c, arg, errf);
+	case O_ARCHIVE:
+		if (strcmp(arg, "auto") && strcmp(arg, "only") &&
+		    strcmp(arg, "off"))
+			return usage_error(errf, cmd, "--archive must be auto, "
+					   "only or off, not \"%s\"", arg);
+		c->archive = arg;
+		break;
+	case O_ARCHIVE_URL: c->archive_url = arg; break;
 	case O_LISTEN: c->listen = arg; break;
 	case O_TOKEN_FILE: c->token_file = arg; break;
 	case O_CORS: c->cors_origin = arg; break;
@@ -681,6 +712,16 @@ static int check_required(mde_cli *c, FILE *errf)
 			return usage_error(errf, cmd, "%s", "--older-than is "
 					   "required (e.g. --older-than 90d)");
 		break;
+	case MDE_CMD_IMPORT:
+		if (!c->symbol || !c->timeframe || c->nfiles == 0)
+			return usage_error(errf, cmd, "%s", "--symbol, "
+					   "--timeframe and at least one FILE "
+					   "or DIR are required");
+		if (c->source && strcmp(c->source, "binance") &&
+		    strcmp(c->source, "binance-spot"))
+			return usage_error(errf, cmd, "%s", "--source must be "
+					   "binance or binance-spot");
+		break;
 	case MDE_CMD_STREAM:
 		if (!c->symbols || !c->timeframe)
 			return usage_error(errf, cmd, "%s", "--symbols and "
@@ -747,8 +788,12 @@ int mde_cli_parse(int argc, char **argv, mde_cli *c, FILE *out, FILE *errf)
 		    c->cmd == MDE_CMD_HELP || c->cmd == MDE_CMD_VERSION)
 			return rc;
 	}
-	if (optind < sub_argc)
+	if (optind < sub_argc && c->cmd == MDE_CMD_IMPORT) {
+		c->files = sub_argv + optind;
+		c->nfiles = sub_argc - optind;
+	} else if (optind < sub_argc) {
 		return usage_error(errf, c->cmd_name, "unexpected argument "
 				   "\"%s\"", sub_argv[optind]);
+	}
 	return check_required(c, errf);
 }

@@ -24,6 +24,7 @@ enum mde_cmd {
 	MDE_CMD_JOBS,    /* every backfill job */
 	MDE_CMD_CANCEL,  /* stop a job for good */
 	MDE_CMD_PRUNE,   /* delete old log rows and finished jobs */
+	MDE_CMD_IMPORT,  /* load local Binance kline files */
 	MDE_CMD_SERVE,   /* the HTTP API and dashboard */
 	MDE_CMD_STREAM,
 	MDE_CMD_HELP,    /* --help printed; exit 0 */
@@ -53,6 +54,8 @@ typedef struct mde_cli {
 	int64_t since_ms, until_ms;/* INT64_MIN = not given */
 	int64_t from_ms, to_ms;
 	int64_t chunk_ms;          /* 0 = from config */
+	const char *archive;       /* auto|only|off, NULL = from config */
+	const char *archive_url;
 
 	/* resume, worker */
 	int64_t job_id;            /* 0 = every unfinished job */
@@ -66,6 +69,9 @@ typedef struct mde_cli {
 	/* prune */
 	int64_t older_than_ms;     /* 0 = not given */
 	bool dry_run;
+	/* import: the files and directories after the options */
+	char **files;
+	int nfiles;
 	/* serve */
 	const char *listen, *token_file, *cors_origin;
 	int max_requests;          /* 0 = the server's default */

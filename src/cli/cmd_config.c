@@ -50,6 +50,12 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 	printf("\n[run]\noverlap = %d\nchunk = %s\nlease_seconds = %d\n"
 	       "batch_rows = %d\n",
 	       cfg->overlap, chunk, cfg->lease_s, cfg->batch_rows);
+	printf("\n[archive]\nmode = %s\nurl = %s\ncache_dir = %s\n"
+	       "parallel = %d\n", cfg->archive ? cfg->archive : "auto",
+	       cfg->archive_url ? mde_redact(cfg->archive_url, buf, sizeof buf)
+				: "",
+	       cfg->archive_cache ? cfg->archive_cache : "",
+	       cfg->archive_parallel);
 	printf("\n[stream]\nbatch_ms = %d\nquiet_ms = %d\nsilence_ms = %d\n"
 	       "aux_every_ms = %d\naux_lag_ms = %d\nwriters = %d\n",
 	       cfg->stream_batch_ms, cfg->stream_quiet_ms,

@@ -21,6 +21,7 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_jobs(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_cancel(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_prune(const mde_config *cfg, const mde_cli *cli);
+int mde_cmd_import(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_serve(const mde_config *cfg, const mde_cli *cli);
 int mde_cmd_stream(const mde_config *cfg, const mde_cli *cli);
 

@@ -107,7 +107,9 @@ static void report(const mde_csv_candles *cc, const mde_reject *rj,
 static void write_header(mde_csv_writer *w, const char *buf,
 			 const mde_csv_candles *cc)
 {
-	mde_csv_put(w, buf + cc->header_off, cc->header_len);
+	mde_csv_put(w, cc->header_txt ? cc->header_txt
+				       : buf + cc->header_off,
+		    cc->header_len);
 	for (int k = 0; k < MDE_NFEATURES; k++) {
 		mde_csv_putc(w, ',');
 		mde_csv_put(w, mde_column_names[k],
@@ -244,6 +246,15 @@ int mde_compute_run(const mde_compute_args *a)
 			a->input && strcmp(a->input, "-") ? a->input : "stdin",
 			err.msg);
 		code = rc == MDE_ENOMEM ? MDE_EXIT_FATAL : MDE_EXIT_USAGE;
+		goto done;
+	}
+	if (cc.period_ms && cc.period_ms != period) {
+		const char *tf = mde_tf_name(cc.period_ms);
+		fprintf(stderr, "mdenrich compute: the input holds %s candles "
+			"(close_time - open_time), not --timeframe %s: give "
+			"--timeframe %s\n", tf ? tf : "other",
+			mde_tf_name(period), tf ? tf : "matching the data");
+		code = MDE_EXIT_USAGE;
 		goto done;
 	}
 	code = read_aux(a, &aux);

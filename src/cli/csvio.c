@@ -4,6 +4,7 @@
  * except into the mde_candles text arena.
  */
 #include "csvio.h"
+#include "klinecsv.h"
 #include "numtext.h"
 #include "timeutil.h"
 
@@ -178,12 +179,53 @@ static int check_count(int nf, int ncol, uint32_t line, mde_err *err)
 
 enum { COL_TIME = -1, COL_TRADES = -2, COL_NONE = -3 };
 
+/* A Binance kline CSV (klinecsv.h), rows in file order for the echo. */
+static int read_binance(mde_csv_candles *out, const char *buf, size_t len,
+			size_t pos, mde_err *err)
+{
+	mde_csv_line ln = {0};
+	mde_kline_csv_info info;
+	mde_kline_csv_info_init(&info);
+	size_t cap = 0;
+	bool first = true;
+	out->header_txt = mde_kline_csv_header;
+	out->header_len = (uint32_t)strlen(mde_kline_csv_header);
+	while (mde_csv_next(buf, len, &pos, &ln)) {
+		int last = ln.nf > MDE_CSV_MAXF ? MDE_CSV_MAXF - 1 : ln.nf - 1;
+		size_t ls = (size_t)(ln.f[0] - buf);
+		size_t le = (size_t)(ln.f[last] - buf) + ln.len[last];
+		if (first && mde_csv_is_header(&ln)) {
+			out->header_txt = NULL;
+			out->header_off = ls;
+			out->header_len = (uint32_t)(le - ls);
+			first = false;
+			continue;
+		}
+		first = false;
+		int rc = mde_kline_csv_line(&ln, MDE_SRC_CSV, &out->c, &info,
+					    err);
+		if (rc)
+			return rc;
+		if (grow_rows(out, out->c.n, &cap))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+		size_t i = out->c.n - 1;
+		out->off[i] = ls;
+		out->len[i] = (uint32_t)(le - ls);
+		out->line[i] = (uint32_t)ln.lineno;
+	}
+	out->period_ms = info.period_ms;
+	return 0;
+}
+
 int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 			 mde_err *err)
 {
 	memset(out, 0, sizeof *out);
 	mde_candles_init(&out->c);
 	size_t pos = bom(buf, len), ls, le, cap = 0;
+	if (mde_kline_csv_sniff(buf + pos, len - pos))
+		return read_binance(out, buf, len, pos, err);
 	uint32_t line = 0;
 	fld f[MAX_FIELDS];
 	int map[MAX_FIELDS];

@@ -22,6 +22,10 @@ typedef struct mde_csv_candles {
 	uint32_t *line;       /* row i's 1-based line number in the file */
 	size_t header_off;    /* the header line's text */
 	uint32_t header_len;
+	const char *header_txt; /* when not NULL, the header (a headerless
+				   Binance file gets the archive's) */
+	int64_t period_ms;    /* a Binance kline file's own timeframe
+				 (close_time - open_time + 1), else 0 */
 } mde_csv_candles;
 
 /*
@@ -31,7 +35,10 @@ typedef struct mde_csv_candles {
  * an empty field is NULL (a NULL price or volume is for validation to
  * reject). MDE_EPARSE with "line N: ..." in err for an unknown or
  * repeated header column, a missing required column, a row with the wrong
- * number of fields, an unparsable time or number; MDE_ENOMEM. out is
+ * number of fields, an unparsable time or number; MDE_ENOMEM.
+ * A Binance kline CSV as the public archive ships it (12 columns, header
+ * or none, times in ms or µs; klinecsv.h) is read too, with period_ms set
+ * from its close times. out is
  * zeroed first; free it with mde_csv_candles_free (also after an error).
  */
 int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,

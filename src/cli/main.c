@@ -23,6 +23,8 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 		{cli->binance_spot_url, "sources", "binance_spot_url"},
 		{cli->yahoo_url, "sources", "yahoo_url"},
 		{cli->polygon_url, "sources", "polygon_url"},
+		{cli->archive, "archive", "mode"},
+		{cli->archive_url, "archive", "url"},
 		{cli->log_format, "log", "format"},
 		{cli->log_level, "log", "level"},
 		{cli->concurrency, "http", "concurrency"},
@@ -73,6 +75,7 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 	case MDE_CMD_JOBS: return mde_cmd_jobs(cfg, cli);
 	case MDE_CMD_CANCEL: return mde_cmd_cancel(cfg, cli);
 	case MDE_CMD_PRUNE: return mde_cmd_prune(cfg, cli);
+	case MDE_CMD_IMPORT: return mde_cmd_import(cfg, cli);
 	case MDE_CMD_SERVE: return mde_cmd_serve(cfg, cli);
 	case MDE_CMD_STREAM: return mde_cmd_stream(cfg, cli);
 	}

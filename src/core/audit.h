@@ -62,4 +62,19 @@ typedef struct mde_fetch_rec {
 
 typedef void (*mde_fetch_log_fn)(void *ud, const mde_fetch_rec *rec);
 
+/* One verified file of Binance's public archive that was used, as
+ * archive_files wants it. Pointers are valid only during the callback. */
+typedef struct mde_archive_rec {
+	const char *url;       /* full URL of the .zip */
+	const char *kind;      /* "klines", "fundingRate", "metrics" */
+	const char *symbol;
+	const char *interval;  /* "1h" for klines, "" otherwise */
+	int64_t range_start_ms, range_end_ms; /* the month or day it covers */
+	size_t size;           /* zip bytes */
+	const char *sha256;    /* hex, as verified against .CHECKSUM */
+	size_t rows;           /* data rows in its CSV */
+} mde_archive_rec;
+
+typedef void (*mde_archive_file_fn)(void *ud, const mde_archive_rec *rec);
+
 #endif

@@ -249,6 +249,41 @@ int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 	return mde_candles_push(dst, &in, NULL);
 }
 
+int mde_candles_append(mde_candles *dst, const mde_candles *src)
+{
+	size_t n = dst->n, base = dst->text_len;
+	if (src->n == 0)
+		return 0;
+	if (mde_candles_reserve(dst, n + src->n))
+		return MDE_ENOMEM;
+	if (base + src->text_len > dst->text_cap) {
+		size_t cap = dst->text_cap ? dst->text_cap : 4096;
+		while (cap < base + src->text_len)
+			cap *= 2;
+		if (cap > UINT32_MAX || grow((void **)&dst->text, 1, cap))
+			return MDE_ENOMEM;
+		dst->text_cap = cap;
+	}
+	memcpy(dst->text + base, src->text, src->text_len);
+	memcpy(dst->open_time_ms + n, src->open_time_ms,
+	       src->n * sizeof *src->open_time_ms);
+	memcpy(dst->trades + n, src->trades, src->n * sizeof *src->trades);
+	memcpy(dst->origin + n, src->origin, src->n);
+	memcpy(dst->malformed + n, src->malformed, src->n);
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		memcpy(dst->val[f] + n, src->val[f], src->n * sizeof(double));
+		for (size_t i = 0; i < src->n; i++) {
+			uint32_t o = src->txt[f][i];
+			dst->txt[f][n + i] = o == MDE_NULL_TXT
+						     ? MDE_NULL_TXT
+						     : (uint32_t)(o + base);
+		}
+	}
+	dst->n += src->n;
+	dst->text_len += src->text_len;
+	return 0;
+}
+
 /* ---- aligned blocks: series and frame ------------------------------- */
 
 void mde_advise_huge(void *p, size_t len)

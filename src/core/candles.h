@@ -130,6 +130,8 @@ static inline void mde_candles_truncate(mde_candles *c, size_t n,
 	c->n = n;
 	c->text_len = text_len;
 }
+/* Appends every row of src to dst (values, text, origin; no reparse). */
+int mde_candles_append(mde_candles *dst, const mde_candles *src) MDE_MUSTCHECK;
 /* Appends row i of src to dst (all fields, text and origin). */
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src,
 			 size_t i) MDE_MUSTCHECK;

@@ -108,13 +108,15 @@ int mde_config_defaults(mde_config *cfg)
 	snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "30d");
 	cfg->lease_s = 300;
 	cfg->batch_rows = 5000;
+	cfg->archive_parallel = 8;
 	cfg->stream_batch_ms = 1000;
 	cfg->stream_quiet_ms = 100;
 	cfg->stream_silence_ms = 300000;
 	cfg->stream_aux_every_ms = 300000;
 	cfg->stream_aux_lag_ms = 3600000;
 	cfg->stream_writers = 4;
-	if (set_str(&cfg->binance_fws_url, "wss://fstream.binance.com") ||
+	if (set_str(&cfg->archive, "auto") ||
+	    set_str(&cfg->binance_fws_url, "wss://fstream.binance.com") ||
 	    set_str(&cfg->binance_ws_url, "wss://stream.binance.com:9443") ||
 	    set_str(&cfg->ws_path, "/stream") ||
 	    set_str(&cfg->binance_url, "https://fapi.binance.com") ||
@@ -148,6 +150,9 @@ void mde_config_free(mde_config *cfg)
 	free(cfg->yahoo_url);
 	free(cfg->polygon_url);
 	free(cfg->polygon_key);
+	free(cfg->archive);
+	free(cfg->archive_url);
+	free(cfg->archive_cache);
 	free(cfg->binance_fws_url);
 	free(cfg->binance_ws_url);
 	free(cfg->ws_path);
@@ -278,6 +283,8 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"sources", "yahoo_url", &cfg->yahoo_url},
 		{"sources", "polygon_url", &cfg->polygon_url},
 		{"sources", "polygon_api_key", &cfg->polygon_key},
+		{"archive", "url", &cfg->archive_url},
+		{"archive", "cache_dir", &cfg->archive_cache},
 		{"sources", "binance_fws_url", &cfg->binance_fws_url},
 		{"sources", "binance_ws_url", &cfg->binance_ws_url},
 		{"sources", "binance_ws_path", &cfg->ws_path},
@@ -308,6 +315,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},
+		{"archive", {"parallel", &cfg->archive_parallel, 1, 64}},
 		{"stream", {"batch_ms", &cfg->stream_batch_ms, 1, 600000}},
 		{"stream", {"quiet_ms", &cfg->stream_quiet_ms, 1, 600000}},
 		{"stream", {"silence_ms", &cfg->stream_silence_ms, 100, 86400000}},
@@ -345,6 +353,17 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 					   "36600d)", value);
 		snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "%s", value);
 		return 0;
+	}
+	if (!strcmp(section, "archive") && !strcmp(key, "mode")) {
+		if (strcmp(value, "auto") && strcmp(value, "only") &&
+		    strcmp(value, "off"))
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "archive mode must be auto, only or "
+					   "off, not \"%s\"", value);
+		return set_str(&cfg->archive, value)
+			       ? mde_err_set(err, MDE_ENOMEM, false,
+					     "out of memory")
+			       : 0;
 	}
 	if (!strcmp(section, "log") && !strcmp(key, "format")) {
 		if (strcmp(value, "auto") == 0) {
@@ -520,6 +539,9 @@ int mde_config_load_env(mde_config *cfg, mde_err *err)
 		{"MDENRICH_YAHOO_URL", "sources", "yahoo_url"},
 		{"MDENRICH_POLYGON_URL", "sources", "polygon_url"},
 		{"POLYGON_API_KEY", "sources", "polygon_api_key"},
+		{"MDENRICH_ARCHIVE", "archive", "mode"},
+		{"MDENRICH_BINANCE_ARCHIVE_URL", "archive", "url"},
+		{"MDENRICH_ARCHIVE_CACHE", "archive", "cache_dir"},
 		{"MDENRICH_LOG_FORMAT", "log", "format"},
 		{"MDENRICH_LOG_LEVEL", "log", "level"},
 	};

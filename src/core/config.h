@@ -57,6 +57,11 @@ typedef struct mde_config {
 	int lease_s;            /* worker lease */
 	int batch_rows;         /* rows per store transaction */
 
+	char *archive;          /* "auto" "only" "off" (Binance archive) */
+	char *archive_url;      /* NULL: the Binance URL when one is set,
+				   else https://data.binance.vision */
+	char *archive_cache;    /* folder of verified files, NULL = none */
+	int archive_parallel;   /* files downloaded at once */
 	/* stream (SOURCES.md §13) */
 	char *binance_fws_url;  /* futures WebSocket base */
 	char *binance_ws_url;   /* spot WebSocket base */

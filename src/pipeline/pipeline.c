@@ -36,6 +36,25 @@ static const char *kind_name(int kind)
 	return n[kind];
 }
 
+/*
+ * The archive's mode and base URL: the configured URL; else, when the
+ * Binance URL points somewhere else than Binance (a mirror, a test
+ * server), no archive at all, so that a private setup never reaches out
+ * to the public archive; else data.binance.vision (the fetcher's default).
+ */
+static int archive_mode(const mde_config *cfg, const char **url)
+{
+	int mode = mde_archive_mode_parse(cfg->archive ? cfg->archive
+						       : "auto");
+	*url = cfg->archive_url && *cfg->archive_url ? cfg->archive_url : NULL;
+	if (mode < 0)
+		mode = MDE_ARCHIVE_AUTO;
+	if (!*url && cfg->binance_url &&
+	    strcmp(cfg->binance_url, "https://fapi.binance.com") != 0)
+		mode = MDE_ARCHIVE_OFF;
+	return mode;
+}
+
 static int open_fetcher(mde_pipeline *p, mde_err *err)
 {
 	const mde_config *cfg = p->cfg;
@@ -57,7 +76,12 @@ static int open_fetcher(mde_pipeline *p, mde_err *err)
 		.max_in_flight = cfg->concurrency,
 		.log_cb = mde_fetch_logbuf_add,
 		.log_ud = &p->logbuf,
+		.archive_cache = cfg->archive_cache,
+		.archive_parallel = cfg->archive_parallel,
+		.archive_cb = mde_archive_buf_add,
+		.archive_ud = &p->arbuf,
 	};
+	o.archive = archive_mode(cfg, &o.archive_url);
 	return mde_fetcher_open(&p->fetcher, &o, err);
 }
 
@@ -89,6 +113,7 @@ void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
 	mde_fetcher_close(q->fetcher);
 	mde_store_close(q->store);
 	mde_fetch_logbuf_free(&q->logbuf);
+	mde_archive_buf_free(&q->arbuf);
 	memset(q, 0, sizeof *q);
 }
 
@@ -226,6 +251,7 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 	mde_fetcher_close(p->fetcher);
 	mde_store_close(p->store);
 	mde_fetch_logbuf_free(&p->logbuf);
+	mde_archive_buf_free(&p->arbuf);
 	memset(p, 0, sizeof *p);
 }
 

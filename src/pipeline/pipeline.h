@@ -21,6 +21,7 @@
 #include "config.h"
 #include "proc.h"
 #include "source.h"
+#include "archive_files.h"
 #include "store.h"
 #include "validate.h"
 
@@ -35,6 +36,7 @@ typedef struct mde_pipeline {
 	mde_store *store;
 	mde_fetcher *fetcher;
 	mde_fetch_logbuf logbuf;
+	mde_archive_buf arbuf;   /* archive files used, for archive_files */
 	int64_t run_id;
 	char host[128];          /* this host's name */
 	char owner[160];         /* host:pid, the lease owner */
@@ -207,6 +209,17 @@ int mde_pipeline_offline(mde_validation *v, mde_frame *fr,
 			 const mde_candles *c, int64_t period_ms,
 			 enum mde_asset asset, const mde_auxset *aux,
 			 mde_err *err) MDE_MUSTCHECK;
+
+/*
+ * `mdenrich import` (import.c): the kline files (.zip or .csv as Binance's
+ * archive ships them; directories recursively) of one series, read by
+ * the archive's reader, through validate -> compute -> store window by
+ * window under the series lock. Candles of another timeframe: MDE_EINVAL
+ * before anything is written. Returns an exit code.
+ */
+int mde_pipeline_import(mde_pipeline *p, const char *symbol,
+			const char *timeframe, int64_t period_ms,
+			const char *source, char *const *paths, size_t npaths);
 
 /*
  * The same by segment, so that memory follows the data and not the time

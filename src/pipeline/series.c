@@ -398,6 +398,15 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 	return 0;
 }
 
+/* The archive files the series used, into archive_files. */
+static void record_archive(mde_pipeline *p)
+{
+	size_t rep = 0;
+	mde_err e = {0};
+	if (mde_store_archive_files(p->store, p->run_id, &p->arbuf, &rep, &e))
+		mde_warn("archive.record", "error=\"%s\"", e.msg);
+}
+
 int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			mde_err *err)
 {
@@ -419,6 +428,7 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 				 "from the fallback without their auxiliary "
 				 "series; the next run replaces them");
 	}
+	record_archive(p);
 	work_free(&w);
 	return rc;
 }

@@ -1,0 +1,546 @@
+/*
+ * archive_get.c - verified archive files (archive_get.h): the download
+ * rounds, SHA-256 (OpenSSL EVP), the zip read from memory (libzip), a small
+ * in-memory cache of this run's verified zips (a monthly file serves the
+ * two chunks that share its month) and the optional cache folder.
+ */
+#include "archive_get.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zip.h>
+
+#include "log.h"
+
+#define LRU_N 16
+#define LRU_BYTES ((size_t)24 << 20)
+
+struct lru {
+	char path[256];
+	unsigned char *zip;
+	size_t zlen;
+	char sha[65];
+	uint64_t stamp;
+};
+
+/* A file found missing earlier in the run: not asked for again. */
+struct gone {
+	char path[256];
+	int rc;
+	mde_err err;
+};
+
+struct mde_archive {
+	mde_http_multi *multi;
+	bool down;            /* the host failed as a whole: not asked again */
+	struct gone *gone;
+	size_t ngone;
+	struct lru lru[LRU_N];
+	uint64_t clock;
+};
+
+void mde_archive_free(struct mde_archive *a)
+{
+	if (!a)
+		return;
+	mde_http_multi_close(a->multi);
+	free(a->gone);
+	for (int i = 0; i < LRU_N; i++)
+		free(a->lru[i].zip);
+	free(a);
+}
+
+bool mde_ar_down(const mde_fetcher *f)
+{
+	return f->ar && f->ar->down;
+}
+
+static int ar_init(mde_fetcher *f, mde_err *err)
+{
+	if (f->ar)
+		return 0;
+	struct mde_archive *a = calloc(1, sizeof *a);
+	if (!a)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	mde_http_opts ho = {.connect_timeout_ms = f->o.connect_timeout_ms,
+			    .timeout_ms = f->o.timeout_ms > 0
+						  ? f->o.timeout_ms * 4
+						  : 120000,
+			    .max_body_bytes = (size_t)512 << 20};
+	int rc = mde_http_multi_open(&a->multi, &ho, f->o.archive_parallel,
+				     err);
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	f->ar = a;
+	return 0;
+}
+
+void mde_ar_file_clear(struct arfile *F)
+{
+	free(F->zip);
+	F->zip = NULL;
+	F->zlen = 0;
+}
+
+static void sha256_hex(const unsigned char *p, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int ml = 0;
+	out[0] = '\0';
+	if (!EVP_Digest(p, n, md, &ml, EVP_sha256(), NULL))
+		return;
+	for (unsigned i = 0; i < ml && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The hash of a CHECKSUM body: "<64 hex>  <name>". */
+static bool parse_sum(const char *b, size_t n, char out[65])
+{
+	if (!b || n < 64)
+		return false;
+	for (int i = 0; i < 64; i++) {
+		char c = b[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		out[i] = c;
+	}
+	out[64] = '\0';
+	return n == 64 || b[64] == ' ' || b[64] == '\t' || b[64] == '\n' ||
+	       b[64] == '\r';
+}
+
+/* ---- zip -------------------------------------------------------------- */
+
+static int zip_fail(zip_error_t *ze, mde_err *err, const char *what)
+{
+	int rc = mde_err_set(err, MDE_EPARSE, false, "zip: %s: %s", what,
+			     zip_error_strerror(ze));
+	zip_error_fini(ze);
+	return rc;
+}
+
+int mde_ar_unzip(const unsigned char *zip, size_t len, char **csv,
+		 size_t *csv_len, mde_err *err)
+{
+	zip_error_t ze;
+	zip_error_init(&ze);
+	*csv = NULL;
+	zip_source_t *src = zip_source_buffer_create(zip, len, 0, &ze);
+	if (!src)
+		return zip_fail(&ze, err, "buffer");
+	zip_t *z = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+	if (!z) {
+		zip_source_free(src);
+		return zip_fail(&ze, err, "open");
+	}
+	zip_error_fini(&ze);
+	int rc = 0;
+	zip_stat_t st;
+	zip_file_t *zf = NULL;
+	if (zip_get_num_entries(z, 0) < 1 || zip_stat_index(z, 0, 0, &st) ||
+	    !(st.valid & ZIP_STAT_SIZE) || st.size > ((zip_uint64_t)1 << 31)) {
+		rc = mde_err_set(err, MDE_EPARSE, false,
+				 "zip: no readable entry");
+		goto done;
+	}
+	*csv = malloc(st.size + 1);
+	zf = zip_fopen_index(z, 0, 0);
+	if (!*csv || !zf) {
+		rc = mde_err_set(err, MDE_EPARSE, false, "zip: cannot open %s",
+				 st.name ? st.name : "entry");
+		goto done;
+	}
+	zip_int64_t got = zip_fread(zf, *csv, st.size);
+	char extra;
+	/* reading past the end makes libzip check the entry's CRC */
+	if (got != (zip_int64_t)st.size || zip_fread(zf, &extra, 1) != 0) {
+		rc = mde_err_set(err, MDE_EPARSE, false,
+				 "zip: entry cut short or CRC mismatch");
+		goto done;
+	}
+	(*csv)[st.size] = '\0';
+	*csv_len = st.size;
+done:
+	if (zf && zip_fclose(zf) != 0 && !rc)
+		rc = mde_err_set(err, MDE_EPARSE, false, "zip: bad entry");
+	zip_discard(z);
+	if (rc) {
+		free(*csv);
+		*csv = NULL;
+	}
+	return rc;
+}
+
+/* ---- the in-memory and folder caches ---------------------------------- */
+
+static bool lru_get(struct mde_archive *a, struct arfile *F)
+{
+	for (int i = 0; i < LRU_N; i++) {
+		struct lru *e = &a->lru[i];
+		if (!e->zip || strcmp(e->path, F->path) != 0)
+			continue;
+		F->zip = malloc(e->zlen);
+		if (!F->zip)
+			return false;
+		memcpy(F->zip, e->zip, e->zlen);
+		F->zlen = e->zlen;
+		memcpy(F->sum, e->sha, 65);
+		e->stamp = ++a->clock;
+		F->cached_zip = true;
+		return F->lru_hit = true;
+	}
+	return false;
+}
+
+static void lru_put(struct mde_archive *a, const struct arfile *F)
+{
+	if (F->zlen > LRU_BYTES / 2)
+		return;
+	size_t total = F->zlen;
+	for (int i = 0; i < LRU_N; i++)
+		total += a->lru[i].zlen;
+	while (total > LRU_BYTES) { /* drop the oldest until it fits */
+		int old = -1;
+		for (int i = 0; i < LRU_N; i++)
+			if (a->lru[i].zip &&
+			    (old < 0 || a->lru[i].stamp < a->lru[old].stamp))
+				old = i;
+		total -= a->lru[old].zlen;
+		free(a->lru[old].zip);
+		a->lru[old] = (struct lru){0};
+	}
+	int k = 0;
+	for (int i = 0; i < LRU_N; i++)
+		if (!a->lru[i].zip || a->lru[i].stamp < a->lru[k].stamp) {
+			k = i;
+			if (!a->lru[i].zip)
+				break;
+		}
+	unsigned char *z = malloc(F->zlen);
+	if (!z)
+		return;
+	free(a->lru[k].zip);
+	memcpy(z, F->zip, F->zlen);
+	a->lru[k] = (struct lru){.zip = z, .zlen = F->zlen,
+				 .stamp = ++a->clock};
+	snprintf(a->lru[k].path, sizeof a->lru[k].path, "%s", F->path);
+	memcpy(a->lru[k].sha, F->sha, 65);
+}
+
+static int cache_path(const mde_fetcher *f, const struct arfile *F,
+		      char *buf, size_t cap)
+{
+	int k = snprintf(buf, cap, "%s%s", f->o.archive_cache, F->path);
+	return k > 0 && (size_t)k < cap ? 0 : -1;
+}
+
+static bool cache_read(const mde_fetcher *f, struct arfile *F)
+{
+	char p[1024];
+	char *buf;
+	size_t len;
+	if (!f->o.archive_cache || cache_path(f, F, p, sizeof p) ||
+	    mde_read_file(p, 0, &buf, &len, NULL))
+		return false;
+	F->zip = (unsigned char *)buf;
+	F->zlen = len;
+	F->cached_zip = true;
+	return true;
+}
+
+static int mkdirs(char *p)
+{
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		int rc = mkdir(p, 0777);
+		*s = '/';
+		if (rc && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+/* A verified zip into the folder: a temporary name, renamed when whole. */
+static void cache_write(const mde_fetcher *f, const struct arfile *F)
+{
+	char p[1024], tmp[1100];
+	if (!f->o.archive_cache || cache_path(f, F, p, sizeof p) || mkdirs(p))
+		return;
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", p, (long)getpid());
+	FILE *o = fopen(tmp, "wb");
+	bool ok = o && fwrite(F->zip, 1, F->zlen, o) == F->zlen;
+	if (o && fclose(o) != 0)
+		ok = false;
+	if (!ok || rename(tmp, p) != 0) {
+		unlink(tmp);
+		mde_warn("archive.cache_write", "file=%s", p);
+	}
+}
+
+/* ---- download rounds -------------------------------------------------- */
+
+static void record(mde_fetcher *f, const struct arfile *F, bool sum,
+		   const mde_http_job *j, int attempt, int64_t at)
+{
+	char ep[300];
+	snprintf(ep, sizeof ep, "%s%s", F->path, sum ? ".CHECKSUM" : "");
+	if (j->rc && j->rc != MDE_ENOTFOUND)
+		mde_warn("archive.request_failed", "file=%s attempt=%d "
+			 "status=%d error=\"%s\"", ep, attempt,
+			 j->resp.status, j->err.msg);
+	if (!f->o.log_cb)
+		return;
+	mde_fetch_rec rec = {.source = "binance-archive", .endpoint = ep,
+			     .symbol = F->sym, .params = "",
+			     .http_status = j->resp.status,
+			     .rows = 0, .bytes = j->resp.len,
+			     .latency_ms = j->resp.latency_ms,
+			     .attempt = attempt,
+			     .error = j->rc ? j->err.msg : NULL,
+			     .requested_at_ms = at};
+	f->o.log_cb(f->o.log_ud, &rec);
+}
+
+static void missing(struct arfile *F, int rc, const mde_err *e)
+{
+	F->state = AR_MISSING;
+	F->rc = rc;
+	F->err = *e;
+	mde_ar_file_clear(F);
+	mde_warn("archive.missing", "file=%s reason=\"%s\"", F->path,
+		 e->msg);
+}
+
+/* Remembers the files that ended missing (a chunk after this one that
+ * needs the same month goes straight to REST), or marks the files
+ * already known to be missing. */
+static void gone_sync(struct mde_archive *a, struct arfile *files, size_t n,
+		      bool mark)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct arfile *F = &files[i];
+		size_t k = 0;
+		while (k < a->ngone && strcmp(a->gone[k].path, F->path) != 0)
+			k++;
+		if (mark && k < a->ngone) {
+			F->state = AR_MISSING;
+			F->rc = a->gone[k].rc;
+			F->err = a->gone[k].err;
+		} else if (!mark && k == a->ngone && F->state == AR_MISSING) {
+			void *q = realloc(a->gone, (k + 1) * sizeof *a->gone);
+			if (!q)
+				return;
+			a->gone = q;
+			snprintf(a->gone[k].path, sizeof a->gone[k].path, "%s",
+				 F->path);
+			a->gone[k].rc = F->rc;
+			a->gone[k].err = F->err;
+			a->ngone++;
+		}
+	}
+}
+
+/* One job's answer into its file. Returns the Retry-After to honour. */
+static int64_t take(mde_fetcher *f, struct arfile *F, bool sum,
+		    mde_http_job *j)
+{
+	if (j->rc == MDE_ENOTFOUND) {
+		missing(F, MDE_ENOTFOUND, &j->err);
+		return 0;
+	}
+	if (j->rc) {
+		if (!j->err.retryable || F->tries >= f->o.max_attempts)
+			missing(F, j->rc, &j->err);
+		return j->err.retry_after_ms;
+	}
+	if (sum) {
+		if (!parse_sum(j->resp.body, j->resp.len, F->sum)) {
+			mde_err e;
+			mde_err_set(&e, MDE_EPARSE, false,
+				    "%s.CHECKSUM is not a sha256 line",
+				    F->path);
+			if (++F->bad >= 2)
+				missing(F, MDE_EPARSE, &e);
+		}
+		return 0;
+	}
+	free(F->zip);
+	F->zip = (unsigned char *)j->resp.body;
+	F->zlen = j->resp.len;
+	F->cached_zip = false;
+	j->resp.body = NULL;
+	return 0;
+}
+
+/* A file with both its zip and its hash: verified, inflated, checked. */
+static void verify(mde_fetcher *f, struct arfile *F, bool downloaded,
+		   ar_check_fn check, void *ud)
+{
+	mde_err e = {0};
+	char *csv = NULL;
+	size_t clen = 0;
+	sha256_hex(F->zip, F->zlen, F->sha);
+	int rc = strcmp(F->sha, F->sum) != 0
+			 ? mde_err_set(&e, MDE_EPARSE, false,
+				       "sha256 %.12s... is not the CHECKSUM's "
+				       "%.12s...", F->sha, F->sum)
+			 : mde_ar_unzip(F->zip, F->zlen, &csv, &clen, &e);
+	if (!rc)
+		rc = check(ud, F, csv, clen, &e);
+	free(csv);
+	if (!rc) {
+		F->state = AR_OK;
+		F->size = F->zlen;
+		if (!F->lru_hit)
+			lru_put(f->ar, F);
+		if (downloaded)
+			cache_write(f, F);
+		mde_ar_file_clear(F);
+		return;
+	}
+	mde_ar_file_clear(F);
+	if (!downloaded) {
+		/* the cached copy is not the published file: download it */
+		if (F->lru_hit)
+			F->sum[0] = '\0'; /* the LRU's hash: ask the source */
+		F->lru_hit = F->cached_zip = false;
+		mde_info("archive.cache_stale", "file=%s reason=\"%s\"",
+			 F->path, e.msg);
+		return;
+	}
+	mde_warn("archive.bad_file", "file=%s attempt=%d reason=\"%s\"",
+		 F->path, F->bad + 1, e.msg);
+	F->sum[0] = '\0';
+	if (++F->bad >= 2)
+		missing(F, MDE_EPARSE, &e);
+}
+
+/* Queues the requests file F still needs; returns how many. */
+static size_t queue(mde_fetcher *f, struct arfile *F, mde_http_job *jobs,
+		    struct arfile **of, bool *is_sum, size_t k, char *urls,
+		    size_t ucap)
+{
+	size_t add = 0;
+	if (!F->cache_tried) {
+		F->cache_tried = true;
+		if (!lru_get(f->ar, F))
+			cache_read(f, F);
+	}
+	for (int s = 0; s < 2; s++) {
+		bool sum = s == 1;
+		if (sum ? F->sum[0] != '\0' : F->zip != NULL)
+			continue;
+		char *u = urls + (k + add) * ucap;
+		snprintf(u, ucap, "%s%s%s", f->o.archive_url, F->path,
+			 sum ? ".CHECKSUM" : "");
+		jobs[k + add] = (mde_http_job){.url = u};
+		of[k + add] = F;
+		is_sum[k + add] = sum;
+		add++;
+	}
+	return add;
+}
+
+/* Whether every file failed for the host's sake (not a 404). */
+static void note_down(mde_fetcher *f, const struct arfile *files, size_t n)
+{
+	size_t host = 0;
+	for (size_t i = 0; i < n; i++)
+		host += files[i].state == AR_MISSING &&
+			files[i].rc == MDE_ENET &&
+			(files[i].err.http_status == 0 ||
+			 files[i].err.http_status >= 500 ||
+			 files[i].err.http_status == 429);
+	if (n > 0 && host == n && !f->ar->down) {
+		f->ar->down = true;
+		mde_error("archive.down", "url=%s files=%zu reason=\"%s\"",
+			  f->o.archive_url, n, files[0].err.msg);
+	}
+}
+
+int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
+	       ar_check_fn check, void *ud, mde_err *err)
+{
+	int rc = ar_init(f, err);
+	if (rc)
+		return rc;
+	const size_t ucap = 600;
+	mde_http_job *jobs = calloc(2 * n + 1, sizeof *jobs);
+	struct arfile **of = calloc(2 * n + 1, sizeof *of);
+	bool *is_sum = calloc(2 * n + 1, sizeof *is_sum);
+	char *urls = malloc((2 * n + 1) * ucap);
+	if (!jobs || !of || !is_sum || !urls) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	gone_sync(f->ar, files, n, true);
+	for (size_t i = 0; i < n && f->ar->down; i++) {
+		mde_err e;
+		mde_err_set(&e, MDE_ENET, false, "the archive failed earlier "
+			    "in this run");
+		missing(&files[i], MDE_ENET, &e);
+	}
+	for (int round = 1;; round++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (files[i].state == AR_PENDING)
+				k += queue(f, &files[i], jobs, of, is_sum, k,
+					   urls, ucap);
+		for (size_t i = 0; i < n; i++) /* from the caches */
+			if (files[i].state == AR_PENDING && files[i].zip &&
+			    files[i].sum[0])
+				verify(f, &files[i], false, check, ud);
+		if (k == 0 && round > 1)
+			break;
+		int64_t at = mde_now_ms(), wait = 0;
+		mde_http_get_all(f->ar->multi, jobs, k);
+		for (size_t q = 0; q < k; q++) {
+			struct arfile *F = of[q];
+			record(f, F, is_sum[q], &jobs[q], F->tries + 1, at);
+			if (F->state == AR_PENDING) {
+				int64_t w = take(f, F, is_sum[q], &jobs[q]);
+				wait = w > wait ? w : wait;
+			}
+			mde_http_resp_free(&jobs[q].resp);
+		}
+		bool more = false;
+		for (size_t i = 0; i < n; i++) {
+			struct arfile *F = &files[i];
+			if (F->state != AR_PENDING)
+				continue;
+			F->tries++;
+			if (F->zip && F->sum[0])
+				verify(f, F, !F->cached_zip, check, ud);
+			more = more || F->state == AR_PENDING;
+		}
+		if (!more)
+			break;
+		int64_t d = f->o.backoff_base_ms << (round < 6 ? round - 1 : 5);
+		d = d > f->o.backoff_max_ms ? f->o.backoff_max_ms : d;
+		d = wait > d ? wait : d;
+		d = d > f->o.max_wait_ms ? f->o.max_wait_ms : d;
+		f->st.waited_ms += d;
+		mde_sleep_ms(d, NULL);
+	}
+	note_down(f, files, n);
+	gone_sync(f->ar, files, n, false);
+done:
+	free(jobs);
+	free(of);
+	free(is_sum);
+	free(urls);
+	return rc;
+}

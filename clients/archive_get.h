@@ -1,0 +1,55 @@
+/*
+ * archive_get.h - internal to archive.c: getting verified archive files.
+ * A file is usable only once the SHA-256 of its zip equals its .CHECKSUM,
+ * its single CSV inflates from memory (libzip, no unzip to disk) and the
+ * caller's check (its parser) accepts it. Files of one group download at
+ * once (curl multi, at most opts.archive_parallel); 429/503 and transport
+ * errors are retried with backoff and Retry-After like the API; a file
+ * that fails verification or parsing is retried once, then missing.
+ */
+#ifndef MDE_ARCHIVE_GET_H
+#define MDE_ARCHIVE_GET_H
+
+#include "archive.h"
+
+enum ar_state { AR_PENDING, AR_OK, AR_MISSING };
+
+struct arfile {
+	int kind;            /* enum mde_ar_kind */
+	char path[256];      /* "/data/futures/um/monthly/klines/..." */
+	const char *sym;     /* for the fetch log */
+	int64_t from, to;    /* the month or day the file covers */
+	int64_t seg_from, seg_to; /* the part of it the caller wants */
+	int state;
+	mde_err err;         /* why it is missing */
+	int rc;              /* MDE_ENOTFOUND for a 404 */
+	/* while getting it */
+	unsigned char *zip;
+	size_t zlen;
+	char sum[65];        /* from .CHECKSUM */
+	char sha[65];        /* of zip */
+	bool cache_tried, lru_hit, cached_zip; /* zip from a cache */
+	int bad, tries;
+	size_t rows;         /* set by the check */
+	size_t size;         /* zip bytes, once verified */
+	void *res;           /* the caller's parse target */
+};
+
+/* Parses a verified file's CSV into F->res (setting F->rows); nonzero
+ * rejects the file (retried once). */
+typedef int (*ar_check_fn)(void *ud, struct arfile *F, const char *csv,
+			   size_t len, mde_err *err);
+
+/* Gets files[0..n), then each is AR_OK (checked) or AR_MISSING. */
+int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
+	       ar_check_fn check, void *ud, mde_err *err) MDE_MUSTCHECK;
+/* Frees what mde_ar_get left in a file (not res). */
+void mde_ar_file_clear(struct arfile *F);
+/* Whether the archive host failed as a whole earlier in this run. */
+bool mde_ar_down(const mde_fetcher *f);
+
+/* Inflates the single CSV of a zip held in memory into *csv (owned). */
+int mde_ar_unzip(const unsigned char *zip, size_t len, char **csv,
+		 size_t *csv_len, mde_err *err) MDE_MUSTCHECK;
+
+#endif
