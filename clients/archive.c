@@ -55,7 +55,7 @@ static int64_t month_start(int64_t t, int next)
 }
 
 /* The file's path: /data/{spot|futures/um}/{monthly|daily}/{kind}/... */
-static int file_path(struct arfile *F, bool spot, const char *sym,
+static int file_path(struct mde_arfile *F, bool spot, const char *sym,
 		     const char *iv, bool monthly)
 {
 	int64_t y;
@@ -86,8 +86,8 @@ static int file_path(struct arfile *F, bool spot, const char *sym,
  * every metrics day) from daily files; funding has no daily files.
  */
 static int plan(int kind, bool spot, const char *sym, const char *iv,
-		int64_t start, int64_t end, int64_t today, struct arfile **out,
-		size_t *n)
+		int64_t start, int64_t end, int64_t today,
+		struct mde_arfile **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -103,14 +103,14 @@ static int plan(int kind, bool spot, const char *sym, const char *iv,
 		int64_t to = monthly ? month_start(t, 1) : from + MDE_DAY_MS;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
-			struct arfile *q = realloc(*out, cap * sizeof *q);
+			struct mde_arfile *q = realloc(*out, cap * sizeof *q);
 			if (!q)
 				return MDE_ENOMEM;
 			*out = q;
 		}
-		struct arfile *F = &(*out)[(*n)++];
-		*F = (struct arfile){.kind = kind, .from = from, .to = to,
-				     .sym = sym};
+		struct mde_arfile *F = &(*out)[(*n)++];
+		*F = (struct mde_arfile){
+			.kind = kind, .from = from, .to = to, .sym = sym};
 		F->seg_from = t;
 		F->seg_to = to < end ? to : end;
 		if (file_path(F, spot, sym, iv, monthly))
@@ -120,7 +120,7 @@ static int plan(int kind, bool spot, const char *sym, const char *iv,
 	return 0;
 }
 
-static void files_free(struct arfile *files, size_t n)
+static void files_free(struct mde_arfile *files, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		mde_ar_file_clear(&files[i]);
@@ -128,7 +128,7 @@ static void files_free(struct arfile *files, size_t n)
 }
 
 /* The archive_files record of a verified file. */
-static void note_file(mde_fetcher *f, const struct arfile *F,
+static void note_file(mde_fetcher *f, const struct mde_arfile *F,
 		      const char *iv)
 {
 	if (!f->o.archive_cb)
@@ -156,13 +156,13 @@ static int group_size(const mde_fetcher *f)
 /* ---- klines ----------------------------------------------------------- */
 
 struct kres {
-	struct arfile *files; /* the group */
+	struct mde_arfile *files; /* the group */
 	mde_candles *res;     /* one table per file */
 	int origin;
 	int64_t P;
 };
 
-static int check_klines(void *ud, struct arfile *F, const char *csv,
+static int check_klines(void *ud, struct mde_arfile *F, const char *csv,
 			size_t len, mde_err *err)
 {
 	struct kres *k = ud;
@@ -182,8 +182,8 @@ static int check_klines(void *ud, struct arfile *F, const char *csv,
 
 /* A file the archive could not give: REST (auto) or an error (only). */
 static int kline_gap(mde_fetcher *f, int origin, const char *sym, int64_t P,
-		     const struct arfile *F, int64_t *cursor, mde_candles *out,
-		     mde_err *err)
+		     const struct mde_arfile *F, int64_t *cursor,
+		     mde_candles *out, mde_err *err)
 {
 	if (f->o.archive == MDE_ARCHIVE_ONLY)
 		return mde_err_set(err, F->rc == MDE_ENOTFOUND ? MDE_ENOTFOUND
@@ -201,9 +201,9 @@ static int kline_gap(mde_fetcher *f, int origin, const char *sym, int64_t P,
 }
 
 /* One group of files: got at once, used in order. */
-static int kline_group(mde_fetcher *f, int origin, const char *sym,
-		       int64_t P, struct arfile *files, size_t m,
-		       int64_t *cursor, mde_candles *out, mde_err *err)
+static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
+		       struct mde_arfile *files, size_t m, int64_t *cursor,
+		       mde_candles *out, mde_err *err)
 {
 	struct kres k = {.files = files, .origin = origin, .P = P};
 	k.res = calloc(m, sizeof *k.res);
@@ -211,7 +211,7 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int rc = mde_ar_get(f, files, m, check_klines, &k, err);
 	for (size_t i = 0; i < m && !rc; i++) {
-		struct arfile *F = &files[i];
+		struct mde_arfile *F = &files[i];
 		if (F->state != AR_OK) {
 			rc = kline_gap(f, origin, sym, P, F, cursor, out, err);
 			continue;
@@ -233,7 +233,7 @@ int mde_archive_candles(mde_fetcher *f, int origin, const char *sym,
 			mde_candles *out, mde_err *err)
 {
 	int64_t today = today_of(f), aend = end < today ? end : today;
-	struct arfile *files = NULL;
+	struct mde_arfile *files = NULL;
 	size_t n = 0;
 	int rc = 0;
 	if (*cursor < aend &&
@@ -259,14 +259,14 @@ int mde_archive_candles(mde_fetcher *f, int origin, const char *sym,
 /* ---- funding and metrics ---------------------------------------------- */
 
 struct ares {
-	struct arfile *files;
+	struct mde_arfile *files;
 	mde_aux *res;
 	int kind;
 	int64_t P;
 };
 
-static int check_aux(void *ud, struct arfile *F, const char *csv, size_t len,
-		     mde_err *err)
+static int check_aux(void *ud, struct mde_arfile *F, const char *csv,
+		     size_t len, mde_err *err)
 {
 	struct ares *a = ud;
 	mde_aux *o = &a->res[F - a->files];
@@ -321,7 +321,7 @@ static int aux_rest(mde_fetcher *f, int kind, const char *sym, int64_t P,
 }
 
 static int aux_group(mde_fetcher *f, int kind, const char *sym, int64_t P,
-		     struct arfile *files, size_t m, mde_aux *out,
+		     struct mde_arfile *files, size_t m, mde_aux *out,
 		     struct auxwalk *w, mde_err *err)
 {
 	struct ares a = {.files = files, .kind = kind, .P = P};
@@ -330,7 +330,7 @@ static int aux_group(mde_fetcher *f, int kind, const char *sym, int64_t P,
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	int rc = mde_ar_get(f, files, m, check_aux, &a, err);
 	for (size_t i = 0; i < m && !rc; i++) {
-		struct arfile *F = &files[i];
+		struct mde_arfile *F = &files[i];
 		if (F->state != AR_OK) {
 			rc = aux_rest(f, kind, sym, P, F->seg_from, F->seg_to,
 				      true, out, w, err);
@@ -355,7 +355,7 @@ int mde_archive_aux(mde_fetcher *f, int kind, const char *sym, int64_t P,
 {
 	int64_t today = today_of(f), aend = end < today ? end : today;
 	struct auxwalk w = {.hole_end = hole_end, .prefix = true};
-	struct arfile *files = NULL;
+	struct mde_arfile *files = NULL;
 	size_t n = 0;
 	int rc = 0;
 	*hole_end = start;

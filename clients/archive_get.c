@@ -84,7 +84,7 @@ static int ar_init(mde_fetcher *f, mde_err *err)
 	return 0;
 }
 
-void mde_ar_file_clear(struct arfile *F)
+void mde_ar_file_clear(struct mde_arfile *F)
 {
 	free(F->zip);
 	F->zip = NULL;
@@ -184,7 +184,7 @@ done:
 
 /* ---- the in-memory and folder caches ---------------------------------- */
 
-static bool lru_get(struct mde_archive *a, struct arfile *F)
+static bool lru_get(struct mde_archive *a, struct mde_arfile *F)
 {
 	for (int i = 0; i < LRU_N; i++) {
 		struct lru *e = &a->lru[i];
@@ -203,7 +203,7 @@ static bool lru_get(struct mde_archive *a, struct arfile *F)
 	return false;
 }
 
-static void lru_put(struct mde_archive *a, const struct arfile *F)
+static void lru_put(struct mde_archive *a, const struct mde_arfile *F)
 {
 	if (F->zlen > LRU_BYTES / 2)
 		return;
@@ -238,14 +238,14 @@ static void lru_put(struct mde_archive *a, const struct arfile *F)
 	memcpy(a->lru[k].sha, F->sha, 65);
 }
 
-static int cache_path(const mde_fetcher *f, const struct arfile *F,
+static int cache_path(const mde_fetcher *f, const struct mde_arfile *F,
 		      char *buf, size_t cap)
 {
 	int k = snprintf(buf, cap, "%s%s", f->o.archive_cache, F->path);
 	return k > 0 && (size_t)k < cap ? 0 : -1;
 }
 
-static bool cache_read(const mde_fetcher *f, struct arfile *F)
+static bool cache_read(const mde_fetcher *f, struct mde_arfile *F)
 {
 	char p[1024];
 	char *buf;
@@ -274,7 +274,7 @@ static int mkdirs(char *p)
 }
 
 /* A verified zip into the folder: a temporary name, renamed when whole. */
-static void cache_write(const mde_fetcher *f, const struct arfile *F)
+static void cache_write(const mde_fetcher *f, const struct mde_arfile *F)
 {
 	char p[1024], tmp[1100];
 	if (!f->o.archive_cache || cache_path(f, F, p, sizeof p) || mkdirs(p))
@@ -292,7 +292,7 @@ static void cache_write(const mde_fetcher *f, const struct arfile *F)
 
 /* ---- download rounds -------------------------------------------------- */
 
-static void record(mde_fetcher *f, const struct arfile *F, bool sum,
+static void record(mde_fetcher *f, const struct mde_arfile *F, bool sum,
 		   const mde_http_job *j, int attempt, int64_t at)
 {
 	char ep[300];
@@ -314,7 +314,7 @@ static void record(mde_fetcher *f, const struct arfile *F, bool sum,
 	f->o.log_cb(f->o.log_ud, &rec);
 }
 
-static void missing(struct arfile *F, int rc, const mde_err *e)
+static void missing(struct mde_arfile *F, int rc, const mde_err *e)
 {
 	F->state = AR_MISSING;
 	F->rc = rc;
@@ -327,11 +327,11 @@ static void missing(struct arfile *F, int rc, const mde_err *e)
 /* Remembers the files that ended missing (a chunk after this one that
  * needs the same month goes straight to REST), or marks the files
  * already known to be missing. */
-static void gone_sync(struct mde_archive *a, struct arfile *files, size_t n,
+static void gone_sync(struct mde_archive *a, struct mde_arfile *files, size_t n,
 		      bool mark)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct arfile *F = &files[i];
+		struct mde_arfile *F = &files[i];
 		size_t k = 0;
 		while (k < a->ngone && strcmp(a->gone[k].path, F->path) != 0)
 			k++;
@@ -354,7 +354,7 @@ static void gone_sync(struct mde_archive *a, struct arfile *files, size_t n,
 }
 
 /* One job's answer into its file. Returns the Retry-After to honour. */
-static int64_t take(mde_fetcher *f, struct arfile *F, bool sum,
+static int64_t take(mde_fetcher *f, struct mde_arfile *F, bool sum,
 		    mde_http_job *j)
 {
 	if (j->rc == MDE_ENOTFOUND) {
@@ -386,7 +386,7 @@ static int64_t take(mde_fetcher *f, struct arfile *F, bool sum,
 }
 
 /* A file with both its zip and its hash: verified, inflated, checked. */
-static void verify(mde_fetcher *f, struct arfile *F, bool downloaded,
+static void verify(mde_fetcher *f, struct mde_arfile *F, bool downloaded,
 		   ar_check_fn check, void *ud)
 {
 	mde_err e = {0};
@@ -429,8 +429,8 @@ static void verify(mde_fetcher *f, struct arfile *F, bool downloaded,
 }
 
 /* Queues the requests file F still needs; returns how many. */
-static size_t queue(mde_fetcher *f, struct arfile *F, mde_http_job *jobs,
-		    struct arfile **of, bool *is_sum, size_t k, char *urls,
+static size_t queue(mde_fetcher *f, struct mde_arfile *F, mde_http_job *jobs,
+		    struct mde_arfile **of, bool *is_sum, size_t k, char *urls,
 		    size_t ucap)
 {
 	size_t add = 0;
@@ -455,7 +455,7 @@ static size_t queue(mde_fetcher *f, struct arfile *F, mde_http_job *jobs,
 }
 
 /* Whether every file failed for the host's sake (not a 404). */
-static void note_down(mde_fetcher *f, const struct arfile *files, size_t n)
+static void note_down(mde_fetcher *f, const struct mde_arfile *files, size_t n)
 {
 	size_t host = 0;
 	for (size_t i = 0; i < n; i++)
@@ -471,7 +471,7 @@ static void note_down(mde_fetcher *f, const struct arfile *files, size_t n)
 	}
 }
 
-int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
+int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 	       ar_check_fn check, void *ud, mde_err *err)
 {
 	int rc = ar_init(f, err);
@@ -479,7 +479,7 @@ int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
 		return rc;
 	const size_t ucap = 600;
 	mde_http_job *jobs = calloc(2 * n + 1, sizeof *jobs);
-	struct arfile **of = calloc(2 * n + 1, sizeof *of);
+	struct mde_arfile **of = calloc(2 * n + 1, sizeof *of);
 	bool *is_sum = calloc(2 * n + 1, sizeof *is_sum);
 	char *urls = malloc((2 * n + 1) * ucap);
 	if (!jobs || !of || !is_sum || !urls) {
@@ -508,7 +508,7 @@ int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
 		int64_t at = mde_now_ms(), wait = 0;
 		mde_http_get_all(f->ar->multi, jobs, k);
 		for (size_t q = 0; q < k; q++) {
-			struct arfile *F = of[q];
+			struct mde_arfile *F = of[q];
 			record(f, F, is_sum[q], &jobs[q], F->tries + 1, at);
 			if (F->state == AR_PENDING) {
 				int64_t w = take(f, F, is_sum[q], &jobs[q]);
@@ -518,7 +518,7 @@ int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
 		}
 		bool more = false;
 		for (size_t i = 0; i < n; i++) {
-			struct arfile *F = &files[i];
+			struct mde_arfile *F = &files[i];
 			if (F->state != AR_PENDING)
 				continue;
 			F->tries++;

@@ -14,7 +14,7 @@
 
 enum ar_state { AR_PENDING, AR_OK, AR_MISSING };
 
-struct arfile {
+struct mde_arfile {
 	int kind;            /* enum mde_ar_kind */
 	char path[256];      /* "/data/futures/um/monthly/klines/..." */
 	const char *sym;     /* for the fetch log */
@@ -37,14 +37,14 @@ struct arfile {
 
 /* Parses a verified file's CSV into F->res (setting F->rows); nonzero
  * rejects the file (retried once). */
-typedef int (*ar_check_fn)(void *ud, struct arfile *F, const char *csv,
+typedef int (*ar_check_fn)(void *ud, struct mde_arfile *F, const char *csv,
 			   size_t len, mde_err *err);
 
 /* Gets files[0..n), then each is AR_OK (checked) or AR_MISSING. */
-int mde_ar_get(mde_fetcher *f, struct arfile *files, size_t n,
+int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 	       ar_check_fn check, void *ud, mde_err *err) MDE_MUSTCHECK;
 /* Frees what mde_ar_get left in a file (not res). */
-void mde_ar_file_clear(struct arfile *F);
+void mde_ar_file_clear(struct mde_arfile *F);
 /* Whether the archive host failed as a whole earlier in this run. */
 bool mde_ar_down(const mde_fetcher *f);
 

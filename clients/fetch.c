@@ -116,7 +116,7 @@ int mde_fetcher_open(mde_fetcher **out, const mde_fetch_opts *opts,
 	mde_gate_init(&f->own_sh, o);
 	f->sh = &f->own_sh;
 	for (int i = 0; i < MDE_NSRC; i++) {
-		struct host *h = &f->h[i];
+		struct mde_fetch_host *h = &f->h[i];
 		h->origin = i;
 		h->g = &f->sh->g[i];
 		if (!bases[i])
@@ -234,7 +234,7 @@ static void split_url(const char *url, char *path, size_t pcap, char *query,
 	mde_redact(raw, query, qcap);
 }
 
-static void record(mde_fetcher *f, const struct req *q,
+static void record(mde_fetcher *f, const struct mde_fetch_req *q,
 		   const mde_http_resp *r, int attempt, int64_t at_ms,
 		   const char *error)
 {
@@ -307,7 +307,7 @@ static bool secret_ok(const char *url)
 	       a == 127 && b < 256 && c < 256 && d < 256;
 }
 
-int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
+int mde_fetch_request(mde_fetcher *f, struct mde_fetch_req *q, mde_err *err)
 {
 	if (q->auth && !secret_ok(q->url))
 		return mde_err_set(err, MDE_EINVAL, false,
@@ -315,7 +315,7 @@ int mde_fetch_request(mde_fetcher *f, struct req *q, mde_err *err)
 				   "http to a non-loopback host: set an "
 				   "https:// URL for it",
 				   mde_origin_name(q->h->origin));
-	struct host *h = q->h;
+	struct mde_fetch_host *h = q->h;
 	mde_http_resp r = {.used_weight_1m = -1, .retry_after_ms = -1};
 	const char *hdrs[2] = {q->auth ? f->auth : NULL, NULL};
 	mde_fetch_src_stats *ss = &f->st.src[h->origin];

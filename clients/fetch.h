@@ -20,7 +20,7 @@
  * parent's, under its mutex: one budget per host however many requests
  * are in flight.
  */
-struct hostgate {
+struct mde_hostgate {
 	int64_t win, used;    /* current weight window and weight used */
 	int64_t resume_mono;  /* Retry-After: no request before this */
 	int64_t banned_until; /* wall clock; 418 */
@@ -34,17 +34,17 @@ struct hostgate {
 struct mde_fetch_shared {
 	pthread_mutex_t mu;
 	pthread_cond_t slot;        /* a request in flight ended */
-	struct hostgate g[MDE_NSRC];
+	struct mde_hostgate g[MDE_NSRC];
 	int inflight, max_inflight; /* requests between gate and answer */
 	int cap;                    /* opts.max_in_flight; 0 = no limit */
 };
 
-struct host {
+struct mde_fetch_host {
 	int origin;
 	mde_http *http;
 	char *base;
 	int budget;           /* weight per window; 0 = not tracked */
-	struct hostgate *g;   /* in f->sh, under f->sh->mu */
+	struct mde_hostgate *g; /* in f->sh, under f->sh->mu */
 };
 
 enum { LIM_NONE, LIM_FUNDING, LIM_FUTDATA };
@@ -55,7 +55,7 @@ struct mde_fetcher {
 	char *polygon_key;
 	char *replay_dir;
 	char auth[600];       /* "Authorization: Bearer <key>" */
-	struct host h[MDE_NSRC];
+	struct mde_fetch_host h[MDE_NSRC];
 	mde_fetch_stats st;
 	struct mde_archive *ar; /* archive.c, created on first use */
 	struct mde_fetch_shared *sh; /* the parent's, or own_sh */
@@ -63,13 +63,12 @@ struct mde_fetcher {
 	mde_fetcher *parent;         /* a child adds its stats there */
 };
 
-
-/* Parses a 2xx body into the caller's table; see struct req. */
+/* Parses a 2xx body into the caller's table; see struct mde_fetch_req. */
 typedef int (*parse_fn)(void *ctx, const mde_http_resp *r, int attempt,
 			mde_page *pg, mde_err *err);
 
-struct req {
-	struct host *h;
+struct mde_fetch_req {
+	struct mde_fetch_host *h;
 	const char *url;
 	const char *symbol;
 	int weight;
@@ -93,7 +92,7 @@ const char *mde_fetch_replay_dir(const mde_fetcher *f, const char *source);
  * backoff up to max_attempts; one fetch-log record per attempt. On success
  * q->pg describes the parsed page.
  */
-int mde_fetch_request(mde_fetcher *f, struct req *q,
+int mde_fetch_request(mde_fetcher *f, struct mde_fetch_req *q,
 		      mde_err *err) MDE_MUSTCHECK;
 /* Sleeps ms, counted in the stats, cut short by SIGINT/SIGTERM
  * (MDE_EINTR) (fetch.c). */
@@ -110,17 +109,17 @@ void mde_gate_destroy(struct mde_fetch_shared *s);
  * while h is banned (MDE_EBANNED) or asks for a wait over max_wait_ms
  * (MDE_ENET); MDE_EINTR when a stop is requested while waiting.
  */
-int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
-		     mde_err *err) MDE_MUSTCHECK;
+int mde_gate_acquire(mde_fetcher *f, struct mde_fetch_host *h, int weight,
+		     int lim, mde_err *err) MDE_MUSTCHECK;
 /* The answer (or failure) of a request mde_gate_acquire let go: the used
  * weight the server reports, a Retry-After or ban for the whole host. */
-void mde_gate_settle(mde_fetcher *f, struct host *h, const mde_http_resp *r,
-		     int weight, const mde_err *e);
+void mde_gate_settle(mde_fetcher *f, struct mde_fetch_host *h,
+		     const mde_http_resp *r, int weight, const mde_err *e);
 /* The breaker of h (breaker.c) under the shared lock. */
-bool mde_gate_breaker_allow(mde_fetcher *f, struct host *h);
-void mde_gate_breaker_done(mde_fetcher *f, struct host *h, bool ok);
+bool mde_gate_breaker_allow(mde_fetcher *f, struct mde_fetch_host *h);
+void mde_gate_breaker_done(mde_fetcher *f, struct mde_fetch_host *h, bool ok);
 /* A half-open breaker's trial that never went out. */
-void mde_gate_breaker_untried(mde_fetcher *f, struct host *h);
+void mde_gate_breaker_untried(mde_fetcher *f, struct mde_fetch_host *h);
 
 /* REST klines of [*cursor, end) for one Binance origin (no fallback);
  * *cursor advances past each page. */

@@ -63,11 +63,11 @@ static int klines(mde_fetcher *f, enum mde_origin origin, const char *sym,
 	int limit;
 	char url[1024];
 	struct kctx k = {.f = f, .kind = 0, .origin = origin, .out = out};
-	struct req q = {.h = &f->h[origin],
-			.url = url,
-			.symbol = sym,
-			.parse = parse_candles,
-			.ctx = &k};
+	struct mde_fetch_req q = {.h = &f->h[origin],
+				  .url = url,
+				  .symbol = sym,
+				  .parse = parse_candles,
+				  .ctx = &k};
 	int64_t now = mde_fetch_now(f);
 	while (*cursor < end) {
 		/* sized to the candles still needed (weight tiers) */
@@ -129,8 +129,11 @@ static int yahoo(mde_fetcher *f, const char *sym, enum mde_asset asset,
 				   "Yahoo has no %" PRId64 " ms bars", P);
 	struct kctx k = {.f = f, .kind = 1, .origin = MDE_SRC_YAHOO,
 			 .out = out, .w = {*cursor, end, mde_fetch_now(f), P}};
-	struct req q = {.h = &f->h[MDE_SRC_YAHOO], .url = url, .symbol = ysym,
-			.parse = parse_candles, .ctx = &k};
+	struct mde_fetch_req q = {.h = &f->h[MDE_SRC_YAHOO],
+				  .url = url,
+				  .symbol = ysym,
+				  .parse = parse_candles,
+				  .ctx = &k};
 	int rc = mde_fetch_request(f, &q, err);
 	if (rc == 0)
 		*cursor = end;
@@ -143,7 +146,7 @@ static int polygon(mde_fetcher *f, const char *sym, enum mde_asset asset,
 		   mde_err *err)
 {
 	char psym[64], url[2048];
-	struct host *h = &f->h[MDE_SRC_POLYGON];
+	struct mde_fetch_host *h = &f->h[MDE_SRC_POLYGON];
 	if (!f->polygon_key)
 		return mde_err_set(err, MDE_EINVAL, false,
 				   "no Polygon key configured");
@@ -156,8 +159,12 @@ static int polygon(mde_fetcher *f, const char *sym, enum mde_asset asset,
 				   "Polygon has no %" PRId64 " ms bars", P);
 	struct kctx k = {.f = f, .kind = 2, .origin = MDE_SRC_POLYGON,
 			 .out = out, .w = {*cursor, end, mde_fetch_now(f), P}};
-	struct req q = {.h = h, .url = url, .symbol = psym, .auth = true,
-			.parse = parse_candles, .ctx = &k};
+	struct mde_fetch_req q = {.h = h,
+				  .url = url,
+				  .symbol = psym,
+				  .auth = true,
+				  .parse = parse_candles,
+				  .ctx = &k};
 	for (int pages = 0;; pages++) {
 		size_t n0 = out->n;
 		int rc = mde_fetch_request(f, &q, err);
@@ -317,9 +324,13 @@ static int funding(mde_fetcher *f, const char *sym, int64_t start,
 {
 	char url[1024];
 	struct actx a = {.kind = MDE_AUX_FUNDING, .out = out};
-	struct req q = {.h = &f->h[MDE_SRC_BINANCE], .url = url, .symbol = sym,
-			.weight = 1, .lim = LIM_FUNDING, .parse = parse_aux,
-			.ctx = &a};
+	struct mde_fetch_req q = {.h = &f->h[MDE_SRC_BINANCE],
+				  .url = url,
+				  .symbol = sym,
+				  .weight = 1,
+				  .lim = LIM_FUNDING,
+				  .parse = parse_aux,
+				  .ctx = &a};
 	int64_t cursor = start;
 	while (cursor < end) {
 		if (mde_binance_funding_url(url, sizeof url, q.h->base, sym,
@@ -349,9 +360,13 @@ static int futdata(mde_fetcher *f, int kind, const char *sym, int64_t P,
 	char url[1024];
 	const int64_t limit = MDE_BINANCE_FUTDATA_LIMIT;
 	struct actx a = {.kind = kind, .out = out, .after = INT64_MIN};
-	struct req q = {.h = &f->h[MDE_SRC_BINANCE], .url = url, .symbol = sym,
-			.weight = 0, .lim = LIM_FUTDATA, .parse = parse_aux,
-			.ctx = &a};
+	struct mde_fetch_req q = {.h = &f->h[MDE_SRC_BINANCE],
+				  .url = url,
+				  .symbol = sym,
+				  .weight = 0,
+				  .lim = LIM_FUTDATA,
+				  .parse = parse_aux,
+				  .ctx = &a};
 	int64_t now = mde_fetch_now(f), ws = start;
 	while (ws < end && ws <= now) {
 		int64_t we = ws + P * limit - 1; /* 500 slots, both inclusive */

@@ -38,7 +38,7 @@ void mde_gate_destroy(struct mde_fetch_shared *s)
 }
 
 /* The weight window of now; a new one starts empty. */
-static void weight_window(mde_fetcher *f, struct hostgate *g, int64_t wall)
+static void weight_window(mde_fetcher *f, struct mde_hostgate *g, int64_t wall)
 {
 	int64_t win = mde_floor_div(wall, f->o.weight_window_ms);
 	if (win != g->win) {
@@ -50,10 +50,10 @@ static void weight_window(mde_fetcher *f, struct hostgate *g, int64_t wall)
 enum wait_why { WAIT_RETRY_AFTER, WAIT_WEIGHT, WAIT_REQUESTS };
 
 /* How long until a request may go (0 = now), and why. */
-static int64_t wait_ms(mde_fetcher *f, struct host *h, int weight, int lim,
-		       enum wait_why *why)
+static int64_t wait_ms(mde_fetcher *f, struct mde_fetch_host *h, int weight,
+		       int lim, enum wait_why *why)
 {
-	struct hostgate *g = h->g;
+	struct mde_hostgate *g = h->g;
 	int64_t wall = mde_now_ms();
 	int64_t ms = g->resume_mono - mde_mono_ms();
 	*why = WAIT_RETRY_AFTER;
@@ -79,7 +79,7 @@ static int64_t wait_ms(mde_fetcher *f, struct host *h, int weight, int lim,
 	return 0;
 }
 
-static void log_wait(struct host *h, enum wait_why why, int64_t ms)
+static void log_wait(struct mde_fetch_host *h, enum wait_why why, int64_t ms)
 {
 	if (why == WAIT_RETRY_AFTER)
 		mde_debug("request.retry_after", "source=%s wait_ms=%" PRId64,
@@ -93,11 +93,11 @@ static void log_wait(struct host *h, enum wait_why why, int64_t ms)
 			 mde_origin_name(h->origin), ms);
 }
 
-int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
-		     mde_err *err)
+int mde_gate_acquire(mde_fetcher *f, struct mde_fetch_host *h, int weight,
+		     int lim, mde_err *err)
 {
 	struct mde_fetch_shared *s = f->sh;
-	struct hostgate *g = h->g;
+	struct mde_hostgate *g = h->g;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		int64_t wall = mde_now_ms();
@@ -150,11 +150,11 @@ int mde_gate_acquire(mde_fetcher *f, struct host *h, int weight, int lim,
 	return 0;
 }
 
-void mde_gate_settle(mde_fetcher *f, struct host *h, const mde_http_resp *r,
-		     int weight, const mde_err *e)
+void mde_gate_settle(mde_fetcher *f, struct mde_fetch_host *h,
+		     const mde_http_resp *r, int weight, const mde_err *e)
 {
 	struct mde_fetch_shared *s = f->sh;
-	struct hostgate *g = h->g;
+	struct mde_hostgate *g = h->g;
 	pthread_mutex_lock(&s->mu);
 	s->inflight--;
 	pthread_cond_signal(&s->slot);
@@ -182,7 +182,7 @@ void mde_gate_settle(mde_fetcher *f, struct host *h, const mde_http_resp *r,
 	pthread_mutex_unlock(&s->mu);
 }
 
-bool mde_gate_breaker_allow(mde_fetcher *f, struct host *h)
+bool mde_gate_breaker_allow(mde_fetcher *f, struct mde_fetch_host *h)
 {
 	pthread_mutex_lock(&f->sh->mu);
 	bool ok = mde_breaker_allow(&h->g->br, mde_mono_ms());
@@ -190,7 +190,7 @@ bool mde_gate_breaker_allow(mde_fetcher *f, struct host *h)
 	return ok;
 }
 
-void mde_gate_breaker_done(mde_fetcher *f, struct host *h, bool ok)
+void mde_gate_breaker_done(mde_fetcher *f, struct mde_fetch_host *h, bool ok)
 {
 	pthread_mutex_lock(&f->sh->mu);
 	if (ok)
@@ -200,7 +200,7 @@ void mde_gate_breaker_done(mde_fetcher *f, struct host *h, bool ok)
 	pthread_mutex_unlock(&f->sh->mu);
 }
 
-void mde_gate_breaker_untried(mde_fetcher *f, struct host *h)
+void mde_gate_breaker_untried(mde_fetcher *f, struct mde_fetch_host *h)
 {
 	pthread_mutex_lock(&f->sh->mu);
 	if (h->g->br.state == MDE_BRK_HALF_OPEN)
