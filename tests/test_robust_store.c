@@ -321,6 +321,31 @@ static void test_time_extremes(void **state)
 	mde_testdb_drop("mdetest_robust_time");
 }
 
+/* A job of 200 symbols (1,800 characters of list): every symbol has its
+ * chunks. The list was an array literal of 1,200 bytes, and a backfill of
+ * 200 futures symbols failed with "malformed array literal". */
+static void test_job_of_many_symbols(void **state)
+{
+	char db[2048], args[4096];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_robust_many", db, sizeof db);
+	int o = snprintf(args, sizeof args, "backfill --timeframe 1h --from "
+			 "2026-07-01 --to 2026-07-02 --source "
+			 "replay:data/replay --symbols ");
+	for (int i = 0; i < 200; i++)
+		o += snprintf(args + o, sizeof args - (size_t)o, "%sS%03dUSDT",
+			      i ? "," : "", i);
+	/* Replay has none of them: each series fails, the job is whole. */
+	int rc = mde_cli(cfg, db, args);
+	if (rc != 3)
+		fail_msg("exit %d, not 3:\n%s", rc, mde_cli_err);
+	assert_int_equal(mde_testdb_count(c, "SELECT cardinality(symbols) "
+					     "FROM backfill_jobs"), 200);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(DISTINCT symbol) "
+					     "FROM backfill_state"), 200);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_robust_many");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm_while_waiting_for_series_lock),
 		cmocka_unit_test(test_stale_runs_interrupted),
 		cmocka_unit_test(test_time_extremes),
+		cmocka_unit_test(test_job_of_many_symbols),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

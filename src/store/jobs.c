@@ -41,12 +41,14 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 				   "[run] chunk or a shorter range",
 				   (long long)per_symbol,
 				   (long long)MDE_JOB_MAX_CHUNKS);
-	char from[24], to[24], chunk[24], run[24], arr[1200];
+	/* The symbols travel as the comma list they are, of any length: the
+	 * server splits them (string_to_array). */
+	const char *arr = symbols;
+	char from[24], to[24], chunk[24], run[24];
 	snprintf(from, sizeof from, "%lld", (long long)from_ms);
 	snprintf(to, sizeof to, "%lld", (long long)to_ms);
 	snprintf(chunk, sizeof chunk, "%lld", (long long)chunk_ms);
 	snprintf(run, sizeof run, "%lld", (long long)run_id);
-	snprintf(arr, sizeof arr, "{%s}", symbols);
 	int rc = mde_db_exec(c, "BEGIN", err);
 	if (rc)
 		return rc;
@@ -56,7 +58,8 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 	rc = mde_db_params(c,
 		  "INSERT INTO backfill_jobs (symbols, timeframe, asset_class, "
 		  "source, range_start, range_end, chunk_ms, created_run_id) "
-		  "VALUES ($1, $2, $3, $4, " MS("$5") ", " MS("$6") ", $7, $8) "
+		  "VALUES (string_to_array($1, ','), $2, $3, $4, " MS("$5") ", "
+		  MS("$6") ", $7, $8) "
 		  "RETURNING job_id",
 		  8, v, PGRES_TUPLES_OK, &r, err);
 	if (rc)
@@ -74,7 +77,8 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 		  "timeframe, asset_class, source, range_start, range_end) "
 		  "SELECT $1, (row_number() OVER (ORDER BY s.ord, g))::int - 1, "
 		  "s.sym, $3, $4, $5, " MS("g") ", " MS("least(g + $8, $7)")
-		  " FROM unnest($2::text[]) WITH ORDINALITY AS s(sym, ord), "
+		  " FROM unnest(string_to_array($2, ',')) WITH ORDINALITY AS "
+		  "s(sym, ord), "
 		  "generate_series($6::int8, $7::int8 - 1, $8::int8) AS g",
 		  8, v2, PGRES_COMMAND_OK, &r, err);
 	if (rc)
