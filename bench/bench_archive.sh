@@ -54,8 +54,8 @@ secs() { # h:mm:ss or m:ss.cc -> seconds
 }
 rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/$1.err"; }
 waited() {
-  grep -o '"event":"budget.weight_wait"[^}]*"wait_ms":"[0-9]*"' "$out/$1.err" |
-    sed 's/.*"wait_ms":"\([0-9]*\)"/\1/' | awk '{s += $1} END {print s + 0}'
+  grep -o '"event":"budget.weight_wait"[^}]*"wait_ms":"\?[0-9]*"\?' "$out/$1.err" |
+    sed 's/.*"wait_ms":"\?\([0-9]*\)"\?/\1/' | awk '{s += $1} END {print s + 0}'
 }
 
 t0=$(date +%s.%N)

@@ -52,9 +52,9 @@ for c in $concs; do
   cpu_s=$(sed -n 's/.*System time (seconds): //p' "$out/run.err")
   # Time spent honouring Binance's request-weight budget (2400/min): the
   # client pauses until the next minute when the next page would pass 90%.
-  waited=$({ grep -o '"event":"budget.weight_wait"[^}]*"wait_ms":"[0-9]*"' "$out/run.err" || true; } \
-    | sed 's/.*"wait_ms":"\([0-9]*\)"/\1/' | awk '{s += $1} END {print s + 0}')
-  inflight=$(grep -o '"max_in_flight":"[0-9]*"' "$out/run.err" | tail -1 | grep -o '[0-9]*' || echo "?")
+  waited=$({ grep -o '"event":"budget.weight_wait"[^}]*"wait_ms":"\?[0-9]*"\?' "$out/run.err" || true; } \
+    | sed 's/.*"wait_ms":"\?\([0-9]*\)"\?/\1/' | awk '{s += $1} END {print s + 0}')
+  inflight=$(grep -o '"max_in_flight":"\?[0-9]*' "$out/run.err" | tail -1 | grep -o '[0-9]*' || echo "?")
 
   # The same rows by a plain binary COPY into an empty twin of the table.
   psql -q "$db" -c "COPY market_data_v2 TO '$out/rows.bin' (FORMAT binary)" \

@@ -43,7 +43,7 @@ stop_fx() {
 	fx=
 }
 field() { # name file
-	grep -o "\"$1\":\"[0-9]*\"" "$2" | tail -1 | grep -o '[0-9]*' || echo "?"
+	grep -o "\"$1\":\"\?[0-9]*" "$2" | tail -1 | grep -o '[0-9]*' || echo "?"
 }
 
 printf '%-8s %-5s %8s %9s %12s %12s %7s %12s %10s\n' symbols conc wall_s \

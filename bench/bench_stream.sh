@@ -72,7 +72,7 @@ run_s=$(( mins * 60 / speed ))
 [ -z "${STREAM_LOG:-}" ] || cp "$out/stream.err" "$STREAM_LOG"
 
 done_line=$(grep '"event":"stream.done"' "$out/stream.err" | tail -1)
-field() { sed -n "s/.*\"$1\":\"\\([0-9]*\\)\".*/\\1/p" <<<"$done_line"; }
+field() { sed -n "s/.*\"$1\":\"\\?\\([0-9]*\\).*/\\1/p" <<<"$done_line"; }
 rows=$(psql -tAq "$db" -c "SELECT count(*) FROM market_data_v2")
 reconnects=$(grep -c '"event":"ws.reconnect"' "$out/stream.err" || true)
 repairs=$(grep -c '"event":"stream.repair"' "$out/stream.err" || true)
