@@ -126,6 +126,20 @@ static int grow_rows(mde_csv_candles *cc, size_t need, size_t *cap)
 	return 0;
 }
 
+/* Keeps where the row just appended to cc->c came from: the text
+ * [ls, le) of the input, at line. */
+static int keep_line(mde_csv_candles *cc, size_t *cap, size_t ls, size_t le,
+		     uint32_t line, mde_err *err)
+{
+	if (grow_rows(cc, cc->c.n, cap))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	size_t i = cc->c.n - 1;
+	cc->off[i] = ls;
+	cc->len[i] = (uint32_t)(le - ls);
+	cc->line[i] = line;
+	return 0;
+}
+
 /* Strict integer (optional sign, digits). */
 static bool parse_int(const fld *f, int64_t *out)
 {
@@ -204,15 +218,9 @@ static int read_binance(mde_csv_candles *out, const char *buf, size_t len,
 		first = false;
 		int rc = mde_kline_csv_line(&ln, MDE_SRC_CSV, &out->c, &info,
 					    err);
-		if (rc)
+		if (rc || (rc = keep_line(out, &cap, ls, le,
+					  (uint32_t)ln.lineno, err)))
 			return rc;
-		if (grow_rows(out, out->c.n, &cap))
-			return mde_err_set(err, MDE_ENOMEM, false,
-					   "out of memory");
-		size_t i = out->c.n - 1;
-		out->off[i] = ls;
-		out->len[i] = (uint32_t)(le - ls);
-		out->line[i] = (uint32_t)ln.lineno;
 	}
 	out->period_ms = info.period_ms;
 	return 0;
@@ -303,13 +311,8 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 		if (rc)
 			return mde_err_set(err, rc, false, "line %u: %s", line,
 					   e2.msg);
-		if (grow_rows(out, out->c.n, &cap))
-			return mde_err_set(err, MDE_ENOMEM, false,
-					   "out of memory");
-		size_t i = out->c.n - 1;
-		out->off[i] = ls;
-		out->len[i] = (uint32_t)(le - ls);
-		out->line[i] = line;
+		if ((rc = keep_line(out, &cap, ls, le, line, err)))
+			return rc;
 	}
 	return 0;
 }
@@ -410,19 +413,9 @@ void mde_csv_put_double(mde_csv_writer *w, double v)
 
 void mde_csv_put_int(mde_csv_writer *w, int64_t v)
 {
-	char tmp[24];
-	int k = 0;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[k++] = '-';
-	if (w->cap - w->n < 24)
+	if (w->cap - w->n < MDE_INT_TEXT_MAX)
 		flush(w);
-	while (k)
-		w->buf[w->n++] = tmp[--k];
+	w->n += (size_t)mde_num_int(w->buf + w->n, v);
 }
 
 void mde_csv_put_intval(mde_csv_writer *w, double v)

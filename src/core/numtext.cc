@@ -69,6 +69,13 @@ extern "C" int mde_num_shortest(char *out, double v)
 	return n;
 }
 
+extern "C" int mde_num_int(char *out, int64_t v)
+{
+	auto r = std::to_chars(out, out + MDE_INT_TEXT_MAX - 1, v);
+	*r.ptr = '\0';
+	return (int)(r.ptr - out);
+}
+
 extern "C" int mde_num_parse(const char *s, size_t len, double *out)
 {
 	const char *p = s, *end = s + len;

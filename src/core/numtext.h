@@ -7,6 +7,7 @@
 #define MDE_NUMTEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,6 +23,13 @@ extern "C" {
  * d.ddde-XX / d.ddde+XX; "inf", "-inf", "nan" for the non-finite.
  */
 int mde_num_shortest(char *out, double v);
+
+/* Room for any integer of mde_num_int, with its '\0'. */
+#define MDE_INT_TEXT_MAX 24
+
+/* Writes the decimal text of v into out (MDE_INT_TEXT_MAX bytes, NUL
+ * terminated) and returns its length. */
+int mde_num_int(char *out, int64_t v);
 
 /*
  * Parses s[0..len) whole as a decimal number, correctly rounded (the

@@ -132,11 +132,8 @@ static cJSON *run_obj(const PGresult *res, int i)
 
 mde_mhd_rc mde_api_get_metrics(mde_req *r)
 {
-	int a = mde_srv_check_args(r, no_args);
-	if (a >= 0)
-		return (mde_mhd_rc)a;
 	mde_mhd_rc rc;
-	PGconn *c = mde_srv_db(r, &rc);
+	PGconn *c = mde_srv_begin(r, NULL, &rc);
 	if (!c)
 		return rc;
 	PGresult *m = NULL, *run = NULL;

@@ -172,3 +172,15 @@ int mde_param_timeframe(const char *s)
 	int64_t p;
 	return mde_tf_parse(s, &p);
 }
+
+PGconn *mde_srv_begin(mde_req *r, const char *const *allowed,
+		      mde_mhd_rc *rc)
+{
+	static const char *const none[] = {NULL};
+	int a = mde_srv_check_args(r, allowed ? allowed : none);
+	if (a >= 0) {
+		*rc = (mde_mhd_rc)a;
+		return NULL;
+	}
+	return mde_srv_db(r, rc);
+}

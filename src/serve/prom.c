@@ -80,12 +80,8 @@ static void render(mde_sbuf *b, const PGresult *st, const PGresult *m,
 
 mde_mhd_rc mde_api_prometheus(mde_req *r)
 {
-	static const char *const no_args[] = {NULL};
-	int a = mde_srv_check_args(r, no_args);
-	if (a >= 0)
-		return (mde_mhd_rc)a;
 	mde_mhd_rc rc;
-	PGconn *c = mde_srv_db(r, &rc);
+	PGconn *c = mde_srv_begin(r, NULL, &rc);
 	if (!c)
 		return rc;
 	PGresult *st = NULL, *m = NULL, *f = NULL;

@@ -109,20 +109,9 @@ void mde_sbuf_double(mde_sbuf *b, double v)
 
 void mde_sbuf_int(mde_sbuf *b, int64_t v)
 {
-	char tmp[24];
-	int k = 0;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[k++] = '-';
-	if (!reserve(b, (size_t)k))
+	if (!reserve(b, MDE_INT_TEXT_MAX))
 		return;
-	while (k)
-		b->s[b->n++] = tmp[--k];
-	b->s[b->n] = '\0';
+	b->n += (size_t)mde_num_int(b->s + b->n, v);
 }
 
 void mde_sbuf_free(mde_sbuf *b)

@@ -77,6 +77,11 @@ int mde_param_timeframe(const char *s) MDE_MUSTCHECK;
 /* A connection of the pool, or NULL after answering 503 (*rc set). */
 PGconn *mde_srv_db(mde_req *r, mde_mhd_rc *rc);
 void mde_srv_db_put(mde_req *r, PGconn *c);
+/* The start of an endpoint that takes no path value to check: the query
+ * arguments checked against allowed (NULL = none), then a connection;
+ * NULL after answering (*rc set). */
+PGconn *mde_srv_begin(mde_req *r, const char *const *allowed,
+		      mde_mhd_rc *rc);
 
 /* The endpoints (api.c, features.c, trigger.c, prom.c, pages.c). */
 mde_mhd_rc mde_api_healthz(mde_req *r);
