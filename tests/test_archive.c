@@ -131,9 +131,7 @@ static int teardown(void **state)
 	PQfinish(refc);
 	mde_testdb_drop("mdetest_archive_ref");
 	fx_stop(x);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return mde_test_rmtree(dir);
 }
 
 static void test_archive_equals_rest(void **state)

@@ -20,6 +20,7 @@
 #include "csvio.h"
 #include "numtext.h"
 #include "test_features_util.h"
+#include "testutil.h"
 #include "timeutil.h"
 
 static char dir[64];
@@ -32,9 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mde_test_rmtree(dir);
 }
 
 static const char *path(const char *name)

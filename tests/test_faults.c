@@ -84,9 +84,7 @@ static int teardown(void **state)
 	fx_stop(x);
 	PQfinish(refc);
 	mde_testdb_drop("mdetest_faults_ref");
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return mde_test_rmtree(dir);
 }
 
 /* What one fault case expects of the faulty run. */

@@ -46,9 +46,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mde_test_rmtree(dir);
 }
 
 /* Runs the binary's compute on in into out; its exit code, peak RSS. */

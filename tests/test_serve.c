@@ -73,9 +73,7 @@ static int teardown(void **state)
 	}
 	PQfinish(pg);
 	mde_testdb_drop("mdetest_serve");
-	char cmd[800];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return mde_test_rmtree(dir);
 }
 
 /* GETs path, expects status, returns the parsed JSON (caller frees). */

@@ -70,9 +70,7 @@ static int teardown(void **state)
 {
 	PQfinish(refc);
 	mde_testdb_drop("mdetest_store_ref");
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", conf);
-	return system(cmd);
+	return mde_test_rmtree(conf);
 }
 
 static char *row_versions(PGconn *c, char *buf, size_t len)

@@ -45,9 +45,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return mde_test_rmtree(dir);
 }
 
 static void test_server_restart_mid_backfill(void **state)

@@ -67,9 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return mde_test_rmtree(dir);
 }
 
 static void count_in(const char *log, const char *event, size_t *n)

@@ -165,3 +165,11 @@ long long mde_testdb_count(PGconn *c, const char *sql)
 	mde_testdb_value(c, sql, buf, sizeof buf);
 	return atoll(buf);
 }
+
+int mde_test_rmtree(const char *dir)
+{
+	char cmd[1100];
+	if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= (int)sizeof cmd)
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}

@@ -12,6 +12,9 @@
 
 /* The binary under test: $MDE_BIN, else build/mdenrich. */
 const char *mde_test_bin(void);
+/* Removes the folder dir and all below it (a test's scratch folder): 0, or
+ * -1 when it could not. */
+int mde_test_rmtree(const char *dir);
 
 /*
  * Runs `sh -c CMD` (printf-style), stdout and stderr captured into out and
