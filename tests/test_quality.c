@@ -214,11 +214,11 @@ static void recompute_all(PGconn *c, size_t *btc, size_t *aapl,
 	if (mde_quality_recompute(btc, c, "BTCUSDT", "1h", MDE_HOUR_MS,
 				  MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
 				  ms("2024-01-05T01:00:00Z"), dups, ndups,
-				  now_ms, &e))
+				  NULL, now_ms, &e))
 		fail_msg("recompute BTCUSDT: %s", e.msg);
 	if (mde_quality_recompute(aapl, c, "AAPL", "1d", MDE_DAY_MS,
 				  MDE_EQUITY, ms("2024-01-01"),
-				  ms("2024-01-10"), NULL, 0, now_ms, &e))
+				  ms("2024-01-10"), NULL, 0, NULL, now_ms, &e))
 		fail_msg("recompute AAPL: %s", e.msg);
 }
 
@@ -251,6 +251,46 @@ static void test_recompute_by_hand(void **state)
 	assert_int_equal(na, 5);
 	check_rows(c, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
 	check_rows(c, "AAPL", aapl_want, MDE_ARRAY_LEN(aapl_want));
+	PQfinish(c);
+}
+
+/* Rows the caller says it inserted stand for that range: the same metrics
+ * as reading them, and the range's stored rows are not read at all. */
+static void test_recompute_known(void **state)
+{
+	PGconn *c = fresh_db();
+	load_pattern(c);
+	now_ms = ms("2024-01-04T05:30:00Z");
+	const mde_day_dups dups[] = {{ms("2024-01-01"), 3}};
+	mde_err e = {0};
+	/* 12 of 2024-01-02's 24 stored rows known, the others read. */
+	const mde_quality_day half[] = {{ms("2024-01-02"), 12, 0}};
+	const mde_quality_known k = {ms("2024-01-02T06:00:00Z"),
+				     ms("2024-01-02T17:00:00Z"), half, 1};
+	if (mde_quality_recompute(NULL, c, "BTCUSDT", "1h", MDE_HOUR_MS,
+				  MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
+				  ms("2024-01-05T01:00:00Z"), dups, 1, &k,
+				  now_ms, &e))
+		fail_msg("recompute: %s", e.msg);
+	check_rows(c, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
+
+	/* A known day that disagrees with the table wins: the range was not
+	 * read back. */
+	const mde_quality_day lie[] = {{ms("2024-01-02"), 11, 1}};
+	const mde_quality_known kl = {k.lo_ms, k.hi_ms, lie, 1};
+	if (mde_quality_recompute(NULL, c, "BTCUSDT", "1h", MDE_HOUR_MS,
+				  MDE_CRYPTO, ms("2024-01-02"),
+				  ms("2024-01-03"), NULL, 0, &kl, now_ms, &e))
+		fail_msg("recompute: %s", e.msg);
+	qrow want = btc_want[1];
+	want.received = want.valid = 23;
+	want.gaps = 1;
+	want.suspicious = 1;
+	want.completeness = 23.0 / 24;
+	want.quality = 22.5 / 24;
+	check_rows(c, "BTCUSDT", (qrow[]){btc_want[0], want, btc_want[2],
+					  btc_want[3]},
+		   4);
 	PQfinish(c);
 }
 
@@ -310,16 +350,16 @@ static void test_recompute_arguments(void **state)
 	/* An empty range touches nothing and needs no connection. */
 	assert_int_equal(mde_quality_recompute(&n, NULL, "X", "1h",
 					       MDE_HOUR_MS, MDE_CRYPTO, 5, 5,
-					       NULL, 0, 0, &e),
+					       NULL, 0, NULL, 0, &e),
 			 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(mde_quality_recompute(NULL, NULL, "X", "1h",
 					       7 * MDE_HOUR_MS, MDE_CRYPTO,
-					       0, 1, NULL, 0, 0, &e),
+					       0, 1, NULL, 0, NULL, 0, &e),
 			 MDE_EINVAL);
 	assert_int_equal(mde_quality_recompute(NULL, NULL, "X", "1h",
 					       MDE_HOUR_MS, 7, 0, 1, NULL, 0,
-					       0, &e),
+					       NULL, 0, &e),
 			 MDE_EINVAL);
 }
 
@@ -697,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_report_helpers),
 		cmocka_unit_test(test_recompute_arguments),
 		cmocka_unit_test(test_recompute_by_hand),
+		cmocka_unit_test(test_recompute_known),
 		cmocka_unit_test(test_second_recompute_writes_nothing),
 		cmocka_unit_test(test_status_refresh),
 		cmocka_unit_test(test_status_command),

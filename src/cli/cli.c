@@ -36,6 +36,7 @@ enum {
 	{"binance-spot-url", required_argument, NULL, O_BINANCE_SPOT},\
 	{"yahoo-url", required_argument, NULL, O_YAHOO},              \
 	{"polygon-url", required_argument, NULL, O_POLYGON},          \
+	{"archive-url", required_argument, NULL, O_ARCHIVE_URL},      \
 	{"log-format", required_argument, NULL, O_LOG_FORMAT},        \
 	{"log-level", required_argument, NULL, O_LOG_LEVEL},          \
 	{"concurrency", required_argument, NULL, O_CONCURRENCY},      \
@@ -44,8 +45,7 @@ enum {
 
 #define OPT(name, has, id) {name, has, NULL, id}
 /* The Binance archive (run, backfill, resume, worker). */
-#define ARCHIVE_OPTS OPT("archive", 1, O_ARCHIVE), \
-	OPT("archive-url", 1, O_ARCHIVE_URL)
+#define ARCHIVE_OPTS OPT("archive", 1, O_ARCHIVE)
 #define END {NULL, 0, NULL, 0}
 
 static const struct option opts_global[] = {GLOBAL_OPTS, END};
@@ -106,6 +106,7 @@ static const char global_help[] =
 	"  --binance-spot-url URL Binance spot base URL\n"
 	"  --yahoo-url URL        Yahoo chart base URL\n"
 	"  --polygon-url URL      Polygon base URL (key from $POLYGON_API_KEY)\n"
+	"  --archive-url URL      Binance public data archive base URL\n"
 	"  --log-format text|json (default: text on a terminal, json otherwise)\n"
 	"  --log-level debug|info|warn|error\n"
 	"  --concurrency N        HTTP requests in flight at most (default 8)\n"

@@ -23,35 +23,50 @@
 /*
  * $1 symbol, $2 timeframe, $3 period ms, $4 'crypto'|'equity',
  * $5 first day 00:00 (ms), $6 day after the last (ms), $7 open_time of the
- * last closed slot (ms), $8 duplicate days (ms[]), $9 their counts.
+ * last closed slot (ms), $8 duplicate days (ms[]), $9 their counts,
+ * $10..$11 the range the caller knows (ms; from = to: none), $12 its days
+ * (ms[]), $13 their rows, $14 their suspicious rows.
  */
+/* A bigint millisecond parameter as timestamptz. The bounds are written
+ * into each WHERE (not joined from a CTE) so that they are index
+ * conditions whatever the planner believes of a table still being filled. */
+#define TS(p) "(timestamptz 'epoch' + " p "::bigint * interval '1 millisecond')"
+#define LO TS("$5")
+#define HI TS("$6")
+
 static const char recompute_sql[] =
 	"WITH days AS ("
-	" SELECT d0, ((timestamptz 'epoch' + d0 * interval '1 millisecond')"
-	"  AT TIME ZONE 'UTC')::date AS day"
+	" SELECT d0, (" TS("d0") " AT TIME ZONE 'UTC')::date AS day"
 	" FROM generate_series($5::bigint, $6::bigint - 86400000, 86400000)"
 	"  AS d0),"
-	"b AS ("
-	" SELECT timestamptz 'epoch' + $5::bigint * interval '1 millisecond'"
-	"  AS lo,"
-	"  timestamptz 'epoch' + $6::bigint * interval '1 millisecond' AS hi),"
 	"f AS ("
 	" SELECT (extract(epoch FROM min(open_time)) * 1000)::bigint AS ms"
 	" FROM market_data_v2 WHERE symbol = $1 AND timeframe = $2),"
-	"v AS ("
-	" SELECT (m.open_time AT TIME ZONE 'UTC')::date AS day,"
-	"  count(*) AS valid,"
-	"  count(*) FILTER (WHERE m.validation_flags & 1 <> 0) AS suspicious"
-	" FROM market_data_v2 m, b"
+	/* the stored rows of the days, but those the caller knows */
+	"s AS ("
+	" SELECT m.open_time, m.validation_flags FROM market_data_v2 m"
 	" WHERE m.symbol = $1 AND m.timeframe = $2"
-	"  AND m.open_time >= b.lo AND m.open_time < b.hi"
+	"  AND m.open_time >= " LO " AND m.open_time < " TS("least($6, $10)")
+	" UNION ALL"
+	" SELECT m.open_time, m.validation_flags FROM market_data_v2 m"
+	" WHERE m.symbol = $1 AND m.timeframe = $2"
+	"  AND m.open_time > " TS("$11") " AND m.open_time < " HI "),"
+	"v AS ("
+	" SELECT day, sum(n) AS valid, sum(x) AS suspicious FROM ("
+	"  SELECT (s.open_time AT TIME ZONE 'UTC')::date AS day, count(*) AS n,"
+	"   count(*) FILTER (WHERE s.validation_flags & 1 <> 0) AS x"
+	"  FROM s GROUP BY 1"
+	"  UNION ALL"
+	"  SELECT (" TS("u.d") " AT TIME ZONE 'UTC')::date, u.n, u.x"
+	"  FROM unnest($12::bigint[], $13::bigint[], $14::bigint[])"
+	"   AS u(d, n, x)) y"
 	" GROUP BY 1),"
 	"rj AS ("
 	" SELECT (r.open_time AT TIME ZONE 'UTC')::date AS day,"
 	"  count(DISTINCT r.open_time) AS rejected"
-	" FROM rejected_candles r, b"
+	" FROM rejected_candles r"
 	" WHERE r.symbol = $1 AND r.timeframe = $2"
-	"  AND r.open_time >= b.lo AND r.open_time < b.hi"
+	"  AND r.open_time >= " LO " AND r.open_time < " HI
 	"  AND NOT EXISTS (SELECT 1 FROM market_data_v2 m"
 	"   WHERE m.symbol = $1 AND m.timeframe = $2"
 	"    AND m.open_time = r.open_time)"
@@ -59,20 +74,20 @@ static const char recompute_sql[] =
 	"co AS ("
 	" SELECT (k.open_time AT TIME ZONE 'UTC')::date AS day,"
 	"  count(DISTINCT k.open_time) AS corrections"
-	" FROM data_corrections k, b"
+	" FROM data_corrections k"
 	" WHERE k.symbol = $1 AND k.timeframe = $2"
-	"  AND k.open_time >= b.lo AND k.open_time < b.hi"
+	"  AND k.open_time >= " LO " AND k.open_time < " HI
 	" GROUP BY 1),"
 	"dp AS ("
-	" SELECT ((timestamptz 'epoch' + u.d * interval '1 millisecond')"
-	"  AT TIME ZONE 'UTC')::date AS day, sum(u.n) AS duplicates"
+	" SELECT (" TS("u.d") " AT TIME ZONE 'UTC')::date AS day,"
+	"  sum(u.n) AS duplicates"
 	" FROM unnest($8::bigint[], $9::bigint[]) AS u(d, n)"
 	" GROUP BY 1),"
 	"ex AS ("
-	" SELECT q.day, q.duplicates FROM data_quality_metrics q, b"
+	" SELECT q.day, q.duplicates FROM data_quality_metrics q"
 	" WHERE q.symbol = $1 AND q.timeframe = $2"
-	"  AND q.day >= (b.lo AT TIME ZONE 'UTC')::date"
-	"  AND q.day < (b.hi AT TIME ZONE 'UTC')::date),"
+	"  AND q.day >= (" LO " AT TIME ZONE 'UTC')::date"
+	"  AND q.day < (" HI " AT TIME ZONE 'UTC')::date),"
 	"c AS ("
 	" SELECT d.day,"
 	"  CASE WHEN $4::text = 'crypto' THEN"
@@ -140,13 +155,34 @@ static char *dup_array(const mde_day_dups *dups, size_t n, int which)
 	return s;
 }
 
+/* "{...}" of known's days (which = 0), rows (1) or suspicious rows (2). */
+static char *known_array(const mde_quality_known *k, int which)
+{
+	size_t n = k ? k->ndays : 0, cap = 3 + n * 22, used = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	s[used++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = which == 0	 ? k->days[i].day_ms
+			    : which == 1 ? k->days[i].valid
+					 : k->days[i].suspicious;
+		used += (size_t)snprintf(s + used, cap - used, "%s%" PRId64,
+					 i ? "," : "", v);
+	}
+	snprintf(s + used, cap - used, "}");
+	return s;
+}
+
 int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const char *timeframe, int64_t period_ms,
 			  int asset_class, int64_t from_ms, int64_t to_ms,
 			  const mde_day_dups *dups, size_t ndups,
-			  int64_t now_ms, mde_err *err)
+			  const mde_quality_known *known, int64_t now_ms,
+			  mde_err *err)
 {
-	char *days = NULL, *counts = NULL;
+	char *days = NULL, *counts = NULL, *kdays = NULL, *kvalid = NULL,
+	     *ksusp = NULL;
 	PGresult *r = NULL;
 	int rc = 0;
 	if (changed)
@@ -169,7 +205,10 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			      period_ms;
 	days = dup_array(dups, ndups, 0);
 	counts = dup_array(dups, ndups, 1);
-	if (!days || !counts) {
+	kdays = known_array(known, 0);
+	kvalid = known_array(known, 1);
+	ksusp = known_array(known, 2);
+	if (!days || !counts || !kdays || !kvalid || !ksusp) {
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;
 	}
@@ -178,10 +217,16 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 	snprintf(p_lo, sizeof p_lo, "%" PRId64, lo);
 	snprintf(p_hi, sizeof p_hi, "%" PRId64, hi);
 	snprintf(p_closed, sizeof p_closed, "%" PRId64, last_closed);
-	const char *params[9] = {symbol, timeframe, p_period,
-				 mde_asset_name(asset_class), p_lo, p_hi,
-				 p_closed, days, counts};
-	r = PQexecParams(c, recompute_sql, 9, NULL, params, NULL, NULL, 0);
+	/* Nothing known: an empty range after the window, which the second
+	 * scan of s then covers not at all and the first whole. */
+	char p_klo[24], p_khi[24];
+	snprintf(p_klo, sizeof p_klo, "%" PRId64, known ? known->lo_ms : hi);
+	snprintf(p_khi, sizeof p_khi, "%" PRId64, known ? known->hi_ms : hi);
+	const char *params[14] = {symbol, timeframe, p_period,
+				  mde_asset_name(asset_class), p_lo, p_hi,
+				  p_closed, days, counts, p_klo, p_khi,
+				  kdays, kvalid, ksusp};
+	r = PQexecParams(c, recompute_sql, 14, NULL, params, NULL, NULL, 0);
 	rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
 	if (rc == 0 && changed)
 		*changed = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
@@ -189,6 +234,9 @@ done:
 	PQclear(r);
 	free(days);
 	free(counts);
+	free(kdays);
+	free(kvalid);
+	free(ksusp);
 	return rc;
 }
 

@@ -35,6 +35,24 @@
 #include "store.h" /* mde_day_dups, the pipeline's per-day duplicates */
 
 /*
+ * What the caller knows of the stored rows of [lo_ms, hi_ms]: exactly the
+ * rows it inserted in this transaction into a range that held none, as
+ * counts per UTC day (day_ms 00:00 UTC, ascending). The recompute then
+ * reads from market_data_v2 only the parts of the days outside the range,
+ * so a fresh backfill does not read back every row it wrote.
+ */
+typedef struct mde_quality_day {
+	int64_t day_ms;
+	int32_t valid, suspicious;
+} mde_quality_day;
+
+typedef struct mde_quality_known {
+	int64_t lo_ms, hi_ms;
+	const mde_quality_day *days;
+	size_t ndays;
+} mde_quality_known;
+
+/*
  * Recomputes the data_quality_metrics rows of one series (symbol,
  * timeframe of period_ms, asset MDE_CRYPTO or MDE_EQUITY) for every UTC
  * day that intersects [from_ms, to_ms), with one INSERT ... ON CONFLICT
@@ -48,7 +66,8 @@
  * outside the range are ignored; a day in
  * the range without an entry keeps its stored duplicates (0 when new).
  * now_ms decides which crypto slots have closed. *changed (may be NULL)
- * receives the number of rows inserted or updated.
+ * receives the number of rows inserted or updated. known (may be NULL)
+ * stands for the stored rows of its range (see mde_quality_known).
  *
  * Returns 0, MDE_EINVAL (bad period or asset), MDE_ENOMEM or MDE_EDB (err
  * carries the SQLSTATE and whether it is retryable; the caller's
@@ -58,7 +77,8 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const char *timeframe, int64_t period_ms,
 			  int asset_class, int64_t from_ms, int64_t to_ms,
 			  const mde_day_dups *dups, size_t ndups,
-			  int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
+			  const mde_quality_known *known, int64_t now_ms,
+			  mde_err *err) MDE_MUSTCHECK;
 
 /*
  * Upserts the enrichment_status row of (symbol, timeframe): first and last

@@ -617,8 +617,39 @@ static bool batch_range(const mde_store_batch *b, int64_t *lo, int64_t *hi)
  * again), else through the stage: unchanged rows leave it, amended ones
  * become corrections, the rest is upserted.
  */
+/* The per-day counts of the rows the fast path inserted, for the quality
+ * metrics (mde_quality_known); false when out of memory. */
+static bool known_days(const mde_store_batch *b, int64_t lo, int64_t hi,
+		       mde_quality_known *k)
+{
+	const mde_series *se = b->rows.series;
+	size_t cap = (size_t)((hi - lo) / MDE_DAY_MS) + 2;
+	mde_quality_day *d = calloc(cap, sizeof *d);
+	if (!d)
+		return false;
+	size_t n = 0;
+	for (size_t i = b->rows.slot_from; i < b->rows.slot_to; i++) {
+		if (!se->valid[i])
+			continue;
+		int64_t day = mde_floor_div(se->t[i], MDE_DAY_MS) * MDE_DAY_MS;
+		if (n == 0 || d[n - 1].day_ms != day) {
+			if (n == cap) { /* unreachable: t ascends in [lo, hi] */
+				free(d);
+				return false;
+			}
+			d[n++].day_ms = day;
+		}
+		d[n - 1].valid++;
+		d[n - 1].suspicious += (b->rows.frame->flags[i] & 1) != 0;
+	}
+	*k = (mde_quality_known){.lo_ms = lo, .hi_ms = hi, .days = d,
+				 .ndays = n};
+	return true;
+}
+
 static int write_candles(mde_store *s, const mde_store_batch *b,
-			 bool fast_ok, mde_store_result *res, mde_err *err)
+			 bool fast_ok, mde_store_result *res,
+			 mde_quality_known *known, mde_err *err)
 {
 	int64_t lo, hi;
 	if (!batch_range(b, &lo, &hi))
@@ -640,6 +671,9 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 			rc = mde_store_copy(s, "market_data_v2", b,
 					    &res->staged, err);
 			res->inserted = res->staged;
+			if (!rc && !known_days(b, lo, hi, known))
+				rc = mde_err_set(err, MDE_ENOMEM, false,
+						 "out of memory");
 			return rc;
 		}
 	}
@@ -695,11 +729,14 @@ static int notify(mde_store *s, const mde_store_batch *b,
 			     1, v, PGRES_TUPLES_OK, NULL, err);
 }
 
-static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
-		    mde_store_result *res, mde_err *err)
+/* One batch's statements, inside its transaction or savepoint; known
+ * receives what the fast path inserted. */
+static int write_stmts(mde_store *s, const mde_store_batch *b, bool fast_ok,
+		       mde_store_result *res, mde_quality_known *known,
+		       mde_err *err)
 {
 	int rc;
-	if ((rc = write_candles(s, b, fast_ok, res, err)) ||
+	if ((rc = write_candles(s, b, fast_ok, res, known, err)) ||
 	    (rc = notify(s, b, res, err)))
 		return rc;
 	if ((rc = write_rejects(s, b, err)))
@@ -723,11 +760,22 @@ static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
 	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
 					b->period_ms, b->asset, qfrom,
 					w.qual_to_ms, b->audit.dups,
-					b->audit.ndups, b->now_ms, err)))
+					b->audit.ndups,
+					known->days ? known : NULL, b->now_ms,
+					err)))
 		return rc;
 	if (b->cursor.job_id && (rc = advance_cursor(s, b, err)))
 		return rc;
 	return 0;
+}
+
+static int write_tx(mde_store *s, const mde_store_batch *b, bool fast_ok,
+		    mde_store_result *res, mde_err *err)
+{
+	mde_quality_known known = {0};
+	int rc = write_stmts(s, b, fast_ok, res, &known, err);
+	free((void *)known.days);
+	return rc;
 }
 
 int mde_store_group_begin(mde_store *s, mde_err *err)
