@@ -159,6 +159,13 @@ void mde_fetcher_set_log(mde_fetcher *f, mde_fetch_log_fn cb, void *ud)
 	f->o.log_ud = ud;
 }
 
+void mde_fetcher_set_archive_log(mde_fetcher *f, mde_archive_file_fn cb,
+				 void *ud)
+{
+	f->o.archive_cb = cb;
+	f->o.archive_ud = ud;
+}
+
 /* A child's counters go to its parent when it closes. */
 static void add_stats(mde_fetcher *to, const mde_fetch_stats *s)
 {

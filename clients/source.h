@@ -119,6 +119,9 @@ int mde_fetcher_open_child(mde_fetcher **out, mde_fetcher *parent,
 			   mde_err *err) MDE_MUSTCHECK;
 /* Where the fetch-log records of f go from now on. */
 void mde_fetcher_set_log(mde_fetcher *f, mde_fetch_log_fn cb, void *ud);
+/* Redirects the archive files f uses to cb(ud, ...). */
+void mde_fetcher_set_archive_log(mde_fetcher *f, mde_archive_file_fn cb,
+				 void *ud);
 /* Accepts NULL. */
 void mde_fetcher_close(mde_fetcher *f);
 

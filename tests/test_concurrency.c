@@ -7,7 +7,9 @@
  *     server inside the window, and every fetch still completes;
  *   - `run` and `backfill` with fetch threads (--concurrency 8) overlap
  *     their requests, log every request the server saw, and store the
- *     same table as the sequential run (--concurrency 1).
+ *     same table as the sequential run (--concurrency 1);
+ *   - `backfill --writers 3` enriches series side by side and stores the
+ *     same table as one writer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,8 +228,8 @@ static fx *fake_market(int64_t *from)
  * fake; checks that every request the server saw has its fetch-log row;
  * returns the connection (the caller compares and drops). */
 static PGconn *run_into(const char *name, int conc, const char *cmd,
-			char *db, size_t len, size_t *inflight,
-			size_t *overlapping)
+			const char *extra, char *db, size_t len,
+			size_t *inflight, size_t *overlapping)
 {
 	int64_t from;
 	fx *x = fake_market(&from);
@@ -237,12 +239,12 @@ static PGconn *run_into(const char *name, int conc, const char *cmd,
 	mde_time_format(from + 72 * H, t1, sizeof t1);
 	if (strcmp(cmd, "run") == 0)
 		snprintf(args, sizeof args, "--binance-url %s --concurrency %d "
-			 "run --symbols %s --timeframe 1h --since %s --until %s",
-			 fx_url(x), conc, syms, t0, t1);
+			 "%s run --symbols %s --timeframe 1h --since %s --until "
+			 "%s", fx_url(x), conc, extra, syms, t0, t1);
 	else
 		snprintf(args, sizeof args, "--binance-url %s --concurrency %d "
-			 "backfill --symbols %s --timeframe 1h --from %s --to %s",
-			 fx_url(x), conc, syms, t0, t1);
+			 "%s backfill --symbols %s --timeframe 1h --from %s --to "
+			 "%s", fx_url(x), conc, extra, syms, t0, t1);
 	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2"), 8 * 72);
@@ -261,8 +263,9 @@ static void same_as_sequential(const char *cmd)
 	size_t fl1, ov1, fl8, ov8;
 	snprintf(na, sizeof na, "mdetest_conc_%s_seq", cmd);
 	snprintf(nb, sizeof nb, "mdetest_conc_%s_par", cmd);
-	PGconn *ca = run_into(na, 1, cmd, a, sizeof a, &fl1, &ov1);
-	PGconn *cb = run_into(nb, 8, cmd, b, sizeof b, &fl8, &ov8);
+	PGconn *ca = run_into(na, 1, cmd, "--writers 1", a, sizeof a, &fl1,
+			      &ov1);
+	PGconn *cb = run_into(nb, 8, cmd, "", b, sizeof b, &fl8, &ov8);
 	assert_int_equal(fl1, 1);
 	assert_int_equal(ov1, 0);
 	if (fl8 < 2 || fl8 > 8) {
@@ -290,6 +293,42 @@ static void test_backfill_concurrent_equals_sequential(void **state)
 	same_as_sequential("backfill");
 }
 
+/*
+ * Three writers enrich three series at once, each on its connection: the
+ * table equals one writer's, rows of different series were committed
+ * while another series was being written (their created_at spans overlap;
+ * one writer's are apart), and every request has its fetch-log row.
+ */
+static long overlapping_series(PGconn *c)
+{
+	return mde_testdb_count(
+		c, "WITH s AS (SELECT symbol, min(created_at) AS a, "
+		   "max(created_at) AS b FROM market_data_v2 GROUP BY 1) "
+		   "SELECT count(*) FROM s x JOIN s y ON x.symbol < y.symbol "
+		   "AND x.a <= y.b AND y.a <= x.b");
+}
+
+static void test_backfill_writers_side_by_side(void **state)
+{
+	char a[2048], b[2048], why[512];
+	size_t fl, ov;
+	const char *na = "mdetest_conc_writers1", *nb = "mdetest_conc_writers3";
+	PGconn *ca = run_into(na, 1, "backfill", "--writers 1", a, sizeof a,
+			      &fl, &ov);
+	PGconn *cb = run_into(nb, 6, "backfill", "--writers 3", b, sizeof b,
+			      &fl, &ov);
+	assert_int_equal(overlapping_series(ca), 0);
+	assert_true(overlapping_series(cb) > 0);
+	if (!mde_tables_equal(ca, cb, why, sizeof why)) {
+		fprintf(stderr, "writers: %s\n", why);
+		fail();
+	}
+	PQfinish(ca);
+	PQfinish(cb);
+	mde_testdb_drop(na);
+	mde_testdb_drop(nb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after_stops_every_thread),
 		cmocka_unit_test(test_run_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_concurrent_equals_sequential),
+		cmocka_unit_test(test_backfill_writers_side_by_side),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,7 +26,7 @@ enum {
 	O_FORMAT, O_SYMBOL, O_ASSET, O_INPUT, O_OUTPUT, O_FUNDING, O_OI,
 	O_LS, O_LIQ, O_INFLOW, O_TIMERANGE, O_DAYS, O_OLDER_THAN, O_DRY_RUN,
 	O_ARCHIVE, O_ARCHIVE_URL, O_LISTEN, O_TOKEN_FILE, O_CORS, O_MAX_REQ,
-	O_WS_URL, O_CONCURRENCY
+	O_WS_URL, O_CONCURRENCY, O_WRITERS
 };
 
 #define GLOBAL_OPTS                                                   \
@@ -40,6 +40,7 @@ enum {
 	{"log-format", required_argument, NULL, O_LOG_FORMAT},        \
 	{"log-level", required_argument, NULL, O_LOG_LEVEL},          \
 	{"concurrency", required_argument, NULL, O_CONCURRENCY},      \
+	{"writers", required_argument, NULL, O_WRITERS},              \
 	{"help", no_argument, NULL, O_HELP},                          \
 	{"version", no_argument, NULL, O_VERSION}
 
@@ -110,6 +111,8 @@ static const char global_help[] =
 	"  --log-format text|json (default: text on a terminal, json otherwise)\n"
 	"  --log-level debug|info|warn|error\n"
 	"  --concurrency N        HTTP requests in flight at most (default 8)\n"
+	"  --writers N            series backfill, resume and worker enrich\n"
+	"                         side by side (default 2)\n"
 	"  --help, --version\n";
 
 /* The values shared by the commands that take symbols and times. */
@@ -519,6 +522,13 @@ static int take(mde_cli *c, int id, const char *arg, FILE *out, FILE *errf)
 					   "number of requests in [1, 64], not "
 					   "\"%s\"", arg);
 		c->concurrency = arg;
+		break;
+	case O_WRITERS:
+		if (mde_int_parse(arg, 1, 16, &v))
+			return usage_error(errf, cmd, "--writers must be a "
+					   "number of series in [1, 16], not "
+					   "\"%s\"", arg);
+		c->writers = arg;
 		break;
 	case O_SCHEDULE:
 		if (strcmp(arg, "hourly") && strcmp(arg, "nightly"))

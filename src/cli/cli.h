@@ -41,6 +41,7 @@ typedef struct mde_cli {
 	const char *binance_url, *binance_spot_url, *yahoo_url, *polygon_url;
 	const char *log_format, *log_level;
 	const char *concurrency;   /* [http] concurrency, or NULL */
+	const char *writers;       /* [run] writers, or NULL */
 
 	/* run, backfill */
 	const char *schedule;      /* "hourly" | "nightly" */

@@ -48,8 +48,9 @@ int mde_cmd_config(const mde_config *cfg, const mde_cli *cli)
 	else
 		mde_duration_format(cfg->chunk_ms, chunk, sizeof chunk);
 	printf("\n[run]\noverlap = %d\nchunk = %s\nlease_seconds = %d\n"
-	       "batch_rows = %d\n",
-	       cfg->overlap, chunk, cfg->lease_s, cfg->batch_rows);
+	       "batch_rows = %d\nwriters = %d\n",
+	       cfg->overlap, chunk, cfg->lease_s, cfg->batch_rows,
+	       cfg->writers);
 	printf("\n[archive]\nmode = %s\nurl = %s\ncache_dir = %s\n"
 	       "parallel = %d\n", cfg->archive ? cfg->archive : "auto",
 	       cfg->archive_url ? mde_redact(cfg->archive_url, buf, sizeof buf)

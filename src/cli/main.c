@@ -28,6 +28,7 @@ static int apply_flags(mde_config *cfg, const mde_cli *cli, mde_err *err)
 		{cli->log_format, "log", "format"},
 		{cli->log_level, "log", "level"},
 		{cli->concurrency, "http", "concurrency"},
+		{cli->writers, "run", "writers"},
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(flags); i++)
 		if (flags[i].v) {

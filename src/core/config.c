@@ -101,6 +101,7 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->breaker_threshold = 5;
 	cfg->breaker_cooldown_ms = 60000;
 	cfg->concurrency = 8;
+	cfg->writers = 2;
 	cfg->log_format = -1;
 	cfg->log_level = MDE_LOG_INFO;
 	cfg->overlap = 24;
@@ -315,6 +316,7 @@ int mde_config_set(mde_config *cfg, const char *section, const char *key,
 		{"run", {"overlap", &cfg->overlap, 0, 100000}},
 		{"run", {"lease_seconds", &cfg->lease_s, 5, 86400}},
 		{"run", {"batch_rows", &cfg->batch_rows, 1, 10000000}},
+		{"run", {"writers", &cfg->writers, 1, 16}},
 		{"archive", {"parallel", &cfg->archive_parallel, 1, 64}},
 		{"stream", {"batch_ms", &cfg->stream_batch_ms, 1, 600000}},
 		{"stream", {"quiet_ms", &cfg->stream_quiet_ms, 1, 600000}},

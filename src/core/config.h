@@ -47,6 +47,9 @@ typedef struct mde_config {
 	int breaker_threshold;  /* consecutive failures that open a breaker */
 	int breaker_cooldown_ms;
 	int concurrency;        /* HTTP requests in flight at most */
+	int writers;            /* series a backfill, resume or worker
+				   enriches side by side, each on a
+				   database connection of its own */
 
 	int log_format;         /* enum mde_log_format, -1 = auto */
 	int log_level;          /* enum mde_log_level */

@@ -3,6 +3,7 @@
  * chunk of a durable job (jobs.h), enrich it under its series lock, and
  * go on until nothing is left to claim.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,13 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, DRAIN_AHEAD,
 			 next, &n, &err))
 		return; /* they will be fetched when claimed */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (p->announce_own_series &&
+		    (strcmp(next[i].symbol, c->symbol) ||
+		     next[i].job_id != c->job_id))
+			break; /* another writer's to claim */
 		announce_chunk(p, &next[i], a);
+	}
 }
 
 /* Runs one claimed chunk under its series lock. */
@@ -217,40 +223,56 @@ static int interrupted(enum mde_drain_mode mode, int64_t job_id)
 	return MDE_EXIT_INTERRUPTED;
 }
 
-static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
-		 long max_chunks, bool idle_exit)
+/* One writer of a drain: its pipeline, and how its loop ended. */
+typedef struct drain_writer {
+	mde_pipeline *p;
+	enum mde_drain_mode mode;
+	int64_t job_id;
+	long max_chunks;
+	bool idle_exit;
+	/* A second writer of a job leaves when nothing is claimable rather
+	 * than wait for another writer's series (whose next chunks that
+	 * writer is fetching already). */
+	bool leave_when_blocked;
+	pthread_t th;
+	bool fatal;          /* the database is gone for good (said) */
+	int64_t stop_job;    /* interrupted: the job to resume, or 0 */
+	bool stopped;
+	size_t failed;       /* chunks this writer failed */
+} drain_writer;
+
+static void drain(drain_writer *d)
 {
+	mde_pipeline *p = d->p;
 	struct announced ann = {INT64_MIN, 0};
 	mde_err err = {0};
 	mde_job_counts n = {0};
-	size_t failed = 0;
 	long chunks = 0;
 	int recoveries = 0;
 	bool reclaimed = false;
 	int64_t started = mde_now_ms();
-	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
-		p->progress_total = n.candles_left;
-		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
-		p->progress = true;
-	}
 	while (!mde_stop_requested) {
 		mde_chunk c;
 		bool found = false;
-		int64_t failed_before = mode == MDE_DRAIN_WORKER
+		int64_t failed_before = d->mode == MDE_DRAIN_WORKER
 						? mde_now_ms() - 60000
 						: started;
 		if (mde_job_reap(p->store, p->host, &err) ||
-		    mde_job_claim(p->store, job_id, p->owner, p->cfg->lease_s,
-				  failed_before, &c, &found, &err) ||
-		    (!found && mde_job_counts_get(p->store, job_id, &n, &err))) {
+		    mde_job_claim(p->store, d->job_id, p->owner,
+				  p->cfg->lease_s, failed_before, &c, &found,
+				  &err) ||
+		    (!found &&
+		     mde_job_counts_get(p->store, d->job_id, &n, &err))) {
 			if (mde_pipeline_recover(p, &err) == 0)
 				continue;
 			fprintf(stderr, "mdenrich: %s\n", err.msg);
-			return MDE_EXIT_FATAL;
+			d->fatal = true;
+			return;
 		}
-		if (!found && waits(mode, idle_exit, &n)) {
+		if (!found && !d->leave_when_blocked &&
+		    waits(d->mode, d->idle_exit, &n)) {
 			mde_pipeline_heartbeat(p);
-			mde_sleep_ms(mode == MDE_DRAIN_WORKER ? 2000 : 300,
+			mde_sleep_ms(d->mode == MDE_DRAIN_WORKER ? 2000 : 300,
 				     &mde_stop_requested);
 			reclaimed = false;
 			continue;
@@ -265,17 +287,150 @@ static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
 		if (!found)
 			break;
 		reclaimed = false;
-		announce(p, job_id, &c, &ann);
-		enum chunk_end e = settle(p, &c, &recoveries, &failed);
-		if (e == CHUNK_STOP)
-			return interrupted(mode, job_id ? job_id : c.job_id);
-		if (e == CHUNK_NEXT && max_chunks && ++chunks >= max_chunks)
+		announce(p, d->job_id, &c, &ann);
+		enum chunk_end e = settle(p, &c, &recoveries, &d->failed);
+		if (e == CHUNK_STOP) {
+			d->stopped = true;
+			d->stop_job = d->job_id ? d->job_id : c.job_id;
+			return;
+		}
+		if (e == CHUNK_NEXT && d->max_chunks &&
+		    ++chunks >= d->max_chunks)
 			break;
 	}
-	if (mde_stop_requested)
-		return interrupted(mode, job_id);
+	if (mde_stop_requested) {
+		d->stopped = true;
+		d->stop_job = d->job_id;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	drain(arg);
+	return NULL;
+}
+
+/* Fetch threads ahead of a writer's stages, its share of the in-flight
+ * bound (the host budgets are shared whatever the share). */
+static void start_fetching(mde_pipeline *p, int share)
+{
+	mde_err err = {0};
+	if (share > 1 && mde_pf_open(p, share, (size_t)share * 4, &err))
+		mde_warn("prefetch.failed", "error=\"%s\"", err.msg);
+}
+
+static void stop_fetching(mde_pipeline *p)
+{
+	mde_err err = {0};
+	if (!p->pf)
+		return;
+	/* what was fetched ahead for nothing is logged too */
+	mde_pf_close(p);
+	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &err))
+		mde_warn("fetchlog.failed", "error=\"%s\"", err.msg);
+}
+
+#define MAX_WRITERS 16
+
+/*
+ * How many writers: [run] writers, no more than the series with chunks
+ * left (the chunks of one series run one after another), one when a
+ * worker counts its chunks.
+ */
+static int writers_for(mde_pipeline *p, int64_t job_id, long max_chunks)
+{
+	int w = p->cfg->writers < 1 ? 1
+		: p->cfg->writers > MAX_WRITERS ? MAX_WRITERS
+						: p->cfg->writers;
+	mde_job_counts n = {0};
+	mde_err err = {0};
+	if (max_chunks || w == 1 ||
+	    mde_job_counts_get(p->store, job_id, &n, &err))
+		return 1;
+	if ((size_t)w > n.series_left)
+		w = n.series_left ? (int)n.series_left : 1;
+	return w;
+}
+
+/*
+ * Runs the drain with its writers side by side: writer 0 on p, the others
+ * on clones of their own (a database connection each, fetchers sharing
+ * p's host budgets), each claiming chunks of its own; then adds up what
+ * they did and says, once, how the drain ended.
+ */
+int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
+		       int64_t job_id, long max_chunks, bool idle_exit)
+{
+	mde_err err = {0};
+	mde_job_counts n = {0};
+	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
+		p->progress_total = n.candles_left;
+		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
+		p->progress = true;
+	}
+	int nw = writers_for(p, job_id, max_chunks);
+	mde_pipeline clones[MAX_WRITERS];
+	drain_writer d[MAX_WRITERS];
+	for (int k = 0; k < nw; k++) {
+		if (k && mde_pipeline_clone_fetching(&clones[k], p, &err)) {
+			mde_warn("drain.writer", "writers=%d error=\"%s\"", k,
+				 err.msg);
+			mde_pipeline_clone_close(&clones[k], p);
+			nw = k;
+			break;
+		}
+		d[k] = (drain_writer){.p = k ? &clones[k] : p, .mode = mode,
+				      .job_id = job_id,
+				      .max_chunks = max_chunks,
+				      .idle_exit = idle_exit,
+				      .leave_when_blocked =
+					      k && mode == MDE_DRAIN_JOB};
+		d[k].p->progress_to = k ? p : NULL;
+	}
+	for (int k = 0; k < nw; k++)
+		d[k].p->announce_own_series = nw > 1;
+	int conc = p->cfg->concurrency;
+	for (int k = 0; k < nw; k++)
+		start_fetching(d[k].p, (conc + nw - 1 - k) / nw);
+	if (nw > 1)
+		mde_info("drain.writers", "writers=%d", nw);
+	int started = 1;
+	for (int k = 1; k < nw; k++, started++)
+		if (pthread_create(&d[k].th, NULL, writer_main, &d[k])) {
+			mde_warn("drain.writer", "writers=%d error=\"cannot "
+				 "start a thread\"", k);
+			break;
+		}
+	drain(&d[0]);
+	bool fatal = false, stopped = false;
+	int64_t stop_job = 0;
+	size_t failed = 0;
+	for (int k = 0; k < nw; k++) {
+		if (k && k < started)
+			pthread_join(d[k].th, NULL);
+		stop_fetching(d[k].p);
+		fatal |= d[k].fatal;
+		if (d[k].stopped && (!stopped || !stop_job)) {
+			stopped = true;
+			stop_job = d[k].stop_job;
+		}
+		failed += d[k].failed;
+		if (k) {
+			if (mde_store_flush_fetch_log(d[k].p->store, p->run_id,
+						      &d[k].p->logbuf, &err))
+				mde_warn("fetchlog.failed", "error=\"%s\"",
+					 err.msg);
+			mde_pipeline_clone_close(d[k].p, p);
+		}
+	}
+	if (fatal)
+		return MDE_EXIT_FATAL;
+	if (stopped || mde_stop_requested)
+		return interrupted(mode, stop_job ? stop_job : job_id);
 	mde_log_progress_end();
-	if (mode == MDE_DRAIN_JOB && (n.pending || n.failed)) {
+	if (mode == MDE_DRAIN_JOB &&
+	    !mde_job_counts_get(p->store, job_id, &n, &err) &&
+	    (n.pending || n.failed)) {
 		char job[32] = "";
 		if (job_id)
 			snprintf(job, sizeof job, " --job %lld",
@@ -288,22 +443,4 @@ static int drain(mde_pipeline *p, enum mde_drain_mode mode, int64_t job_id,
 		return MDE_EXIT_PARTIAL;
 	}
 	return failed ? MDE_EXIT_PARTIAL : MDE_EXIT_OK;
-}
-
-int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
-		       int64_t job_id, long max_chunks, bool idle_exit)
-{
-	int n = p->cfg->concurrency;
-	mde_err err = {0};
-	if (n > 1 && mde_pf_open(p, n, (size_t)n * 4, &err))
-		mde_warn("prefetch.failed", "error=\"%s\"", err.msg);
-	int code = drain(p, mode, job_id, max_chunks, idle_exit);
-	if (p->pf) {
-		/* what was fetched ahead for nothing is logged too */
-		mde_pf_close(p);
-		if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf,
-					      &err))
-			mde_warn("fetchlog.failed", "error=\"%s\"", err.msg);
-	}
-	return code;
 }

@@ -99,8 +99,33 @@ int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
 	return 0;
 }
 
+int mde_pipeline_clone_fetching(mde_pipeline *q, mde_pipeline *p,
+				mde_err *err)
+{
+	memset(q, 0, sizeof *q);
+	q->cfg = p->cfg;
+	q->run_id = p->run_id;
+	memcpy(q->host, p->host, sizeof q->host);
+	memcpy(q->owner, p->owner, sizeof q->owner);
+	if (mde_store_open(&q->store, p->cfg->db_url,
+			   p->cfg->db_connect_timeout_s, err) ||
+	    mde_fetcher_open_child(&q->fetcher, p->fetcher, err))
+		return MDE_EXIT_FATAL;
+	mde_fetcher_set_log(q->fetcher, mde_fetch_logbuf_add, &q->logbuf);
+	mde_fetcher_set_archive_log(q->fetcher, mde_archive_buf_add, &q->arbuf);
+	return 0;
+}
+
 void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
 {
+	into->series_total += q->series_total;
+	into->series_failed += q->series_failed;
+	into->series_skipped += q->series_skipped;
+	if (q->failed_names[0]) {
+		size_t w = strlen(into->failed_names);
+		snprintf(into->failed_names + w, sizeof into->failed_names - w,
+			 "%s%s", w ? ", " : "", q->failed_names);
+	}
 	into->rows_fetched += q->rows_fetched;
 	into->rows_written += q->rows_written;
 	into->rows_unchanged += q->rows_unchanged;

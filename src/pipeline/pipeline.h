@@ -75,6 +75,12 @@ typedef struct mde_pipeline {
 	size_t progress_done, progress_total;
 	int64_t progress_started_ms, progress_last_ms;
 	bool progress;
+	/* A writer of a drain (mde_pipeline_drain): its candles count in
+	 * the progress of this pipeline, and it announces to its fetch
+	 * threads only the chunks of the series it holds (the others are
+	 * another writer's). */
+	struct mde_pipeline *progress_to;
+	bool announce_own_series;
 	/* Batches are part of a store group (the stream): a failure goes
 	 * back to the caller at once, which retries the whole group. */
 	bool grouped;
@@ -123,6 +129,11 @@ void mde_pipeline_say_done(mde_pipeline *p, const char *cmd, int code);
  */
 int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p,
 		       mde_err *err) MDE_MUSTCHECK;
+/* A clone whose fetcher shares p's host budgets (Retry-After, weight,
+ * endpoint limits, bans): a writer that fetches while p does. Its fetch
+ * records and archive files are its own, written by its own store. */
+int mde_pipeline_clone_fetching(mde_pipeline *q, mde_pipeline *p,
+				mde_err *err) MDE_MUSTCHECK;
 void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into);
 /* Records the run's end (status from code) and frees everything. */
 void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error);

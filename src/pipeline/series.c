@@ -5,6 +5,7 @@
  */
 #include "stages.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,18 @@ static int merge(mde_pl_work *w, size_t nstored, mde_err *err)
 	return 0;
 }
 
+static void progress_of(mde_pipeline *p, size_t rows);
+
+/* The writers of a drain count in one progress line. */
 static void progress(mde_pipeline *p, size_t rows)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&mu);
+	progress_of(p->progress_to ? p->progress_to : p, rows);
+	pthread_mutex_unlock(&mu);
+}
+
+static void progress_of(mde_pipeline *p, size_t rows)
 {
 	p->progress_done += rows;
 	if (!p->progress)

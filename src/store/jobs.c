@@ -230,14 +230,16 @@ int mde_job_counts_get(mde_store *s, int64_t job_id, mde_job_counts *out,
 		"range_start)) * 1000 / CASE timeframe WHEN '1m' THEN 60000 "
 		"WHEN '5m' THEN 300000 WHEN '15m' THEN 900000 WHEN '30m' THEN "
 		"1800000 WHEN '1h' THEN 3600000 WHEN '4h' THEN 14400000 ELSE "
-		"86400000 END END), 0)::int8 FROM backfill_state WHERE "
+		"86400000 END END), 0)::int8, count(DISTINCT (job_id, symbol, "
+		"timeframe)) FILTER (WHERE status <> 'done') FROM "
+		"backfill_state WHERE "
 		"$1::int8 = 0 OR job_id = $1",
 		1, v, PGRES_TUPLES_OK, &r, err);
 	if (rc)
 		return rc;
 	size_t *f[] = {&out->pending, &out->running_live, &out->failed,
-		       &out->done, &out->candles_left};
-	for (int k = 0; k < 5; k++)
+		       &out->done, &out->candles_left, &out->series_left};
+	for (int k = 0; k < 6; k++)
 		*f[k] = strtoull(PQgetvalue(r, 0, k), NULL, 10);
 	PQclear(r);
 	return 0;

@@ -69,6 +69,7 @@ typedef struct mde_job_counts {
 	size_t failed;
 	size_t done;
 	size_t candles_left;    /* slots not yet covered by a cursor */
+	size_t series_left;     /* series with chunks not done */
 } mde_job_counts;
 
 int mde_job_counts_get(mde_store *s, int64_t job_id, mde_job_counts *out,
