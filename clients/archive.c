@@ -217,9 +217,14 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
 			continue;
 		}
 		note_file(f, F, mde_binance_interval(P));
-		if (mde_candles_append(out, &k.res[i]))
+		if (out->n == 0) { /* the first rows: taken, not copied */
+			mde_candles t = *out;
+			*out = k.res[i];
+			k.res[i] = t;
+		} else if (mde_candles_append(out, &k.res[i])) {
 			rc = mde_err_set(err, MDE_ENOMEM, false,
 					 "out of memory");
+		}
 		*cursor = F->seg_to;
 	}
 	for (size_t i = 0; i < m; i++)

@@ -39,6 +39,8 @@ int mde_ar_parse_metrics(const char *buf, size_t len, int kind,
 
 /* The archive state of a fetcher (created on first use). */
 void mde_archive_free(struct mde_archive *a);
+/* Frees the zips a fetcher family kept (mde_fetch_shared.arc). */
+void mde_ar_cache_free(struct mde_ar_cache *c);
 
 /*
  * Candles of [*cursor, end) for origin (futures or spot): whole UTC days

@@ -7,6 +7,7 @@
 #include "archive_get.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +38,29 @@ struct gone {
 	mde_err err;
 };
 
+struct mde_ar_cache {
+	pthread_mutex_t mu;
+	struct lru lru[LRU_N];
+	uint64_t clock;
+};
+
 struct mde_archive {
 	mde_http_multi *multi;
 	bool down;            /* the host failed as a whole: not asked again */
 	struct gone *gone;
 	size_t ngone;
-	struct lru lru[LRU_N];
-	uint64_t clock;
+	struct mde_ar_cache *lru; /* the family's (mde_fetch_shared.arc) */
 };
+
+void mde_ar_cache_free(struct mde_ar_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < LRU_N; i++)
+		free(c->lru[i].zip);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
 
 void mde_archive_free(struct mde_archive *a)
 {
@@ -52,8 +68,6 @@ void mde_archive_free(struct mde_archive *a)
 		return;
 	mde_http_multi_close(a->multi);
 	free(a->gone);
-	for (int i = 0; i < LRU_N; i++)
-		free(a->lru[i].zip);
 	free(a);
 }
 
@@ -69,6 +83,15 @@ static int ar_init(mde_fetcher *f, mde_err *err)
 	struct mde_archive *a = calloc(1, sizeof *a);
 	if (!a)
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	pthread_mutex_lock(&f->sh->mu);
+	if (!f->sh->arc && (f->sh->arc = calloc(1, sizeof *f->sh->arc)))
+		pthread_mutex_init(&f->sh->arc->mu, NULL);
+	a->lru = f->sh->arc;
+	pthread_mutex_unlock(&f->sh->mu);
+	if (!a->lru) {
+		free(a);
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	}
 	mde_http_opts ho = {.connect_timeout_ms = f->o.connect_timeout_ms,
 			    .timeout_ms = f->o.timeout_ms > 0
 						  ? f->o.timeout_ms * 4
@@ -184,7 +207,7 @@ done:
 
 /* ---- the in-memory and folder caches ---------------------------------- */
 
-static bool lru_get(struct mde_archive *a, struct mde_arfile *F)
+static bool lru_find(struct mde_ar_cache *a, struct mde_arfile *F)
 {
 	for (int i = 0; i < LRU_N; i++) {
 		struct lru *e = &a->lru[i];
@@ -203,13 +226,23 @@ static bool lru_get(struct mde_archive *a, struct mde_arfile *F)
 	return false;
 }
 
-static void lru_put(struct mde_archive *a, const struct mde_arfile *F)
+static bool lru_get(struct mde_ar_cache *a, struct mde_arfile *F)
 {
-	if (F->zlen > LRU_BYTES / 2)
-		return;
+	pthread_mutex_lock(&a->mu);
+	bool hit = lru_find(a, F);
+	pthread_mutex_unlock(&a->mu);
+	return hit;
+}
+
+/* Keeps F, dropping the oldest until the cache fits (under a->mu). */
+static void lru_store(struct mde_ar_cache *a, const struct mde_arfile *F)
+{
 	size_t total = F->zlen;
-	for (int i = 0; i < LRU_N; i++)
+	for (int i = 0; i < LRU_N; i++) {
+		if (a->lru[i].zip && strcmp(a->lru[i].path, F->path) == 0)
+			return; /* another thread kept it meanwhile */
 		total += a->lru[i].zlen;
+	}
 	while (total > LRU_BYTES) { /* drop the oldest until it fits */
 		int old = -1;
 		for (int i = 0; i < LRU_N; i++)
@@ -236,6 +269,15 @@ static void lru_put(struct mde_archive *a, const struct mde_arfile *F)
 				 .stamp = ++a->clock};
 	snprintf(a->lru[k].path, sizeof a->lru[k].path, "%s", F->path);
 	memcpy(a->lru[k].sha, F->sha, 65);
+}
+
+static void lru_put(struct mde_ar_cache *a, const struct mde_arfile *F)
+{
+	if (F->zlen > LRU_BYTES / 2)
+		return;
+	pthread_mutex_lock(&a->mu);
+	lru_store(a, F);
+	pthread_mutex_unlock(&a->mu);
 }
 
 static int cache_path(const mde_fetcher *f, const struct mde_arfile *F,
@@ -405,7 +447,7 @@ static void verify(mde_fetcher *f, struct mde_arfile *F, bool downloaded,
 		F->state = AR_OK;
 		F->size = F->zlen;
 		if (!F->lru_hit)
-			lru_put(f->ar, F);
+			lru_put(f->ar->lru, F);
 		if (downloaded)
 			cache_write(f, F);
 		mde_ar_file_clear(F);
@@ -436,7 +478,7 @@ static size_t queue(mde_fetcher *f, struct mde_arfile *F, mde_http_job *jobs,
 	size_t add = 0;
 	if (!F->cache_tried) {
 		F->cache_tried = true;
-		if (!lru_get(f->ar, F))
+		if (!lru_get(f->ar->lru, F))
 			cache_read(f, F);
 	}
 	for (int s = 0; s < 2; s++) {

@@ -189,6 +189,7 @@ void mde_fetcher_close(mde_fetcher *f)
 		return;
 	if (f->parent)
 		add_stats(f->parent, &f->st);
+	mde_ar_cache_free(f->own_sh.arc);
 	mde_gate_destroy(&f->own_sh);
 	for (int i = 0; i < MDE_NSRC; i++) {
 		mde_http_close(f->h[i].http);

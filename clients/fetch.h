@@ -37,6 +37,10 @@ struct mde_fetch_shared {
 	struct mde_hostgate g[MDE_NSRC];
 	int inflight, max_inflight; /* requests between gate and answer */
 	int cap;                    /* opts.max_in_flight; 0 = no limit */
+	/* This run's verified archive zips (archive_get.c), one cache for
+	 * a parent and all its children: a month's file serves every
+	 * thread's chunks from one download; it has a lock of its own. */
+	struct mde_ar_cache *arc;
 };
 
 struct mde_fetch_host {

@@ -262,7 +262,8 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	mde_kline_csv_info_init(info);
 	size_t n0 = out->n, t0 = out->text_len;
 	int rc;
-	if (mde_candles_reserve(out, out->n + len / 64 + 1))
+	/* a kline line is over 100 bytes: room for the file's rows */
+	if (mde_candles_reserve(out, out->n + len / 100 + 1))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	if (ascending(buf, len)) {
 		/* the usual file: one pass, straight into out */

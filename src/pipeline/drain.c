@@ -93,7 +93,10 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	mde_chunk next[DRAIN_AHEAD];
 	size_t n = 0;
 	mde_err err;
-	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, DRAIN_AHEAD,
+	/* Writers side by side: one chunk ahead each keeps as many in
+	 * memory as one writer with two. */
+	size_t ahead = p->announce_own_series ? 1 : DRAIN_AHEAD;
+	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, ahead,
 			 next, &n, &err))
 		return; /* they will be fetched when claimed */
 	for (size_t i = 0; i < n; i++) {
