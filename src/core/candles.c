@@ -116,7 +116,9 @@ int mde_candles_reserve(mde_candles *c, size_t n)
 {
 	if (n <= c->cap)
 		return 0;
-	size_t cap = c->cap ? c->cap : 256;
+	/* The first reservation is what was asked (a chunk's rows, a
+	 * file's); growth after it doubles. */
+	size_t cap = c->cap ? c->cap : n > 256 ? n : 256;
 	while (cap < n)
 		cap *= 2;
 	if (grow((void **)&c->open_time_ms, sizeof(int64_t), cap) ||
@@ -317,7 +319,7 @@ int mde_series_reserve(mde_series *s, size_t n)
 {
 	if (n <= s->cap && s->mem)
 		return 0;
-	size_t cap = s->cap ? s->cap : 64;
+	size_t cap = s->cap ? s->cap : n > 64 ? n : 64;
 	while (cap < n)
 		cap *= 2;
 	size_t d = round_up(cap * 8), b = round_up(cap), u = round_up(cap * 4);

@@ -262,8 +262,12 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	mde_kline_csv_info_init(info);
 	size_t n0 = out->n, t0 = out->text_len;
 	int rc;
-	/* a kline line is over 100 bytes: room for the file's rows */
-	if (mde_candles_reserve(out, out->n + len / 100 + 1))
+	/* Room for the file's rows (a kline line is over 100 bytes), or
+	 * for the window's when it is shorter (no timeframe is under 1m). */
+	size_t rows = len / 100 + 1;
+	if (end_ms > start_ms && (uint64_t)(end_ms - start_ms) / 60000 + 1 < rows)
+		rows = (size_t)((uint64_t)(end_ms - start_ms) / 60000 + 1);
+	if (mde_candles_reserve(out, out->n + rows))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	if (ascending(buf, len)) {
 		/* the usual file: one pass, straight into out */

@@ -16,7 +16,10 @@ typedef struct mde_pl_work {
 	mde_err ferr;
 	int64_t end_ms;         /* end of what the fetch delivered */
 	/* assemble */
-	mde_validation val;
+	mde_validation val;     /* its series is freed once merged */
+	mde_candles rejected;   /* the rejected rows of the fetch, which is
+				   freed once merged (val.rejects index
+				   these) */
 	mde_day_dups *dups;     /* duplicates of the fetch per UTC day */
 	size_t ndups;
 	mde_candles merged;     /* stored history, then the valid fetched */
