@@ -81,47 +81,27 @@ int mde_numeric_encode(const char *text, unsigned char *out, size_t cap)
 	return (int)need;
 }
 
-void mde_copy_put(mde_copybuf *b, const void *src, size_t len)
+bool mde_copy_grow(mde_copybuf *b, size_t len)
 {
 	if (b->oom)
-		return;
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		while (cap < b->n + len)
-			cap *= 2;
-		void *q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
+		return false;
+	size_t cap = b->cap ? b->cap : 1 << 16;
+	while (cap < b->n + len)
+		cap *= 2;
+	void *q = realloc(b->p, cap);
+	if (!q) {
+		b->oom = true;
+		return false;
 	}
-	memcpy(b->p + b->n, src, len);
-	b->n += len;
-}
-
-void mde_copy_put16(mde_copybuf *b, int16_t v)
-{
-	uint16_t x = htons((uint16_t)v);
-	mde_copy_put(b, &x, 2);
+	b->p = q;
+	b->cap = cap;
+	return true;
 }
 
 static void put32(mde_copybuf *b, int32_t v)
 {
-	uint32_t x = htonl((uint32_t)v);
+	uint32_t x = htobe32((uint32_t)v);
 	mde_copy_put(b, &x, 4);
-}
-
-static void put64(mde_copybuf *b, int64_t v)
-{
-	uint64_t x = htobe64((uint64_t)v);
-	mde_copy_put(b, &x, 8);
-}
-
-void mde_copy_null(mde_copybuf *b)
-{
-	put32(b, -1);
 }
 
 void mde_copy_text(mde_copybuf *b, const char *s)
@@ -129,36 +109,6 @@ void mde_copy_text(mde_copybuf *b, const char *s)
 	size_t n = strlen(s);
 	put32(b, (int32_t)n);
 	mde_copy_put(b, s, n);
-}
-
-void mde_copy_int8(mde_copybuf *b, int64_t v)
-{
-	put32(b, 8);
-	put64(b, v);
-}
-
-void mde_copy_int4(mde_copybuf *b, int32_t v)
-{
-	put32(b, 4);
-	put32(b, v);
-}
-
-/* timestamptz: microseconds since 2000-01-01 00:00 UTC. */
-void mde_copy_time(mde_copybuf *b, int64_t ms)
-{
-	mde_copy_int8(b, (ms - INT64_C(946684800000)) * 1000);
-}
-
-void mde_copy_float8(mde_copybuf *b, double v)
-{
-	if (isnan(v)) {
-		mde_copy_null(b);
-		return;
-	}
-	uint64_t bits;
-	memcpy(&bits, &v, 8);
-	put32(b, 8);
-	put64(b, (int64_t)bits);
 }
 
 void mde_copy_int2(mde_copybuf *b, double v)
@@ -177,12 +127,16 @@ int mde_copy_numeric(mde_copybuf *b, const char *text)
 		mde_copy_null(b);
 		return 0;
 	}
-	unsigned char tmp[8 + 2 * 64];
-	int n = mde_numeric_encode(text, tmp, sizeof tmp);
+	/* encoded in place, after the room of its length */
+	enum { MAX = 4 + 8 + 2 * 64 };
+	if (b->n + MAX > b->cap && !mde_copy_grow(b, MAX))
+		return 0; /* oom: the caller checks b->oom */
+	int n = mde_numeric_encode(text, b->p + b->n + 4, MAX - 4);
 	if (n < 0)
 		return -1;
-	put32(b, n);
-	mde_copy_put(b, tmp, (size_t)n);
+	uint32_t len = htobe32((uint32_t)n);
+	memcpy(b->p + b->n, &len, 4);
+	b->n += 4 + (size_t)n;
 	return 0;
 }
 
