@@ -86,16 +86,19 @@ static int dispatch(const mde_config *cfg, const mde_cli *cli)
 
 int main(int argc, char **argv)
 {
-	/* Blocks of 1 MiB and more (a chunk's columns, a month's candles)
-	 * get pages of their own and give them back when freed. glibc's
-	 * default raises this bound after each such free, and then keeps
-	 * what fetch threads and writers free in their arenas: a 5-symbol
-	 * year backfill peaked at 230 MB instead of 147 (docs/DECISIONS.md). */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mde_cli cli;
 	int code = mde_cli_parse(argc, argv, &cli, stdout, stderr);
 	if (code != 0 || cli.cmd == MDE_CMD_HELP || cli.cmd == MDE_CMD_VERSION)
 		exit(code);
+	/* Blocks of 1 MiB and more (a chunk's columns, a month's candles)
+	 * get pages of their own and give them back when freed. glibc's
+	 * default raises this bound after each such free, and then keeps
+	 * what fetch threads and writers free in their arenas: a 5-symbol
+	 * 3-month backfill peaked at 230 MB instead of 147
+	 * (docs/DECISIONS.md). `compute`, one thread, keeps the default:
+	 * it reuses what it frees. */
+	if (cli.cmd != MDE_CMD_COMPUTE)
+		mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
 	mde_config cfg;
 	mde_err err = {0};

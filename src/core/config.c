@@ -108,7 +108,7 @@ int mde_config_defaults(mde_config *cfg)
 	cfg->chunk_ms = 30 * MDE_DAY_MS;
 	snprintf(cfg->chunk_text, sizeof cfg->chunk_text, "30d");
 	cfg->lease_s = 300;
-	cfg->batch_rows = 5000;
+	cfg->batch_rows = 20000;
 	cfg->archive_parallel = 8;
 	cfg->stream_batch_ms = 1000;
 	cfg->stream_quiet_ms = 100;

@@ -403,7 +403,7 @@ static int write_step(mde_pipeline *p, const mde_series_job *j,
 	mde_store_batch b;
 	batch_init(p, j, w, now, &b);
 	size_t per = (size_t)(p->cfg->batch_rows > 0 ? p->cfg->batch_rows
-						     : 5000);
+						     : 20000);
 	size_t i0 = 0;
 	while (i0 < s->n && s->t[i0] < j->start_ms)
 		i0++;
