@@ -139,6 +139,7 @@ void mde_pipeline_clone_close(mde_pipeline *q, mde_pipeline *into)
 	mde_store_close(q->store);
 	mde_fetch_logbuf_free(&q->logbuf);
 	mde_archive_buf_free(&q->arbuf);
+	mde_pl_reuse_free(q);
 	memset(q, 0, sizeof *q);
 }
 
@@ -277,6 +278,7 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 	mde_store_close(p->store);
 	mde_fetch_logbuf_free(&p->logbuf);
 	mde_archive_buf_free(&p->arbuf);
+	mde_pl_reuse_free(p);
 	memset(p, 0, sizeof *p);
 }
 

@@ -81,6 +81,9 @@ typedef struct mde_pipeline {
 	 * another writer's). */
 	struct mde_pipeline *progress_to;
 	bool announce_own_series;
+	/* The working tables of the last series (stages.h), kept for the
+	 * next: a writer touches their pages once, not once a chunk. */
+	struct mde_pl_reuse *reuse;
 	/* Batches are part of a store group (the stream): a failure goes
 	 * back to the caller at once, which retries the whole group. */
 	bool grouped;

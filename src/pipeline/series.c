@@ -312,8 +312,8 @@ static int assemble(mde_pipeline *p, const mde_series_job *j,
 
 /*
  * Once merged, the fetch is needed only for its rejects: they move to a
- * table of their own and the fetch and its grid are freed before the
- * frame is allocated (a 30-day 1m chunk: 12 MB less per writer).
+ * table of their own and the fetch is freed before the frame is
+ * allocated (a 30-day 1m chunk: 8 MB less per writer).
  */
 static int keep_rejects_only(mde_pl_work *w)
 {
@@ -324,7 +324,6 @@ static int keep_rejects_only(mde_pl_work *w)
 		w->val.rejects[k].row = (uint32_t)k;
 	}
 	mde_candles_free(&w->fetched);
-	mde_series_free(&w->val.series);
 	return 0;
 }
 
@@ -447,11 +446,54 @@ static void record_archive(mde_pipeline *p)
 		mde_warn("archive.record", "error=\"%s\"", e.msg);
 }
 
+void mde_pl_reuse_free(mde_pipeline *p)
+{
+	struct mde_pl_reuse *r = p->reuse;
+	if (!r)
+		return;
+	mde_candles_free(&r->merged);
+	mde_validation_free(&r->val);
+	mde_series_free(&r->series);
+	mde_frame_free(&r->frame);
+	free(r);
+	p->reuse = NULL;
+}
+
+/* The tables the last series left, emptied, into w (when there are). */
+static void reuse_take(mde_pipeline *p, mde_pl_work *w)
+{
+	if (!p->reuse && !(p->reuse = calloc(1, sizeof *p->reuse)))
+		return;
+	struct mde_pl_reuse *r = p->reuse;
+	w->merged = r->merged;
+	mde_candles_clear(&w->merged);
+	w->val = r->val;
+	w->series = r->series;
+	w->frame = r->frame;
+	memset(r, 0, sizeof *r);
+}
+
+static void reuse_give(mde_pipeline *p, mde_pl_work *w)
+{
+	struct mde_pl_reuse *r = p->reuse;
+	if (!r)
+		return;
+	r->merged = w->merged;
+	r->val = w->val;
+	r->series = w->series;
+	r->frame = w->frame;
+	memset(&w->merged, 0, sizeof w->merged);
+	memset(&w->val, 0, sizeof w->val);
+	memset(&w->series, 0, sizeof w->series);
+	memset(&w->frame, 0, sizeof w->frame);
+}
+
 int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 			mde_err *err)
 {
 	mde_pl_work w;
 	memset(&w, 0, sizeof w);
+	reuse_take(p, &w);
 	int64_t now = mde_now_ms();
 	fetch_step(p, j, &w);
 	int rc = assemble_step(p, j, &w, now, err);
@@ -469,6 +511,7 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 				 "series; the next run replaces them");
 	}
 	record_archive(p);
+	reuse_give(p, &w);
 	work_free(&w);
 	return rc;
 }

@@ -34,6 +34,16 @@ typedef struct mde_pl_work {
 	int64_t compute_ms;
 } mde_pl_work;
 
+/* What mde_pipeline_series keeps from one series to the next. */
+struct mde_pl_reuse {
+	mde_candles merged;
+	mde_validation val;
+	mde_series series;
+	mde_frame frame;
+};
+/* Frees p->reuse (pipeline close). */
+void mde_pl_reuse_free(mde_pipeline *p);
+
 /* The /futures/data period for a timeframe (1m has none: 5m). */
 const char *mde_pl_aux_period(int64_t period_ms, int64_t *aux_ms);
 /* The names of the three aux series the pipeline keeps, in w->fetched_aux

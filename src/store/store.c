@@ -26,6 +26,8 @@ struct mde_store {
 	bool group;      /* inside mde_store_group_begin: batches are
 			    savepoints of one transaction */
 	bool stage_at_group; /* stage_ready when the group began */
+	mde_copybuf copy;    /* kept from batch to batch: its pages are
+				touched once, not once a batch */
 };
 
 PGconn *mde_store_conn(mde_store *s)
@@ -66,6 +68,7 @@ void mde_store_close(mde_store *s)
 	if (!s)
 		return;
 	PQfinish(s->c);
+	free(s->copy.p);
 	free(s->url);
 	free(s);
 }
@@ -217,7 +220,9 @@ int mde_store_copy(mde_store *s, const char *table,
 	build_sql();
 	const mde_series *se = b->rows.series;
 	const mde_frame *fr = b->rows.frame;
-	mde_copybuf buf = {0};
+	mde_copybuf buf = s->copy;
+	buf.n = 0;
+	buf.oom = false;
 	mde_copy_begin(&buf);
 	const char *asset = mde_asset_name(b->asset);
 	size_t n = 0;
@@ -292,7 +297,7 @@ int mde_store_copy(mde_store *s, const char *table,
 		PQclear(r);
 	}
 done:
-	free(buf.p);
+	s->copy = buf;
 	return rc;
 }
 
