@@ -23,7 +23,7 @@
 #define LRU_N 16
 /* A month's zip serves the two chunks on either side of its end: a few
  * per writer are enough (a 1m futures month is about 2.5 MB). */
-#define LRU_BYTES ((size_t)10 << 20)
+#define LRU_BYTES ((size_t)8 << 20)
 
 struct lru {
 	char path[256];

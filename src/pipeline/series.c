@@ -312,8 +312,8 @@ static int assemble(mde_pipeline *p, const mde_series_job *j,
 
 /*
  * Once merged, the fetch is needed only for its rejects: they move to a
- * table of their own and the fetch is freed before the frame is
- * allocated (a 30-day 1m chunk: 8 MB less per writer).
+ * table of their own and the fetch and its grid are freed before the
+ * frame is allocated (a 30-day 1m chunk: 12 MB less per writer).
  */
 static int keep_rejects_only(mde_pl_work *w)
 {
@@ -324,6 +324,7 @@ static int keep_rejects_only(mde_pl_work *w)
 		w->val.rejects[k].row = (uint32_t)k;
 	}
 	mde_candles_free(&w->fetched);
+	mde_series_free(&w->val.series);
 	return 0;
 }
 

@@ -214,80 +214,107 @@ static void build_sql(void)
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* One row of the batch, slot i, in COPY's binary form; -1 when a decimal
+ * field is no number (err says which). */
+static int copy_row(mde_copybuf *buf, const mde_store_batch *b, size_t i,
+		    const char *asset, mde_err *err)
+{
+	const mde_series *se = b->rows.series;
+	const mde_frame *fr = b->rows.frame;
+	uint32_t row = se->row[i];
+	int origin = b->rows.candles->origin[row];
+	mde_copy_put16(buf, NSTAGE);
+	mde_copy_text(buf, b->symbol);
+	mde_copy_text(buf, b->timeframe);
+	mde_copy_time(buf, se->t[i]);
+	mde_copy_text(buf, asset);
+	mde_copy_text(buf, mde_origin_name(origin));
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const char *txt = mde_candles_text(b->rows.candles, row, f);
+		if (mde_copy_numeric(buf, txt)) {
+			mde_err_set(err, MDE_EINVAL, false,
+				    "%s at %lld is not a decimal",
+				    mde_field_names[f], (long long)se->t[i]);
+			return -1;
+		}
+	}
+	if (b->rows.candles->trades[row] == MDE_NULL_TRADES)
+		mde_copy_null(buf);
+	else
+		mde_copy_int8(buf, b->rows.candles->trades[row]);
+	for (int k = 0; k < MDE_NFEATURES; k++) {
+		if (mde_column_int2(k))
+			mde_copy_int2(buf, fr->col[k][i]);
+		else
+			mde_copy_float8(buf, fr->col[k][i]);
+	}
+	bool fallback = mde_origin_rank(origin) == 1;
+	mde_copy_int4(buf, (fr->flags[i] & 3) |
+				   (fallback ? MDE_VF_FALLBACK : 0));
+	mde_copy_float8(buf, fr->quality[i]);
+	mde_copy_int4(buf, MDE_FEATURE_VERSION);
+	mde_copy_int8(buf, b->run_id);
+	return 0;
+}
+
+/* Sends what buf holds and empties it. */
+static int copy_send(mde_store *s, mde_copybuf *buf, mde_err *err)
+{
+	if (buf->oom)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	if (buf->n && PQputCopyData(s->c, (const char *)buf->p,
+				    (int)buf->n) != 1)
+		return mde_err_set(err, MDE_EDB, true, "COPY: %s",
+				   PQerrorMessage(s->c));
+	buf->n = 0;
+	return 0;
+}
+
+/*
+ * The batch's valid slots, by binary COPY into table. The rows go to the
+ * server a MiB at a time while the next are encoded: the buffer stays
+ * small and the server parses while the client encodes.
+ */
 int mde_store_copy(mde_store *s, const char *table,
 		   const mde_store_batch *b, size_t *staged, mde_err *err)
 {
 	build_sql();
 	const mde_series *se = b->rows.series;
-	const mde_frame *fr = b->rows.frame;
+	size_t i = b->rows.slot_from, n = 0;
+	*staged = 0;
+	while (i < b->rows.slot_to && !se->valid[i])
+		i++;
+	if (i == b->rows.slot_to)
+		return 0;
+	char sql[1400];
+	snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN BINARY", table,
+		 stage_cols);
+	PGresult *r = PQexec(s->c, sql);
+	int rc = mde_db_check(s->c, r, PGRES_COPY_IN, err);
+	PQclear(r);
+	if (rc)
+		return rc;
 	mde_copybuf buf = s->copy;
 	buf.n = 0;
 	buf.oom = false;
 	mde_copy_begin(&buf);
 	const char *asset = mde_asset_name(b->asset);
-	size_t n = 0;
-	int rc = 0;
-	for (size_t i = b->rows.slot_from; i < b->rows.slot_to; i++) {
+	for (; i < b->rows.slot_to && !rc; i++) {
 		if (!se->valid[i])
 			continue;
-		uint32_t row = se->row[i];
-		int origin = b->rows.candles->origin[row];
-		mde_copy_put16(&buf, NSTAGE);
-		mde_copy_text(&buf, b->symbol);
-		mde_copy_text(&buf, b->timeframe);
-		mde_copy_time(&buf, se->t[i]);
-		mde_copy_text(&buf, asset);
-		mde_copy_text(&buf, mde_origin_name(origin));
-		for (int f = 0; f < MDE_NFIELDS; f++) {
-			const char *txt = mde_candles_text(b->rows.candles, row, f);
-			if (mde_copy_numeric(&buf, txt)) {
-				rc = mde_err_set(err, MDE_EINVAL, false,
-						 "%s at %lld is not a decimal",
-						 mde_field_names[f],
-						 (long long)se->t[i]);
-				goto done;
-			}
-		}
-		if (b->rows.candles->trades[row] == MDE_NULL_TRADES)
-			mde_copy_null(&buf);
+		if (copy_row(&buf, b, i, asset, err))
+			rc = MDE_EINVAL;
 		else
-			mde_copy_int8(&buf, b->rows.candles->trades[row]);
-		for (int k = 0; k < MDE_NFEATURES; k++) {
-			if (mde_column_int2(k))
-				mde_copy_int2(&buf, fr->col[k][i]);
-			else
-				mde_copy_float8(&buf, fr->col[k][i]);
-		}
-		bool fallback = mde_origin_rank(origin) == 1;
-		mde_copy_int4(&buf, (fr->flags[i] & 3) |
-					    (fallback ? MDE_VF_FALLBACK : 0));
-		mde_copy_float8(&buf, fr->quality[i]);
-		mde_copy_int4(&buf, MDE_FEATURE_VERSION);
-		mde_copy_int8(&buf, b->run_id);
-		n++;
+			n++;
+		if (!rc && buf.n >= (size_t)1 << 20)
+			rc = copy_send(s, &buf, err);
 	}
-	mde_copy_end(&buf);
-	if (buf.oom) {
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
+	if (!rc) {
+		mde_copy_end(&buf);
+		rc = copy_send(s, &buf, err);
 	}
-	*staged = n;
-	if (n == 0)
-		goto done;
-	char sql[1400];
-	snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN BINARY", table,
-		 stage_cols);
-	PGresult *r = PQexec(s->c, sql);
-	rc = mde_db_check(s->c, r, PGRES_COPY_IN, err);
-	PQclear(r);
-	if (rc)
-		goto done;
-	for (size_t off = 0; off < buf.n && !rc; off += 1 << 20) {
-		size_t len = buf.n - off < (1 << 20) ? buf.n - off : 1 << 20;
-		if (PQputCopyData(s->c, (const char *)buf.p + off, (int)len) != 1)
-			rc = mde_err_set(err, MDE_EDB, true, "COPY: %s",
-					 PQerrorMessage(s->c));
-	}
+	s->copy = buf;
+	/* an error ends the COPY: the server discards what it was sent */
 	if (PQputCopyEnd(s->c, rc ? "aborted" : NULL) != 1 && !rc)
 		rc = mde_err_set(err, MDE_EDB, true, "COPY: %s",
 				 PQerrorMessage(s->c));
@@ -296,8 +323,8 @@ int mde_store_copy(mde_store *s, const char *table,
 			rc = mde_db_check(s->c, r, PGRES_COMMAND_OK, err);
 		PQclear(r);
 	}
-done:
-	s->copy = buf;
+	if (!rc)
+		*staged = n;
 	return rc;
 }
 
