@@ -56,6 +56,7 @@ static int make_candles(mde_candles *c, size_t n, int64_t t0)
 		c->open_time_ms[i] = t0 + (int64_t)i * MDE_MINUTE_MS;
 		c->trades[i] = 100;
 		c->origin[i] = MDE_SRC_CSV;
+		c->malformed[i] = 0;
 		p = cl;
 	}
 	c->n = n;
