@@ -85,16 +85,22 @@ static int open_fetcher(mde_pipeline *p, mde_err *err)
 	return mde_fetcher_open(&p->fetcher, &o, err);
 }
 
-int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
+/* What every clone shares with p: the config, the run, the lease owner;
+ * and a database connection of its own. */
+static int clone_base(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
 {
 	memset(q, 0, sizeof *q);
 	q->cfg = p->cfg;
 	q->run_id = p->run_id;
 	memcpy(q->host, p->host, sizeof q->host);
 	memcpy(q->owner, p->owner, sizeof q->owner);
-	if (mde_store_open(&q->store, p->cfg->db_url,
-			   p->cfg->db_connect_timeout_s, err) ||
-	    open_fetcher(q, err))
+	return mde_store_open(&q->store, p->cfg->db_url,
+			      p->cfg->db_connect_timeout_s, err);
+}
+
+int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
+{
+	if (clone_base(q, p, err) || open_fetcher(q, err))
 		return MDE_EXIT_FATAL;
 	return 0;
 }
@@ -102,13 +108,7 @@ int mde_pipeline_clone(mde_pipeline *q, const mde_pipeline *p, mde_err *err)
 int mde_pipeline_clone_fetching(mde_pipeline *q, mde_pipeline *p,
 				mde_err *err)
 {
-	memset(q, 0, sizeof *q);
-	q->cfg = p->cfg;
-	q->run_id = p->run_id;
-	memcpy(q->host, p->host, sizeof q->host);
-	memcpy(q->owner, p->owner, sizeof q->owner);
-	if (mde_store_open(&q->store, p->cfg->db_url,
-			   p->cfg->db_connect_timeout_s, err) ||
+	if (clone_base(q, p, err) ||
 	    mde_fetcher_open_child(&q->fetcher, p->fetcher, err))
 		return MDE_EXIT_FATAL;
 	mde_fetcher_set_log(q->fetcher, mde_fetch_logbuf_add, &q->logbuf);
