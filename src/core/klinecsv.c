@@ -265,8 +265,9 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	/* Room for the file's rows (a kline line is over 100 bytes), or
 	 * for the window's when it is shorter (no timeframe is under 1m). */
 	size_t rows = len / 100 + 1;
-	if (end_ms > start_ms && (uint64_t)(end_ms - start_ms) / 60000 + 1 < rows)
-		rows = (size_t)((uint64_t)(end_ms - start_ms) / 60000 + 1);
+	uint64_t span = (uint64_t)end_ms - (uint64_t)start_ms; /* no overflow */
+	if (end_ms > start_ms && span / 60000 + 1 < rows)
+		rows = (size_t)(span / 60000 + 1);
 	if (mde_candles_reserve(out, out->n + rows))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	if (ascending(buf, len)) {
