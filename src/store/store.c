@@ -683,7 +683,7 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 			 bool fast_ok, mde_store_result *res,
 			 mde_quality_known *known, mde_err *err)
 {
-	int64_t lo, hi;
+	int64_t lo = 0, hi = 0;
 	if (!batch_range(b, &lo, &hi))
 		return 0;
 	char from[24], to[24];
@@ -744,7 +744,7 @@ static int write_candles(mde_store *s, const mde_store_batch *b,
 static int notify(mde_store *s, const mde_store_batch *b,
 		  const mde_store_result *res, mde_err *err)
 {
-	int64_t lo, hi;
+	int64_t lo = 0, hi = 0;
 	size_t rows = res->inserted + res->updated;
 	if (rows == 0 || !batch_range(b, &lo, &hi))
 		return 0;
