@@ -322,12 +322,11 @@ static void start_fetching(mde_pipeline *p, int share)
 		mde_warn("prefetch.failed", "error=\"%s\"", err.msg);
 }
 
+/* A writer's fetch threads stop; every fetch record it holds (those of
+ * what was fetched ahead for nothing too) is written by its own store. */
 static void stop_fetching(mde_pipeline *p)
 {
 	mde_err err = {0};
-	if (!p->pf)
-		return;
-	/* what was fetched ahead for nothing is logged too */
 	mde_pf_close(p);
 	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &err))
 		mde_warn("fetchlog.failed", "error=\"%s\"", err.msg);
@@ -340,18 +339,16 @@ static void stop_fetching(mde_pipeline *p)
  * left (the chunks of one series run one after another), one when a
  * worker counts its chunks.
  */
-static int writers_for(mde_pipeline *p, int64_t job_id, long max_chunks)
+static int writers_for(const mde_pipeline *p, const mde_job_counts *n,
+		       long max_chunks)
 {
 	int w = p->cfg->writers < 1 ? 1
 		: p->cfg->writers > MAX_WRITERS ? MAX_WRITERS
 						: p->cfg->writers;
-	mde_job_counts n = {0};
-	mde_err err = {0};
-	if (max_chunks || w == 1 ||
-	    mde_job_counts_get(p->store, job_id, &n, &err))
+	if (max_chunks || !n)
 		return 1;
-	if ((size_t)w > n.series_left)
-		w = n.series_left ? (int)n.series_left : 1;
+	if ((size_t)w > n->series_left)
+		w = n->series_left ? (int)n->series_left : 1;
 	return w;
 }
 
@@ -366,12 +363,13 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 {
 	mde_err err = {0};
 	mde_job_counts n = {0};
-	if (!mde_job_counts_get(p->store, job_id, &n, &err)) {
+	bool counted = !mde_job_counts_get(p->store, job_id, &n, &err);
+	if (counted) {
 		p->progress_total = n.candles_left;
 		p->progress_started_ms = p->progress_last_ms = mde_mono_ms();
 		p->progress = true;
 	}
-	int nw = writers_for(p, job_id, max_chunks);
+	int nw = writers_for(p, counted ? &n : NULL, max_chunks);
 	mde_pipeline clones[MAX_WRITERS];
 	drain_writer d[MAX_WRITERS];
 	for (int k = 0; k < nw; k++) {
@@ -418,13 +416,8 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 			stop_job = d[k].stop_job;
 		}
 		failed += d[k].failed;
-		if (k) {
-			if (mde_store_flush_fetch_log(d[k].p->store, p->run_id,
-						      &d[k].p->logbuf, &err))
-				mde_warn("fetchlog.failed", "error=\"%s\"",
-					 err.msg);
+		if (k)
 			mde_pipeline_clone_close(d[k].p, p);
-		}
 	}
 	if (fatal)
 		return MDE_EXIT_FATAL;
