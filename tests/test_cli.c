@@ -58,6 +58,8 @@ static void test_usage_errors(void **state)
 	       "--to 2024-02-01 --chunk 3y", 2, "--chunk");
 	expect("resume --job abc", 2, "bad job id");
 	expect("worker --max-jobs 0", 2, "--max-jobs");
+	expect("--writers 0 worker", 2, "--writers must be a number of series");
+	expect("resume --writers 17", 2, "--writers must be a number of series");
 	expect("status --format xml", 2, "--format must be table, csv or json");
 	expect("quality --format xml", 2,
 	       "--format must be table, csv, html or json");
@@ -67,6 +69,22 @@ static void test_usage_errors(void **state)
 	expect("--log-format yaml migrate", 2, "--log-format");
 	expect("--config /nonexistent/mdenrich.conf migrate", 2,
 	       "/nonexistent/mdenrich.conf");
+}
+
+/* The URLs and the in-flight and writer bounds are global options: before
+ * or after the command, and `config` shows what they set. */
+static void test_global_flags(void **state)
+{
+	const char *ways[] = {
+		"--archive-url http://127.0.0.1:9/ar --writers 3 config",
+		"config --archive-url http://127.0.0.1:9/ar --writers 3",
+	};
+	for (size_t i = 0; i < sizeof ways / sizeof *ways; i++) {
+		if (mde(ways[i]) != 0)
+			fail_msg("`mdenrich %s`: %s", ways[i], err);
+		assert_non_null(strstr(out, "url = http://127.0.0.1:9/ar"));
+		assert_non_null(strstr(out, "writers = 3"));
+	}
 }
 
 static void test_help_and_version(void **state)
@@ -122,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_global_flags),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_unreachable_database),
 		cmocka_unit_test(test_bad_input_changes_nothing),
