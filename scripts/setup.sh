@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libcjson-dev libpq-dev libgsl-dev libopenblas-dev
   libcmocka-dev libinih-dev libmicrohttpd-dev
-  libzip-dev libssl-dev
+  libzip-dev libssl-dev libfmt-dev
   libwebsockets-dev
   postgresql-15 postgresql-client-15
   clang libclang-rt-14-dev

@@ -13,14 +13,15 @@
 extern "C" {
 #endif
 
-/* Room for any text of mde_num_shortest, with its '\0'. */
-#define MDE_NUM_TEXT_MAX 32
+/* Room for any text of mde_num_shortest, with its '\0', and for the
+ * fixed-size copies it makes past the text (at most 24 bytes long). */
+#define MDE_NUM_TEXT_MAX 48
 
 /*
  * Writes the shortest decimal text of v that parses back to v (bit for
- * bit; "-0" for negative zero) into out (MDE_NUM_TEXT_MAX bytes) and
- * returns its length. Plain digits for 1e-4 <= |v| < 1e17, else
- * d.ddde-XX / d.ddde+XX; "inf", "-inf", "nan" for the non-finite.
+ * bit; "-0" for negative zero) into out (MDE_NUM_TEXT_MAX bytes, which
+ * it may all overwrite) and returns its length. Plain digits for
+ * 1e-4 <= |v| < 1e17, else d.ddde-XX / d.ddde+XX; "inf", "-inf", "nan" for the non-finite.
  */
 int mde_num_shortest(char *out, double v);
 
