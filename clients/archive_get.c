@@ -35,22 +35,27 @@ struct lru {
 
 /* A file found missing earlier in the run: not asked for again. */
 struct gone {
+	uint64_t hash; /* of path */
 	char path[256];
 	int rc;
 	mde_err err;
 };
 
+/* Shared by a fetcher and its children (every writer and fetch thread of
+ * a run), under mu: a month's zip is downloaded once, and a file found
+ * missing is asked for once (open interest and long/short read the same
+ * metrics days). */
 struct mde_ar_cache {
 	pthread_mutex_t mu;
 	struct lru lru[LRU_N];
 	uint64_t clock;
+	struct gone *gone;
+	size_t ngone, gone_cap;
 };
 
 struct mde_archive {
 	mde_http_multi *multi;
 	bool down;            /* the host failed as a whole: not asked again */
-	struct gone *gone;
-	size_t ngone;
 	struct mde_ar_cache *lru; /* the family's (mde_fetch_shared.arc) */
 };
 
@@ -60,6 +65,7 @@ void mde_ar_cache_free(struct mde_ar_cache *c)
 		return;
 	for (int i = 0; i < LRU_N; i++)
 		free(c->lru[i].zip);
+	free(c->gone);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -69,7 +75,6 @@ void mde_archive_free(struct mde_archive *a)
 	if (!a)
 		return;
 	mde_http_multi_close(a->multi);
-	free(a->gone);
 	free(a);
 }
 
@@ -368,33 +373,57 @@ static void missing(struct mde_arfile *F, int rc, const mde_err *e)
 		 e->msg);
 }
 
-/* Remembers the files that ended missing (a chunk after this one that
- * needs the same month goes straight to REST), or marks the files
- * already known to be missing. */
-static void gone_sync(struct mde_archive *a, struct mde_arfile *files, size_t n,
-		      bool mark)
+static uint64_t path_hash(const char *p)
 {
+	uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * UINT64_C(1099511628211);
+	return h;
+}
+
+static struct gone *gone_find(struct mde_ar_cache *c, const char *path,
+			      uint64_t h)
+{
+	for (size_t k = 0; k < c->ngone; k++)
+		if (c->gone[k].hash == h && strcmp(c->gone[k].path, path) == 0)
+			return &c->gone[k];
+	return NULL;
+}
+
+/* Remembers the files that ended missing (a chunk after this one, or
+ * another series' thread, that needs the same file goes straight to REST
+ * or its hole), or marks the files already known to be missing. */
+static void gone_sync(struct mde_ar_cache *c, struct mde_arfile *files,
+		      size_t n, bool mark)
+{
+	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < n; i++) {
 		struct mde_arfile *F = &files[i];
-		size_t k = 0;
-		while (k < a->ngone && strcmp(a->gone[k].path, F->path) != 0)
-			k++;
-		if (mark && k < a->ngone) {
+		if (!mark && F->state != AR_MISSING)
+			continue;
+		uint64_t h = path_hash(F->path);
+		struct gone *g = gone_find(c, F->path, h);
+		if (mark && g) {
 			F->state = AR_MISSING;
-			F->rc = a->gone[k].rc;
-			F->err = a->gone[k].err;
-		} else if (!mark && k == a->ngone && F->state == AR_MISSING) {
-			void *q = realloc(a->gone, (k + 1) * sizeof *a->gone);
-			if (!q)
-				return;
-			a->gone = q;
-			snprintf(a->gone[k].path, sizeof a->gone[k].path, "%s",
-				 F->path);
-			a->gone[k].rc = F->rc;
-			a->gone[k].err = F->err;
-			a->ngone++;
+			F->rc = g->rc;
+			F->err = g->err;
+		} else if (!mark && !g) {
+			if (c->ngone == c->gone_cap) {
+				size_t cap = c->gone_cap ? 2 * c->gone_cap : 64;
+				void *q = realloc(c->gone, cap * sizeof *c->gone);
+				if (!q)
+					break;
+				c->gone = q;
+				c->gone_cap = cap;
+			}
+			g = &c->gone[c->ngone++];
+			g->hash = h;
+			snprintf(g->path, sizeof g->path, "%s", F->path);
+			g->rc = F->rc;
+			g->err = F->err;
 		}
 	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* One job's answer into its file. Returns the Retry-After to honour. */
@@ -530,7 +559,7 @@ int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;
 	}
-	gone_sync(f->ar, files, n, true);
+	gone_sync(f->ar->lru, files, n, true);
 	for (size_t i = 0; i < n && f->ar->down; i++) {
 		mde_err e;
 		mde_err_set(&e, MDE_ENET, false, "the archive failed earlier "
@@ -580,7 +609,7 @@ int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 		mde_sleep_ms(d, NULL);
 	}
 	note_down(f, files, n);
-	gone_sync(f->ar, files, n, false);
+	gone_sync(f->ar->lru, files, n, false);
 done:
 	free(jobs);
 	free(of);

@@ -37,6 +37,7 @@ struct built {
 	uint64_t version;
 	char *zip;
 	size_t len;
+	char sha[65];     /* of zip, hashed once (a .CHECKSUM is static too) */
 };
 static struct built built[256];
 static size_t nbuilt, built_next;
@@ -397,9 +398,10 @@ static int not_found(char **body, size_t *len, const char **ctype)
 	return 404;
 }
 
-/* A copy of the zip built before for the same path, flags, data. */
+/* A copy of the zip built before for the same path, flags, data (only
+ * its hash when zip is NULL). */
 static bool built_get(const fx *x, const char *path, unsigned flags,
-		      uint64_t v, char **zip, size_t *len)
+		      uint64_t v, char **zip, size_t *len, char sha[65])
 {
 	bool hit = false;
 	pthread_mutex_lock(&mu);
@@ -408,7 +410,10 @@ static bool built_get(const fx *x, const char *path, unsigned flags,
 		if (b->x != x || b->flags != flags || b->version != v ||
 		    strcmp(b->path, path) != 0 || !b->zip)
 			continue;
-		if ((*zip = malloc(b->len + 1))) {
+		memcpy(sha, b->sha, 65);
+		if (!zip) {
+			hit = true;
+		} else if ((*zip = malloc(b->len + 1))) {
 			memcpy(*zip, b->zip, b->len);
 			*len = b->len;
 			hit = true;
@@ -419,7 +424,8 @@ static bool built_get(const fx *x, const char *path, unsigned flags,
 }
 
 static void built_put(const fx *x, const char *path, unsigned flags,
-		      uint64_t v, const char *zip, size_t len)
+		      uint64_t v, const char *zip, size_t len,
+		      const char sha[65])
 {
 	char *c = malloc(len);
 	if (!c)
@@ -431,33 +437,45 @@ static void built_put(const fx *x, const char *path, unsigned flags,
 	free(built[k].zip);
 	built[k] = (struct built){.x = x, .flags = flags, .version = v,
 				  .zip = c, .len = len};
+	memcpy(built[k].sha, sha, 65);
 	snprintf(built[k].path, sizeof built[k].path, "%s", path);
 	pthread_mutex_unlock(&mu);
 }
 
-/* The zip of F (built, or a copy of the one built before). */
+/* The zip of F (built, or a copy of the one built before; NULL zip: only
+ * its hash) and its SHA-256. */
 static bool zip_of(fx *x, const struct file *F, unsigned flags, char **zip,
-		   size_t *zl)
+		   size_t *zl, char sha[65])
 {
 	char key[200];
 	snprintf(key, sizeof key, "%s/%s/%s/%s/%lld", F->spot ? "s" : "f",
 		 F->kind, F->sym, F->name, (long long)F->period);
 	uint64_t v = fx_version(x);
 	unsigned content = flags & ~(unsigned)(FXA_BADSUM | FXA_TRUNC);
-	if (built_get(x, key, content, v, zip, zl))
+	if (built_get(x, key, content, v, zip, zl, sha))
 		return true;
 	struct buf csv = {0};
+	char *z = NULL;
+	size_t len = 0;
 	bool have = strcmp(F->kind, "klines") == 0 ? klines_csv(x, F, flags,
 								&csv)
 		    : strcmp(F->kind, "fundingRate") == 0 ? funding_csv(x, F,
 									&csv)
 		    : strcmp(F->kind, "metrics") == 0 ? metrics_csv(x, F, &csv)
 						       : false;
-	have = have && make_zip(F->name, &csv, zip, zl);
+	have = have && make_zip(F->name, &csv, &z, &len);
 	free(csv.p);
-	if (have)
-		built_put(x, key, content, v, *zip, *zl);
-	return have;
+	if (!have)
+		return false;
+	sha_hex(z, len, sha);
+	built_put(x, key, content, v, z, len, sha);
+	if (zip) {
+		*zip = z;
+		*zl = len;
+	} else {
+		free(z);
+	}
+	return true;
 }
 
 int fxa_serve(fx *x, const char *url, char **body, size_t *len,
@@ -468,16 +486,13 @@ int fxa_serve(fx *x, const char *url, char **body, size_t *len,
 	int64_t today = mde_floor_div(mde_now_ms(), MDE_DAY_MS) * MDE_DAY_MS;
 	if (!parse_path(url, &F) || (flags & FXA_404) || F.to > today)
 		return not_found(body, len, ctype);
-	char *zip = NULL;
+	char *zip = NULL, hex[65];
 	size_t zl = 0;
-	if (!zip_of(x, &F, flags, &zip, &zl))
+	if (!zip_of(x, &F, flags, F.checksum ? NULL : &zip, &zl, hex))
 		return not_found(body, len, ctype);
 	if (F.checksum) {
-		char hex[65];
-		sha_hex(zip, zl, hex);
 		if (flags & FXA_BADSUM)
 			hex[0] = hex[0] == '0' ? '1' : '0';
-		free(zip);
 		*body = malloc(200);
 		*len = (size_t)snprintf(*body, 200, "%s  %s\n", hex, F.name);
 		*ctype = "text/plain";
