@@ -158,18 +158,27 @@ static int group_size(const mde_fetcher *f)
 struct kres {
 	struct mde_arfile *files; /* the group */
 	mde_candles *res;     /* one table per file */
+	mde_candles *after;   /* its rows past the window, for the next chunk */
 	int origin;
 	int64_t P;
 };
 
+/* A file's rows of the window; when the window ends inside the file, the
+ * rest of it too, into after (mde_ar_rest_put): the next chunk starts
+ * there and would otherwise get, inflate and parse the file again. */
 static int check_klines(void *ud, struct mde_arfile *F, const char *csv,
 			size_t len, mde_err *err)
 {
 	struct kres *k = ud;
 	mde_candles *c = &k->res[F - k->files];
+	mde_candles *after = &k->after[F - k->files];
 	mde_kline_csv_info info;
-	int rc = mde_kline_csv_parse(csv, len, k->origin, F->seg_from,
-				     F->seg_to, c, &info, err);
+	mde_candles_clear(after);
+	int64_t to = F->seg_to < F->to ? F->to : F->seg_to;
+	int rc = mde_kline_csv_parse(csv, len, k->origin, F->seg_from, to, c,
+				     &info, err);
+	if (!rc && to > F->seg_to)
+		(void)mde_ar_split_after(c, F->seg_to, after);
 	if (!rc && info.rows && info.period_ms != k->P) {
 		mde_candles_clear(c);
 		return mde_err_set(err, MDE_EPARSE, false,
@@ -207,15 +216,29 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
 {
 	struct kres k = {.files = files, .origin = origin, .P = P};
 	k.res = calloc(m, sizeof *k.res);
-	if (!k.res)
+	k.after = calloc(m, sizeof *k.after);
+	if (!k.res || !k.after) {
+		free(k.res);
+		free(k.after);
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	}
+	bool *taken = calloc(m, sizeof *taken);
+	for (size_t i = 0; taken && i < m; i++) /* the chunk before kept them */
+		taken[i] = mde_ar_rest_take(f, &files[i], &k.res[i],
+					    &k.after[i]);
 	int rc = mde_ar_get(f, files, m, check_klines, &k, err);
+	for (size_t i = 0; taken && i < m; i++)
+		if (!taken[i] && files[i].state == AR_OK)
+			mde_ar_rest_read(f, &files[i]);
+	free(taken);
 	for (size_t i = 0; i < m && !rc; i++) {
 		struct mde_arfile *F = &files[i];
 		if (F->state != AR_OK) {
 			rc = kline_gap(f, origin, sym, P, F, cursor, out, err);
 			continue;
 		}
+		if (k.after[i].n)
+			mde_ar_rest_put(f, F, F->seg_to, &k.after[i]);
 		note_file(f, F, mde_binance_interval(P));
 		if (out->n == 0) { /* the first rows: taken, not copied */
 			mde_candles t = *out;
@@ -227,9 +250,12 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
 		}
 		*cursor = F->seg_to;
 	}
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
 		mde_candles_free(&k.res[i]);
+		mde_candles_free(&k.after[i]);
+	}
 	free(k.res);
+	free(k.after);
 	return rc;
 }
 

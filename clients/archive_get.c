@@ -21,9 +21,12 @@
 #include "log.h"
 
 #define LRU_N 16
-/* A month's zip serves the two chunks on either side of its end: a few
- * per writer are enough (a 1m futures month is about 2.5 MB). */
-#define LRU_BYTES ((size_t)8 << 20)
+/* Funding and metrics files serve the two chunks on either side of a
+ * month's or day's end, and open interest and long/short the same day.
+ * A kline month is not kept here (a 1m futures month is about 2.5 MB):
+ * the chunk that reads it keeps the rows the next chunk needs
+ * (mde_ar_rest_put), which then needs the zip no more. */
+#define LRU_BYTES ((size_t)2 << 20)
 
 struct lru {
 	char path[256];
@@ -45,12 +48,27 @@ struct gone {
  * a run), under mu: a month's zip is downloaded once, and a file found
  * missing is asked for once (open interest and long/short read the same
  * metrics days). */
+/* The rows of a verified file after the window of the chunk that read
+ * it, kept for the chunk that follows (mde_ar_rest_put). */
+#define REST_N 8
+struct rest {
+	char path[256];
+	int64_t from;        /* the rows' first open time may not be before */
+	bool used;           /* a slot: rows, or (none) a marker that the
+				chunk starting at from read the file itself */
+	mde_candles rows;
+	char sha[65];
+	size_t size, nrows;  /* the file's, for archive_files */
+	uint64_t stamp;
+};
+
 struct mde_ar_cache {
 	pthread_mutex_t mu;
 	struct lru lru[LRU_N];
 	uint64_t clock;
 	struct gone *gone;
 	size_t ngone, gone_cap;
+	struct rest rest[REST_N];
 };
 
 struct mde_archive {
@@ -65,6 +83,8 @@ void mde_ar_cache_free(struct mde_ar_cache *c)
 		return;
 	for (int i = 0; i < LRU_N; i++)
 		free(c->lru[i].zip);
+	for (int i = 0; i < REST_N; i++)
+		mde_candles_free(&c->rest[i].rows);
 	free(c->gone);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -287,6 +307,158 @@ static void lru_put(struct mde_ar_cache *a, const struct mde_arfile *F)
 	pthread_mutex_unlock(&a->mu);
 }
 
+/* ---- rows kept for the next chunk ------------------------------------ */
+
+/* The slot of (path, from), or NULL (under a->mu). */
+static struct rest *rest_find(struct mde_ar_cache *a, const char *path,
+			      int64_t from)
+{
+	for (int i = 0; i < REST_N; i++)
+		if (a->rest[i].used && a->rest[i].from == from &&
+		    strcmp(a->rest[i].path, path) == 0)
+			return &a->rest[i];
+	return NULL;
+}
+
+/* A free slot, else the oldest, emptied (under a->mu). */
+static struct rest *rest_slot(struct mde_ar_cache *a)
+{
+	int k = 0;
+	for (int i = 0; i < REST_N; i++) {
+		if (!a->rest[i].used) {
+			k = i;
+			break;
+		}
+		if (a->rest[i].stamp < a->rest[k].stamp)
+			k = i;
+	}
+	struct rest *r = &a->rest[k];
+	mde_candles_free(&r->rows);
+	r->used = false;
+	return r;
+}
+
+void mde_ar_rest_put(mde_fetcher *f, const struct mde_arfile *F,
+		     int64_t from_ms, mde_candles *rows)
+{
+	mde_err e;
+	if (rows->n == 0 || ar_init(f, &e))
+		return;
+	mde_candles_compact(rows); /* it waits a chunk: no spare room */
+	struct mde_ar_cache *a = f->ar->lru;
+	pthread_mutex_lock(&a->mu);
+	struct rest *r = rest_find(a, F->path, from_ms);
+	if (r) { /* that chunk read the file itself meanwhile */
+		r->used = false;
+		pthread_mutex_unlock(&a->mu);
+		mde_candles_free(rows);
+		return;
+	}
+	r = rest_slot(a);
+	r->used = true;
+	r->rows = *rows;
+	mde_candles_init(rows);
+	snprintf(r->path, sizeof r->path, "%s", F->path);
+	r->from = from_ms;
+	memcpy(r->sha, F->sha, sizeof r->sha);
+	r->size = F->size;
+	r->nrows = F->rows;
+	r->stamp = ++a->clock;
+	size_t n = r->rows.n;
+	pthread_mutex_unlock(&a->mu);
+	mde_debug("archive.rows_kept", "file=%s from=%" PRId64 " rows=%zu",
+		  F->path, from_ms, n);
+}
+
+void mde_ar_rest_read(mde_fetcher *f, const struct mde_arfile *F)
+{
+	mde_err e;
+	if (ar_init(f, &e))
+		return;
+	struct mde_ar_cache *a = f->ar->lru;
+	mde_candles old;
+	mde_candles_init(&old);
+	pthread_mutex_lock(&a->mu);
+	struct rest *r = rest_find(a, F->path, F->seg_from);
+	if (r) { /* kept too late to be taken */
+		old = r->rows;
+		mde_candles_init(&r->rows);
+		r->used = false;
+	} else { /* the rows may still be kept: they are not to be */
+		r = rest_slot(a);
+		r->used = true;
+		snprintf(r->path, sizeof r->path, "%s", F->path);
+		r->from = F->seg_from;
+		r->stamp = ++a->clock;
+	}
+	pthread_mutex_unlock(&a->mu);
+	mde_candles_free(&old);
+}
+
+bool mde_ar_rest_take(mde_fetcher *f, struct mde_arfile *F,
+		      mde_candles *out, mde_candles *after)
+{
+	mde_err e;
+	if (ar_init(f, &e))
+		return false;
+	struct mde_ar_cache *a = f->ar->lru;
+	pthread_mutex_lock(&a->mu);
+	struct rest *r = rest_find(a, F->path, F->seg_from);
+	bool hit = r && r->rows.n;
+	if (hit) {
+		mde_candles_free(out);
+		*out = r->rows;
+		mde_candles_init(&r->rows);
+		r->used = false;
+		memcpy(F->sha, r->sha, sizeof F->sha);
+		F->size = r->size;
+		F->rows = r->nrows;
+		F->state = AR_OK;
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (hit) {
+		(void)mde_ar_split_after(out, F->seg_to, after);
+		mde_debug("archive.rows_taken", "file=%s from=%" PRId64
+			  " rows=%zu", F->path, F->seg_from, out->n);
+	}
+	return hit;
+}
+
+bool mde_ar_split_after(mde_candles *c, int64_t t, mde_candles *after)
+{
+	size_t lo = 0, hi = c->n; /* c ascends: the first row at or past t */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->open_time_ms[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n)
+		return true;
+	mde_candles_clear(after);
+	bool kept;
+	if (c->n - lo <= lo) { /* the smaller part is copied, the tail */
+		kept = mde_candles_append_rows(after, c, lo, c->n) == 0;
+		mde_candles_truncate(c, lo, c->text_len);
+		return kept;
+	}
+	/* ... or the head: c becomes the tail, the head a table of its own */
+	mde_candles head;
+	mde_candles_init(&head);
+	kept = mde_candles_append_rows(&head, c, 0, lo) == 0;
+	if (!kept) {
+		mde_candles_free(&head);
+		mde_candles_truncate(c, lo, c->text_len);
+		return false;
+	}
+	mde_candles_drop_head(c, lo);
+	mde_candles_free(after);
+	*after = *c;
+	*c = head;
+	return true;
+}
+
 static int cache_path(const mde_fetcher *f, const struct mde_arfile *F,
 		      char *buf, size_t cap)
 {
@@ -399,7 +571,7 @@ static void gone_sync(struct mde_ar_cache *c, struct mde_arfile *files,
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < n; i++) {
 		struct mde_arfile *F = &files[i];
-		if (!mark && F->state != AR_MISSING)
+		if (mark ? F->state != AR_PENDING : F->state != AR_MISSING)
 			continue;
 		uint64_t h = path_hash(F->path);
 		struct gone *g = gone_find(c, F->path, h);
@@ -550,6 +722,11 @@ int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 	int rc = ar_init(f, err);
 	if (rc)
 		return rc;
+	size_t pending = 0;
+	for (size_t i = 0; i < n; i++)
+		pending += files[i].state == AR_PENDING;
+	if (pending == 0)
+		return 0;
 	const size_t ucap = 600;
 	mde_http_job *jobs = calloc(2 * n + 1, sizeof *jobs);
 	struct mde_arfile **of = calloc(2 * n + 1, sizeof *of);
@@ -561,6 +738,8 @@ int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 	}
 	gone_sync(f->ar->lru, files, n, true);
 	for (size_t i = 0; i < n && f->ar->down; i++) {
+		if (files[i].state != AR_PENDING)
+			continue; /* kept from the chunk before */
 		mde_err e;
 		mde_err_set(&e, MDE_ENET, false, "the archive failed earlier "
 			    "in this run");

@@ -43,6 +43,29 @@ typedef int (*ar_check_fn)(void *ud, struct mde_arfile *F, const char *csv,
 /* Gets files[0..n), then each is AR_OK (checked) or AR_MISSING. */
 int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
 	       ar_check_fn check, void *ud, mde_err *err) MDE_MUSTCHECK;
+/*
+ * Rows parsed beyond a chunk's window. A chunk whose range ends inside a
+ * file (a 30-day chunk ends inside a month) parses the whole file anyway;
+ * the rows from from_ms on (its window's end) are kept, moved from rows,
+ * for the chunk that follows, which then takes them instead of getting,
+ * inflating and parsing the same month again. The cache is the family's
+ * (every writer of the run), a few files at most, the oldest dropped.
+ */
+void mde_ar_rest_put(mde_fetcher *f, const struct mde_arfile *F,
+		     int64_t from_ms, mde_candles *rows);
+/* F was read from the archive (or a cache of zips) for its window: rows
+ * of it kept for that window, now or later, are not needed (a fetch ahead
+ * ran beside the one that would have kept them). */
+void mde_ar_rest_read(mde_fetcher *f, const struct mde_arfile *F);
+/* F's rows kept from F->seg_from on: moved into out (F is then AR_OK with
+ * the file's sha, size and rows), those from F->seg_to on split off into
+ * after; false when none were kept. */
+bool mde_ar_rest_take(mde_fetcher *f, struct mde_arfile *F,
+		      mde_candles *out, mde_candles *after);
+/* Moves the rows of c (ascending) from open time t on to after; false
+ * when there was no memory for them (they are dropped from c all the
+ * same). */
+bool mde_ar_split_after(mde_candles *c, int64_t t, mde_candles *after);
 /* Frees what mde_ar_get left in a file (not res). */
 void mde_ar_file_clear(struct mde_arfile *F);
 /* Whether the archive host failed as a whole earlier in this run. */

@@ -3,7 +3,10 @@
  *   - mde_err_set sets every field: nothing of an earlier error survives;
  *   - the backoff jitter differs between processes (seeded per process,
  *     also in a child after fork) and stays within its bounds;
- *   - mde_sleep_ms wakes on the stop flag.
+ *   - mde_sleep_ms wakes on the stop flag;
+ *   - rows moved between candle tables (a run of rows, a dropped head, a
+ *     compacted table, a file's rows split at a chunk's end) keep their
+ *     values, text, times and origin.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +20,102 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "archive_get.h"
+#include "candles.h"
 #include "mde.h"
 #include "proc.h"
 #include "stages.h"
 #include "config.h"
 #include "log.h"
 #include "timeutil.h"
+
+/* Row i of a test table: its texts differ from row to row, some NULL. */
+static void push_row(mde_candles *c, int i)
+{
+	char t[MDE_NFIELDS][32];
+	mde_candle_in in = {.open_time_ms = (int64_t)i * 60000,
+			    .trades = i, .origin = MDE_SRC_BINANCE};
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		if ((i + f) % 7 == 0 && f >= MDE_VOLUME)
+			continue; /* a NULL field */
+		snprintf(t[f], sizeof t[f], "%d.%0*d", 100 + i, f + 1, i % 10);
+		in.txt[f] = t[f];
+	}
+	assert_int_equal(mde_candles_push(c, &in, NULL), 0);
+}
+
+/* Row j of a equals row i of b, field for field. */
+static void same_row(const mde_candles *a, size_t j, const mde_candles *b,
+		     size_t i)
+{
+	assert_true(a->open_time_ms[j] == b->open_time_ms[i]);
+	assert_true(a->trades[j] == b->trades[i]);
+	assert_int_equal(a->origin[j], b->origin[i]);
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		const char *x = mde_candles_text(a, j, f),
+			   *y = mde_candles_text(b, i, f);
+		assert_true((x == NULL) == (y == NULL));
+		if (x)
+			assert_string_equal(x, y);
+		assert_memory_equal(&a->val[f][j], &b->val[f][i],
+				    sizeof(double));
+	}
+}
+
+/* src's rows split at row k's open time into part (a copy of src cut) and
+ * after. */
+static void split_at(const mde_candles *src, size_t k, mde_candles *part,
+		     mde_candles *after)
+{
+	mde_candles_free(part);
+	mde_candles_init(part);
+	assert_int_equal(mde_candles_append(part, src), 0);
+	assert_true(mde_ar_split_after(part, (int64_t)k * 60000, after));
+	assert_int_equal(part->n, k);
+	assert_int_equal(after->n, src->n - k);
+	for (size_t i = 0; i < k; i++)
+		same_row(part, i, src, i);
+	for (size_t i = 0; i < src->n - k; i++)
+		same_row(after, i, src, k + i);
+}
+
+static void test_candle_rows_keep_their_text(void **state)
+{
+	mde_candles src, dst, cut, after, part;
+	mde_candles_init(&src);
+	mde_candles_init(&dst);
+	mde_candles_init(&cut);
+	mde_candles_init(&after);
+	mde_candles_init(&part);
+	for (int i = 0; i < 100; i++)
+		push_row(&src, i);
+	push_row(&dst, 500); /* appended after a row of its own */
+	assert_int_equal(mde_candles_append_rows(&dst, &src, 30, 70), 0);
+	assert_int_equal(dst.n, 41);
+	for (size_t i = 0; i < 40; i++)
+		same_row(&dst, 1 + i, &src, 30 + i);
+	/* a dropped head, then compacted: the text of rows 0..39 is gone */
+	assert_int_equal(mde_candles_append(&cut, &src), 0);
+	mde_candles_drop_head(&cut, 40);
+	mde_candles_compact(&cut);
+	assert_int_equal(cut.n, 60);
+	assert_int_equal(cut.cap, 60);
+	assert_true(cut.text_len < src.text_len * 2 / 3);
+	for (size_t i = 0; i < 60; i++)
+		same_row(&cut, i, &src, 40 + i);
+	/* a file's rows split at a chunk's end: the small tail copied, or
+	 * the small head (the table keeping the tail) */
+	split_at(&src, 90, &part, &after);
+	split_at(&src, 5, &part, &after);
+	/* past the last row: nothing moves */
+	assert_true(mde_ar_split_after(&part, 99 * 60000, &after));
+	assert_int_equal(part.n, 5);
+	mde_candles_free(&src);
+	mde_candles_free(&dst);
+	mde_candles_free(&cut);
+	mde_candles_free(&after);
+	mde_candles_free(&part);
+}
 
 static void test_err_set_resets_every_field(void **state)
 {
@@ -239,6 +332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_set_resets_every_field),
+		cmocka_unit_test(test_candle_rows_keep_their_text),
 		cmocka_unit_test(test_jitter_differs_between_processes),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_sleep_wakes_on_stop),

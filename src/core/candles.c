@@ -134,6 +134,16 @@ int mde_candles_reserve(mde_candles *c, size_t n)
 	return 0;
 }
 
+int mde_candles_reserve_text(mde_candles *c, size_t bytes)
+{
+	if (bytes <= c->text_cap)
+		return 0;
+	if (bytes > UINT32_MAX || grow((void **)&c->text, 1, bytes))
+		return MDE_ENOMEM;
+	c->text_cap = bytes;
+	return 0;
+}
+
 static int text_append(mde_candles *c, const char *s, size_t len,
 		       uint32_t *off)
 {
@@ -251,39 +261,116 @@ int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 	return mde_candles_push(dst, &in, NULL);
 }
 
-int mde_candles_append(mde_candles *dst, const mde_candles *src)
+/* The first text offset of the rows from `from` on: rows are appended in
+ * order, so it is where their text starts (text_len when none has any). */
+static size_t first_text(const mde_candles *c, size_t from)
 {
-	size_t n = dst->n, base = dst->text_len;
-	if (src->n == 0)
+	for (size_t i = from; i < c->n; i++)
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			if (c->txt[f][i] != MDE_NULL_TXT)
+				return c->txt[f][i];
+	return c->text_len;
+}
+
+/* Where the text of rows [from, n) starts: the whole arena for the first
+ * row, as it always was. */
+static size_t text_from(const mde_candles *c, size_t from)
+{
+	return from == 0 ? 0 : first_text(c, from);
+}
+
+int mde_candles_append_rows(mde_candles *dst, const mde_candles *src,
+			    size_t from, size_t to)
+{
+	if (to > src->n)
+		to = src->n;
+	if (from >= to)
 		return 0;
-	if (mde_candles_reserve(dst, n + src->n))
+	size_t n = dst->n, m = to - from, t0 = text_from(src, from);
+	size_t tl = (to == src->n ? src->text_len : text_from(src, to)) - t0;
+	if (mde_candles_reserve(dst, n + m))
 		return MDE_ENOMEM;
-	if (base + src->text_len > dst->text_cap) {
+	if (dst->text_len + tl > dst->text_cap) {
 		size_t cap = dst->text_cap ? dst->text_cap : 4096;
-		while (cap < base + src->text_len)
+		while (cap < dst->text_len + tl)
 			cap *= 2;
 		if (cap > UINT32_MAX || grow((void **)&dst->text, 1, cap))
 			return MDE_ENOMEM;
 		dst->text_cap = cap;
 	}
-	memcpy(dst->text + base, src->text, src->text_len);
-	memcpy(dst->open_time_ms + n, src->open_time_ms,
-	       src->n * sizeof *src->open_time_ms);
-	memcpy(dst->trades + n, src->trades, src->n * sizeof *src->trades);
-	memcpy(dst->origin + n, src->origin, src->n);
-	memcpy(dst->malformed + n, src->malformed, src->n);
+	/* a text offset o of src is o - t0 + text_len in dst */
+	int64_t shift = (int64_t)dst->text_len - (int64_t)t0;
+	memcpy(dst->text + dst->text_len, src->text + t0, tl);
+	memcpy(dst->open_time_ms + n, src->open_time_ms + from,
+	       m * sizeof *src->open_time_ms);
+	memcpy(dst->trades + n, src->trades + from, m * sizeof *src->trades);
+	memcpy(dst->origin + n, src->origin + from, m);
+	memcpy(dst->malformed + n, src->malformed + from, m);
 	for (int f = 0; f < MDE_NFIELDS; f++) {
-		memcpy(dst->val[f] + n, src->val[f], src->n * sizeof(double));
-		for (size_t i = 0; i < src->n; i++) {
-			uint32_t o = src->txt[f][i];
+		memcpy(dst->val[f] + n, src->val[f] + from, m * sizeof(double));
+		for (size_t i = 0; i < m; i++) {
+			uint32_t o = src->txt[f][from + i];
 			dst->txt[f][n + i] = o == MDE_NULL_TXT
 						     ? MDE_NULL_TXT
-						     : (uint32_t)(o + base);
+						     : (uint32_t)((int64_t)o + shift);
 		}
 	}
-	dst->n += src->n;
-	dst->text_len += src->text_len;
+	dst->n += m;
+	dst->text_len += tl;
 	return 0;
+}
+
+void mde_candles_drop_head(mde_candles *c, size_t k)
+{
+	if (k > c->n)
+		k = c->n;
+	size_t m = c->n - k;
+	memmove(c->open_time_ms, c->open_time_ms + k, m * sizeof *c->open_time_ms);
+	memmove(c->trades, c->trades + k, m * sizeof *c->trades);
+	memmove(c->origin, c->origin + k, m);
+	memmove(c->malformed, c->malformed + k, m);
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		memmove(c->val[f], c->val[f] + k, m * sizeof(double));
+		memmove(c->txt[f], c->txt[f] + k, m * sizeof *c->txt[f]);
+	}
+	c->n = m;
+}
+
+void mde_candles_compact(mde_candles *c)
+{
+	if (c->n == 0) {
+		mde_candles_free(c);
+		return;
+	}
+	/* the text before the first row's is a dropped head's */
+	size_t t0 = first_text(c, 0);
+	if (t0 && t0 < c->text_len) {
+		memmove(c->text, c->text + t0, c->text_len - t0);
+		c->text_len -= t0;
+		for (int f = 0; f < MDE_NFIELDS; f++)
+			for (size_t i = 0; i < c->n; i++)
+				if (c->txt[f][i] != MDE_NULL_TXT)
+					c->txt[f][i] -= (uint32_t)t0;
+	}
+	/* shrinking never fails for want of memory; if it did, the larger
+	 * block stays */
+	size_t n = c->n;
+	(void)grow((void **)&c->open_time_ms, sizeof(int64_t), n);
+	(void)grow((void **)&c->trades, sizeof(int64_t), n);
+	(void)grow((void **)&c->origin, 1, n);
+	(void)grow((void **)&c->malformed, 1, n);
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		(void)grow((void **)&c->val[f], sizeof(double), n);
+		(void)grow((void **)&c->txt[f], sizeof(uint32_t), n);
+	}
+	c->cap = n;
+	if (c->text_len && grow((void **)&c->text, 1, c->text_len) == 0)
+		c->text_cap = c->text_len;
+}
+
+int mde_candles_append(mde_candles *dst, const mde_candles *src)
+{
+	return mde_candles_append_rows(dst, src, 0, src->n);
 }
 
 /* ---- aligned blocks: series and frame ------------------------------- */

@@ -99,6 +99,8 @@ void mde_candles_init(mde_candles *c);
 void mde_candles_free(mde_candles *c);
 void mde_candles_clear(mde_candles *c);
 int mde_candles_reserve(mde_candles *c, size_t n) MDE_MUSTCHECK;
+/* Room for bytes of text in all (a parser that knows its input's size). */
+int mde_candles_reserve_text(mde_candles *c, size_t bytes) MDE_MUSTCHECK;
 /*
  * Appends one candle, parsing each decimal text with strtod. MDE_EPARSE
  * (and nothing appended) when a text is not a complete number ("12abc"),
@@ -132,6 +134,15 @@ static inline void mde_candles_truncate(mde_candles *c, size_t n,
 }
 /* Appends every row of src to dst (values, text, origin; no reparse). */
 int mde_candles_append(mde_candles *dst, const mde_candles *src) MDE_MUSTCHECK;
+/* The same for src's rows [from, to) (rows pushed in order, as every
+ * parser does: their text is one stretch of src's). */
+int mde_candles_append_rows(mde_candles *dst, const mde_candles *src,
+			    size_t from, size_t to) MDE_MUSTCHECK;
+/* Frees what the table holds beyond its rows: the text of dropped rows
+ * and every array's room past n (a table kept for later). */
+void mde_candles_compact(mde_candles *c);
+/* Drops the first k rows (their text stays in the arena, unused). */
+void mde_candles_drop_head(mde_candles *c, size_t k);
 /* Appends row i of src to dst (all fields, text and origin). */
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src,
 			 size_t i) MDE_MUSTCHECK;

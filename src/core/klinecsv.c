@@ -262,13 +262,23 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	mde_kline_csv_info_init(info);
 	size_t n0 = out->n, t0 = out->text_len;
 	int rc;
-	/* Room for the file's rows (a kline line is over 100 bytes), or
-	 * for the window's when it is shorter (no timeframe is under 1m). */
-	size_t rows = len / 100 + 1;
+	/* Room for the file's rows (its lines), or for the window's when it
+	 * is shorter (no timeframe is under 1m), and for their text (a row's
+	 * is its line less two times, two integers and 11 commas, at least
+	 * 24 bytes): reserved once, not grown by doubling. */
+	size_t lines = 1;
+	for (const char *p = buf, *e = buf + len;
+	     (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+		lines++;
+	size_t rows = lines;
 	uint64_t span = (uint64_t)end_ms - (uint64_t)start_ms; /* no overflow */
 	if (end_ms > start_ms && span / 60000 + 1 < rows)
 		rows = (size_t)(span / 60000 + 1);
-	if (mde_candles_reserve(out, out->n + rows))
+	if (mde_candles_reserve(out, out->n + rows) ||
+	    mde_candles_reserve_text(out, out->text_len +
+					      rows * (len / lines > 40
+							      ? len / lines - 24
+							      : 16)))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	if (ascending(buf, len)) {
 		/* the usual file: one pass, straight into out */

@@ -56,11 +56,14 @@ static void fetch_item(mde_fetcher *f, struct pf_item *it)
 	mde_pf_result *r = &it->res;
 	mde_fetcher_set_log(f, mde_fetch_logbuf_add, &it->log);
 	r->to_ms = q->to_ms;
-	if (q->kind == MDE_PF_CANDLES)
+	if (q->kind == MDE_PF_CANDLES) {
 		r->rc = mde_fetch_candles(f, q->source, q->asset, q->symbol,
 					  q->period_ms, q->from_ms, q->to_ms,
 					  &r->candles, &r->err);
-	else
+		/* it waits for its chunk: without the room pages and files
+		 * left (a chunk's text grows by doubling) */
+		mde_candles_compact(&r->candles);
+	} else
 		r->rc = mde_fetch_aux(f, q->source, q->kind, q->symbol,
 				      q->period_ms, q->from_ms, q->to_ms,
 				      &r->aux, &r->hole_end_ms, &r->err);

@@ -57,25 +57,39 @@ static int count_dups(mde_pl_work *w)
 }
 
 /* Appends the valid fetched candles after the stored ones, unless a stored
- * candle of the same time came from a better source. */
+ * candle of the same time came from a better source: runs of consecutive
+ * fetched rows in one copy each (a chunk of an archive month is one run),
+ * their values and text as they are, not parsed again. */
 static int merge(mde_pl_work *w, size_t nstored, mde_err *err)
 {
 	const mde_series *vs = &w->val.series;
 	size_t k = 0; /* walks the stored rows, ascending */
-	for (size_t i = 0; i < vs->n; i++) {
-		if (!vs->valid[i])
-			continue;
-		uint32_t row = vs->row[i];
-		int64_t t = w->fetched.open_time_ms[row];
-		while (k < nstored && w->merged.open_time_ms[k] < t)
-			k++;
-		if (k < nstored && w->merged.open_time_ms[k] == t &&
-		    mde_origin_rank(w->merged.origin[k]) >
-			    mde_origin_rank(w->fetched.origin[row]))
-			continue;
-		if (mde_candles_copy_row(&w->merged, &w->fetched, row))
+	size_t r0 = 0, r1 = 0; /* the run [r0, r1) of fetched rows */
+	for (size_t i = 0; i <= vs->n; i++) {
+		if (i < vs->n) {
+			if (!vs->valid[i])
+				continue;
+			uint32_t row = vs->row[i];
+			int64_t t = w->fetched.open_time_ms[row];
+			while (k < nstored && w->merged.open_time_ms[k] < t)
+				k++;
+			if (k < nstored && w->merged.open_time_ms[k] == t &&
+			    mde_origin_rank(w->merged.origin[k]) >
+				    mde_origin_rank(w->fetched.origin[row]))
+				continue;
+			if (r1 > r0 && row == r1) {
+				r1++;
+				continue;
+			}
+		}
+		if (r1 > r0 &&
+		    mde_candles_append_rows(&w->merged, &w->fetched, r0, r1))
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
+		if (i < vs->n) {
+			r0 = vs->row[i];
+			r1 = r0 + 1;
+		}
 	}
 	return 0;
 }
