@@ -9,7 +9,9 @@
  *     their requests, log every request the server saw, and store the
  *     same table as the sequential run (--concurrency 1);
  *   - `backfill --writers 3` enriches series side by side and stores the
- *     same table as one writer.
+ *     same table as one writer;
+ *   - a writer keeps to its series until another has STICK more chunks
+ *     left (then takes that one), alone it keeps to its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "fake_exchange.h"
+#include "jobs.h"
 #include "source.h"
 #include "storeutil.h"
 #include "testutil.h"
@@ -329,6 +332,61 @@ static void test_backfill_writers_side_by_side(void **state)
 	mde_testdb_drop(nb);
 }
 
+/* ---- which chunk a claim takes ---------------------------------------- */
+
+static void claim(mde_store *s, const char *own, int stick, const char *sym,
+		  int chunk_no)
+{
+	mde_chunk c;
+	bool found = false;
+	mde_err err = {0};
+	assert_int_equal(mde_job_claim(s, 0, "t", 60, 0, own, stick, &c,
+				       &found, &err), 0);
+	assert_true(found);
+	if (strcmp(c.symbol, sym) || c.chunk_no != chunk_no) {
+		fprintf(stderr, "own %s stick %d: claimed %s chunk %d, not %s "
+			"chunk %d\n", own ? own : "-", stick, c.symbol,
+			c.chunk_no, sym, chunk_no);
+		fail();
+	}
+	PGconn *pc = mde_store_conn(s);
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE backfill_state SET status = 'done' "
+		 "WHERE chunk_no = %d", c.chunk_no);
+	PQclear(PQexec(pc, sql));
+}
+
+/* Three series of ten chunks: alone (stick < 0), a writer finishes its
+ * series first; side by side (stick 6) it leaves it for a series with six
+ * more chunks left, so that no series is left for one writer at the end. */
+static void test_claim_keeps_to_the_series_then_balances(void **state)
+{
+	char db[2048];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_conc_claim", db, sizeof db);
+	mde_store *s = NULL;
+	mde_err err = {0};
+	assert_int_equal(mde_store_open(&s, db, 5, &err), 0);
+	int64_t job;
+	size_t n;
+	assert_int_equal(mde_job_create(s, "AUSDT,BUSDT,CUSDT", "1h", H,
+					"crypto", "binance", 0, 30 * H, 3 * H,
+					0, &job, &n, &err), 0);
+	assert_int_equal(n, 30);
+	/* A's chunks are 0..9, B's 10..19, C's 20..29 */
+	claim(s, NULL, 6, "AUSDT", 0); /* all have 10 left: in order */
+	for (int k = 1; k <= 6; k++)   /* A: 9..4 left, + 6 >= 10 */
+		claim(s, "AUSDT", 6, "AUSDT", k);
+	claim(s, "AUSDT", 6, "BUSDT", 10); /* A: 3 + 6 < 10 */
+	claim(s, "BUSDT", 6, "BUSDT", 11);
+	claim(s, "BUSDT", -1, "BUSDT", 12); /* alone: its own, always */
+	for (int k = 13; k <= 19; k++)
+		claim(s, "BUSDT", -1, "BUSDT", k);
+	claim(s, "BUSDT", -1, "CUSDT", 20); /* B done: C has most left */
+	mde_store_close(s);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_conc_claim");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_run_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_writers_side_by_side),
+		cmocka_unit_test(test_claim_keeps_to_the_series_then_balances),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

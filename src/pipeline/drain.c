@@ -53,6 +53,9 @@ static int chunk_job(const mde_chunk *c, mde_series_job *j, mde_err *err)
 
 /* Chunks whose fetches run ahead of the one being enriched. */
 #define DRAIN_AHEAD 2
+/* How many more chunks left another series needs before a writer side by
+ * side leaves its own for it (mde_job_claim). */
+#define DRAIN_STICK 6
 
 /* The last chunk announced to the fetch threads. */
 struct announced {
@@ -237,6 +240,10 @@ typedef struct drain_writer {
 	 * than wait for another writer's series (whose next chunks that
 	 * writer is fetching already). */
 	bool leave_when_blocked;
+	/* The series it claimed last, and how many chunks more it counts
+	 * when the next claim is chosen (mde_job_claim; < 0: always). */
+	char own[40];
+	int stick;
 	pthread_t th;
 	bool fatal;          /* the database is gone for good (said) */
 	int64_t stop_job;    /* interrupted: the job to resume, or 0 */
@@ -262,8 +269,8 @@ static void drain(drain_writer *d)
 						: started;
 		if (mde_job_reap(p->store, p->host, &err) ||
 		    mde_job_claim(p->store, d->job_id, p->owner,
-				  p->cfg->lease_s, failed_before, &c, &found,
-				  &err) ||
+				  p->cfg->lease_s, failed_before, d->own,
+				  d->stick, &c, &found, &err) ||
 		    (!found &&
 		     mde_job_counts_get(p->store, d->job_id, &n, &err))) {
 			if (mde_pipeline_recover(p, &err) == 0)
@@ -290,6 +297,7 @@ static void drain(drain_writer *d)
 		if (!found)
 			break;
 		reclaimed = false;
+		snprintf(d->own, sizeof d->own, "%s", c.symbol);
 		announce(p, d->job_id, &c, &ann);
 		enum chunk_end e = settle(p, &c, &recoveries, &d->failed);
 		if (e == CHUNK_STOP) {
@@ -388,8 +396,15 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 					      k && mode == MDE_DRAIN_JOB};
 		d[k].p->progress_to = k ? p : NULL;
 	}
-	for (int k = 0; k < nw; k++)
+	/* Side by side, a writer leaves its series for one with STICK more
+	 * chunks left: so that the writers end together (with 5 series of a
+	 * year and 2 writers, the fifth is started early instead of being
+	 * left to one writer alone at the end), switching about once a
+	 * series. Alone, it keeps to its series. */
+	for (int k = 0; k < nw; k++) {
 		d[k].p->announce_own_series = nw > 1;
+		d[k].stick = nw > 1 ? DRAIN_STICK : -1;
+	}
 	int conc = p->cfg->concurrency;
 	for (int k = 0; k < nw; k++)
 		start_fetching(d[k].p, (conc + nw - 1 - k) / nw);

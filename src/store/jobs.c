@@ -112,8 +112,8 @@ static void chunk_row(const PGresult *r, int i, mde_chunk *out)
 }
 
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
-		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
-		  bool *found, mde_err *err)
+		  int lease_s, int64_t failed_before_ms, const char *own,
+		  int stick, mde_chunk *out, bool *found, mde_err *err)
 {
 	static const char sql[] =
 		"UPDATE backfill_state SET status = 'running', lease_owner = "
@@ -126,19 +126,28 @@ int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 		"< $4 AND updated_at < " MS("$5") ")) AND NOT EXISTS (SELECT 1 "
 		"FROM backfill_state e WHERE "
 		"e.job_id = s.job_id AND e.symbol = s.symbol AND e.chunk_no < "
-		"s.chunk_no AND e.status <> 'done') ORDER BY job_id, chunk_no "
+		"s.chunk_no AND e.status <> 'done') ORDER BY job_id, "
+		/* the series with the most chunks left, the caller's own
+		 * series (last claimed) counting $7 more; then in order */
+		"(SELECT count(*) FROM backfill_state r WHERE r.job_id = "
+		"s.job_id AND r.symbol = s.symbol AND r.status NOT IN ('done', "
+		"'cancelled')) + CASE WHEN s.symbol = $6 THEN $7::int ELSE 0 END "
+		"DESC, s.symbol = $6 DESC, chunk_no "
 		"LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id, chunk_no, "
 		"symbol, timeframe, asset_class, source, "
 		EPOCH_MS("range_start") ", " EPOCH_MS("range_end") ", "
 		EPOCH_MS("cursor");
-	char job[24], lease[16], maxa[16], before[24];
+	char job[24], lease[16], maxa[16], before[24], st[16];
 	snprintf(job, sizeof job, "%lld", (long long)job_id);
 	snprintf(lease, sizeof lease, "%d", lease_s);
 	snprintf(maxa, sizeof maxa, "%d", MDE_JOB_MAX_ATTEMPTS);
 	snprintf(before, sizeof before, "%lld", (long long)failed_before_ms);
-	const char *v[] = {job, owner, lease, maxa, before};
+	/* never leave the own series: more than a job can have left */
+	snprintf(st, sizeof st, "%lld",
+		 stick < 0 ? (long long)MDE_JOB_MAX_CHUNKS + 1 : (long long)stick);
+	const char *v[] = {job, owner, lease, maxa, before, own ? own : "", st};
 	PGresult *r;
-	int rc = mde_db_params(mde_store_conn(s), sql, 5, v, PGRES_TUPLES_OK,
+	int rc = mde_db_params(mde_store_conn(s), sql, 7, v, PGRES_TUPLES_OK,
 			       &r, err);
 	if (rc)
 		return rc;

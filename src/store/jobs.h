@@ -35,23 +35,32 @@ int mde_job_create(mde_store *s, const char *symbols, const char *timeframe,
 		   int64_t chunk_ms, int64_t run_id, int64_t *job_id,
 		   size_t *nchunks, mde_err *err) MDE_MUSTCHECK;
 /*
- * Claims the next claimable chunk (of job_id, or of any job when 0) for
- * owner with a lease of lease_s seconds: pending, running under an expired
- * lease, or failed before failed_before_ms with attempts left (a caller
- * passes its own start so that it does not retry at once what it just
- * failed). *found = false when none.
- */
-/*
  * Up to max pending chunks (of job_id, or of any job when 0) after
- * (after_job, after_chunk) in claim order, without claiming them: what a
+ * (after_job, after_chunk) in chunk order, without claiming them: what a
  * drain will probably claim next, for its fetch threads to fetch ahead.
  */
 int mde_job_peek(mde_store *s, int64_t job_id, int64_t after_job,
 		 int after_chunk, size_t max, mde_chunk *out, size_t *n,
 		 mde_err *err) MDE_MUSTCHECK;
+/*
+ * Claims the next claimable chunk (of job_id, or of any job when 0) for
+ * owner with a lease of lease_s seconds: pending, running under an expired
+ * lease, or failed before failed_before_ms with attempts left (a caller
+ * passes its own start so that it does not retry at once what it just
+ * failed). *found = false when none.
+ *
+ * A series' chunks go in order, one at a time; among the series of the
+ * oldest job the one with the most chunks left goes first, except that the
+ * caller's own series (own: the symbol it claimed last, or NULL) counts
+ * stick chunks more (stick < 0: the own series always, while it has a
+ * claimable chunk). Writers side by side then keep to their series (their
+ * fetches ahead stay right) and still end together: the series that would
+ * otherwise be left to one writer alone at the end is started early.
+ */
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
-		  int lease_s, int64_t failed_before_ms, mde_chunk *out,
-		  bool *found, mde_err *err) MDE_MUSTCHECK;
+		  int lease_s, int64_t failed_before_ms, const char *own,
+		  int stick, mde_chunk *out, bool *found,
+		  mde_err *err) MDE_MUSTCHECK;
 /* Ends a claim: failed (with the error) or back to pending (interrupted). */
 int mde_job_release(mde_store *s, const mde_chunk *c, const char *owner,
 		    bool failed, const char *error, mde_err *err) MDE_MUSTCHECK;
