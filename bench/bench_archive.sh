@@ -20,8 +20,9 @@
 # such; it under-counts the budget when the run is under a few minutes).
 # Then the fetch stage alone, both ways (build/bench/bench_archive_fetch).
 # The fake builds each zip on its first request (the real archive serves
-# static files): the 60 monthly kline zips are requested once before the
-# timed runs, and that warm-up is printed apart.
+# static files): the 60 monthly kline zips and the funding zips, with their
+# .CHECKSUM files, are requested once before the timed runs, and that
+# warm-up is printed apart.
 # Needs the build (scripts/build.sh) and /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +68,9 @@ waited() {
 
 t0=$(date +%s.%N)
 for s in ${syms//,/ }; do for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
-  echo "$url/data/futures/um/monthly/klines/$s/1m/$s-1m-2025-$m.zip"
+  k="$url/data/futures/um/monthly/klines/$s/1m/$s-1m-2025-$m.zip"
+  f="$url/data/futures/um/monthly/fundingRate/$s/$s-fundingRate-2025-$m.zip"
+  printf '%s\n' "$k" "$k.CHECKSUM" "$f" "$f.CHECKSUM"
 done; done | xargs -P 8 -n 1 curl -s -o /dev/null
 warm=$(echo "$(date +%s.%N) - $t0" | bc)
 
@@ -102,7 +105,7 @@ same=$(digest "$dba")
 same_r=$(digest "$dbr")
 sa=$median; sr=$(secs rest)
 fetch_ms=$(psql -tAq "$dba" -c "SELECT coalesce(sum(latency_ms), 0) FROM enrichment_fetch_log WHERE source = 'binance-archive'")
-echo "fake archive warm-up (building 60 zips, not timed): ${warm} s"
+echo "fake archive warm-up (building 120 zips, not timed): ${warm} s"
 echo "archive-first: candles=$ra wall_s=$sa (median of $runs: ${walls[*]}) peak_rss_kb=$peak kline_zips=$files rest_kline_requests=$restk archive_download_ms_sum=$fetch_ms"
 echo "rest-only:     candles=$rr wall_s=$sr peak_rss_kb=$(rss rest) months=$rest_months weight_budget_wait_ms=$(waited rest)"
 awk -v sa="$sa" -v sr="$sr" -v ra="$ra" -v rr="$rr" -v m="$rest_months" 'BEGIN {
