@@ -90,15 +90,16 @@ int main(int argc, char **argv)
 	int code = mde_cli_parse(argc, argv, &cli, stdout, stderr);
 	if (code != 0 || cli.cmd == MDE_CMD_HELP || cli.cmd == MDE_CMD_VERSION)
 		exit(code);
-	/* Blocks of 1 MiB and more (a chunk's columns, a month's candles)
-	 * get pages of their own and give them back when freed. glibc's
-	 * default raises this bound after each such free, and then keeps
-	 * what fetch threads and writers free in their arenas: a 5-symbol
-	 * 3-month backfill peaked at 230 MB instead of 147
-	 * (docs/DECISIONS.md). `compute`, one thread, keeps the default:
-	 * it reuses what it frees. */
+	/* Blocks of 256 KiB and more (a 30-day chunk's columns, a month's
+	 * candles) get pages of their own and give them back when freed.
+	 * glibc's default raises this bound after each such free, and then
+	 * keeps what fetch threads and writers free in their arenas: a
+	 * 5-symbol 3-month backfill peaked at 230 MB instead of 147 with
+	 * 1 MiB, and a 5-symbol year at 126-147 MB with 1 MiB against
+	 * 108-114 MB with 256 KiB (docs/DECISIONS.md). `compute`, one
+	 * thread, keeps the default: it reuses what it frees. */
 	if (cli.cmd != MDE_CMD_COMPUTE)
-		mallopt(M_MMAP_THRESHOLD, 1 << 20);
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
 
 	mde_config cfg;
 	mde_err err = {0};
