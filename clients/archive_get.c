@@ -320,16 +320,21 @@ static struct rest *rest_find(struct mde_ar_cache *a, const char *path,
 	return NULL;
 }
 
-/* A free slot, else the oldest, emptied (under a->mu). */
+/* A free slot, else the oldest marker, else the oldest rows, emptied
+ * (under a->mu): rows waiting for their chunk outlive the markers. */
 static struct rest *rest_slot(struct mde_ar_cache *a)
 {
-	int k = 0;
+	int k = -1;
 	for (int i = 0; i < REST_N; i++) {
-		if (!a->rest[i].used) {
+		const struct rest *r = &a->rest[i];
+		if (!r->used) {
 			k = i;
 			break;
 		}
-		if (a->rest[i].stamp < a->rest[k].stamp)
+		bool marker = r->rows.n == 0, kmarker = k >= 0 &&
+						      a->rest[k].rows.n == 0;
+		if (k < 0 || (marker && !kmarker) ||
+		    (marker == kmarker && r->stamp < a->rest[k].stamp))
 			k = i;
 	}
 	struct rest *r = &a->rest[k];
