@@ -310,9 +310,10 @@ static void test_kill9_resume(void **state)
 	snprintf(cmd, sizeof cmd, "--config %s --log-format json resume", cfg);
 	for (int round = 0; round < 100; round++) {
 		pid = mde_spawn(logfile, cmd);
-		/* a resume of what is left takes some 50 ms: killed at any
-		 * moment of it, its start included */
-		usleep(10000 + rand() % 70000);
+		/* a resume of what is left takes some 50 ms on a quiet
+		 * machine: killed at any moment of it, its start included,
+		 * later each round (a loaded machine is slower) */
+		usleep(10000 + (useconds_t)round * 3000 + rand() % 70000);
 		if (kill(pid, SIGKILL) == 0) {
 			rc = mde_wait(pid);
 			if (rc == 128 + SIGKILL) {
