@@ -10,8 +10,8 @@
  *     same table as the sequential run (--concurrency 1);
  *   - `backfill --writers 3` enriches series side by side and stores the
  *     same table as one writer;
- *   - a writer keeps to its series until another has STICK more chunks
- *     left (then takes that one), alone it keeps to its own.
+ *   - a writer side by side keeps to its series until another has 6 more
+ *     chunks left (then takes that one); alone it claims in chunk order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -356,9 +356,9 @@ static void claim(mde_store *s, const char *own, int stick, const char *sym,
 	PQclear(PQexec(pc, sql));
 }
 
-/* Three series of ten chunks: alone (stick < 0), a writer finishes its
- * series first; side by side (stick 6) it leaves it for a series with six
- * more chunks left, so that no series is left for one writer at the end. */
+/* Three series of ten chunks: side by side (stick 6) a writer leaves its
+ * series for one with six more chunks left, so that no series is left for
+ * one writer at the end; alone (stick < 0) it takes them in chunk order. */
 static void test_claim_keeps_to_the_series_then_balances(void **state)
 {
 	char db[2048];
@@ -378,10 +378,11 @@ static void test_claim_keeps_to_the_series_then_balances(void **state)
 		claim(s, "AUSDT", 6, "AUSDT", k);
 	claim(s, "AUSDT", 6, "BUSDT", 10); /* A: 3 + 6 < 10 */
 	claim(s, "BUSDT", 6, "BUSDT", 11);
-	claim(s, "BUSDT", -1, "BUSDT", 12); /* alone: its own, always */
-	for (int k = 13; k <= 19; k++)
-		claim(s, "BUSDT", -1, "BUSDT", k);
-	claim(s, "BUSDT", -1, "CUSDT", 20); /* B done: C has most left */
+	for (int k = 12; k <= 16; k++) /* B: 8..4 left, C 10 */
+		claim(s, "BUSDT", 6, "BUSDT", k);
+	claim(s, "BUSDT", 6, "CUSDT", 20); /* B: 3 + 6 < 10 */
+	claim(s, "CUSDT", -1, "AUSDT", 7); /* alone: in chunk order */
+	claim(s, "AUSDT", -1, "AUSDT", 8);
 	mde_store_close(s);
 	PQfinish(c);
 	mde_testdb_drop("mdetest_conc_claim");

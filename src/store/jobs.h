@@ -49,13 +49,14 @@ int mde_job_peek(mde_store *s, int64_t job_id, int64_t after_job,
  * passes its own start so that it does not retry at once what it just
  * failed). *found = false when none.
  *
- * A series' chunks go in order, one at a time; among the series of the
- * oldest job the one with the most chunks left goes first, except that the
- * caller's own series (own: the symbol it claimed last, or NULL) counts
- * stick chunks more (stick < 0: the own series always, while it has a
- * claimable chunk). Writers side by side then keep to their series (their
- * fetches ahead stay right) and still end together: the series that would
- * otherwise be left to one writer alone at the end is started early.
+ * A series' chunks go in order, one at a time. With stick < 0 (a writer
+ * alone) the claim takes the first claimable chunk in chunk order (series
+ * after series). With stick >= 0 (writers side by side), among the series
+ * of the oldest job the one with the most chunks left goes first, except
+ * that the caller's own series (own: the symbol it claimed last, or NULL)
+ * counts stick chunks more: the writers keep to their series (their
+ * fetches ahead stay right) and still end together, the series that would
+ * otherwise be left to one writer alone at the end being started early.
  */
 int mde_job_claim(mde_store *s, int64_t job_id, const char *owner,
 		  int lease_s, int64_t failed_before_ms, const char *own,
