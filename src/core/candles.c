@@ -144,17 +144,20 @@ int mde_candles_reserve_text(mde_candles *c, size_t bytes)
 	return 0;
 }
 
+/* Room for `more` bytes of text after text_len (offsets are 32-bit). */
+static int text_room(mde_candles *c, size_t more)
+{
+	size_t need = c->text_len + more;
+	if (need > UINT32_MAX)
+		return MDE_ENOMEM;
+	return mde_grow_bytes((void **)&c->text, &c->text_cap, need, 4096);
+}
+
 static int text_append(mde_candles *c, const char *s, size_t len,
 		       uint32_t *off)
 {
-	if (c->text_len + len + 1 > c->text_cap) {
-		size_t cap = c->text_cap ? c->text_cap : 4096;
-		while (cap < c->text_len + len + 1)
-			cap *= 2;
-		if (cap > UINT32_MAX || grow((void **)&c->text, 1, cap))
-			return MDE_ENOMEM;
-		c->text_cap = cap;
-	}
+	if (text_room(c, len + 1))
+		return MDE_ENOMEM;
 	memcpy(c->text + c->text_len, s, len);
 	c->text[c->text_len + len] = '\0';
 	*off = (uint32_t)c->text_len;
@@ -288,16 +291,8 @@ int mde_candles_append_rows(mde_candles *dst, const mde_candles *src,
 		return 0;
 	size_t n = dst->n, m = to - from, t0 = text_from(src, from);
 	size_t tl = (to == src->n ? src->text_len : text_from(src, to)) - t0;
-	if (mde_candles_reserve(dst, n + m))
+	if (mde_candles_reserve(dst, n + m) || text_room(dst, tl))
 		return MDE_ENOMEM;
-	if (dst->text_len + tl > dst->text_cap) {
-		size_t cap = dst->text_cap ? dst->text_cap : 4096;
-		while (cap < dst->text_len + tl)
-			cap *= 2;
-		if (cap > UINT32_MAX || grow((void **)&dst->text, 1, cap))
-			return MDE_ENOMEM;
-		dst->text_cap = cap;
-	}
 	/* a text offset o of src is o - t0 + text_len in dst */
 	int64_t shift = (int64_t)dst->text_len - (int64_t)t0;
 	memcpy(dst->text + dst->text_len, src->text + t0, tl);

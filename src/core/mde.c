@@ -50,6 +50,21 @@ const char *mde_rc_name(int code)
 	return "unknown";
 }
 
+int mde_grow_bytes(void **p, size_t *cap, size_t need, size_t first)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : first;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c);
+	if (!q)
+		return MDE_ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 int mde_read_file(const char *path, size_t max_bytes, char **out,
 		  size_t *len, mde_err *err)
 {

@@ -59,6 +59,14 @@ void mde_err_clear(mde_err *err);
 const char *mde_rc_name(int code);
 
 /*
+ * Room for need bytes in the buffer *p of *cap bytes: unchanged when it
+ * has them, else grown by doubling (from first when it is empty). 0, or
+ * MDE_ENOMEM with *p and *cap as they were.
+ */
+int mde_grow_bytes(void **p, size_t *cap, size_t need,
+		   size_t first) MDE_MUSTCHECK;
+
+/*
  * Reads a whole file (NULL or "-": standard input) into *out, a
  * NUL-terminated buffer the caller frees. At most max_bytes (0: no limit).
  * MDE_ENOTFOUND when it does not exist, MDE_EIO when it cannot be read or

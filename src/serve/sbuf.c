@@ -7,25 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mde.h"
 #include "numtext.h"
 
 static bool reserve(mde_sbuf *b, size_t more)
 {
-	if (b->failed)
-		return false;
-	if (b->n + more + 1 <= b->cap)
-		return true;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->n + more + 1)
-		cap *= 2;
-	char *s = realloc(b->s, cap);
-	if (!s) {
+	if (!b->failed &&
+	    mde_grow_bytes((void **)&b->s, &b->cap, b->n + more + 1, 4096))
 		b->failed = true;
-		return false;
-	}
-	b->s = s;
-	b->cap = cap;
-	return true;
+	return !b->failed;
 }
 
 void mde_sbuf_put(mde_sbuf *b, const char *s, size_t len)

@@ -83,19 +83,10 @@ int mde_numeric_encode(const char *text, unsigned char *out, size_t cap)
 
 bool mde_copy_grow(mde_copybuf *b, size_t len)
 {
-	if (b->oom)
-		return false;
-	size_t cap = b->cap ? b->cap : 1 << 16;
-	while (cap < b->n + len)
-		cap *= 2;
-	void *q = realloc(b->p, cap);
-	if (!q) {
+	if (!b->oom &&
+	    mde_grow_bytes((void **)&b->p, &b->cap, b->n + len, 1 << 16))
 		b->oom = true;
-		return false;
-	}
-	b->p = q;
-	b->cap = cap;
-	return true;
+	return !b->oom;
 }
 
 static void put32(mde_copybuf *b, int32_t v)
