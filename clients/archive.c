@@ -156,6 +156,7 @@ static int group_size(const mde_fetcher *f)
 /* ---- klines ----------------------------------------------------------- */
 
 struct kres {
+	mde_fetcher *f;
 	struct mde_arfile *files; /* the group */
 	mde_candles *res;     /* one table per file */
 	mde_candles *after;   /* its rows past the window, for the next chunk */
@@ -165,7 +166,9 @@ struct kres {
 
 /* A file's rows of the window; when the window ends inside the file, the
  * rest of it too, into after (mde_ar_rest_put): the next chunk starts
- * there and would otherwise get, inflate and parse the file again. */
+ * there and would otherwise get, inflate and parse the file again. The
+ * file is read here, not taken from the chunk before: rows of it that
+ * chunk may still keep for this window are not needed. */
 static int check_klines(void *ud, struct mde_arfile *F, const char *csv,
 			size_t len, mde_err *err)
 {
@@ -173,6 +176,7 @@ static int check_klines(void *ud, struct mde_arfile *F, const char *csv,
 	mde_candles *c = &k->res[F - k->files];
 	mde_candles *after = &k->after[F - k->files];
 	mde_kline_csv_info info;
+	mde_ar_rest_read(k->f, F);
 	mde_candles_clear(after);
 	int64_t to = F->seg_to < F->to ? F->to : F->seg_to;
 	int rc = mde_kline_csv_parse(csv, len, k->origin, F->seg_from, to, c,
@@ -214,7 +218,7 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
 		       struct mde_arfile *files, size_t m, int64_t *cursor,
 		       mde_candles *out, mde_err *err)
 {
-	struct kres k = {.files = files, .origin = origin, .P = P};
+	struct kres k = {.f = f, .files = files, .origin = origin, .P = P};
 	k.res = calloc(m, sizeof *k.res);
 	k.after = calloc(m, sizeof *k.after);
 	if (!k.res || !k.after) {
@@ -222,15 +226,9 @@ static int kline_group(mde_fetcher *f, int origin, const char *sym, int64_t P,
 		free(k.after);
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	}
-	bool *taken = calloc(m, sizeof *taken);
-	for (size_t i = 0; taken && i < m; i++) /* the chunk before kept them */
-		taken[i] = mde_ar_rest_take(f, &files[i], &k.res[i],
-					    &k.after[i]);
+	for (size_t i = 0; i < m; i++) /* the chunk before kept them */
+		(void)mde_ar_rest_take(f, &files[i], &k.res[i], &k.after[i]);
 	int rc = mde_ar_get(f, files, m, check_klines, &k, err);
-	for (size_t i = 0; taken && i < m; i++)
-		if (!taken[i] && files[i].state == AR_OK)
-			mde_ar_rest_read(f, &files[i]);
-	free(taken);
 	for (size_t i = 0; i < m && !rc; i++) {
 		struct mde_arfile *F = &files[i];
 		if (F->state != AR_OK) {

@@ -44,10 +44,6 @@ struct gone {
 	mde_err err;
 };
 
-/* Shared by a fetcher and its children (every writer and fetch thread of
- * a run), under mu: a month's zip is downloaded once, and a file found
- * missing is asked for once (open interest and long/short read the same
- * metrics days). */
 /* The rows of a verified file after the window of the chunk that read
  * it, kept for the chunk that follows (mde_ar_rest_put). */
 #define REST_N 8
@@ -62,6 +58,10 @@ struct rest {
 	uint64_t stamp;
 };
 
+/* Shared by a fetcher and its children (every writer and fetch thread of
+ * a run), under mu: a small zip is downloaded once, a file found missing
+ * is asked for once (open interest and long/short read the same metrics
+ * days), and a month's rows parsed past a chunk's end wait for the next. */
 struct mde_ar_cache {
 	pthread_mutex_t mu;
 	struct lru lru[LRU_N];

@@ -53,9 +53,9 @@ int mde_ar_get(mde_fetcher *f, struct mde_arfile *files, size_t n,
  */
 void mde_ar_rest_put(mde_fetcher *f, const struct mde_arfile *F,
 		     int64_t from_ms, mde_candles *rows);
-/* F was read from the archive (or a cache of zips) for its window: rows
- * of it kept for that window, now or later, are not needed (a fetch ahead
- * ran beside the one that would have kept them). */
+/* F is being read from the archive (or a cache of zips) for its window:
+ * rows of it kept for that window, now or later, are not needed (a fetch
+ * ahead ran beside the one that would have kept them). */
 void mde_ar_rest_read(mde_fetcher *f, const struct mde_arfile *F);
 /* F's rows kept from F->seg_from on: moved into out (F is then AR_OK with
  * the file's sha, size and rows), those from F->seg_to on split off into

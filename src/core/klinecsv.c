@@ -195,12 +195,14 @@ static int copy_sorted(const mde_candles *tmp, int64_t start, int64_t end,
 }
 
 /* Whether the open times (first fields) strictly increase: then the rows
- * can go to out directly, in one pass. A header line is skipped. */
-static bool ascending(const char *buf, size_t len)
+ * can go to out directly, in one pass. A header line is skipped. *lines
+ * receives the number of lines (the rows' room). */
+static bool ascending(const char *buf, size_t len, size_t *lines)
 {
 	size_t p = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 	int64_t last = INT64_MIN;
-	bool first = true;
+	bool first = true, ok = true;
+	*lines = 1;
 	while (p < len) {
 		const char *nl = memchr(buf + p, '\n', len - p);
 		size_t e = nl ? (size_t)(nl - buf) : len;
@@ -211,17 +213,18 @@ static bool ascending(const char *buf, size_t len)
 			fl--;
 		if (e > p && !mde_csv_int(buf + p, fl, &t)) {
 			if (!first)
-				return false; /* a bad line: the slow path
-						 reports it */
+				ok = false; /* a bad line: the slow path
+					       reports it */
 		} else if (e > p) {
 			if (t <= last)
-				return false;
+				ok = false;
 			last = t;
 		}
+		*lines += nl != NULL;
 		first = false;
 		p = e + 1;
 	}
-	return true;
+	return ok;
 }
 
 /* The lines of buf into out (rows of [start, end) only), in file order. */
@@ -266,10 +269,8 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 	 * is shorter (no timeframe is under 1m), and for their text (a row's
 	 * is its line less two times, two integers and 11 commas, at least
 	 * 24 bytes): reserved once, not grown by doubling. */
-	size_t lines = 1;
-	for (const char *p = buf, *e = buf + len;
-	     (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-		lines++;
+	size_t lines;
+	bool asc = ascending(buf, len, &lines);
 	size_t rows = lines;
 	uint64_t span = (uint64_t)end_ms - (uint64_t)start_ms; /* no overflow */
 	if (end_ms > start_ms && span / 60000 + 1 < rows)
@@ -280,7 +281,7 @@ int mde_kline_csv_parse(const char *buf, size_t len, int origin,
 							      ? len / lines - 24
 							      : 16)))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-	if (ascending(buf, len)) {
+	if (asc) {
 		/* the usual file: one pass, straight into out */
 		rc = parse_lines(buf, len, origin, start_ms, end_ms, true, out,
 				 info, err);
