@@ -98,12 +98,12 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	mde_err err;
 	/* Writers side by side: one chunk ahead each keeps as many in
 	 * memory as one writer with two. */
-	size_t ahead = p->announce_own_series ? 1 : DRAIN_AHEAD;
+	size_t ahead = p->side_by_side ? 1 : DRAIN_AHEAD;
 	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, ahead,
 			 next, &n, &err))
 		return; /* they will be fetched when claimed */
 	for (size_t i = 0; i < n; i++) {
-		if (p->announce_own_series &&
+		if (p->side_by_side &&
 		    (strcmp(next[i].symbol, c->symbol) ||
 		     next[i].job_id != c->job_id))
 			break; /* another writer's to claim */
@@ -240,10 +240,7 @@ typedef struct drain_writer {
 	 * than wait for another writer's series (whose next chunks that
 	 * writer is fetching already). */
 	bool leave_when_blocked;
-	/* The series it claimed last, and how many chunks more it counts
-	 * when the next claim is chosen (mde_job_claim; < 0: always). */
-	char own[40];
-	int stick;
+	char own[40];        /* the series it claimed last */
 	pthread_t th;
 	bool fatal;          /* the database is gone for good (said) */
 	int64_t stop_job;    /* interrupted: the job to resume, or 0 */
@@ -261,6 +258,12 @@ static void drain(drain_writer *d)
 	int recoveries = 0;
 	bool reclaimed = false;
 	int64_t started = mde_now_ms();
+	/* Side by side, a writer leaves its series for one with DRAIN_STICK
+	 * more chunks left, so that the writers end together (with 5 series
+	 * of a year and 2 writers the fifth is started early instead of
+	 * being left to one writer alone at the end), switching about once a
+	 * series. Alone, it claims in chunk order. */
+	int stick = p->side_by_side ? DRAIN_STICK : -1;
 	while (!mde_stop_requested) {
 		mde_chunk c;
 		bool found = false;
@@ -270,7 +273,7 @@ static void drain(drain_writer *d)
 		if (mde_job_reap(p->store, p->host, &err) ||
 		    mde_job_claim(p->store, d->job_id, p->owner,
 				  p->cfg->lease_s, failed_before, d->own,
-				  d->stick, &c, &found, &err) ||
+				  stick, &c, &found, &err) ||
 		    (!found &&
 		     mde_job_counts_get(p->store, d->job_id, &n, &err))) {
 			if (mde_pipeline_recover(p, &err) == 0)
@@ -396,15 +399,8 @@ int mde_pipeline_drain(mde_pipeline *p, enum mde_drain_mode mode,
 					      k && mode == MDE_DRAIN_JOB};
 		d[k].p->progress_to = k ? p : NULL;
 	}
-	/* Side by side, a writer leaves its series for one with STICK more
-	 * chunks left: so that the writers end together (with 5 series of a
-	 * year and 2 writers, the fifth is started early instead of being
-	 * left to one writer alone at the end), switching about once a
-	 * series. Alone, it keeps to its series. */
-	for (int k = 0; k < nw; k++) {
-		d[k].p->announce_own_series = nw > 1;
-		d[k].stick = nw > 1 ? DRAIN_STICK : -1;
-	}
+	for (int k = 0; k < nw; k++)
+		d[k].p->side_by_side = nw > 1;
 	int conc = p->cfg->concurrency;
 	for (int k = 0; k < nw; k++)
 		start_fetching(d[k].p, (conc + nw - 1 - k) / nw);

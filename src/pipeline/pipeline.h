@@ -76,11 +76,13 @@ typedef struct mde_pipeline {
 	int64_t progress_started_ms, progress_last_ms;
 	bool progress;
 	/* A writer of a drain (mde_pipeline_drain): its candles count in
-	 * the progress of this pipeline, and it announces to its fetch
-	 * threads only the chunks of the series it holds (the others are
-	 * another writer's). */
+	 * the progress of this pipeline. */
 	struct mde_pipeline *progress_to;
-	bool announce_own_series;
+	/* One of several writers of a drain: it announces to its fetch
+	 * threads only the chunks of the series it holds (the others are
+	 * another writer's), and its claims balance the writers
+	 * (mde_job_claim's stick). */
+	bool side_by_side;
 	/* The working tables of the last series (stages.h), kept for the
 	 * next: a writer touches their pages once, not once a chunk. */
 	struct mde_pl_reuse *reuse;
