@@ -21,7 +21,8 @@ extern "C" {
  * Writes the shortest decimal text of v that parses back to v (bit for
  * bit; "-0" for negative zero) into out (MDE_NUM_TEXT_MAX bytes, which
  * it may all overwrite) and returns its length. Plain digits for
- * 1e-4 <= |v| < 1e17, else d.ddde-XX / d.ddde+XX; "inf", "-inf", "nan" for the non-finite.
+ * 1e-4 <= |v| < 1e17, else d.ddde-XX / d.ddde+XX; "inf", "-inf", "nan"
+ * for the non-finite.
  */
 int mde_num_shortest(char *out, double v);
 
