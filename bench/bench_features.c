@@ -87,6 +87,13 @@ static int cmpd(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
 static double peak_rss_mb(void)
 {
 	struct rusage ru;
@@ -108,7 +115,9 @@ static int bench(size_t n, bool warm)
 	mde_err err = {0};
 	mde_validation v = {0};
 	mde_frame fr = {0};
+	long faults[RUNS];
 	for (int r = 0; r < RUNS; r++) {
+		long f0 = minor_faults();
 		int64_t a = mde_mono_ns();
 		if (mde_validate(&v, &c, MDE_MINUTE_MS, MDE_CRYPTO,
 				 INT64_MAX / 2, &err))
@@ -118,6 +127,7 @@ static int bench(size_t n, bool warm)
 					       warm ? kns : NULL, &err))
 			return -1;
 		int64_t e = mde_mono_ns();
+		faults[r] = minor_faults() - f0;
 		tv[r] = (b - a) / 1e6;
 		tf[r] = (e - b) / 1e6;
 		tt[r] = (e - a) / 1e6;
@@ -151,6 +161,11 @@ static int bench(size_t n, bool warm)
 	       tt[RUNS / 2], tt[0] * 1e6 / (double)n);
 	printf("  columns in %.0f MB + out %.0f MB = %.0f MB; peak RSS so far "
 	       "%.0f MB\n", in_mb, out_mb, in_mb + out_mb, peak_rss_mb());
+	long later = 0;
+	for (int r = 1; r < RUNS; r++)
+		later += faults[r];
+	printf("  page faults: %ld in the first run, %ld a run after it\n",
+	       faults[0], later / (RUNS - 1));
 	if (warm) {
 		printf("  per kernel (mean of %d warm runs):", RUNS);
 		for (size_t k = 0; k < mde_nkernels; k++)
@@ -252,7 +267,7 @@ int main(int argc, char **argv)
 	static const size_t def[] = {100000, 1000000, 10000000};
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
-			if (bench((size_t)strtoull(argv[i], NULL, 10), false) ||
+			if ((bench((size_t)strtoull(argv[i], NULL, 10), false)) ||
 			    bench((size_t)strtoull(argv[i], NULL, 10), true))
 				return 1;
 		return 0;

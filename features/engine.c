@@ -289,12 +289,21 @@ int mde_features_compute_reg(mde_frame *out, const mde_series *s,
 	mde_advise_huge(out->mem, out->cap * (MDE_NFEATURES + 1) * sizeof(double));
 	size_t run_bytes = (n * sizeof(uint32_t) + 63) & ~(size_t)63;
 	size_t scratch_bytes = n * MDE_KERNEL_SCRATCH_PER_ROW;
-	mem = aligned_alloc(64, run_bytes + ((scratch_bytes + 63) & ~(size_t)63));
-	if (!mem) {
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
+	size_t work_bytes = run_bytes + ((scratch_bytes + 63) & ~(size_t)63);
+	if (out->work_cap < work_bytes) {
+		mem = aligned_alloc(64, work_bytes);
+		if (!mem) {
+			rc = mde_err_set(err, MDE_ENOMEM, false,
+					 "out of memory");
+			goto done;
+		}
+		mde_advise_huge(mem, work_bytes);
+		free(out->work);
+		out->work = mem;
+		out->work_cap = work_bytes;
+		mem = NULL;
 	}
-	mde_advise_huge(mem, run_bytes + scratch_bytes);
+	mem = out->work;
 	uint32_t *run = mem;
 	mde_win_runs(s->valid, n, run);
 	mde_kin in = {
@@ -329,6 +338,5 @@ int mde_features_compute_reg(mde_frame *out, const mde_series *s,
 		debug_replay(reg, nreg, &in, out->col, n, "after the last");
 	quality(s, out);
 done:
-	free(mem);
 	return rc;
 }

@@ -11,10 +11,12 @@
 
 void mde_k_sma(const mde_kin *in, double *const out[])
 {
-	mde_win_meansd(in->c, in->n, SMA_SHORT, in->run, SMA_SHORT,
-		       out[MDE_OUT(sma, SMA_20)], NULL);
-	mde_win_meansd(in->c, in->n, SMA_LONG, in->run, SMA_LONG,
-		       out[MDE_OUT(sma, SMA_50)], NULL);
+	static const size_t w[2] = {SMA_SHORT, SMA_LONG};
+	static const uint32_t need[2] = {SMA_SHORT, SMA_LONG};
+	double *const mean[2] = {out[MDE_OUT(sma, SMA_20)],
+				 out[MDE_OUT(sma, SMA_50)]};
+	double *const sd[2] = {NULL, NULL};
+	mde_win_meansd2(in->c, in->n, w, in->run, need, mean, sd);
 }
 
 /* A window of N bars ending at a row reads the N - 1 before it. */

@@ -12,17 +12,15 @@
 #define VOL_SHORT 20 /* log returns of volatility_20 */
 #define VOL_LONG 50  /* log returns of volatility_50 */
 
-static void vol(const mde_kin *in, const double *lr, size_t w,
-		double *out)
-{
-	mde_win_meansd(lr, in->n, w, in->run, (uint32_t)w + 1, NULL, out);
-}
-
 void mde_k_volatility(const mde_kin *in, double *const out[])
 {
-	const double *lr = in->col[MDE_COL_LOG_RETURN];
-	vol(in, lr, VOL_SHORT, out[MDE_OUT(volatility, VOLATILITY_20)]);
-	vol(in, lr, VOL_LONG, out[MDE_OUT(volatility, VOLATILITY_50)]);
+	static const size_t w[2] = {VOL_SHORT, VOL_LONG};
+	static const uint32_t need[2] = {VOL_SHORT + 1, VOL_LONG + 1};
+	double *const mean[2] = {NULL, NULL};
+	double *const sd[2] = {out[MDE_OUT(volatility, VOLATILITY_20)],
+			       out[MDE_OUT(volatility, VOLATILITY_50)]};
+	mde_win_meansd2(in->col[MDE_COL_LOG_RETURN], in->n, w, in->run, need,
+			mean, sd);
 }
 
 /* N log returns span the N + 1 bars ending at a row: N bars before it. */

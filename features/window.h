@@ -27,6 +27,14 @@ void mde_win_runs(const uint8_t *valid, size_t n, uint32_t *run);
 void mde_win_meansd(const double *x, size_t n, size_t w, const uint32_t *run,
 		    uint32_t need, double *mean, double *sd);
 
+/* Two windows of x at once, w[0] < w[1], each row with its need, mean and
+   sd (NULL when not asked for): the same values as two calls of
+   mde_win_meansd, with the longer window's sums going on from the
+   shorter's. */
+void mde_win_meansd2(const double *x, size_t n, const size_t w[2],
+		     const uint32_t *run, const uint32_t need[2],
+		     double *const mean[2], double *const sd[2]);
+
 /* out[i] = max (min) of x[i-w+1..i] for i >= w-1, rows < w-1 untouched.
    Windows that contain a NaN give an unspecified value. */
 void mde_win_max(const double *x, size_t n, size_t w, double *out);

@@ -397,6 +397,19 @@ void mde_series_free(mde_series *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* Points every column of s into its own block (mem, cap slots). */
+void mde_series_own(mde_series *s)
+{
+	size_t d = round_up(s->cap * 8), u = round_up(s->cap * 4);
+	char *p = s->mem;
+	s->t = (int64_t *)p, p += d;
+	s->trades = (int64_t *)p, p += d;
+	for (int f = 0; f < MDE_NFIELDS; f++)
+		s->val[f] = (double *)p, p += d;
+	s->row = (uint32_t *)p, p += u;
+	s->valid = (uint8_t *)p;
+}
+
 int mde_series_reserve(mde_series *s, size_t n)
 {
 	if (n <= s->cap && s->mem)
@@ -410,13 +423,9 @@ int mde_series_reserve(mde_series *s, size_t n)
 	if (!mem)
 		return MDE_ENOMEM;
 	mde_series old = *s;
-	char *p = mem;
-	s->t = (int64_t *)p, p += d;
-	s->trades = (int64_t *)p, p += d;
-	for (int f = 0; f < MDE_NFIELDS; f++)
-		s->val[f] = (double *)p, p += d;
-	s->row = (uint32_t *)p, p += u;
-	s->valid = (uint8_t *)p;
+	s->mem = mem;
+	s->cap = cap;
+	mde_series_own(s);
 	if (old.mem && old.n) {
 		memcpy(s->t, old.t, old.n * 8);
 		memcpy(s->trades, old.trades, old.n * 8);
@@ -426,8 +435,6 @@ int mde_series_reserve(mde_series *s, size_t n)
 		memcpy(s->valid, old.valid, old.n);
 	}
 	free(old.mem);
-	s->mem = mem;
-	s->cap = cap;
 	return 0;
 }
 
@@ -436,6 +443,7 @@ void mde_frame_free(mde_frame *f)
 	if (!f)
 		return;
 	free(f->mem);
+	free(f->work);
 	memset(f, 0, sizeof *f);
 }
 

@@ -171,12 +171,23 @@ typedef struct mde_series {
 	int64_t *trades;
 	uint32_t *row;       /* row of the candle in the mde_candles it came
 				from, UINT32_MAX for a gap */
-	void *mem;           /* the one allocation every column points into */
+	void *mem;           /* the block row and valid point into, and t,
+				val and trades unless borrowed */
 } mde_series;
+/*
+ * Borrowed columns: when the slots are consecutive rows of the candles,
+ * placed without a gap (the common case), t, val and trades point into
+ * those candles' own columns instead of a copy of them (mde_grid_place),
+ * so the mde_candles a series was placed from must stay alive and
+ * unchanged while the series is read. row and valid are always the
+ * series' own.
+ */
 
 void mde_series_free(mde_series *s);
 /* Makes room for n slots (contents after reallocation are preserved). */
 int mde_series_reserve(mde_series *s, size_t n) MDE_MUSTCHECK;
+/* Points every column back into the series' own block (mem, cap slots). */
+void mde_series_own(mde_series *s);
 
 typedef struct mde_aux {
 	size_t n, cap;
@@ -237,6 +248,11 @@ typedef struct mde_frame {
 	int32_t *flags;             /* enum mde_vflag bits */
 	double *quality;
 	void *mem;
+	/* the engine's working memory (run lengths, kernel scratch), kept
+	   with the frame so that a frame reused for the next batch does not
+	   take its page faults again */
+	void *work;
+	size_t work_cap;
 } mde_frame;
 
 void mde_frame_free(mde_frame *f);

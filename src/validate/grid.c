@@ -55,8 +55,9 @@ static int sort_unique(const mde_candles *c, const uint32_t *rows,
 
 /*
  * Fills the series from the sorted, unique rows use[0..m): slot[i] is the
- * slot of use[i]. Column by column (each loop streams two arrays), with a
- * plain copy when the rows are consecutive rows of c with no gap.
+ * slot of use[i]. Column by column (each loop streams two arrays); when
+ * the rows are consecutive rows of c with no gap, the series borrows c's
+ * columns instead (candles.h).
  */
 static void fill(mde_series *s, const mde_candles *c, const uint32_t *use,
 		 size_t m, int64_t first)
@@ -65,12 +66,15 @@ static void fill(mde_series *s, const mde_candles *c, const uint32_t *use,
 	bool dense = n == m;
 	for (size_t i = 1; i < m && dense; i++)
 		dense = use[i] == use[i - 1] + 1;
+	mde_series_own(s);
 	if (dense && m) {
+		/* consecutive rows without a gap: the series borrows their
+		   columns (candles.h) */
 		size_t r0 = use[0];
-		memcpy(s->t, c->open_time_ms + r0, m * sizeof *s->t);
-		memcpy(s->trades, c->trades + r0, m * sizeof *s->trades);
+		s->t = c->open_time_ms + r0;
+		s->trades = c->trades + r0;
 		for (int f = 0; f < MDE_NFIELDS; f++)
-			memcpy(s->val[f], c->val[f] + r0, m * sizeof(double));
+			s->val[f] = c->val[f] + r0;
 		memset(s->valid, 1, m);
 		for (size_t i = 0; i < m; i++)
 			s->row[i] = (uint32_t)(r0 + i);
@@ -159,6 +163,7 @@ int mde_grid_place(mde_series *out, const mde_candles *c,
 		}
 		slots = (size_t)span + 1;
 	}
+	out->n = 0; /* nothing to keep: every slot is written below */
 	if (mde_series_reserve(out, slots ? slots : 1)) {
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;

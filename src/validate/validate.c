@@ -170,6 +170,7 @@ void mde_validation_free(mde_validation *v)
 	mde_series_free(&v->series);
 	free(v->rejects);
 	free(v->dups);
+	free(v->work);
 	memset(v, 0, sizeof *v);
 }
 
@@ -194,23 +195,35 @@ int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
 	uint32_t *reasons = NULL, *keep = NULL;
 	uint8_t *winner = NULL;
 	tkey *keys = NULL;
-	/* keep a previous series' buffer: reusing it saves the page faults */
+	/* keep a previous series' buffer and working memory: reusing them
+	   saves the page faults */
 	mde_series keep_series = out->series;
+	void *work = out->work;
+	size_t work_cap = out->work_cap;
 	free(out->rejects);
 	free(out->dups);
 	memset(out, 0, sizeof *out);
 	out->series = keep_series;
+	out->work = work;
+	out->work_cap = work_cap;
 	if (period_ms <= 0 || n >= UINT32_MAX) {
 		rc = mde_err_set(err, MDE_EINVAL, false,
 				 "bad period or too many candles");
 		goto done;
 	}
 	size_t cap = n ? n : 1;
-	reasons = malloc(cap * sizeof *reasons);
-	keep = malloc(cap * sizeof *keep);
-	winner = malloc(cap);
-	if (!reasons || !keep || !winner)
-		goto nomem;
+	size_t need = cap * (sizeof *reasons + sizeof *keep + 1);
+	if (out->work_cap < need) {
+		void *w = malloc(need);
+		if (!w)
+			goto nomem;
+		free(out->work);
+		out->work = w;
+		out->work_cap = need;
+	}
+	reasons = out->work;
+	keep = reasons + cap;
+	winner = (uint8_t *)(keep + cap);
 	mde_vstats *st = &out->stats;
 	st->received = n;
 	bool strict = true;
@@ -275,9 +288,6 @@ nomem:
 done:
 	if (rc)
 		mde_validation_free(out);
-	free(reasons);
-	free(keep);
-	free(winner);
 	free(keys);
 	return rc;
 }

@@ -40,6 +40,8 @@ typedef struct mde_validation {
 	uint32_t *dups;      /* owned: rows superseded, ascending */
 	size_t ndups;
 	mde_vstats stats;
+	void *work; /* per-row working memory, kept for the next batch */
+	size_t work_cap;
 } mde_validation;
 
 /*
@@ -48,7 +50,8 @@ typedef struct mde_validation {
  * candle; equity: consecutive bars, open_time as given). out must be
  * zeroed or hold a previous result, whose buffers are reused (the series'
  * block is kept when large enough: no page faults on the next batch); c is
- * only read, and series.row / rejects / dups index into it. Returns 0,
+ * only read, series.row / rejects / dups index into it, and the series may
+ * borrow its columns (candles.h): c must outlive it, unchanged. Returns 0,
  * MDE_ENOMEM, or MDE_EINVAL (bad period, or a crypto grid of more than
  * MDE_GRID_MAX slots). On error out holds nothing to free but is safe to
  * pass to mde_validation_free.
