@@ -247,6 +247,7 @@ int mde_binance_parse_klines(const char *body, size_t len,
 	size_t n0 = out->n, t0 = out->text_len, i = 0;
 	cJSON *root = NULL;
 	mde_page_reset(pg);
+	mde_json_arena_begin();
 	int rc = parse_array(body, len, &root, err);
 	if (rc)
 		goto done;
@@ -281,7 +282,7 @@ done:
 		mde_candles_truncate(out, n0, t0);
 		pg->kept = 0;
 	}
-	cJSON_Delete(root);
+	mde_json_arena_end(); /* root's nodes with it */
 	return rc;
 }
 
@@ -305,6 +306,7 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 	size_t n0 = out->n, i = 0;
 	cJSON *root = NULL;
 	mde_page_reset(pg);
+	mde_json_arena_begin();
 	int rc = parse_array(body, len, &root, err);
 	if (rc)
 		goto done;
@@ -339,7 +341,7 @@ done:
 		out->n = n0;
 		pg->kept = 0;
 	}
-	cJSON_Delete(root);
+	mde_json_arena_end(); /* root's nodes with it */
 	return rc;
 }
 

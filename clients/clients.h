@@ -64,6 +64,14 @@ int mde_json_num(const cJSON *j, double *out) MDE_MUSTCHECK;
  * when it is not one JSON document. */
 int mde_json_parse(const char *body, size_t len, cJSON **out,
 		   mde_err *err) MDE_MUSTCHECK;
+/*
+ * Between begin and end, the cJSON documents this thread parses or builds
+ * take their memory from an arena the end drops at once (no malloc and
+ * free per node): every document of the scope must be deleted, or no
+ * longer used, before its end.
+ */
+void mde_json_arena_begin(void);
+void mde_json_arena_end(void);
 
 /* The text of one field of a candle row, as received: into in->txt[f]
  * (pointing into j or buf). A string is taken as is (a decimal, or

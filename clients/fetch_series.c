@@ -105,6 +105,21 @@ int mde_fetch_klines_rest(mde_fetcher *f, int origin, const char *sym,
 	return klines(f, origin, sym, P, cursor, end, out, err);
 }
 
+bool mde_fetch_rest_pages(const mde_fetcher *f, const char *source,
+			  enum mde_asset asset, int64_t period_ms,
+			  int64_t *page_ms)
+{
+	int origin, fb;
+	if (f->o.archive != MDE_ARCHIVE_OFF || period_ms <= 0 ||
+	    mde_fetch_plan(source, asset, &origin, &fb) ||
+	    (origin != MDE_SRC_BINANCE && origin != MDE_SRC_BINANCE_SPOT))
+		return false;
+	*page_ms = (int64_t)mde_binance_klines_limit(
+			   origin == MDE_SRC_BINANCE_SPOT, INT64_MAX) *
+		   period_ms;
+	return true;
+}
+
 /* Binance klines: the archive first unless it is off. */
 static int binance(mde_fetcher *f, int origin, const char *sym, int64_t P,
 		   int64_t *cursor, int64_t end, mde_candles *out,

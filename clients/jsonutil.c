@@ -9,9 +9,94 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- an arena for the nodes of one document ----------------------- */
+
+/*
+ * cJSON allocates every node and string on its own: about 13,000 mallocs
+ * and frees for a page of 1000 klines, a third of a backfill's client
+ * time. Inside a scope of mde_json_arena_begin/end they come from this
+ * thread's arena instead (cJSON's own allocation hooks), and the scope's
+ * end drops them at once. Outside a scope the hooks are malloc and free.
+ */
+#define ARENA_BLOCK (1u << 20)
+struct arena_blk {
+	struct arena_blk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+static __thread struct arena_blk *arena;   /* newest block first */
+static __thread bool arena_on;
+
+static bool in_arena(const void *p)
+{
+	for (const struct arena_blk *b = arena; b; b = b->next) {
+		const char *d = (const char *)b->data;
+		if ((const char *)p >= d && (const char *)p < d + b->cap)
+			return true;
+	}
+	return false;
+}
+
+static void *arena_malloc(size_t n)
+{
+	if (!arena_on)
+		return malloc(n);
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!arena || arena->cap - arena->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		struct arena_blk *b = malloc(sizeof *b + cap);
+		if (!b)
+			return NULL;
+		*b = (struct arena_blk){.next = arena, .cap = cap};
+		arena = b;
+	}
+	void *p = (char *)arena->data + arena->used;
+	arena->used += n;
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	if (p && !(arena_on && in_arena(p)))
+		free(p);
+}
+
+/* Installed before main, while there is one thread. */
+__attribute__((constructor)) static void arena_hooks(void)
+{
+	cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+	cJSON_InitHooks(&h);
+}
+
+void mde_json_arena_begin(void)
+{
+	arena_on = true;
+}
+
+void mde_json_arena_end(void)
+{
+	arena_on = false;
+	if (!arena)
+		return;
+	/* keep one block for the next document, emptied */
+	while (arena->next) {
+		struct arena_blk *b = arena->next;
+		arena->next = b->next;
+		free(b);
+	}
+	if (arena->cap > ARENA_BLOCK) {
+		free(arena);
+		arena = NULL;
+	} else {
+		arena->used = 0;
+	}
+}
 
 void mde_page_reset(mde_page *pg)
 {

@@ -186,6 +186,16 @@ bool mde_fetch_replaces_fallback(const char *source);
 int mde_fetch_plan(const char *source, enum mde_asset asset, int *primary,
 		   int *fallback) MDE_MUSTCHECK;
 /*
+ * The span of one full klines page (*page_ms) when f fetches source's
+ * candles of that period from the Binance REST API page by page (the
+ * archive off): a range cut at multiples of it from its start is fetched
+ * in parts side by side with the same requests as whole. False for other
+ * sources, or with the archive on (its files are a month or a day).
+ */
+bool mde_fetch_rest_pages(const mde_fetcher *f, const char *source,
+			  enum mde_asset asset, int64_t period_ms,
+			  int64_t *page_ms);
+/*
  * Writes into buf the plan of a series: source named (no fallback), or
  * the default of asset with the config's fallback ("binance-spot",
  * "yahoo", "none" or NULL/"" = the asset's default: none for crypto,

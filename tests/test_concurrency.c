@@ -296,6 +296,119 @@ static void test_backfill_concurrent_equals_sequential(void **state)
 	same_as_sequential("backfill");
 }
 
+/* ---- one chunk in parts -------------------------------------------- */
+
+#define M MDE_MINUTE_MS
+#define CUT_BARS 8000 /* 8 full pages: two parts of four */
+
+/* A fake answering 20 ms late with CUT_BARS 1m candles of BTCUSDT
+ * ending at the last closed minute. */
+static fx *minute_market(int64_t *from)
+{
+	fx_opts fo = {.latency_ms = 20};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	*from = mde_floor_div(mde_now_ms(), M) * M - CUT_BARS * M;
+	assert_int_equal(fx_add_synthetic(x, FX_FUTURES, "BTCUSDT", M, *from,
+					  CUT_BARS, 3), 0);
+	return x;
+}
+
+/* The klines requests the fake saw, and how many of them arrived before
+ * the one before them was answered. */
+static size_t klines_requests(fx *x, size_t *overlapping)
+{
+	size_t n = 0, k = 0;
+	int64_t prev_done = INT64_MIN;
+	for (size_t i = 0; i < fx_nreq(x); i++) {
+		fx_req r;
+		assert_int_equal(fx_get_req(x, i, &r), 0);
+		if (strcmp(r.path, "/fapi/v1/klines") != 0)
+			continue;
+		k += n > 0 && r.mono_ms < prev_done;
+		prev_done = r.done_mono_ms;
+		n++;
+	}
+	*overlapping = k;
+	return n;
+}
+
+static int cut_backfill(fx *x, int64_t from, int conc, const char *db)
+{
+	char args[1024], t0[40], t1[40];
+	mde_time_format(from, t0, sizeof t0);
+	mde_time_format(from + CUT_BARS * M, t1, sizeof t1);
+	snprintf(args, sizeof args, "--binance-url %s --concurrency %d "
+		 "--writers 1 backfill --symbols BTCUSDT --timeframe 1m --from "
+		 "%s --to %s --chunk 30d", fx_url(x), conc, t0, t1);
+	return mde_cli(cfg, db, args);
+}
+
+/*
+ * One chunk of 8 pages at --concurrency 4: its candles are fetched in two
+ * parts side by side, cut at a page bound (the same 8 klines requests as
+ * one after another), into the same table. With every klines request
+ * failing from the sixth on, what is stored is the chunk's first rows
+ * without a hole (nothing of a part after the one that failed); resume
+ * then completes the same table.
+ */
+static void test_backfill_cuts_a_chunk_at_page_bounds(void **state)
+{
+	char a[2048], b[2048], c[2048], why[512];
+	int64_t from;
+	size_t ov;
+	fx *x = minute_market(&from);
+	PGconn *ca = mde_fresh_db(cfg, "mdetest_conc_cut_seq", a, sizeof a);
+	assert_int_equal(cut_backfill(x, from, 1, a), 0);
+	size_t seq = klines_requests(x, &ov);
+	assert_int_equal(seq, CUT_BARS / 1000);
+	assert_int_equal(ov, 0);
+	fx_stop(x);
+
+	x = minute_market(&from);
+	PGconn *cb = mde_fresh_db(cfg, "mdetest_conc_cut_par", b, sizeof b);
+	assert_int_equal(cut_backfill(x, from, 4, b), 0);
+	assert_int_equal(klines_requests(x, &ov), seq);
+	assert_true(ov > 0);
+	assert_int_equal(mde_testdb_count(cb, "SELECT count(*) FROM "
+					      "enrichment_fetch_log"),
+			 (long)fx_nreq(x));
+	if (!mde_tables_equal(ca, cb, why, sizeof why)) {
+		fprintf(stderr, "cut: %s\n", why);
+		fail();
+	}
+	fx_stop(x);
+
+	x = minute_market(&from);
+	PGconn *cc = mde_fresh_db(cfg, "mdetest_conc_cut_fail", c, sizeof c);
+	fx_fault(x, "/fapi/v1/klines", FX_500, 5, 1000, 0);
+	assert_int_not_equal(cut_backfill(x, from, 4, c), 0);
+	long n = (long)mde_testdb_count(cc, "SELECT count(*) FROM "
+					   "market_data_v2");
+	char q[256];
+	snprintf(q, sizeof q, "SELECT count(*) FROM market_data_v2 WHERE "
+		 "open_time < timestamptz 'epoch' + %lld * interval '1 "
+		 "millisecond'", (long long)(from + n * M));
+	assert_true(n < CUT_BARS);
+	assert_int_equal(mde_testdb_count(cc, q), n); /* no hole */
+	fx_clear_faults(x);
+	char args[1024];
+	snprintf(args, sizeof args, "--binance-url %s --concurrency 4 resume",
+		 fx_url(x));
+	mde_cli_must(cfg, c, args);
+	if (!mde_tables_equal(ca, cc, why, sizeof why)) {
+		fprintf(stderr, "cut, failed, resumed: %s\n", why);
+		fail();
+	}
+	fx_stop(x);
+	PQfinish(ca);
+	PQfinish(cb);
+	PQfinish(cc);
+	mde_testdb_drop("mdetest_conc_cut_seq");
+	mde_testdb_drop("mdetest_conc_cut_par");
+	mde_testdb_drop("mdetest_conc_cut_fail");
+}
+
 /*
  * Three writers enrich three series at once, each on its connection: the
  * table equals one writer's, rows of different series were committed
@@ -396,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_run_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_writers_side_by_side),
+		cmocka_unit_test(test_backfill_cuts_a_chunk_at_page_bounds),
 		cmocka_unit_test(test_claim_keeps_to_the_series_then_balances),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

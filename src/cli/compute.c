@@ -11,11 +11,14 @@
 #include "compute.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csvio.h"
+#include "numtext.h"
 #include "pipeline.h"
 #include "timeutil.h"
 
@@ -119,11 +122,36 @@ static void write_header(mde_csv_writer *w, const char *buf,
 	mde_csv_put(w, tail, sizeof tail - 1);
 }
 
+/*
+ * The text of a column's last value: a feature that keeps its value over
+ * many rows (the funding rate for 8 hours, open interest and long/short
+ * for 5 minutes, the quality score) is formatted once per change.
+ */
+typedef struct memo {
+	uint64_t bits;
+	int len; /* 0: none yet */
+	char txt[MDE_NUM_TEXT_MAX];
+} memo;
+
+static void put_memo(mde_csv_writer *w, memo *m, double v)
+{
+	if (isnan(v))
+		return;
+	uint64_t b;
+	memcpy(&b, &v, sizeof b);
+	if (!m->len || b != m->bits) {
+		m->len = mde_num_shortest(m->txt, v);
+		m->bits = b;
+	}
+	mde_csv_put(w, m->txt, (size_t)m->len);
+}
+
 /* The valid slots of s; map (NULL = identity) takes s's rows to cc's. */
 static void write_rows(mde_csv_writer *w, const char *buf,
 		       const mde_csv_candles *cc, const uint32_t *map,
 		       const mde_series *s, const mde_frame *fr)
 {
+	memo last[MDE_NFEATURES + 1] = {0};
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->valid[i])
 			continue;
@@ -134,12 +162,12 @@ static void write_rows(mde_csv_writer *w, const char *buf,
 			if (mde_column_int2(k))
 				mde_csv_put_intval(w, fr->col[k][i]);
 			else
-				mde_csv_put_double(w, fr->col[k][i]);
+				put_memo(w, &last[k], fr->col[k][i]);
 		}
 		mde_csv_putc(w, ',');
 		mde_csv_put_int(w, fr->flags[i]);
 		mde_csv_putc(w, ',');
-		mde_csv_put_double(w, fr->quality[i]);
+		put_memo(w, &last[MDE_NFEATURES], fr->quality[i]);
 		mde_csv_putc(w, '\n');
 	}
 }

@@ -325,11 +325,15 @@ static void *writer_main(void *arg)
 }
 
 /* Fetch threads ahead of a writer's stages, its share of the in-flight
- * bound (the host budgets are shared whatever the share). */
+ * bound (the host budgets and the bound itself are shared whatever the
+ * share): one thread at --concurrency 1 still fetches the next chunk
+ * while this one is written, one request in flight. */
 static void start_fetching(mde_pipeline *p, int share)
 {
 	mde_err err = {0};
-	if (share > 1 && mde_pf_open(p, share, (size_t)share * 4, &err))
+	if (share < 1)
+		share = 1;
+	if (mde_pf_open(p, share, (size_t)share * 4, &err))
 		mde_warn("prefetch.failed", "error=\"%s\"", err.msg);
 }
 

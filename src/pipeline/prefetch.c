@@ -11,6 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "log.h"
 #include "stages.h"
@@ -19,6 +25,8 @@ enum pf_state { PF_QUEUED, PF_RUNNING, PF_DONE, PF_GONE };
 
 struct pf_item {
 	mde_pf_req rq;
+	mde_pf_req whole;        /* a part's whole fetch (nparts > 1) */
+	int part, nparts;        /* a part of a fetch cut at page bounds */
 	enum pf_state state;
 	bool dropped;            /* running when a later item was taken */
 	mde_pf_result res;
@@ -95,10 +103,20 @@ static void drop(mde_prefetch *pf, struct pf_item *it)
 	it->state = PF_GONE;
 }
 
+/* How much lower a fetch thread's CPU priority is than the pipeline's:
+ * on a machine the database shares, what is fetched ahead waits for the
+ * writer and the server (the path every batch takes), never the other
+ * way round; when the writer waits for a fetch, nothing else runs. */
+#define PF_NICE 5
+
 static void *thread_main(void *arg)
 {
 	struct pf_thread *t = arg;
 	mde_prefetch *pf = t->pf;
+#ifdef __linux__
+	/* Linux: a thread's own nice value (PRIO_PROCESS with its tid) */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), PF_NICE);
+#endif
 	pthread_mutex_lock(&pf->mu);
 	while (!pf->stop) {
 		struct pf_item *it = next_item(pf);
@@ -186,29 +204,82 @@ void mde_pf_close(mde_pipeline *p)
 	p->pf = NULL;
 }
 
+/* Pages a part of a cut fetch has at least, and the most parts. */
+#define PF_PART_PAGES 4
+#define PF_MAX_PARTS 16
+
+/*
+ * How many parts rq is fetched in, and their span: candles the fetcher
+ * reads page by page from REST are cut at page bounds (every part but the
+ * last a whole number of full pages: the same requests as one fetch), so
+ * that the threads fetch one chunk side by side, the first chunk of a
+ * backfill too; at least PF_PART_PAGES pages a part, one per thread.
+ */
+static int parts_of(const mde_pipeline *p, const mde_pf_req *rq,
+		    int64_t *span)
+{
+	int64_t page;
+	if (rq->kind != MDE_PF_CANDLES || p->pf->nthreads < 2 ||
+	    rq->to_ms <= rq->from_ms ||
+	    !mde_fetch_rest_pages(p->fetcher, rq->source, rq->asset,
+				  rq->period_ms, &page))
+		return 1;
+	int64_t pages = (rq->to_ms - rq->from_ms + page - 1) / page;
+	int64_t n = pages / PF_PART_PAGES;
+	if (n > p->pf->nthreads)
+		n = p->pf->nthreads;
+	if (n > PF_MAX_PARTS)
+		n = PF_MAX_PARTS;
+	if (n < 2)
+		return 1;
+	int64_t per = (pages + n - 1) / n;
+	*span = per * page;
+	return (int)((pages + per - 1) / per);
+}
+
 int mde_pf_add(mde_pipeline *p, const mde_pf_req *rq)
 {
 	mde_prefetch *pf = p->pf;
 	if (!pf)
 		return 0;
-	struct pf_item *it = calloc(1, sizeof *it);
-	if (!it)
-		return MDE_ENOMEM;
-	it->rq = *rq;
+	int64_t span = 0;
+	int np = parts_of(p, rq, &span);
+	struct pf_item *it[PF_MAX_PARTS];
+	for (int k = 0; k < np; k++) {
+		if (!(it[k] = calloc(1, sizeof *it[k]))) {
+			while (k--)
+				free(it[k]);
+			return MDE_ENOMEM;
+		}
+		it[k]->rq = *rq;
+		if (np > 1) {
+			it[k]->whole = *rq;
+			it[k]->part = k;
+			it[k]->nparts = np;
+			it[k]->rq.from_ms = rq->from_ms + k * span;
+			if (k + 1 < np)
+				it[k]->rq.to_ms = it[k]->rq.from_ms + span;
+		}
+	}
 	pthread_mutex_lock(&pf->mu);
-	if (pf->n == pf->cap) {
+	if (pf->n + (size_t)np > pf->cap) {
 		size_t cap = pf->cap ? pf->cap * 2 : 64;
+		while (cap < pf->n + (size_t)np)
+			cap *= 2;
 		void *q = realloc(pf->items, cap * sizeof *pf->items);
 		if (!q) {
 			pthread_mutex_unlock(&pf->mu);
-			free(it);
+			for (int k = 0; k < np; k++)
+				free(it[k]);
 			return MDE_ENOMEM;
 		}
 		pf->items = q;
 		pf->cap = cap;
 	}
-	pf->items[pf->n++] = it;
-	pthread_cond_signal(&pf->work);
+	/* a cut fetch's parts stay next to each other, in order */
+	for (int k = 0; k < np; k++)
+		pf->items[pf->n++] = it[k];
+	pthread_cond_broadcast(&pf->work);
 	pthread_mutex_unlock(&pf->mu);
 	return 0;
 }
@@ -222,6 +293,65 @@ static bool same(const mde_pf_req *a, const mde_pf_req *b, bool cover)
 	       strcmp(a->source, b->source) == 0;
 }
 
+/* The item rq asks for: a whole fetch, or the first part of a cut one. */
+static bool matches(const struct pf_item *it, const mde_pf_req *rq,
+		    bool cover)
+{
+	if (it->nparts > 1)
+		return it->part == 0 && same(&it->whole, rq, cover);
+	return same(&it->rq, rq, cover);
+}
+
+/* Waits until the parts [k, k + np) are done; false when stopping leaves
+ * one that no thread will start. */
+static bool wait_parts(mde_prefetch *pf, size_t k, int np)
+{
+	for (int i = 0; i < np; i++) {
+		struct pf_item *it = pf->items[k + (size_t)i];
+		while (it->state != PF_DONE) {
+			if (it->state == PF_QUEUED &&
+			    (mde_stop_requested || pf->stop))
+				return false;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&pf->done, &pf->mu, &ts);
+		}
+	}
+	return true;
+}
+
+/*
+ * The parts of a cut fetch as one result, in order, as one fetch would
+ * have ended: up to the first part that failed (its rows and its error),
+ * nothing of the parts after it.
+ */
+static void join_parts(mde_prefetch *pf, size_t k, int np,
+		       mde_pf_result *out)
+{
+	struct pf_item *first = pf->items[k];
+	*out = first->res;
+	memset(&first->res, 0, sizeof first->res);
+	out->to_ms = first->whole.to_ms;
+	for (int i = 1; i < np; i++) {
+		mde_pf_result *r = &pf->items[k + (size_t)i]->res;
+		if (!out->rc) {
+			if (mde_candles_append(&out->candles, &r->candles))
+				out->rc = mde_err_set(&out->err, MDE_ENOMEM,
+						      false, "out of memory");
+			else if (r->rc) {
+				out->rc = r->rc;
+				out->err = r->err;
+			}
+		}
+		result_free(r);
+	}
+}
+
 bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 		 mde_pf_result *out)
 {
@@ -232,7 +362,7 @@ bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 	size_t k = pf->first;
 	while (k < pf->n && (pf->items[k]->state == PF_GONE ||
 			     pf->items[k]->dropped ||
-			     !same(&pf->items[k]->rq, rq, cover)))
+			     !matches(pf->items[k], rq, cover)))
 		k++;
 	if (k == pf->n) {
 		pthread_mutex_unlock(&pf->mu);
@@ -243,22 +373,25 @@ bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 		if (pf->items[i]->state != PF_GONE)
 			drop(pf, pf->items[i]);
 	struct pf_item *it = pf->items[k];
+	int np = it->nparts > 1 ? it->nparts : 1;
 	pthread_cond_broadcast(&pf->work);
-	if (it->state == PF_QUEUED) {
+	if (it->state == PF_QUEUED || !wait_parts(pf, k, np)) {
 		/* no thread took it yet (or none will: stopping): the caller
 		 * fetches it itself, as fast */
-		it->state = PF_GONE;
+		for (int i = 0; i < np; i++)
+			drop(pf, pf->items[k + (size_t)i]);
+		pthread_cond_broadcast(&pf->work);
 		pthread_mutex_unlock(&pf->mu);
 		return false;
 	}
-	while (it->state != PF_DONE)
-		pthread_cond_wait(&pf->done, &pf->mu);
-	*out = it->res;
-	memset(&it->res, 0, sizeof it->res);
+	join_parts(pf, k, np, out);
 	mde_fetch_logbuf_take(&p->logbuf, &pf->orphans);
-	mde_fetch_logbuf_take(&p->logbuf, &it->log);
-	it->state = PF_GONE;
-	pf->busy--;
+	for (int i = 0; i < np; i++) {
+		struct pf_item *q = pf->items[k + (size_t)i];
+		mde_fetch_logbuf_take(&p->logbuf, &q->log);
+		q->state = PF_GONE;
+		pf->busy--;
+	}
 	while (pf->first < pf->n && pf->items[pf->first]->state == PF_GONE) {
 		mde_fetch_logbuf_free(&pf->items[pf->first]->log);
 		free(pf->items[pf->first]);

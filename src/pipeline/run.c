@@ -221,12 +221,13 @@ static void announce(mde_pipeline *p, const plan *set_plan, char *list)
 	}
 }
 
-/* Starts the fetch threads for a set of more than one series. */
+/* Starts the fetch threads for a set of more than one series (one at
+ * --concurrency 1: the next series is fetched while one is written). */
 static void prefetch_open(mde_pipeline *p, const plan *pl,
 			  const char *symbols)
 {
-	int n = p->cfg->concurrency;
-	if (n <= 1 || !strchr(symbols, ','))
+	int n = p->cfg->concurrency < 1 ? 1 : p->cfg->concurrency;
+	if (!strchr(symbols, ','))
 		return;
 	char *list = strdup(symbols);
 	mde_err err = {0};

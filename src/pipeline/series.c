@@ -510,12 +510,21 @@ int mde_pipeline_series(mde_pipeline *p, const mde_series_job *j,
 	memset(&w, 0, sizeof w);
 	reuse_take(p, &w);
 	int64_t now = mde_now_ms();
+	int64_t t0 = mde_mono_ms();
 	fetch_step(p, j, &w);
+	int64_t t1 = mde_mono_ms();
 	int rc = assemble_step(p, j, &w, now, err);
+	int64_t t2 = mde_mono_ms();
 	if (!rc)
 		rc = compute_step(&w, err);
+	int64_t t3 = mde_mono_ms();
 	if (!rc)
 		rc = write_step(p, j, &w, now, err);
+	mde_debug("series.stages", "symbol=%s fetch_ms=%lld assemble_ms=%lld "
+		  "compute_ms=%lld write_ms=%lld rows=%zu", j->symbol,
+		  (long long)(t1 - t0), (long long)(t2 - t1),
+		  (long long)(t3 - t2), (long long)(mde_mono_ms() - t3),
+		  w.series.n);
 	if (!rc && w.frc) {
 		*err = w.ferr;
 		rc = w.frc;
