@@ -8,6 +8,13 @@
 #
 #   bench/bench_backfill.sh [SYMBOLS=50] [BARS=8760] [TF=1h] [CONC="1 8"]
 #   bench/bench_backfill.sh 1 200000 1m "1 8"   (issue 11: ratio >= 0.8)
+#   RUNS=3 bench/bench_backfill.sh 1 200000 1m "1 8"
+#
+# With RUNS > 1 each concurrency is measured RUNS times, alternating with
+# the others (program, then its COPY, every time), and a last line per
+# concurrency gives the median ratio: on a shared 2-core machine one pair
+# of figures can be 20% off either way. Every run gets a fresh fake
+# exchange, so that no run waits for the weight another one used.
 #
 # Needs the build (scripts/build.sh) and /usr/bin/time (Debian's `time`).
 set -euo pipefail
@@ -21,21 +28,29 @@ chunk=${CHUNK:-30d}
 base=$(scripts/pg.sh start)
 db="${base/\/mdenrich?//mde_bench_backfill?}"
 syms=$(seq -f "S%03gUSDT" 1 "$nsym" | paste -sd, -)
+runs=${RUNS:-1}
 out=$(mktemp -d)
 chmod 777 "$out" # the server writes and reads the rows file
-build/fake_exchange --synthetic "$syms" --from 2025-01-01 --bars "$bars" \
-  --period "$tf" >"$out/fx.txt" 2>"$out/fx.err" &
-fx=$!
-trap 'kill $fx 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
-for _ in $(seq 100); do grep -q '^url ' "$out/fx.txt" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^url //p' "$out/fx.txt")
+fx=
+trap '[ -n "$fx" ] && kill $fx 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
+start_fx() {
+  [ -n "$fx" ] && { kill $fx 2>/dev/null; wait $fx 2>/dev/null || true; }
+  rm -f "$out/fx.txt"
+  build/fake_exchange --synthetic "$syms" --from 2025-01-01 --bars "$bars" \
+    --period "$tf" >"$out/fx.txt" 2>"$out/fx.err" &
+  fx=$!
+  for _ in $(seq 300); do grep -q '^url ' "$out/fx.txt" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^url //p' "$out/fx.txt")
+}
 case $tf in
   1m) pms=60000 ;; 5m) pms=300000 ;; 15m) pms=900000 ;; 1h) pms=3600000 ;;
   4h) pms=14400000 ;; 1d) pms=86400000 ;; *) echo "TF $tf?"; exit 2 ;;
 esac
 to=$(( 1735689600000 + bars * pms ))
 
+for r in $(seq "$runs"); do
 for c in $concs; do
+  start_fx
   psql -q "$base" -c "DROP DATABASE IF EXISTS mde_bench_backfill WITH (FORCE)" \
     -c "CREATE DATABASE mde_bench_backfill" 2>/dev/null
   build/mdenrich --db "$db" --log-format json migrate 2>/dev/null
@@ -70,6 +85,16 @@ for c in $concs; do
       "rows_per_s=%.0f copy_rows_per_s=%.0f ratio=%.2f max_in_flight=%s " \
       "user_s=%s sys_s=%s peak_rss_kb=%s weight_budget_wait_ms=%s\n",
       nsym, bars, tf, c, n, t, n / t, n / ct, (n / t) / (n / ct), fl, u, sy,
-      rss, w }'
+      rss, w }' | tee -a "$out/lines"
 done
+done
+if [ "$runs" -gt 1 ]; then
+  for c in $concs; do
+    grep " concurrency=$c " "$out/lines" | sed 's/.* ratio=\([0-9.]*\).*/\1/' |
+      sort -n | awk -v c="$c" '{ r[NR] = $1 } END {
+        printf "concurrency=%d runs=%d ratio_median=%.2f ratios=", c, NR,
+          r[int((NR + 1) / 2)]
+        for (i = 1; i <= NR; i++) printf "%s%s", r[i], i < NR ? "," : "\n" }'
+  done
+fi
 [ -n "${KEEP_DB:-}" ] || psql -q "$base" -c "DROP DATABASE mde_bench_backfill WITH (FORCE)"
