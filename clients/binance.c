@@ -216,7 +216,15 @@ static int kline_row(const cJSON *row, size_t i, int origin,
 {
 	/* kline index of each mde_field */
 	static const int idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
-	const cJSON *t = cJSON_GetArrayItem(row, 0);
+	/* the row's elements in one walk (cJSON_GetArrayItem walks from the
+	   first each time); NULL past the end, as GetArrayItem gives */
+	const cJSON *el[12] = {NULL};
+	int nel = 0;
+	if (cJSON_IsArray(row))
+		for (const cJSON *e = row->child; e; e = e->next, nel++)
+			if (nel < 12)
+				el[nel] = e;
+	const cJSON *t = el[0];
 	*in = (mde_candle_in){.origin = origin, .lenient = true,
 			      .trades = MDE_NULL_TRADES};
 	if (!cJSON_IsArray(row) || !cJSON_IsNumber(t) ||
@@ -228,14 +236,13 @@ static int kline_row(const cJSON *row, size_t i, int origin,
 		return MDE_EPARSE;
 	}
 	int64_t ct;
-	const cJSON *tr = cJSON_GetArrayItem(row, 8);
-	if (cJSON_GetArraySize(row) != 12 ||
-	    mde_json_int(cJSON_GetArrayItem(row, 6), &ct) ||
-	    !cJSON_IsNumber(tr) || mde_json_int(tr, &in->trades))
+	const cJSON *tr = el[8];
+	if (nel != 12 || mde_json_int(el[6], &ct) || !cJSON_IsNumber(tr) ||
+	    mde_json_int(tr, &in->trades))
 		in->malformed = true;
 	for (int f = 0; f < MDE_NFIELDS; f++)
-		mde_json_field(cJSON_GetArrayItem(row, idx[f]), true, in, f,
-			       bufs[f], sizeof bufs[f]);
+		mde_json_field(el[idx[f]], true, in, f, bufs[f],
+			       sizeof bufs[f]);
 	return 0;
 }
 

@@ -271,10 +271,15 @@ static int copy_send(mde_store *s, mde_copybuf *buf, mde_err *err)
 }
 
 /*
- * The batch's valid slots, by binary COPY into table. The rows go to the
- * server a MiB at a time while the next are encoded: the buffer stays
- * small and the server parses while the client encodes.
+ * The rows go to the server in CopyData messages of 64 KiB, sent while the
+ * next are encoded: the buffer stays small and the server parses while the
+ * client encodes. The server reads each message whole before it parses
+ * it: messages of 1 MiB made a 200,000-candle backfill 25% slower (2.1-2.3
+ * s against 1.5-1.8 s; 32 KiB to 256 KiB within 10% of 64 KiB).
  */
+#define COPY_MESSAGE_BYTES ((size_t)64 << 10)
+
+/* The batch's valid slots, by binary COPY into table. */
 int mde_store_copy(mde_store *s, const char *table,
 		   const mde_store_batch *b, size_t *staged, mde_err *err)
 {
@@ -306,7 +311,7 @@ int mde_store_copy(mde_store *s, const char *table,
 			rc = MDE_EINVAL;
 		else
 			n++;
-		if (!rc && buf.n >= (size_t)1 << 20)
+		if (!rc && buf.n >= COPY_MESSAGE_BYTES)
 			rc = copy_send(s, &buf, err);
 	}
 	if (!rc) {
