@@ -29,6 +29,7 @@ base=$(scripts/pg.sh start)
 db="${base/\/mdenrich?//mde_bench_backfill?}"
 syms=$(seq -f "S%03gUSDT" 1 "$nsym" | paste -sd, -)
 runs=${RUNS:-1}
+bin=${MDENRICH:-build/mdenrich} # the binary measured (an A/B: MDENRICH=/tmp/old/mdenrich)
 out=$(mktemp -d)
 chmod 777 "$out" # the server writes and reads the rows file
 fx=
@@ -53,8 +54,8 @@ for c in $concs; do
   start_fx
   psql -q "$base" -c "DROP DATABASE IF EXISTS mde_bench_backfill WITH (FORCE)" \
     -c "CREATE DATABASE mde_bench_backfill" 2>/dev/null
-  build/mdenrich --db "$db" --log-format json migrate 2>/dev/null
-  /usr/bin/time -v build/mdenrich --db "$db" --log-format json \
+  "$bin" --db "$db" --log-format json migrate 2>/dev/null
+  /usr/bin/time -v "$bin" --db "$db" --log-format json \
     --binance-url "$url" --binance-spot-url "$url" --concurrency "$c" \
     backfill --symbols "$syms" --timeframe "$tf" --from 2025-01-01 --to "$to" \
     --chunk "$chunk" >/dev/null 2>"$out/run.err" || { tail -5 "$out/run.err"; exit 1; }

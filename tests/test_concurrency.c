@@ -301,15 +301,15 @@ static void test_backfill_concurrent_equals_sequential(void **state)
 #define M MDE_MINUTE_MS
 #define CUT_BARS 8000 /* 8 full pages: two parts of four */
 
-/* A fake answering 20 ms late with CUT_BARS 1m candles of BTCUSDT
- * ending at the last closed minute. */
-static fx *minute_market(int64_t *from)
+/* A fake answering 20 ms late with CUT_BARS 1m candles of BTCUSDT from
+ * from (the same for every fake of a test: a minute may pass between
+ * two). */
+static fx *minute_market(int64_t from)
 {
 	fx_opts fo = {.latency_ms = 20};
 	fx *x = fx_start(&fo);
 	assert_non_null(x);
-	*from = mde_floor_div(mde_now_ms(), M) * M - CUT_BARS * M;
-	assert_int_equal(fx_add_synthetic(x, FX_FUTURES, "BTCUSDT", M, *from,
+	assert_int_equal(fx_add_synthetic(x, FX_FUTURES, "BTCUSDT", M, from,
 					  CUT_BARS, 3), 0);
 	return x;
 }
@@ -347,25 +347,34 @@ static int cut_backfill(fx *x, int64_t from, int conc, const char *db)
 /*
  * One chunk of 8 pages at --concurrency 4: its candles are fetched in two
  * parts side by side, cut at a page bound (the same 8 klines requests as
- * one after another), into the same table. With every klines request
- * failing from the sixth on, what is stored is the chunk's first rows
- * without a hole (nothing of a part after the one that failed); resume
- * then completes the same table.
+ * one after another), into the same table. At --concurrency 1 as at 4 the
+ * chunk runs in two pieces, the first written while the second is
+ * fetched. With every klines request failing from the sixth on, what is
+ * stored is the chunk's first rows without a hole (nothing of a part
+ * after the one that failed); resume then completes the same table.
  */
 static void test_backfill_cuts_a_chunk_at_page_bounds(void **state)
 {
 	char a[2048], b[2048], c[2048], why[512];
-	int64_t from;
+	/* the last CUT_BARS closed minutes */
+	int64_t from = mde_floor_div(mde_now_ms(), M) * M - CUT_BARS * M;
 	size_t ov;
-	fx *x = minute_market(&from);
+	fx *x = minute_market(from);
 	PGconn *ca = mde_fresh_db(cfg, "mdetest_conc_cut_seq", a, sizeof a);
 	assert_int_equal(cut_backfill(x, from, 1, a), 0);
 	size_t seq = klines_requests(x, &ov);
 	assert_int_equal(seq, CUT_BARS / 1000);
 	assert_int_equal(ov, 0);
+	/* the chunk, which nothing fetched ahead, ran in two pieces (4
+	   pages, then the other 4: a compute-log row each), and is done */
+	assert_int_equal(mde_testdb_count(ca, "SELECT count(*) FROM "
+					      "enrichment_compute_log"), 2);
+	assert_int_equal(mde_testdb_count(ca, "SELECT count(*) FROM "
+					      "backfill_state WHERE status = "
+					      "'done'"), 1);
 	fx_stop(x);
 
-	x = minute_market(&from);
+	x = minute_market(from);
 	PGconn *cb = mde_fresh_db(cfg, "mdetest_conc_cut_par", b, sizeof b);
 	assert_int_equal(cut_backfill(x, from, 4, b), 0);
 	assert_int_equal(klines_requests(x, &ov), seq);
@@ -379,7 +388,7 @@ static void test_backfill_cuts_a_chunk_at_page_bounds(void **state)
 	}
 	fx_stop(x);
 
-	x = minute_market(&from);
+	x = minute_market(from);
 	PGconn *cc = mde_fresh_db(cfg, "mdetest_conc_cut_fail", c, sizeof c);
 	fx_fault(x, "/fapi/v1/klines", FX_500, 5, 1000, 0);
 	assert_int_not_equal(cut_backfill(x, from, 4, c), 0);

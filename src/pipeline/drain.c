@@ -81,6 +81,63 @@ static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
 }
 
 /*
+ * A chunk whose fetch nothing started ahead (a writer's first) is run in
+ * pieces of growing size when its candles come page by page from REST:
+ * 4 pages, then three times as many each time, the rest last. The first
+ * piece is written while the next is fetched, so the database does not
+ * wait for the whole chunk's pages; a piece but the last does not finish
+ * the chunk (mde_series_job.more) and the cursor moves piece by piece as
+ * batch by batch. *n = 1 (no pieces) otherwise.
+ */
+#define PIECE_PAGES 4
+#define MAX_PIECES 4
+
+static void pieces_of(const mde_pipeline *p, const mde_series_job *j,
+		      int64_t ends[MAX_PIECES], int *n)
+{
+	int64_t page, span;
+	*n = 1;
+	ends[0] = j->end_ms;
+	if (!mde_fetch_rest_pages(p->fetcher, j->source, j->asset,
+				  j->period_ms, &page))
+		return;
+	int64_t t = j->start_ms;
+	for (span = PIECE_PAGES * page; *n < MAX_PIECES; span *= 3) {
+		/* a piece only where at least as much follows it */
+		if (j->end_ms - t < 2 * span)
+			break;
+		t += span;
+		ends[*n - 1] = t;
+		ends[(*n)++] = j->end_ms;
+	}
+}
+
+/* Announces the chunk, in its pieces, unless it was announced. */
+static void announce_pieces(mde_pipeline *p, const mde_chunk *c,
+			    struct announced *a, int64_t ends[MAX_PIECES],
+			    int *n)
+{
+	mde_series_job j;
+	mde_err err;
+	*n = 1;
+	if (!p->pf || !after(c->job_id, c->chunk_no, a) ||
+	    chunk_job(c, &j, &err))
+		return;
+	pieces_of(p, &j, ends, n);
+	int64_t from = j.start_ms;
+	for (int k = 0; k < *n; k++) {
+		mde_series_job q = j;
+		q.start_ms = from;
+		q.end_ms = ends[k];
+		if (mde_pf_add_series(p, &q))
+			break;
+		from = ends[k];
+	}
+	a->job = c->job_id;
+	a->chunk = c->chunk_no;
+}
+
+/*
  * Announces the claimed chunk (unless it was) and the pending chunks the
  * drain will probably claim after it, up to DRAIN_AHEAD: while one chunk
  * is validated, computed and written, the next ones are being fetched.
@@ -88,11 +145,13 @@ static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
  * fetched for nothing (and logged).
  */
 static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
-		     struct announced *a)
+		     struct announced *a, int64_t ends[MAX_PIECES],
+		     int *npieces)
 {
+	*npieces = 1;
 	if (!p->pf)
 		return;
-	announce_chunk(p, c, a);
+	announce_pieces(p, c, a, ends, npieces);
 	mde_chunk next[DRAIN_AHEAD];
 	size_t n = 0;
 	mde_err err;
@@ -111,8 +170,10 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	}
 }
 
-/* Runs one claimed chunk under its series lock. */
-static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
+/* Runs one claimed chunk under its series lock, in its n pieces (ending
+ * at ends[]; n = 1: whole). */
+static int run_chunk(mde_pipeline *p, const mde_chunk *c,
+		     const int64_t *ends, int n, mde_err *err)
 {
 	mde_series_job j;
 	int rc = chunk_job(c, &j, err);
@@ -128,7 +189,17 @@ static int run_chunk(mde_pipeline *p, const mde_chunk *c, mde_err *err)
 		 "from=%lld to=%lld", (long long)c->job_id, c->chunk_no,
 		 c->symbol, c->timeframe, (long long)j.start_ms,
 		 (long long)j.end_ms);
-	rc = mde_pipeline_series(p, &j, err);
+	if (n <= 1 || ends[n - 1] != j.end_ms) {
+		rc = mde_pipeline_series(p, &j, err);
+	} else {
+		mde_series_job q = j;
+		for (int k = 0; k < n && !rc; k++) {
+			q.end_ms = ends[k];
+			q.more = k + 1 < n;
+			rc = mde_pipeline_series(p, &q, err);
+			q.start_ms = ends[k];
+		}
+	}
 	mde_pipeline_series_done(p, c->symbol, c->timeframe, asset, c->source,
 				 rc, err);
 	mde_store_series_unlock(p->store, c->symbol, c->timeframe);
@@ -160,11 +231,12 @@ enum chunk_end { CHUNK_NEXT, CHUNK_AGAIN, CHUNK_STOP };
  * again from its committed cursor), failed (marked, the loop goes on).
  */
 static enum chunk_end settle(mde_pipeline *p, const mde_chunk *c,
-			     int *recoveries, size_t *failed)
+			     const int64_t *ends, int n, int *recoveries,
+			     size_t *failed)
 {
 	mde_err err = {0};
 	p->series_total++;
-	int rc = run_chunk(p, c, &err);
+	int rc = run_chunk(p, c, ends, n, &err);
 	if (rc == MDE_EINTR) {
 		release(p, c, false, NULL);
 		return CHUNK_STOP;
@@ -301,8 +373,11 @@ static void drain(drain_writer *d)
 			break;
 		reclaimed = false;
 		snprintf(d->own, sizeof d->own, "%s", c.symbol);
-		announce(p, d->job_id, &c, &ann);
-		enum chunk_end e = settle(p, &c, &recoveries, &d->failed);
+		int64_t ends[MAX_PIECES];
+		int npieces;
+		announce(p, d->job_id, &c, &ann, ends, &npieces);
+		enum chunk_end e = settle(p, &c, ends, npieces, &recoveries,
+					  &d->failed);
 		if (e == CHUNK_STOP) {
 			d->stopped = true;
 			d->stop_job = d->job_id ? d->job_id : c.job_id;

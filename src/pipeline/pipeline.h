@@ -113,6 +113,8 @@ typedef struct mde_series_job {
 	bool aux_stored;
 	bool aux_refresh;
 	bool quality_later;   /* the quality metrics wait for the refresh */
+	bool more;            /* a piece of a chunk with more after it: its
+				 last batch does not finish the chunk */
 } mde_series_job;
 
 /* Connects, opens the fetcher, records the run. Returns an exit code. */

@@ -398,7 +398,7 @@ static void batch_init(mde_pipeline *p, const mde_series_job *j,
 			.lease_s = p->cfg->lease_s,
 			.range_start_ms = j->start_ms,
 			.range_end_ms = w->end_ms,
-			.fetch_complete = !w->frc,
+			.fetch_complete = !w->frc && !j->more,
 		},
 	};
 	for (size_t h = 0; h < w->nholes; h++)
