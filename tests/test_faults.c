@@ -155,8 +155,10 @@ static void run_case(const fcase *k)
 	fx_clear_faults(x);
 	fx_clear_reqs(x);
 	fx_fault(x, k->prefix, k->fault, k->skip, k->count, k->arg);
-	/* the reset must hit a connection reused in request order: one
-	 * connection, no fetch threads (--concurrency 1) */
+	/* the reset must hit a connection reused in request order: at
+	 * --concurrency 1 the one fetch thread sends the chunk's requests
+	 * in order on its connection (the pipeline waits for a free thread
+	 * rather than fetch on a connection of its own) */
 	int rc = backfill(cfg, db, k->fault == FX_RESET && k->why
 					   ? "--concurrency 1"
 					   : NULL);

@@ -46,6 +46,7 @@ struct mde_prefetch {
 	struct pf_item **items;
 	size_t n, cap, first;    /* items before first are gone */
 	size_t busy, ahead;      /* running or unclaimed, and their limit */
+	int idle;                /* threads waiting for an item */
 	bool stop;
 	mde_fetch_logbuf orphans; /* records of dropped fetches */
 	int nthreads;
@@ -121,7 +122,9 @@ static void *thread_main(void *arg)
 	while (!pf->stop) {
 		struct pf_item *it = next_item(pf);
 		if (!it) {
+			pf->idle++;
 			pthread_cond_wait(&pf->work, &pf->mu);
+			pf->idle--;
 			continue;
 		}
 		it->state = PF_RUNNING;
@@ -375,9 +378,14 @@ bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 	struct pf_item *it = pf->items[k];
 	int np = it->nparts > 1 ? it->nparts : 1;
 	pthread_cond_broadcast(&pf->work);
-	if (it->state == PF_QUEUED || !wait_parts(pf, k, np)) {
-		/* no thread took it yet (or none will: stopping): the caller
-		 * fetches it itself, as fast */
+	/* not started yet, but a thread is free to start it now (the
+	 * first waiting item): wait for that thread rather than fetch it
+	 * on another connection */
+	bool starts = pf->idle > 0 && pf->busy < pf->ahead;
+	if ((it->state == PF_QUEUED && !starts) ||
+	    !wait_parts(pf, k, np)) {
+		/* no thread took it yet and none is free (or none will:
+		 * stopping): the caller fetches it itself, as fast */
 		for (int i = 0; i < np; i++)
 			drop(pf, pf->items[k + (size_t)i]);
 		pthread_cond_broadcast(&pf->work);

@@ -54,8 +54,10 @@ int mde_pf_add(mde_pipeline *p, const mde_pf_req *rq) MDE_MUSTCHECK;
  * Takes the announced fetch of rq (waiting for it to finish): true and
  * *out filled (the caller frees its tables), its fetch-log records moved
  * to p->logbuf. With cover, an announced fetch of the same start whose
- * end reaches rq's end serves too. False when none was announced, or no
- * thread has started it yet (it is withdrawn): the caller fetches.
+ * end reaches rq's end serves too. A fetch not started yet is waited for
+ * when a thread is free to start it. False when none was announced, or
+ * no thread has started it and none is free (it is withdrawn): the
+ * caller fetches.
  */
 bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 		 mde_pf_result *out);
