@@ -85,9 +85,9 @@ static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
  * pieces of growing size when its candles come page by page from REST:
  * 4 pages, then three times as many each time, the rest last. The first
  * piece is written while the next is fetched, so the database does not
- * wait for the whole chunk's pages; a piece but the last does not finish
- * the chunk (mde_series_job.more) and the cursor moves piece by piece as
- * batch by batch. *n = 1 (no pieces) otherwise.
+ * wait for the whole chunk's pages. A piece but the last does not finish
+ * the chunk (mde_series_job.more); the cursor moves batch by batch
+ * through the pieces as through a whole chunk. *n = 1 (whole) otherwise.
  */
 #define PIECE_PAGES 4
 #define MAX_PIECES 4

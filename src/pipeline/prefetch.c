@@ -46,7 +46,9 @@ struct mde_prefetch {
 	struct pf_item **items;
 	size_t n, cap, first;    /* items before first are gone */
 	size_t busy, ahead;      /* running or unclaimed, and their limit */
-	int idle;                /* threads waiting for an item */
+	int idle;                /* threads started and not fetching: they
+				    take the first waiting item once they
+				    run */
 	bool stop;
 	mde_fetch_logbuf orphans; /* records of dropped fetches */
 	int nthreads;
@@ -122,16 +124,16 @@ static void *thread_main(void *arg)
 	while (!pf->stop) {
 		struct pf_item *it = next_item(pf);
 		if (!it) {
-			pf->idle++;
 			pthread_cond_wait(&pf->work, &pf->mu);
-			pf->idle--;
 			continue;
 		}
 		it->state = PF_RUNNING;
 		pf->busy++;
+		pf->idle--;
 		pthread_mutex_unlock(&pf->mu);
 		fetch_item(t->f, it);
 		pthread_mutex_lock(&pf->mu);
+		pf->idle++;
 		it->state = PF_DONE;
 		if (it->dropped) {
 			drop(pf, it);
@@ -159,6 +161,9 @@ int mde_pf_open(mde_pipeline *p, int nthreads, size_t ahead, mde_err *err)
 		struct pf_thread *t = &pf->t[i];
 		t->pf = pf;
 		int rc = mde_fetcher_open_child(&t->f, p->fetcher, err);
+		pthread_mutex_lock(&pf->mu);
+		pf->idle++; /* before it runs: a take may count on it */
+		pthread_mutex_unlock(&pf->mu);
 		if (!rc && pthread_create(&t->th, NULL, thread_main, t))
 			rc = mde_err_set(err, MDE_ENOMEM, false,
 					 "cannot start a fetch thread");
