@@ -8,6 +8,7 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,10 +139,8 @@ static void differs(char *q, size_t cap, const char *x)
 	}
 }
 
-static void build_sql(void)
+static void build_sql_once(void)
 {
-	if (stage_cols[0])
-		return;
 	cat(stage_cols, sizeof stage_cols,
 	    "symbol, timeframe, open_time, asset_class, source, " OHLCV_COLS);
 	for (int k = 0; k < MDE_NFEATURES; k++)
@@ -210,6 +209,15 @@ static void build_sql(void)
 		    "m.open_time = s.open_time AND " RANGE_M " AND NOT (");
 	differs(q, cap, "s");
 	cat(q, cap, ")");
+}
+
+/* The statements above, built once for every thread of the process:
+ * writers side by side start their first batches at once, and one of
+ * them read a column list another was still writing. */
+static void build_sql(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_sql_once);
 }
 
 /* ---- writing ---------------------------------------------------------- */
