@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +33,22 @@ struct arena_blk {
 };
 static __thread struct arena_blk *arena;   /* newest block first */
 static __thread bool arena_on;
+/* frees a thread's kept block when the thread ends */
+static pthread_key_t arena_key;
+static pthread_once_t arena_key_once = PTHREAD_ONCE_INIT;
+
+static void arena_drop(void *blocks)
+{
+	for (struct arena_blk *b = blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+}
+
+static void arena_key_make(void)
+{
+	(void)pthread_key_create(&arena_key, arena_drop);
+}
 
 static bool in_arena(const void *p)
 {
@@ -55,6 +72,8 @@ static void *arena_malloc(size_t n)
 			return NULL;
 		*b = (struct arena_blk){.next = arena, .cap = cap};
 		arena = b;
+		pthread_once(&arena_key_once, arena_key_make);
+		(void)pthread_setspecific(arena_key, arena);
 	}
 	void *p = (char *)arena->data + arena->used;
 	arena->used += n;
@@ -96,6 +115,7 @@ void mde_json_arena_end(void)
 	} else {
 		arena->used = 0;
 	}
+	(void)pthread_setspecific(arena_key, arena);
 }
 
 void mde_page_reset(mde_page *pg)
