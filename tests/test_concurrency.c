@@ -478,6 +478,56 @@ static void claim(mde_store *s, const char *own, int stick, const char *sym,
 	PQclear(PQexec(pc, sql));
 }
 
+/*
+ * A fetch log of 600 records (a run over 150 symbols) goes in several
+ * INSERTs of 256: every record is one row, in order, with its NULLs (no
+ * HTTP status, no error) kept.
+ */
+static void test_fetch_log_of_many_requests(void **state)
+{
+	char db[2048];
+	PGconn *c = mde_fresh_db(cfg, "mdetest_conc_log", db, sizeof db);
+	mde_store *s = NULL;
+	mde_err err = {0};
+	assert_int_equal(mde_store_open(&s, db, 5, &err), 0);
+	mde_fetch_logbuf log = {0};
+	for (int i = 0; i < 600; i++) {
+		char params[64], error[32];
+		snprintf(params, sizeof params, "symbol=S%03dUSDT&limit=25", i);
+		snprintf(error, sizeof error, "timeout %d", i);
+		mde_fetch_rec r = {.source = "binance",
+				   .endpoint = "/fapi/v1/klines",
+				   .symbol = "BTCUSDT", .params = params,
+				   .http_status = i % 3 ? 200 : 0,
+				   .rows = (size_t)i, .bytes = 100,
+				   .latency_ms = 7, .attempt = 1,
+				   .error = i % 3 ? NULL : error,
+				   .requested_at_ms = INT64_C(1735689600000) + i};
+		mde_fetch_logbuf_add(&log, &r);
+	}
+	assert_int_equal(log.n, 600);
+	assert_int_equal(mde_store_flush_fetch_log(s, 1, &log, &err), 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log"), 600);
+	assert_int_equal(mde_testdb_count(
+				 c, "SELECT count(*) FROM enrichment_fetch_log "
+				    "WHERE params = 'symbol=S' || lpad(rows::text, "
+				    "3, '0') || 'USDT&limit=25' AND requested_at "
+				    "= timestamptz 'epoch' + (1735689600000 + rows) "
+				    "* interval '1 millisecond' AND (rows % 3 = 0) "
+				    "= (http_status IS NULL AND error = 'timeout ' "
+				    "|| rows)"), 600);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log WHERE "
+					     "http_status IS NULL AND error = "
+					     "'timeout ' || rows"), 200);
+	mde_fetch_logbuf_free(&log);
+	mde_store_close(s);
+	PQfinish(c);
+	mde_testdb_drop("mdetest_conc_log");
+}
+
 /* Three series of ten chunks: side by side (stick 6) a writer leaves its
  * series for one with six more chunks left, so that no series is left for
  * one writer at the end; alone (stick < 0) it takes them in chunk order. */
@@ -520,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_backfill_writers_side_by_side),
 		cmocka_unit_test(test_backfill_cuts_a_chunk_at_page_bounds),
 		cmocka_unit_test(test_claim_keeps_to_the_series_then_balances),
+		cmocka_unit_test(test_fetch_log_of_many_requests),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
