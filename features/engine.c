@@ -265,7 +265,6 @@ int mde_features_compute_reg(mde_frame *out, const mde_series *s,
 	static const mde_auxset none;
 	uint64_t hash[MDE_NFEATURES] = {0};
 	int rc = 0;
-	void *mem = NULL;
 	size_t n = s->n;
 	if (!aux)
 		aux = &none;
@@ -291,19 +290,19 @@ int mde_features_compute_reg(mde_frame *out, const mde_series *s,
 	size_t scratch_bytes = n * MDE_KERNEL_SCRATCH_PER_ROW;
 	size_t work_bytes = run_bytes + ((scratch_bytes + 63) & ~(size_t)63);
 	if (out->work_cap < work_bytes) {
-		mem = aligned_alloc(64, work_bytes);
-		if (!mem) {
+		/* aligned for the kernels' vector loads: not realloc's */
+		void *w = aligned_alloc(64, work_bytes);
+		if (!w) {
 			rc = mde_err_set(err, MDE_ENOMEM, false,
 					 "out of memory");
 			goto done;
 		}
-		mde_advise_huge(mem, work_bytes);
+		mde_advise_huge(w, work_bytes);
 		free(out->work);
-		out->work = mem;
+		out->work = w;
 		out->work_cap = work_bytes;
-		mem = NULL;
 	}
-	mem = out->work;
+	void *mem = out->work;
 	uint32_t *run = mem;
 	mde_win_runs(s->valid, n, run);
 	mde_kin in = {

@@ -68,18 +68,6 @@ static bool after(int64_t job, int chunk, const struct announced *a)
 	return job > a->job || (job == a->job && chunk > a->chunk);
 }
 
-static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
-			   struct announced *a)
-{
-	mde_series_job j;
-	mde_err err;
-	if (!after(c->job_id, c->chunk_no, a) || chunk_job(c, &j, &err) ||
-	    mde_pf_add_series(p, &j))
-		return;
-	a->job = c->job_id;
-	a->chunk = c->chunk_no;
-}
-
 /*
  * A chunk whose fetch nothing started ahead (a writer's first) is run in
  * pieces of growing size when its candles come page by page from REST:
@@ -112,26 +100,28 @@ static void pieces_of(const mde_pipeline *p, const mde_series_job *j,
 	}
 }
 
-/* Announces the chunk, in its pieces, unless it was announced. */
-static void announce_pieces(mde_pipeline *p, const mde_chunk *c,
-			    struct announced *a, int64_t ends[MAX_PIECES],
-			    int *n)
+/* Announces chunk c unless it was: with ends, in its pieces (*n of them,
+ * pieces_of), else whole. */
+static void announce_chunk(mde_pipeline *p, const mde_chunk *c,
+			   struct announced *a, int64_t ends[MAX_PIECES],
+			   int *n)
 {
 	mde_series_job j;
 	mde_err err;
+	int whole = 1;
+	if (!n)
+		n = &whole;
 	*n = 1;
-	if (!p->pf || !after(c->job_id, c->chunk_no, a) ||
-	    chunk_job(c, &j, &err))
+	if (!after(c->job_id, c->chunk_no, a) || chunk_job(c, &j, &err))
 		return;
-	pieces_of(p, &j, ends, n);
-	int64_t from = j.start_ms;
+	if (ends)
+		pieces_of(p, &j, ends, n);
+	mde_series_job q = j;
 	for (int k = 0; k < *n; k++) {
-		mde_series_job q = j;
-		q.start_ms = from;
-		q.end_ms = ends[k];
+		q.end_ms = *n > 1 ? ends[k] : j.end_ms;
 		if (mde_pf_add_series(p, &q))
-			break;
-		from = ends[k];
+			return; /* out of memory: fetched when needed */
+		q.start_ms = q.end_ms;
 	}
 	a->job = c->job_id;
 	a->chunk = c->chunk_no;
@@ -151,7 +141,7 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	*npieces = 1;
 	if (!p->pf)
 		return;
-	announce_pieces(p, c, a, ends, npieces);
+	announce_chunk(p, c, a, ends, npieces);
 	mde_chunk next[DRAIN_AHEAD];
 	size_t n = 0;
 	mde_err err;
@@ -161,12 +151,12 @@ static void announce(mde_pipeline *p, int64_t job_id, const mde_chunk *c,
 	if (mde_job_peek(p->store, job_id, c->job_id, c->chunk_no, ahead,
 			 next, &n, &err))
 		return; /* they will be fetched when claimed */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && i < DRAIN_AHEAD; i++) {
 		if (p->side_by_side &&
 		    (strcmp(next[i].symbol, c->symbol) ||
 		     next[i].job_id != c->job_id))
 			break; /* another writer's to claim */
-		announce_chunk(p, &next[i], a);
+		announce_chunk(p, &next[i], a, NULL, NULL);
 	}
 }
 

@@ -212,15 +212,9 @@ int mde_validate(mde_validation *out, const mde_candles *c, int64_t period_ms,
 		goto done;
 	}
 	size_t cap = n ? n : 1;
-	size_t need = cap * (sizeof *reasons + sizeof *keep + 1);
-	if (out->work_cap < need) {
-		void *w = malloc(need);
-		if (!w)
-			goto nomem;
-		free(out->work);
-		out->work = w;
-		out->work_cap = need;
-	}
+	if (mde_grow_bytes(&out->work, &out->work_cap,
+			   cap * (sizeof *reasons + sizeof *keep + 1), 4096))
+		goto nomem;
 	reasons = out->work;
 	keep = reasons + cap;
 	winner = (uint8_t *)(keep + cap);
