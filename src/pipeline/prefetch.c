@@ -44,7 +44,8 @@ struct mde_prefetch {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	struct pf_item **items;
-	size_t n, cap, first;    /* items before first are gone */
+	size_t n, first;         /* items before first are gone */
+	size_t items_bytes;      /* room of items */
 	size_t busy, ahead;      /* running or unclaimed, and their limit */
 	int idle;                /* threads started and not fetching: they
 				    take the first waiting item once they
@@ -270,19 +271,13 @@ int mde_pf_add(mde_pipeline *p, const mde_pf_req *rq)
 		}
 	}
 	pthread_mutex_lock(&pf->mu);
-	if (pf->n + (size_t)np > pf->cap) {
-		size_t cap = pf->cap ? pf->cap * 2 : 64;
-		while (cap < pf->n + (size_t)np)
-			cap *= 2;
-		void *q = realloc(pf->items, cap * sizeof *pf->items);
-		if (!q) {
-			pthread_mutex_unlock(&pf->mu);
-			for (int k = 0; k < np; k++)
-				free(it[k]);
-			return MDE_ENOMEM;
-		}
-		pf->items = q;
-		pf->cap = cap;
+	if (mde_grow_bytes((void **)&pf->items, &pf->items_bytes,
+			   (pf->n + (size_t)np) * sizeof *pf->items,
+			   64 * sizeof *pf->items)) {
+		pthread_mutex_unlock(&pf->mu);
+		for (int k = 0; k < np; k++)
+			free(it[k]);
+		return MDE_ENOMEM;
 	}
 	/* a cut fetch's parts stay next to each other, in order */
 	for (int k = 0; k < np; k++)
