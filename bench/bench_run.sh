@@ -10,6 +10,9 @@
 #
 #   bench/bench_run.sh [SYMBOLS="50 200"] [CONCURRENCY="1 8 16"]
 #   LATENCY=100 bench/bench_run.sh "50 200" "1 8"
+#   MDENRICH=/tmp/old/mdenrich bench/bench_run.sh 200 8   # another build
+#
+# The fake exchange has funding every 8 hours for every symbol.
 #
 # Goal (issue 11): <= 3 s for 50 symbols and <= 8 s for 200 at 100 ms.
 set -euo pipefail
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 sizes=${1:-"50 200"}
 concs=${2:-"1 8 16"}
 lat=${LATENCY:-100}
+bin=${MDENRICH:-build/mdenrich}
 
 base=$(scripts/pg.sh start)
 out=$(mktemp -d)
@@ -28,7 +32,7 @@ bars=$(( 40 * 24 + 48 ))
 
 start_fx() { # symbols latency
 	build/fake_exchange --synthetic "$1" --from "$from" --bars "$bars" \
-		--latency-ms "$2" --weight-limit 2400 >"$out/fx.txt" 2>"$out/fx.err" &
+		--latency-ms "$2" --weight-limit 2400 --funding-hours 8 >"$out/fx.txt" 2>"$out/fx.err" &
 	fx=$!
 	for _ in $(seq 600); do # the synthetic history takes a moment
 		grep -q '^url ' "$out/fx.txt" 2>/dev/null && break
@@ -52,11 +56,11 @@ for n in $sizes; do
 	db="${base/\/mdenrich?//mde_bench_run?}"
 	psql -q "$base" -c "DROP DATABASE IF EXISTS mde_bench_run WITH (FORCE)" \
 		-c "CREATE DATABASE mde_bench_run"
-	build/mdenrich --db "$db" --log-format json migrate 2>/dev/null
+	"$bin" --db "$db" --log-format json migrate 2>/dev/null
 	syms=$(seq -f "S%03gUSDT" 1 "$n" | paste -sd, -)
 	# the history an hourly run continues (two days, fetched fast)
 	start_fx "$syms" 0
-	build/mdenrich --db "$db" --log-format json --binance-url "$url" \
+	"$bin" --db "$db" --log-format json --binance-url "$url" \
 		--binance-spot-url "$url" --concurrency 16 run --symbols "$syms" \
 		--timeframe 1h --since "$(date -u -d "@$(( now_h - 2 * 86400 ))" \
 		+%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>"$out/seed.err" \
@@ -65,7 +69,7 @@ for n in $sizes; do
 	for c in $concs; do
 		start_fx "$syms" "$lat"
 		s=$(date +%s.%N)
-		build/mdenrich --db "$db" --log-format json --binance-url "$url" \
+		"$bin" --db "$db" --log-format json --binance-url "$url" \
 			--binance-spot-url "$url" --concurrency "$c" run \
 			--symbols "$syms" --timeframe 1h >/dev/null 2>"$out/run.err" \
 			|| { tail -3 "$out/run.err"; exit 1; }

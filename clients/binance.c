@@ -18,6 +18,7 @@
 #include "source.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -84,13 +85,14 @@ int mde_binance_funding_url(char *buf, size_t cap, const char *base,
 			    int64_t end_incl_ms, int limit)
 {
 	char sym[64] = "";
-	if (mde_url_escape(sym, sizeof sym, symbol))
+	if (symbol && mde_url_escape(sym, sizeof sym, symbol))
 		return MDE_EINVAL;
 	return put(buf, cap,
 		   snprintf(buf, cap,
-			    "%s/fapi/v1/fundingRate?symbol=%s&startTime=%lld"
+			    "%s/fapi/v1/fundingRate?%s%s%sstartTime=%lld"
 			    "&endTime=%lld&limit=%d",
-			    base, sym, (long long)start_ms,
+			    base, symbol ? "symbol=" : "", sym,
+			    symbol ? "&" : "", (long long)start_ms,
 			    (long long)end_incl_ms, limit));
 }
 
@@ -358,6 +360,79 @@ int mde_binance_parse_funding(const char *body, size_t len,
 {
 	return parse_points(body, len, "fundingTime", "fundingRate", w,
 			    INT64_MIN, false, out, pg, err);
+}
+
+static int symcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int mde_binance_parse_funding_all(const char *body, size_t len,
+				  const mde_window *w,
+				  const char *const *symbols, size_t nsymbols,
+				  mde_aux *out, mde_page *pg, mde_err *err)
+{
+	size_t i = 0, *n0 = NULL;
+	cJSON *root = NULL;
+	mde_page_reset(pg);
+	mde_json_arena_begin();
+	int rc = parse_array(body, len, &root, err);
+	if (rc)
+		goto done;
+	if (!(n0 = calloc(nsymbols ? nsymbols : 1, sizeof *n0))) {
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < nsymbols; k++)
+		n0[k] = out[k].n;
+	const cJSON *row;
+	cJSON_ArrayForEach(row, root)
+	{
+		int64_t t;
+		double v;
+		const cJSON *sj = cJSON_GetObjectItemCaseSensitive(row,
+								  "symbol");
+		if (!cJSON_IsObject(row) || !cJSON_IsString(sj) ||
+		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
+					 row, "fundingTime"), &t) ||
+		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(
+					    row, "fundingRate"), &v)) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "row %zu: missing or bad "
+					 "symbol/fundingTime/fundingRate", i);
+			break;
+		}
+		if (pg->rows && t < pg->last_ms) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "row %zu: fundingTime before the row "
+					 "above it (the pages of all symbols "
+					 "are read in time order)", i);
+			break;
+		}
+		pg->rows++;
+		mde_page_time(pg, t);
+		i++;
+		const char *key = sj->valuestring;
+		const char *const *hit = bsearch(&key, symbols, nsymbols,
+						 sizeof *symbols, symcmp);
+		if (!hit || t < w->start_ms || t >= w->end_ms)
+			continue;
+		mde_aux *a = &out[hit - symbols];
+		if (a->n && t <= a->t[a->n - 1])
+			continue; /* a page boundary's repeat */
+		if ((rc = push_aux(a, t, v, err)))
+			break;
+		pg->kept++;
+	}
+	if (rc) {
+		for (size_t k = 0; k < nsymbols; k++)
+			out[k].n = n0[k];
+		pg->kept = 0;
+	}
+done:
+	free(n0);
+	mde_json_arena_end(); /* root's nodes with it */
+	return rc;
 }
 
 int mde_binance_parse_futdata(const char *body, size_t len, int kind,

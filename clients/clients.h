@@ -113,6 +113,7 @@ int mde_binance_parse_klines(const char *body, size_t len,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err) MDE_MUSTCHECK;
 
+/* symbol NULL: the funding of every symbol (SOURCES.md §3). */
 int mde_binance_funding_url(char *buf, size_t cap, const char *base,
 			    const char *symbol, int64_t start_ms,
 			    int64_t end_incl_ms, int limit) MDE_MUSTCHECK;
@@ -120,6 +121,18 @@ int mde_binance_funding_url(char *buf, size_t cap, const char *base,
 int mde_binance_parse_funding(const char *body, size_t len,
 			      const mde_window *w, mde_aux *out,
 			      mde_page *pg, mde_err *err) MDE_MUSTCHECK;
+/*
+ * A page of every symbol's funding, in time order: the rows of symbols[k]
+ * (sorted by strcmp) with fundingTime in [w->start, w->end) go to out[k],
+ * a row not after that table's last one skipped (the repeat of a page
+ * boundary); other symbols' rows are checked and dropped. A bad row, or a
+ * row earlier than the one above it, rejects the whole page.
+ */
+int mde_binance_parse_funding_all(const char *body, size_t len,
+				  const mde_window *w,
+				  const char *const *symbols, size_t nsymbols,
+				  mde_aux *out, mde_page *pg,
+				  mde_err *err) MDE_MUSTCHECK;
 
 /* kind: MDE_AUX_OPEN_INTEREST, MDE_AUX_LONG_SHORT or MDE_AUX_TAKER. */
 const char *mde_binance_futdata_path(int kind);

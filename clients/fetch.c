@@ -262,7 +262,8 @@ static void record(mde_fetcher *f, const struct mde_fetch_req *q,
 		mde_warn("request.failed",
 			 "source=%s endpoint=%s symbol=%s attempt=%d "
 			 "status=%d error=\"%s\"",
-			 mde_origin_name(q->h->origin), path, q->symbol, attempt,
+			 mde_origin_name(q->h->origin), path,
+			 q->symbol ? q->symbol : "*", attempt,
 			 r ? r->status : 0, q2);
 	}
 	if (!f->o.log_cb)

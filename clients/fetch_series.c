@@ -334,39 +334,89 @@ static int parse_aux(void *ctx, const mde_http_resp *r, int attempt,
 					 a->after, a->out, pg, err);
 }
 
-static int funding(mde_fetcher *f, const char *sym, int64_t start,
-		   int64_t end, mde_aux *out, mde_err *err)
+/*
+ * The funding pages of sym (NULL: of all symbols) over [start, end), into
+ * *w's window and q's parser: the next page starts 1 ms after the last
+ * row's time, or for all symbols at that time again (symbols share a
+ * funding time to the millisecond, the parser skips each one's repeat),
+ * so a page that ends inside a time loses nothing.
+ */
+static int funding_pages(mde_fetcher *f, struct mde_fetch_req *q,
+			 const char *sym, int64_t start, int64_t end,
+			 mde_window *w, mde_err *err)
 {
 	char url[1024];
-	struct actx a = {.kind = MDE_AUX_FUNDING, .out = out};
-	struct mde_fetch_req q = {.h = &f->h[MDE_SRC_BINANCE],
-				  .url = url,
-				  .symbol = sym,
-				  .weight = 1,
-				  .lim = LIM_FUNDING,
-				  .parse = parse_aux,
-				  .ctx = &a};
+	q->h = &f->h[MDE_SRC_BINANCE];
+	q->url = url;
+	q->symbol = sym;
+	q->weight = 1;
+	q->lim = LIM_FUNDING;
 	int64_t cursor = start;
 	while (cursor < end) {
-		if (mde_binance_funding_url(url, sizeof url, q.h->base, sym,
+		if (mde_binance_funding_url(url, sizeof url, q->h->base, sym,
 					    cursor, end - 1,
 					    MDE_BINANCE_FUNDING_LIMIT))
 			return mde_err_set(err, MDE_EINVAL, false,
 					   "cannot build funding URL");
-		a.w = (mde_window){cursor, end, 0, 0};
-		int rc = mde_fetch_request(f, &q, err);
+		*w = (mde_window){cursor, end, 0, 0};
+		int rc = mde_fetch_request(f, q, err);
 		if (rc)
 			return rc;
-		if (q.pg.rows == 0)
+		if (q->pg.rows < MDE_BINANCE_FUNDING_LIMIT)
 			break;
-		if (q.pg.last_ms + 1 <= cursor)
+		int64_t next = sym ? q->pg.last_ms + 1 : q->pg.last_ms;
+		if (next <= cursor)
 			return mde_err_set(err, MDE_EPARSE, false,
-					   "funding page did not advance");
-		cursor = q.pg.last_ms + 1;
-		if (q.pg.rows < MDE_BINANCE_FUNDING_LIMIT)
-			break;
+					   "funding page did not advance (%d "
+					   "rows at one time)",
+					   MDE_BINANCE_FUNDING_LIMIT);
+		cursor = next;
 	}
 	return 0;
+}
+
+static int funding(mde_fetcher *f, const char *sym, int64_t start,
+		   int64_t end, mde_aux *out, mde_err *err)
+{
+	struct actx a = {.kind = MDE_AUX_FUNDING, .out = out};
+	struct mde_fetch_req q = {.parse = parse_aux, .ctx = &a};
+	return funding_pages(f, &q, sym, start, end, &a.w, err);
+}
+
+struct fctx {
+	mde_window w;
+	const char *const *symbols;
+	size_t n;
+	mde_aux *out;
+};
+
+static int parse_funding_all(void *ctx, const mde_http_resp *r, int attempt,
+			     mde_page *pg, mde_err *err)
+{
+	(void)attempt;
+	struct fctx *a = ctx;
+	return mde_binance_parse_funding_all(r->body, r->len, &a->w,
+					     a->symbols, a->n, a->out, pg, err);
+}
+
+int mde_fetch_funding_all(mde_fetcher *f, const char *const *symbols,
+			  size_t nsymbols, int64_t start_ms, int64_t end_ms,
+			  mde_aux *out, mde_err *err)
+{
+	mde_err local;
+	if (!err)
+		err = &local;
+	mde_err_clear(err);
+	for (size_t k = 1; k < nsymbols; k++)
+		if (strcmp(symbols[k - 1], symbols[k]) >= 0)
+			return mde_err_set(err, MDE_EINVAL, false,
+					   "symbols not sorted");
+	if (f->o.archive == MDE_ARCHIVE_ONLY)
+		return mde_err_set(err, MDE_ENOTFOUND, false,
+				   "--archive only: no REST funding");
+	struct fctx a = {.symbols = symbols, .n = nsymbols, .out = out};
+	struct mde_fetch_req q = {.parse = parse_funding_all, .ctx = &a};
+	return funding_pages(f, &q, NULL, start_ms, end_ms, &a.w, err);
 }
 
 static int futdata(mde_fetcher *f, int kind, const char *sym, int64_t P,

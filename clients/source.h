@@ -158,6 +158,18 @@ int mde_fetch_aux(mde_fetcher *f, const char *source, int kind,
 		  mde_err *err) MDE_MUSTCHECK;
 
 /*
+ * The funding events of every symbol in symbols (sorted by strcmp) with
+ * time in [start_ms, end_ms), from Binance's funding history of all
+ * symbols at once (no symbol parameter: one request a page of 1000
+ * events, whatever the number of symbols): out[k] gets symbols[k]'s,
+ * ascending. REST only (MDE_ENOTFOUND with --archive only). On error, out
+ * keeps what the pages before delivered; errors as mde_fetch_candles.
+ */
+int mde_fetch_funding_all(mde_fetcher *f, const char *const *symbols,
+			  size_t nsymbols, int64_t start_ms, int64_t end_ms,
+			  mde_aux *out, mde_err *err) MDE_MUSTCHECK;
+
+/*
  * A local archive file (.zip holding one CSV, or the .csv) of Binance
  * klines: every row, ascending, one per time, with origin; *period_ms the
  * file's own timeframe (0 when it has no rows). The reader of the

@@ -639,6 +639,68 @@ static struct aseries *afind(fx *x, int kind, const char *sym, int64_t p)
 	return any;
 }
 
+struct fref {
+	int64_t t;
+	const struct aseries *a;
+	size_t i;
+};
+
+static int fref_cmp(const void *pa, const void *pb)
+{
+	const struct fref *a = pa, *b = pb;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return strcmp(a->a->sym, b->a->sym);
+}
+
+/* /fapi/v1/fundingRate without a symbol: every symbol's events in time
+ * order (then by symbol), paged like one series. */
+static void serve_funding_all(fx *x, bool hs, int64_t s, bool he, int64_t e,
+			      size_t lim, int fault, struct reply *r)
+{
+	int64_t upto = xnow(x) + 1;
+	if (x->aux_until && x->aux_until < upto)
+		upto = x->aux_until;
+	size_t n = 0, cap = 0;
+	struct fref *v = NULL;
+	for (size_t k = 0; k < x->nas; k++) {
+		const struct aseries *a = &x->as[k];
+		if (a->kind != MDE_AUX_FUNDING)
+			continue;
+		for (size_t i = 0; i < a->n && a->r[i].t < upto; i++) {
+			if ((hs && a->r[i].t < s) || (he && a->r[i].t > e))
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				struct fref *q = realloc(v, cap * sizeof *v);
+				if (!q) {
+					free(v);
+					r->status = 500;
+					return;
+				}
+				v = q;
+			}
+			v[n++] = (struct fref){a->r[i].t, a, i};
+		}
+	}
+	qsort(v, n, sizeof *v, fref_cmp);
+	size_t i0 = 0, i1 = n < lim ? n : lim;
+	if (!hs && n > lim) { /* no start: the most recent */
+		i0 = n - lim;
+		i1 = n;
+	}
+	if (fault == FX_EMPTY)
+		i1 = i0;
+	sb_add(&r->body, "[");
+	for (size_t i = i0; i < i1; i++)
+		sb_add(&r->body, "%s{\"symbol\":\"%s\",\"fundingTime\":%lld,"
+		       "\"fundingRate\":\"%s\",\"markPrice\":\"\"}",
+		       i > i0 ? "," : "", v[i].a->sym, (long long)v[i].t,
+		       v[i].a->r[v[i].i].v);
+	sb_add(&r->body, "]");
+	free(v);
+}
+
 static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 		      int fault, struct reply *r)
 {
@@ -651,9 +713,15 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 	int64_t lim = kind == MDE_AUX_FUNDING ? 100 : 30;
 	bool hs = arg_i64(c, "startTime", &s), he = arg_i64(c, "endTime", &e);
 	arg_i64(c, "limit", &lim);
-	if (!sym)
+	if (!sym && (kind != MDE_AUX_FUNDING || x->o.funding_needs_symbol))
 		return binance_err(r, 400, -1102, "Mandatory parameter "
 						  "'symbol' was not sent.");
+	if (!sym) {
+		if (lim < 1 || lim > 1000)
+			return binance_err(r, 400, -1130, "Invalid limit.");
+		return serve_funding_all(x, hs, s, he, e, (size_t)lim, fault,
+					 r);
+	}
 	if (kind != MDE_AUX_FUNDING) {
 		if (!pn || mde_tf_parse(pn, &p) != 0 || p < 5 * MDE_MINUTE_MS)
 			return binance_err(r, 400, -1130, "Invalid period.");

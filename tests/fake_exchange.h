@@ -4,6 +4,7 @@
  * per connection). It serves, from data loaded by the test:
  *   /fapi/v1/klines, /api/v3/klines      startTime/endTime/limit semantics
  *   /fapi/v1/fundingRate                  of Binance, X-MBX-USED-WEIGHT-1M
+ *     (no symbol: every symbol's events, in time order)
  *   /futures/data/openInterestHist, globalLongShortAccountRatio,
  *   takerlongshortRatio                   (30-day window enforced)
  *   /v8/finance/chart/{sym}               Yahoo
@@ -69,6 +70,7 @@ typedef struct fx_opts {
 	int ts_as_string;          /* /futures/data timestamp as "..." */
 	const char *polygon_next_base; /* next_url host; NULL = this server */
 	int latency_ms;            /* every answer this late (a round trip) */
+	int funding_needs_symbol;  /* fundingRate without symbol: -1102 */
 } fx_opts;
 
 typedef struct fx_req {

@@ -5,7 +5,7 @@
  *                 [--bars N] [--period TF] [--weight-limit N]
  *                 [--weight-window-ms MS] [--polygon-key KEY]
  *               [--ws-speed X] [--ws-start TIME] [--ws-ping-ms MS]
- *               [--latency-ms MS]
+ *               [--latency-ms MS] [--funding-hours H]
  * --ws-speed also serves the klines as WebSocket kline streams
  * (fake_ws.h) from --ws-start (default: --from) at X times real speed.
  * --data loads a replay-layout directory (data/README.md; klines are
@@ -14,6 +14,8 @@
  * "url http://127.0.0.1:N" on stdout, then serves until SIGINT/SIGTERM
  * and prints "stats requests=... max_in_flight=... max_used_weight=...
  * weight_violations=..." on the way out. --latency-ms delays every answer.
+ * --funding-hours gives the synthetic symbols funding events every H hours
+ * (a few milliseconds after the hour, as Binance's).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static const char usage[] =
 	"Usage: fake_exchange [--data DIR] [--synthetic SYM,SYM,...]\n"
 	"                     [--from TIME] [--bars N] [--period TF]\n"
 	"                     [--weight-limit N] [--weight-window-ms MS]\n"
-	"                     [--polygon-key KEY]\n"
+	"                     [--polygon-key KEY] [--latency-ms MS]\n"
+	"                     [--funding-hours H]\n"
 	"  A fake Binance (futures and spot), Yahoo and Polygon on\n"
 	"  127.0.0.1. --data loads a replay-layout directory (data/README.md);\n"
 	"  --synthetic adds random-walk klines of N bars (default 8760) from\n"
@@ -40,6 +43,28 @@ static const char usage[] =
 	"  build/mdenrich --binance-url http://127.0.0.1:PORT run \\\n"
 	"      --symbols BTCUSDT --timeframe 1h --since 2026-06-01\n";
 
+/* Funding events of sym every hours h in [t0, t1): "-0.0000xx" to
+ * "0.0001xx", seed ms after the hour (Binance's are 0-47 ms late). */
+static int add_funding(fx *x, const char *sym, int64_t t0, int64_t t1,
+		       long h, uint64_t seed)
+{
+	if (h <= 0)
+		return 0;
+	int64_t step = h * MDE_HOUR_MS;
+	uint64_t st = seed * 0x9E3779B97F4A7C15ULL;
+	for (int64_t t = mde_floor_div(t0 + step - 1, step) * step; t < t1;
+	     t += step) {
+		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+		char v[32];
+		snprintf(v, sizeof v, "%.8f",
+			 ((double)(st >> 40 & 0xffff) - 16384.0) * 1e-8);
+		if (fx_add_aux(x, MDE_AUX_FUNDING, sym, 0,
+			       t + (int64_t)(seed % 48), v))
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	fx_opts o = {0};
@@ -47,7 +72,7 @@ int main(int argc, char **argv)
 	const char *tf = "1h", *ws_start = NULL;
 	double ws_speed = 0;
 	long ws_ping = 0;
-	long bars = 24 * 365;
+	long bars = 24 * 365, funding_h = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -83,6 +108,8 @@ int main(int argc, char **argv)
 			o.polygon_key = v;
 		else if (strcmp(a, "--latency-ms") == 0)
 			o.latency_ms = atoi(v);
+		else if (strcmp(a, "--funding-hours") == 0)
+			funding_h = atol(v);
 		else {
 			fprintf(stderr, "fake_exchange: unknown option %s\n", a);
 			return 2;
@@ -116,7 +143,9 @@ int main(int argc, char **argv)
 			if (fx_add_synthetic(x, FX_FUTURES, s, p, t0,
 					     (size_t)bars, seed) ||
 			    fx_add_synthetic(x, FX_SPOT, s, p, t0, (size_t)bars,
-					     seed)) {
+					     seed) ||
+			    add_funding(x, s, t0, t0 + bars * p, funding_h,
+					seed)) {
 				fprintf(stderr, "fake_exchange: out of memory\n");
 				free(list);
 				fx_stop(x);

@@ -44,7 +44,8 @@ static void on_rec(void *ud, const mde_fetch_rec *r)
 	struct rec *x = &recs[nrecs++];
 	snprintf(x->source, sizeof x->source, "%s", r->source);
 	snprintf(x->endpoint, sizeof x->endpoint, "%s", r->endpoint);
-	snprintf(x->symbol, sizeof x->symbol, "%s", r->symbol);
+	snprintf(x->symbol, sizeof x->symbol, "%s",
+		 r->symbol ? r->symbol : "");
 	snprintf(x->params, sizeof x->params, "%s", r->params);
 	snprintf(x->error, sizeof x->error, "%s", r->error ? r->error : "");
 	x->failed = r->error != NULL;
@@ -443,6 +444,84 @@ static void test_breaker_fallback(void **st)
 	teardown_env(e);
 }
 
+/*
+ * The funding of all symbols at once: 30 symbols sharing every funding
+ * time to the millisecond, 40 events each, 1200 rows: the first page ends
+ * inside a time (1000 = 33 times and 10 rows of the 34th); the second
+ * starts at that time again and nothing is lost or repeated. A symbol not
+ * asked for is dropped; an exchange that wants a symbol fails the fetch.
+ */
+static void test_funding_of_all_symbols(void **st)
+{
+	struct env *e = setup_n(2, NULL);
+	int64_t now = T0 + 20 * MDE_DAY_MS;
+	fx_set_now(e->x, now);
+	e->o.now_ms = now;
+	open_fetcher(e);
+	char names[30][16], v[32];
+	const char *list[29];
+	for (int k = 0; k < 30; k++) {
+		snprintf(names[k], sizeof names[k], "S%02dUSDT", k);
+		for (int i = 0; i < 40; i++) {
+			snprintf(v, sizeof v, "0.0000%02d%02d", k, i);
+			fx_add_aux(e->x, MDE_AUX_FUNDING, names[k], 0,
+				   T0 + i * 8 * H + 3, v);
+		}
+	}
+	for (int k = 0; k < 29; k++) /* S29USDT is not asked for */
+		list[k] = names[k];
+	mde_aux out[29] = {{0}};
+	mde_err err = {0};
+	assert_int_equal(mde_fetch_funding_all(e->f, list, 29, T0, now, out,
+					       &err), 0);
+	assert_int_equal(fx_nreq(e->x), 2);
+	fx_req r;
+	fx_get_req(e->x, 0, &r);
+	assert_null(strstr(r.query, "symbol="));
+	fx_get_req(e->x, 1, &r);
+	assert_int_equal(qparam(r.query, "startTime"), T0 + 33 * 8 * H + 3);
+	assert_int_equal(nrecs, 2);
+	assert_string_equal(recs[0].symbol, "");
+	assert_int_equal(recs[0].rows, 1000);
+	assert_int_equal(recs[1].rows, 1200 - 990);
+	for (int k = 0; k < 29; k++) {
+		assert_int_equal(out[k].n, 40);
+		for (int i = 0; i < 40; i++) {
+			assert_int_equal(out[k].t[i], T0 + i * 8 * H + 3);
+			snprintf(v, sizeof v, "0.0000%02d%02d", k, i);
+			assert_true(out[k].v[i] == strtod(v, NULL));
+		}
+		mde_aux_free(&out[k]);
+	}
+	/* a window inside: only its events */
+	assert_int_equal(mde_fetch_funding_all(e->f, list, 29, T0 + 8 * H,
+					       T0 + 24 * H + 3, out, &err), 0);
+	for (int k = 0; k < 29; k++) {
+		assert_int_equal(out[k].n, 2);
+		mde_aux_free(&out[k]);
+	}
+	/* unsorted symbols are refused before any request */
+	const char *bad[2] = {"S02USDT", "S01USDT"};
+	fx_clear_reqs(e->x);
+	assert_int_equal(mde_fetch_funding_all(e->f, bad, 2, T0, now, out,
+					       &err), MDE_EINVAL);
+	assert_int_equal(fx_nreq(e->x), 0);
+	teardown_env(e);
+
+	fx_opts fo = {.funding_needs_symbol = 1};
+	e = setup_n(2, &fo);
+	fx_set_now(e->x, now);
+	e->o.now_ms = now;
+	open_fetcher(e);
+	fx_add_aux(e->x, MDE_AUX_FUNDING, "S00USDT", 0, T0, "0.0001");
+	assert_int_not_equal(mde_fetch_funding_all(e->f, list, 1, T0, now, out,
+						   &err), 0);
+	assert_int_equal(err.http_status, 400);
+	assert_int_equal(fx_nreq(e->x), 1); /* a client error: no retry */
+	assert_int_equal(out[0].n, 0);
+	teardown_env(e);
+}
+
 static void test_aux(void **st)
 {
 	fx_opts fo = {.ts_as_string = 1};
@@ -687,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_bad_mid_range),
 		cmocka_unit_test(test_breaker_fallback),
 		cmocka_unit_test(test_aux),
+		cmocka_unit_test(test_funding_of_all_symbols),
 		cmocka_unit_test(test_equities),
 		cmocka_unit_test(test_no_key_goes_to_yahoo),
 		cmocka_unit_test(test_polygon_next_url_elsewhere),

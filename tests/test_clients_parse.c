@@ -206,6 +206,72 @@ static void test_klines_bad_bodies(void **st)
 	mde_candles_free(&c);
 }
 
+/* Funding of all symbols: the URL has no symbol; rows go to their
+ * symbol's table, others are dropped; rows out of time order or without
+ * a symbol reject the page and leave every table as it was. */
+static void test_funding_all(void **st)
+{
+	char url[512];
+	assert_int_equal(mde_binance_funding_url(url, sizeof url,
+						 "https://fapi.binance.com",
+						 NULL, T0, T0 + 999, 1000), 0);
+	assert_string_equal(url, "https://fapi.binance.com/fapi/v1/fundingRate?"
+				 "startTime=1735689600000&endTime=1735689600999"
+				 "&limit=1000");
+	const char *syms[2] = {"BTCUSDT", "ETHUSDT"};
+	mde_aux out[2] = {{0}};
+	mde_page pg;
+	mde_window w = {0, FAR, 0, 0};
+	const char *page1 =
+		"[{\"symbol\":\"ETHUSDT\",\"fundingTime\":100,"
+		"\"fundingRate\":\"0.0002\",\"markPrice\":\"\"},"
+		"{\"symbol\":\"XRPUSDT\",\"fundingTime\":100,"
+		"\"fundingRate\":\"0.0003\"}]";
+	assert_int_equal(mde_binance_parse_funding_all(page1, strlen(page1), &w,
+						       syms, 2, out, &pg, NULL),
+			 0);
+	assert_int_equal(pg.kept, 1); /* XRP dropped */
+	/* the next page starts at the same time again */
+	const char *page2 =
+		"[{\"symbol\":\"ETHUSDT\",\"fundingTime\":100,"
+		"\"fundingRate\":\"0.0002\"},"
+		"{\"symbol\":\"XRPUSDT\",\"fundingTime\":100,"
+		"\"fundingRate\":\"0.0003\"},"
+		"{\"symbol\":\"BTCUSDT\",\"fundingTime\":101,"
+		"\"fundingRate\":\"-0.0001\"}]";
+	assert_int_equal(mde_binance_parse_funding_all(page2, strlen(page2), &w,
+						       syms, 2, out, &pg, NULL),
+			 0);
+	assert_int_equal(pg.rows, 3);
+	assert_int_equal(pg.kept, 1); /* ETH's repeat skipped */
+	assert_int_equal(pg.last_ms, 101);
+	assert_int_equal(out[0].n, 1);
+	assert_true(out[0].v[0] == -0.0001);
+	assert_int_equal(out[1].n, 1);
+	assert_int_equal(out[1].t[0], 100);
+	const char *bad[] = {
+		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		"\"fundingRate\":\"0.1\"},{\"symbol\":\"ETHUSDT\","
+		"\"fundingTime\":200,\"fundingRate\":\"0.1\"}]",
+		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		"\"fundingRate\":\"0.1\"},{\"fundingTime\":400,"
+		"\"fundingRate\":\"0.1\"}]",
+		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		"\"fundingRate\":\"1x\"}]",
+	};
+	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++) {
+		mde_err err = {0};
+		assert_int_equal(mde_binance_parse_funding_all(
+					 bad[i], strlen(bad[i]), &w, syms, 2,
+					 out, &pg, &err), MDE_EPARSE);
+		assert_int_equal(out[0].n, 1);
+		assert_int_equal(out[1].n, 1);
+		assert_int_equal(pg.kept, 0);
+	}
+	mde_aux_free(&out[0]);
+	mde_aux_free(&out[1]);
+}
+
 static void test_funding(void **st)
 {
 	char url[512];
@@ -614,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_klines_doc_rows),
 		cmocka_unit_test(test_klines_bad_bodies),
 		cmocka_unit_test(test_funding),
+		cmocka_unit_test(test_funding_all),
 		cmocka_unit_test(test_futures_data),
 		cmocka_unit_test(test_yahoo),
 		cmocka_unit_test(test_polygon),

@@ -11,7 +11,9 @@
  *   - `backfill --writers 3` enriches series side by side and stores the
  *     same table as one writer;
  *   - a writer side by side keeps to its series until another has 6 more
- *     chunks left (then takes that one); alone it claims in chunk order.
+ *     chunks left (then takes that one); alone it claims in chunk order;
+ *   - an hourly run over many symbols asks for their new funding in one
+ *     request of all symbols, and stores what a request per symbol does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -296,6 +298,114 @@ static void test_backfill_concurrent_equals_sequential(void **state)
 	same_as_sequential("backfill");
 }
 
+/* ---- the funding of all symbols at once ----------------------------- */
+
+/* The 8 symbols with 96 hourly candles ending at the last closed hour,
+ * and funding every 8 h from 40 days before them, k ms after the hour;
+ * with needs_symbol the fake refuses fundingRate without a symbol. */
+static fx *funding_market(int needs_symbol, int64_t *from)
+{
+	fx_opts fo = {.latency_ms = 5, .funding_needs_symbol = needs_symbol};
+	fx *x = fx_start(&fo);
+	assert_non_null(x);
+	*from = mde_floor_div(mde_now_ms(), H) * H - 96 * H;
+	char *list = strdup(syms), *save = NULL, v[32];
+	int k = 0;
+	for (char *s = strtok_r(list, ",", &save); s;
+	     s = strtok_r(NULL, ",", &save), k++) {
+		assert_int_equal(fx_add_synthetic(x, FX_FUTURES, s, H, *from, 96,
+						  (uint64_t)k + 1), 0);
+		int64_t t = mde_floor_div(*from - 40 * MDE_DAY_MS, 8 * H) * 8 * H;
+		for (int i = 0; t < *from + 96 * H; t += 8 * H, i++) {
+			snprintf(v, sizeof v, "0.0000%d%03d", k, (i * 37) % 1000);
+			assert_int_equal(fx_add_aux(x, MDE_AUX_FUNDING, s, 0,
+						    t + k, v), 0);
+		}
+	}
+	free(list);
+	return x;
+}
+
+/* A run of the 8 symbols' first 72 hours, then the hourly run after it
+ * (the 24 hours since); the hourly run's funding requests of all symbols
+ * (*all, and *all_ok of them answered) and of one symbol (*one). */
+static PGconn *hourly_into(const char *name, int needs_symbol, char *db,
+			   size_t len, long *all, long *all_ok, long *one)
+{
+	int64_t from;
+	fx *x = funding_market(needs_symbol, &from);
+	PGconn *c = mde_fresh_db(cfg, name, db, len);
+	char args[1024], t0[40], t1[40];
+	mde_time_format(from, t0, sizeof t0);
+	mde_time_format(from + 72 * H, t1, sizeof t1);
+	snprintf(args, sizeof args, "--binance-url %s run --symbols %s "
+		 "--timeframe 1h --since %s --until %s", fx_url(x), syms, t0,
+		 t1);
+	mde_cli_must(cfg, db, args);
+	snprintf(args, sizeof args, "--binance-url %s run --symbols %s "
+		 "--timeframe 1h", fx_url(x), syms);
+	mde_cli_must(cfg, db, args);
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2"), 8 * 96);
+	static const char q[] =
+		"SELECT count(*) FROM enrichment_fetch_log WHERE run_id = "
+		"(SELECT max(run_id) FROM enrichment_fetch_log) AND endpoint = "
+		"'/fapi/v1/fundingRate' AND ";
+	char sql[400];
+	snprintf(sql, sizeof sql, "%ssymbol IS NULL AND params NOT LIKE "
+		 "'%%symbol=%%'", q);
+	*all = (long)mde_testdb_count(c, sql);
+	snprintf(sql, sizeof sql, "%ssymbol IS NULL AND http_status = 200 "
+		 "AND error IS NULL", q);
+	*all_ok = (long)mde_testdb_count(c, sql);
+	snprintf(sql, sizeof sql, "%ssymbol IS NOT NULL", q);
+	*one = (long)mde_testdb_count(c, sql);
+	/* every candle of the hourly run has its funding rate */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "market_data_v2 WHERE funding_rate "
+					     "IS NULL"), 0);
+	fx_stop(x);
+	return c;
+}
+
+/*
+ * An hourly run over many symbols asks for the funding published since
+ * the last run once, for all symbols (one page), instead of once a
+ * symbol; and stores what asking per symbol stores: the reference is the
+ * same runs against an exchange that refuses the request without a
+ * symbol, where each symbol asks for its own.
+ */
+static void test_hourly_run_shares_one_funding_request(void **state)
+{
+	char a[2048], b[2048], why[512], fa[64], fb[64];
+	long all, ok, one;
+	PGconn *ca = hourly_into("mdetest_fund_all", 0, a, sizeof a, &all, &ok,
+				 &one);
+	assert_int_equal(all, 1);
+	assert_int_equal(ok, 1);
+	assert_int_equal(one, 0);
+	PGconn *cb = hourly_into("mdetest_fund_one", 1, b, sizeof b, &all, &ok,
+				 &one);
+	assert_int_equal(all, 1); /* refused: 400, not retried */
+	assert_int_equal(ok, 0);
+	assert_int_equal(one, 8);
+	if (!mde_tables_equal(ca, cb, why, sizeof why)) {
+		fprintf(stderr, "funding shared: %s\n", why);
+		fail();
+	}
+	static const char fsum[] =
+		"SELECT count(*) || ' ' || md5(string_agg(symbol || funding_time "
+		"|| funding_rate, ',' ORDER BY symbol, funding_time)) FROM "
+		"funding_rates";
+	mde_testdb_value(ca, fsum, fa, sizeof fa);
+	mde_testdb_value(cb, fsum, fb, sizeof fb);
+	assert_string_equal(fa, fb);
+	PQfinish(ca);
+	PQfinish(cb);
+	mde_testdb_drop("mdetest_fund_all");
+	mde_testdb_drop("mdetest_fund_one");
+}
+
 /* ---- one chunk in parts -------------------------------------------- */
 
 #define M MDE_MINUTE_MS
@@ -567,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after_stops_every_thread),
 		cmocka_unit_test(test_run_concurrent_equals_sequential),
 		cmocka_unit_test(test_backfill_concurrent_equals_sequential),
+		cmocka_unit_test(test_hourly_run_shares_one_funding_request),
 		cmocka_unit_test(test_backfill_writers_side_by_side),
 		cmocka_unit_test(test_backfill_cuts_a_chunk_at_page_bounds),
 		cmocka_unit_test(test_claim_keeps_to_the_series_then_balances),

@@ -92,6 +92,193 @@ static int fetch_aux(mde_pipeline *p, const char *src, int kind,
 	return r.rc;
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static ptrdiff_t share_find(const struct mde_funding_share *sh,
+			    const char *symbol)
+{
+	char *const *hit = sh->n ? bsearch(&symbol, sh->symbols, sh->n,
+					    sizeof *sh->symbols, strp_cmp)
+				 : NULL;
+	return hit ? hit - sh->symbols : -1;
+}
+
+bool mde_pl_share_has(const mde_pipeline *p, const char *symbol)
+{
+	return (p->share.pending || p->share.building) &&
+	       share_find(&p->share, symbol) >= 0;
+}
+
+void mde_pl_share_free(mde_pipeline *p)
+{
+	struct mde_funding_share *sh = &p->share;
+	for (size_t k = 0; k < sh->n; k++)
+		free(sh->symbols[k]);
+	free(sh->symbols);
+	free(sh->from);
+	free(sh->last);
+	free(sh->lastsym);
+	memset(sh, 0, sizeof *sh);
+}
+
+/*
+ * An hourly run's series each need the funding of the last 31 days; what
+ * the store holds of it came from earlier runs, whose fetches covered the
+ * 31 days before their own first candle (each fetch writes the whole
+ * range it asked for), so only the events after the latest stored one
+ * are new. For a set of symbols those are the last few hours of every
+ * symbol: one request of all symbols' funding (a page of 1000 events)
+ * instead of one a symbol, out of the 500 funding requests Binance allows
+ * in 5 minutes.
+ */
+void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
+			size_t n)
+{
+	struct mde_funding_share *sh = &p->share;
+	mde_pl_share_free(p);
+	mde_err err = {0};
+	if (!p->pf || n < 2)
+		return;
+	sh->cap = n;
+	if (!(sh->symbols = calloc(n, sizeof *sh->symbols)) ||
+	    !(sh->from = calloc(n, sizeof *sh->from)) ||
+	    !(sh->last = calloc(n, sizeof *sh->last)) ||
+	    !(sh->lastsym = calloc(n, sizeof *sh->lastsym))) {
+		mde_pl_share_free(p);
+		return;
+	}
+	if (mde_store_funding_last(p->store, symbols, n, sh->last, &err)) {
+		mde_warn("funding.shared", "error=\"%s\" action=\"each symbol "
+			 "asks for its own funding\"", err.msg);
+		mde_pl_share_free(p);
+		return;
+	}
+	memcpy(sh->lastsym, symbols, n * sizeof *symbols);
+	sh->nlast = n;
+	sh->from_ms = INT64_MAX;
+	sh->to_ms = INT64_MIN;
+	sh->building = true;
+}
+
+bool mde_pl_share_add(mde_pipeline *p, const char *symbol, int64_t from,
+		      int64_t until)
+{
+	struct mde_funding_share *sh = &p->share;
+	if (!sh->building || sh->n == sh->cap || share_find(sh, symbol) >= 0)
+		return false;
+	int64_t last = INT64_MIN;
+	for (size_t k = 0; k < sh->nlast; k++)
+		if (strcmp(sh->lastsym[k], symbol) == 0)
+			last = sh->last[k];
+	int64_t f = last != INT64_MIN && last >= from ? last + 1 : from;
+	char *dup;
+	if (until - f > MDE_PL_SHARE_DAYS * MDE_DAY_MS || !(dup = strdup(symbol)))
+		return false;
+	size_t k = sh->n++; /* kept sorted: bsearch while it grows */
+	while (k && strcmp(sh->symbols[k - 1], dup) > 0) {
+		sh->symbols[k] = sh->symbols[k - 1];
+		sh->from[k] = sh->from[k - 1];
+		k--;
+	}
+	sh->symbols[k] = dup;
+	sh->from[k] = from;
+	sh->from_ms = f < sh->from_ms ? f : sh->from_ms;
+	sh->to_ms = until > sh->to_ms ? until : sh->to_ms;
+	return true;
+}
+
+static void share_req(const struct mde_funding_share *sh, mde_pf_req *rq)
+{
+	*rq = (mde_pf_req){.kind = MDE_PF_FUNDING_ALL, .asset = MDE_CRYPTO,
+			   .symbols = (const char *const *)sh->symbols,
+			   .nsymbols = sh->n, .from_ms = sh->from_ms,
+			   .to_ms = sh->to_ms};
+	snprintf(rq->source, sizeof rq->source, "binance");
+}
+
+void mde_pl_share_end(mde_pipeline *p)
+{
+	struct mde_funding_share *sh = &p->share;
+	if (!sh->building)
+		return;
+	sh->building = false;
+	free(sh->last);
+	free(sh->lastsym);
+	sh->last = NULL;
+	sh->lastsym = NULL;
+	sh->nlast = 0;
+	mde_pf_req rq;
+	share_req(sh, &rq);
+	sh->pending = sh->n && mde_pf_add(p, &rq) == 0;
+	if (sh->pending)
+		mde_debug("funding.shared", "symbols=%zu from=%lld to=%lld",
+			  sh->n, (long long)sh->from_ms, (long long)sh->to_ms);
+	/* else: the symbols it held fetch their funding when needed */
+}
+
+/* The shared fetch into the memo of each of its symbols, covering the
+ * symbol's own range: false when it failed (each asks on its own). */
+static bool share_take(mde_pipeline *p)
+{
+	struct mde_funding_share *sh = &p->share;
+	mde_pf_req rq;
+	share_req(sh, &rq);
+	sh->pending = false;
+	mde_pf_result r = {0};
+	if (!mde_pf_take(p, &rq, false, &r)) { /* withdrawn: fetch it here */
+		r.per = calloc(sh->n, sizeof *r.per);
+		r.nper = r.per ? sh->n : 0;
+		r.rc = !r.per ? mde_err_set(&r.err, MDE_ENOMEM, false,
+					    "out of memory")
+		       : mde_fetch_funding_all(p->fetcher,
+					       (const char *const *)sh->symbols,
+					       sh->n, sh->from_ms, sh->to_ms,
+					       r.per, &r.err);
+	}
+	size_t k = 0;
+	for (; !r.rc && k < sh->n; k++) {
+		struct mde_funding_memo *m = NULL;
+		for (size_t i = 0; i < p->nfunding && !m; i++)
+			if (strcmp(p->funding[i].symbol, sh->symbols[k]) == 0)
+				m = &p->funding[i];
+		if (!m) {
+			void *q = realloc(p->funding, (p->nfunding + 1) *
+							      sizeof *p->funding);
+			if (!q) {
+				r.rc = mde_err_set(&r.err, MDE_ENOMEM, false,
+						   "out of memory");
+				break;
+			}
+			p->funding = q;
+			m = &p->funding[p->nfunding++];
+			memset(m, 0, sizeof *m);
+			snprintf(m->symbol, sizeof m->symbol, "%s",
+				 sh->symbols[k]);
+		}
+		mde_aux_free(&m->data);
+		m->data = r.per[k];
+		memset(&r.per[k], 0, sizeof r.per[k]);
+		m->from_ms = sh->from[k];
+		m->to_ms = sh->to_ms;
+	}
+	if (r.rc) {
+		mde_warn("funding.shared", "symbols=%zu error=\"%s\" "
+			 "action=\"each symbol asks for its own funding\"",
+			 sh->n, r.err.msg);
+		for (size_t i = 0; i < k; i++) /* none of it serves */
+			mde_pl_forget_funding(p, sh->symbols[i]);
+	}
+	for (size_t i = 0; i < r.nper; i++)
+		mde_aux_free(&r.per[i]);
+	free(r.per);
+	mde_candles_free(&r.candles);
+	mde_aux_free(&r.aux);
+	return r.rc == 0;
+}
+
 /*
  * Funding events of [from, to) for a symbol: from this run's memo when an
  * earlier fetch covered the range, else fetched up to a year ahead (one
@@ -102,6 +289,8 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 			 int64_t *hole_end, mde_err *err)
 {
 	struct mde_funding_memo *m = NULL;
+	if (mde_pl_share_has(p, symbol))
+		share_take(p);
 	for (size_t i = 0; i < p->nfunding; i++)
 		if (strcmp(p->funding[i].symbol, symbol) == 0)
 			m = &p->funding[i];

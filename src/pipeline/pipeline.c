@@ -255,6 +255,7 @@ void mde_pipeline_close(mde_pipeline *p, int exit_code, const char *error)
 			mde_warn("run.record", "error=\"%s\"", e.msg);
 	}
 	mde_pf_close(p); /* left open by an error path: before its parent */
+	mde_pl_share_free(p);
 	if (p->fetcher) {
 		mde_fetch_stats st;
 		mde_fetch_get_stats(p->fetcher, &st);

@@ -57,6 +57,21 @@ typedef struct mde_pipeline {
 		mde_aux data;
 	} *funding;
 	size_t nfunding;
+	/* One fetch of every symbol's funding for the series of a run set
+	 * whose funding since the last stored event is recent (aux.c):
+	 * announced to the fetch threads first, taken into the memo by the
+	 * first series that needs it. */
+	struct mde_funding_share {
+		char **symbols;       /* sorted by strcmp */
+		int64_t *from;        /* each one's funding range start */
+		size_t n, cap;
+		int64_t from_ms, to_ms; /* what the one fetch asks for */
+		const char **lastsym; /* the set's symbols, and the latest */
+		int64_t *last;        /* funding event stored of each */
+		size_t nlast;
+		bool building;        /* between begin and end */
+		bool pending;         /* announced, not taken yet */
+	} share;
 	/* What is said once per series and run: aux series the source
 	 * does not have (aux.none, at once) and aux holes (aux.holes, one
 	 * summary line when the run ends). */

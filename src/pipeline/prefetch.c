@@ -60,6 +60,11 @@ static void result_free(mde_pf_result *r)
 {
 	mde_candles_free(&r->candles);
 	mde_aux_free(&r->aux);
+	for (size_t k = 0; k < r->nper; k++)
+		mde_aux_free(&r->per[k]);
+	free(r->per);
+	r->per = NULL;
+	r->nper = 0;
 }
 
 static void fetch_item(mde_fetcher *f, struct pf_item *it)
@@ -75,6 +80,14 @@ static void fetch_item(mde_fetcher *f, struct pf_item *it)
 		/* it waits for its chunk: without the room pages and files
 		 * left (a chunk's text grows by doubling) */
 		mde_candles_compact(&r->candles);
+	} else if (q->kind == MDE_PF_FUNDING_ALL) {
+		r->per = calloc(q->nsymbols ? q->nsymbols : 1, sizeof *r->per);
+		r->nper = r->per ? q->nsymbols : 0;
+		r->rc = !r->per ? mde_err_set(&r->err, MDE_ENOMEM, false,
+					      "out of memory")
+			: mde_fetch_funding_all(f, q->symbols, q->nsymbols,
+						q->from_ms, q->to_ms, r->per,
+						&r->err);
 	} else
 		r->rc = mde_fetch_aux(f, q->source, q->kind, q->symbol,
 				      q->period_ms, q->from_ms, q->to_ms,
@@ -82,15 +95,23 @@ static void fetch_item(mde_fetcher *f, struct pf_item *it)
 	mde_fetcher_set_log(f, NULL, NULL);
 }
 
-/* The first waiting item, if the bound lets one start. */
+/* The first waiting item (the funding of all symbols before any), if
+ * the bound lets one start. */
 static struct pf_item *next_item(mde_prefetch *pf)
 {
 	if (pf->busy >= pf->ahead || mde_stop_requested)
 		return NULL; /* stopping: what is queued is not needed */
-	for (size_t i = pf->first; i < pf->n; i++)
-		if (pf->items[i]->state == PF_QUEUED)
-			return pf->items[i];
-	return NULL;
+	struct pf_item *first = NULL;
+	for (size_t i = pf->first; i < pf->n; i++) {
+		struct pf_item *it = pf->items[i];
+		if (it->state != PF_QUEUED)
+			continue;
+		if (it->rq.kind == MDE_PF_FUNDING_ALL)
+			return it; /* announced last, needed by the first */
+		if (!first)
+			first = it;
+	}
+	return first;
 }
 
 /* Frees a dropped item's data; its log records wait for the next take. */
@@ -371,9 +392,13 @@ bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
 		pthread_mutex_unlock(&pf->mu);
 		return false;
 	}
-	/* what was announced before it will not be asked for */
-	for (size_t i = pf->first; i < k; i++)
-		if (pf->items[i]->state != PF_GONE)
+	/* what was announced before it will not be asked for; but the
+	 * funding of all symbols is announced after the series it serves,
+	 * and asked for by whichever series needs it first */
+	for (size_t i = pf->first; i < k && rq->kind != MDE_PF_FUNDING_ALL;
+	     i++)
+		if (pf->items[i]->state != PF_GONE &&
+		    pf->items[i]->rq.kind != MDE_PF_FUNDING_ALL)
 			drop(pf, pf->items[i]);
 	struct pf_item *it = pf->items[k];
 	int np = it->nparts > 1 ? it->nparts : 1;
@@ -458,7 +483,8 @@ int mde_pf_add_series(mde_pipeline *p, const mde_series_job *j)
 		if (kind != MDE_AUX_FUNDING) {
 			req_init(&rq, kind, j, src, aux_ms, from, j->end_ms);
 			rc = mde_pf_add(p, &rq);
-		} else if (!mde_pl_funding_memo_covers(p, j->symbol, from,
+		} else if (!mde_pl_share_has(p, j->symbol) &&
+			   !mde_pl_funding_memo_covers(p, j->symbol, from,
 						       j->end_ms) &&
 			   !mde_pf_has_funding(p, j->symbol, j->end_ms)) {
 			/* one fetch serves the chunks of a year (aux.c) */

@@ -18,10 +18,19 @@
 
 #include "pipeline.h"
 
-/* What is fetched: candles (kind MDE_PF_CANDLES) or an aux series. */
+/* What is fetched: candles (kind MDE_PF_CANDLES), an aux series, or the
+ * funding of many symbols at once (MDE_PF_FUNDING_ALL: symbol "", the
+ * symbols in symbols[nsymbols], sorted, which outlive the pool). A
+ * FUNDING_ALL fetch is announced after the series it serves and started
+ * before any other; it is never dropped by a later take, and taking it
+ * drops nothing: whichever of its series needs it first takes it. */
 #define MDE_PF_CANDLES (-1)
+#define MDE_PF_FUNDING_ALL (-2)
 typedef struct mde_pf_req {
-	int kind;               /* MDE_PF_CANDLES or MDE_AUX_* */
+	int kind;               /* MDE_PF_CANDLES, MDE_PF_FUNDING_ALL or
+				   MDE_AUX_* */
+	const char *const *symbols;
+	size_t nsymbols;
 	char symbol[40];
 	char source[300];
 	enum mde_asset asset;
@@ -33,6 +42,8 @@ typedef struct mde_pf_req {
 typedef struct mde_pf_result {
 	mde_candles candles;
 	mde_aux aux;
+	mde_aux *per;           /* FUNDING_ALL: one table a symbol */
+	size_t nper;
 	int64_t hole_end_ms;    /* mde_fetch_aux's unfetchable_until */
 	int64_t to_ms;          /* the fetched range's end */
 	int rc;

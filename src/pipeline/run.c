@@ -12,6 +12,7 @@
 #include "pipeline.h"
 #include "prefetch.h"
 #include "runs.h"
+#include "stages.h"
 #include "timeutil.h"
 
 /*
@@ -201,24 +202,42 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 static void announce(mde_pipeline *p, const plan *set_plan, char *list)
 {
 	plan pl = *set_plan;
+	size_t n = 0, cap = 1;
+	for (const char *c = list; *c; c++)
+		cap += *c == ',';
+	const char **syms = calloc(cap, sizeof *syms);
+	if (!syms)
+		return; /* out of memory: each fetches when needed */
 	char *save = NULL;
 	for (char *sym = strtok_r(list, ",", &save); sym;
-	     sym = strtok_r(NULL, ",", &save)) {
-		pl.symbol = sym;
-		int64_t start, stale;
+	     sym = strtok_r(NULL, ",", &save))
+		syms[n++] = sym;
+	/* the funding of all symbols at once from the exchange (Binance's,
+	 * not a replay folder's) */
+	if (pl.asset == MDE_CRYPTO &&
+	    strcmp(mde_pl_aux_source(pl.source), "binance") == 0)
+		mde_pl_share_begin(p, syms, n);
+	int64_t step = window_ms(p, pl.period_ms);
+	for (size_t k = 0; k < n; k++) {
+		pl.symbol = syms[k];
+		int64_t start, stale, since, from;
 		mde_err err = {0};
 		if (plan_start(p, &pl, &start, &stale, &err) || start >= pl.end)
 			continue;
-		int64_t step = window_ms(p, pl.period_ms);
 		mde_series_job j = {
-			.symbol = sym, .timeframe = pl.timeframe,
+			.symbol = syms[k], .timeframe = pl.timeframe,
 			.period_ms = pl.period_ms, .asset = pl.asset,
 			.source = pl.source, .start_ms = start,
 			.end_ms = pl.end - start > step ? start + step : pl.end,
 		};
+		mde_pl_aux_from(&j, 0, start, &since, &from);
+		mde_pl_share_add(p, syms[k], from,
+				 mde_pl_funding_until(from, j.end_ms));
 		if (mde_pf_add_series(p, &j))
 			break; /* out of memory: the rest fetch when needed */
 	}
+	mde_pl_share_end(p);
+	free(syms);
 }
 
 /* Starts the fetch threads for a set of more than one series (one at
@@ -248,6 +267,7 @@ static void prefetch_close(mde_pipeline *p)
 	if (!p->pf)
 		return;
 	mde_pf_close(p);
+	mde_pl_share_free(p);
 	mde_err fe = {0};
 	if (mde_store_flush_fetch_log(p->store, p->run_id, &p->logbuf, &fe))
 		mde_warn("fetchlog.failed", "error=\"%s\"", fe.msg);

@@ -212,5 +212,10 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 		       const char *period, int64_t since_ms,
 		       size_t events_before, int64_t until_ms, mde_aux *out,
 		       mde_err *err) MDE_MUSTCHECK;
+/* The time of the latest funding event stored from Binance of each of
+ * the n symbols (no comma in them) into last_ms[k], INT64_MIN when none. */
+int mde_store_funding_last(mde_store *s, const char *const *symbols,
+			   size_t n, int64_t *last_ms,
+			   mde_err *err) MDE_MUSTCHECK;
 
 #endif

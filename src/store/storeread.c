@@ -145,3 +145,38 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 	PQclear(r);
 	return rc;
 }
+
+int mde_store_funding_last(mde_store *s, const char *const *symbols,
+			   size_t n, int64_t *last_ms, mde_err *err)
+{
+	static const char sql[] =
+		"SELECT symbol, (extract(epoch FROM max(funding_time)) * "
+		"1000)::int8 FROM funding_rates WHERE symbol = "
+		"ANY(string_to_array($1, ',')) AND source = 'binance' "
+		"GROUP BY symbol";
+	size_t len = 1;
+	for (size_t k = 0; k < n; k++) {
+		last_ms[k] = INT64_MIN;
+		len += strlen(symbols[k]) + 1;
+	}
+	char *list = malloc(len), *w = list;
+	if (!list)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	*w = '\0';
+	for (size_t k = 0; k < n; k++)
+		w += sprintf(w, "%s%s", k ? "," : "", symbols[k]);
+	const char *v[] = {list};
+	PGresult *r;
+	int rc = mde_db_params(mde_store_conn(s), sql, 1, v, PGRES_TUPLES_OK,
+			       &r, err);
+	free(list);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(PQgetvalue(r, i, 0), symbols[k]) == 0)
+				last_ms[k] = strtoll(PQgetvalue(r, i, 1),
+						     NULL, 10);
+	PQclear(r);
+	return 0;
+}
