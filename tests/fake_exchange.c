@@ -28,6 +28,8 @@ struct krow {
 	int64_t t;
 	char f[MDE_NFIELDS][TXT];
 	int64_t trades;
+	char *json;        /* the row as served, made once (NULL: not yet) */
+	size_t jlen;
 };
 
 struct kseries {
@@ -100,6 +102,23 @@ struct sb {
 	size_t n, cap;
 };
 
+static void sb_put(struct sb *b, const char *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *q = realloc(b->p, cap);
+		if (!q)
+			return;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
 static void sb_add(struct sb *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void sb_add(struct sb *b, const char *fmt, ...)
@@ -150,6 +169,23 @@ static struct kseries *kfind(fx *x, int market, const char *sym,
 	return s;
 }
 
+/* The row as Binance serves it, made when the row is put or amended:
+ * a page is then copies of its rows' text, the fake's CPU left to the
+ * program it serves. */
+static void kline_json(struct krow *w, int64_t p)
+{
+	struct sb t = {0};
+	sb_add(&t, "[%lld,\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",%lld,\"%s\",%lld,"
+	       "\"%s\",\"%s\",\"0\"]", (long long)w->t, w->f[MDE_OPEN],
+	       w->f[MDE_HIGH], w->f[MDE_LOW], w->f[MDE_CLOSE], w->f[MDE_VOLUME],
+	       (long long)(w->t + p - 1), w->f[MDE_QUOTE_VOLUME],
+	       (long long)w->trades, w->f[MDE_TAKER_BUY_BASE],
+	       w->f[MDE_TAKER_BUY_QUOTE]);
+	free(w->json);
+	w->json = t.p;
+	w->jlen = t.n;
+}
+
 static int kput(struct kseries *s, const struct krow *row)
 {
 	/* insert keeping order; replace an equal time */
@@ -162,7 +198,10 @@ static int kput(struct kseries *s, const struct krow *row)
 			hi = m;
 	}
 	if (lo < s->n && s->r[lo].t == row->t) {
+		free(s->r[lo].json);
 		s->r[lo] = *row;
+		s->r[lo].json = NULL;
+		kline_json(&s->r[lo], s->period);
 		return 0;
 	}
 	if (s->n == s->cap) {
@@ -175,6 +214,8 @@ static int kput(struct kseries *s, const struct krow *row)
 	}
 	memmove(&s->r[lo + 1], &s->r[lo], (s->n - lo) * sizeof *row);
 	s->r[lo] = *row;
+	s->r[lo].json = NULL;
+	kline_json(&s->r[lo], s->period);
 	s->n++;
 	return 0;
 }
@@ -321,6 +362,7 @@ int fx_amend(fx *x, int market, const char *sym, int64_t period_ms,
 		for (int f = 0; f < 5; f++)
 			if (v[f])
 				snprintf(s->r[i].f[f], TXT, "%s", v[f]);
+		kline_json(&s->r[i], s->period);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&x->mu);
@@ -599,25 +641,34 @@ static void serve_klines(fx *x, struct MHD_Connection *c, bool spot,
 	if (fault == FX_EMPTY)
 		b = a;
 	sb_add(&r->body, "[");
+	bool row_fault = fault == FX_WRONG_TYPES || fault == FX_GARBAGE_NUM ||
+			 fault == FX_MISSING || fault == FX_WRONG_LEN;
 	for (size_t i = a; i < b; i++) {
 		const struct krow *w = &k->r[i];
 		const char *open = w->f[MDE_OPEN];
 		bool first = i == a;
-		sb_add(&r->body, "%s[%lld,", i > a ? "," : "", (long long)w->t);
-		if (first && fault == FX_WRONG_TYPES)
+		if (i > a)
+			sb_put(&r->body, ",", 1);
+		if (!(first && row_fault)) {
+			sb_put(&r->body, w->json, w->jlen);
+			continue;
+		}
+		/* the first row, broken */
+		sb_add(&r->body, "[%lld,", (long long)w->t);
+		if (fault == FX_WRONG_TYPES)
 			sb_add(&r->body, "%s,", open);
-		else if (first && fault == FX_GARBAGE_NUM)
+		else if (fault == FX_GARBAGE_NUM)
 			sb_add(&r->body, "\"93x48.80\",");
 		else
 			sb_add(&r->body, "\"%s\",", open);
 		sb_add(&r->body, "\"%s\",\"%s\",", w->f[MDE_HIGH], w->f[MDE_LOW]);
-		if (!(first && fault == FX_MISSING))
+		if (fault != FX_MISSING)
 			sb_add(&r->body, "\"%s\",", w->f[MDE_CLOSE]);
 		sb_add(&r->body, "\"%s\",%lld,\"%s\",%lld,\"%s\",\"%s\"",
 		       w->f[MDE_VOLUME], (long long)(w->t + p - 1),
 		       w->f[MDE_QUOTE_VOLUME], (long long)w->trades,
 		       w->f[MDE_TAKER_BUY_BASE], w->f[MDE_TAKER_BUY_QUOTE]);
-		if (!(first && fault == FX_WRONG_LEN))
+		if (fault != FX_WRONG_LEN)
 			sb_add(&r->body, ",\"0\"");
 		sb_add(&r->body, "]");
 	}
@@ -1250,8 +1301,11 @@ void fx_stop(fx *x)
 		return;
 	MHD_stop_daemon(x->d);
 	fxa_clear(x);
-	for (size_t i = 0; i < x->nks; i++)
+	for (size_t i = 0; i < x->nks; i++) {
+		for (size_t k = 0; k < x->ks[i].n; k++)
+			free(x->ks[i].r[k].json);
 		free(x->ks[i].r);
+	}
 	for (size_t i = 0; i < x->nas; i++)
 		free(x->as[i].r);
 	for (size_t i = 0; i < x->nes; i++)
