@@ -112,6 +112,13 @@ int mde_binance_parse_klines(const char *body, size_t len,
 			     enum mde_origin origin,
 			     const mde_window *w, mde_candles *out,
 			     mde_page *pg, mde_err *err) MDE_MUSTCHECK;
+/* The same through a cJSON document, for every page: what the one above
+ * falls back to for a page not of the usual shape (and the reference
+ * the tests and the fuzzer hold it to). */
+int mde_binance_parse_klines_doc(const char *body, size_t len,
+				 enum mde_origin origin,
+				 const mde_window *w, mde_candles *out,
+				 mde_page *pg, mde_err *err) MDE_MUSTCHECK;
 
 /* symbol NULL: the funding of every symbol (SOURCES.md §3). */
 int mde_binance_funding_url(char *buf, size_t cap, const char *base,

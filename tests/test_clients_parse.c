@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,84 @@ static void test_klines_doc_rows(void **st)
 	assert_int_equal(mde_binance_klines_weight(1500), 10);
 	assert_int_equal(mde_binance_klines_weight(99), 1);
 	mde_candles_free(&c);
+}
+
+/* A page read by the fast path and by the cJSON document: the same rc,
+ * page and table. */
+static void klines_agree(const char *body, size_t len, size_t rows)
+{
+	mde_window w = {0, FAR, FAR, MDE_MINUTE_MS};
+	mde_candles c = {0}, d = {0};
+	mde_page pg, pd;
+	int rc = mde_binance_parse_klines(body, len, MDE_SRC_BINANCE, &w, &c,
+					  &pg, NULL);
+	int rd = mde_binance_parse_klines_doc(body, len, MDE_SRC_BINANCE, &w,
+					      &d, &pd, NULL);
+	assert_int_equal(rc, rd);
+	assert_int_equal(c.n, rows);
+	if (rc == 0) {
+		assert_int_equal(pg.rows, pd.rows);
+		assert_int_equal(pg.kept, pd.kept);
+		assert_int_equal(pg.dropped, pd.dropped);
+		assert_int_equal(pg.first_ms, pd.first_ms);
+		assert_int_equal(pg.last_ms, pd.last_ms);
+	}
+	assert_true(mde_candles_equal(&c, &d));
+	mde_candles_free(&c);
+	mde_candles_free(&d);
+}
+
+/* The fast path of the usual page, and the shapes it leaves to cJSON:
+ * the recorded pages and variants of a row read the same both ways. */
+static void test_klines_fast_path_agrees(void **st)
+{
+	size_t len;
+	char *b = load(FIX "fapi_klines_BTCUSDT_1h_p1.json", &len);
+	klines_agree(b, len, 1000);
+	free(b);
+	static const struct {
+		const char *row;
+		size_t rows;
+	} v[] = {
+		{"[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		/* whitespace between tokens */
+		{" [ 1616338800000 , \"1\" ,\"2\",\"0.5\",\"1.5\",\"3\",\n"
+		 "1616339099999,\"4\",5,\"1\",\"2\",\"0\" ] ", 1},
+		/* empty and null fields, an escape, a float time, strings as
+		 * times, 11 and 13 elements, a negative trade count */
+		{"[1616338800000,\"\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		{"[1616338800000,null,\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		{"[1616338800000,\"1\\u0030\",\"2\",\"0.5\",\"1.5\",\"3\","
+		 "1616339099999,\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		{"[1616338800000.0,\"1\",\"2\",\"0.5\",\"1.5\",\"3\","
+		 "1616339099999,\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		{"[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",\"1616339099999\","
+		 "\"4\",\"5\",\"1\",\"2\",\"0\"]", 1},
+		{"[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\"]", 1},
+		{"[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\",\"x\"]", 1},
+		{"[1616338800000,\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",-5,\"1\",\"2\",\"0\"]", 1},
+		/* not numbers, and a row without an open time (dropped) */
+		{"[1616338800000,\"1x\",\"2\",\"0.5\",\"nan\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\"]", 1},
+		{"[\"t\",\"1\",\"2\",\"0.5\",\"1.5\",\"3\",1616339099999,"
+		 "\"4\",5,\"1\",\"2\",\"0\"]", 0},
+	};
+	char page[1024];
+	for (size_t i = 0; i < MDE_ARRAY_LEN(v); i++) {
+		/* the variant after a good row, and alone */
+		int n = snprintf(page, sizeof page, "[%s,%s]", v[0].row, v[i].row);
+		klines_agree(page, (size_t)n, 1 + v[i].rows);
+		n = snprintf(page, sizeof page, "[%s]", v[i].row);
+		klines_agree(page, (size_t)n, v[i].rows);
+	}
+	klines_agree("[]", 2, 0);
+	klines_agree(" [ ] \n", 6, 0);
 }
 
 /* Every malformed body fails, and leaves the table exactly as it was. */
@@ -679,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_spot_klines_gap),
 		cmocka_unit_test(test_klines_doc_rows),
 		cmocka_unit_test(test_klines_bad_bodies),
+		cmocka_unit_test(test_klines_fast_path_agrees),
 		cmocka_unit_test(test_funding),
 		cmocka_unit_test(test_funding_all),
 		cmocka_unit_test(test_futures_data),

@@ -186,6 +186,32 @@ int mde_parse_decimal(const char *s, size_t len, double *out)
 	return 0;
 }
 
+static bool same_text(const char *x, const char *y)
+{
+	return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+bool mde_candles_equal(const mde_candles *a, const mde_candles *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->open_time_ms[i] != b->open_time_ms[i] ||
+		    a->trades[i] != b->trades[i] ||
+		    a->origin[i] != b->origin[i] ||
+		    a->malformed[i] != b->malformed[i])
+			return false;
+		for (int f = 0; f < MDE_NFIELDS; f++) {
+			double x = a->val[f][i], y = b->val[f][i];
+			if ((x != y && !(isnan(x) && isnan(y))) ||
+			    !same_text(mde_candles_text(a, i, f),
+				       mde_candles_text(b, i, f)))
+				return false;
+		}
+	}
+	return true;
+}
+
 int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 {
 	double v[MDE_NFIELDS];

@@ -96,6 +96,9 @@ typedef struct mde_candle_in {
 
 /* Zeroed struct is an empty, valid table. */
 void mde_candles_init(mde_candles *c);
+/* Whether a and b hold the same rows: times, values (NaN equal to NaN),
+ * texts, trades, origins and malformed marks. */
+bool mde_candles_equal(const mde_candles *a, const mde_candles *b);
 void mde_candles_free(mde_candles *c);
 void mde_candles_clear(mde_candles *c);
 int mde_candles_reserve(mde_candles *c, size_t n) MDE_MUSTCHECK;
