@@ -294,6 +294,45 @@ static void test_recompute_known(void **state)
 	PQfinish(c);
 }
 
+/* Through the statement prepared on the connection: the same rows; the
+ * flag belongs to the connection (a new one must prepare it again, which
+ * is why the store resets it when it reconnects). */
+static void test_recompute_prepared(void **state)
+{
+	PGconn *c = fresh_db();
+	load_pattern(c);
+	now_ms = ms("2024-01-04T05:30:00Z");
+	const mde_day_dups dups[] = {{ms("2024-01-01"), 3}};
+	mde_err e = {0};
+	bool prepared = false;
+	for (int i = 0; i < 7; i++) /* past the server's five custom plans */
+		if (mde_quality_recompute_prepared(
+			    NULL, c, &prepared, "BTCUSDT", "1h", MDE_HOUR_MS,
+			    MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
+			    ms("2024-01-05T01:00:00Z"), dups, 1, NULL, now_ms,
+			    &e))
+			fail_msg("recompute %d: %s", i, e.msg);
+	assert_true(prepared);
+	check_rows(c, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
+	PGconn *c2 = mde_testdb_connect(db);
+	assert_int_equal(mde_quality_recompute_prepared(
+				 NULL, c2, &prepared, "BTCUSDT", "1h",
+				 MDE_HOUR_MS, MDE_CRYPTO, ms("2024-01-01"),
+				 ms("2024-01-02"), NULL, 0, NULL, now_ms, &e),
+			 MDE_EDB);
+	assert_string_equal(e.sqlstate, "26000");
+	prepared = false;
+	if (mde_quality_recompute_prepared(NULL, c2, &prepared, "BTCUSDT", "1h",
+					   MDE_HOUR_MS, MDE_CRYPTO,
+					   ms("2023-12-31T12:00:00Z"),
+					   ms("2024-01-05T01:00:00Z"), dups, 1,
+					   NULL, now_ms, &e))
+		fail_msg("recompute on a new connection: %s", e.msg);
+	check_rows(c2, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
+	PQfinish(c2);
+	PQfinish(c);
+}
+
 static void test_second_recompute_writes_nothing(void **state)
 {
 	PGconn *c = fresh_db();
@@ -738,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_recompute_arguments),
 		cmocka_unit_test(test_recompute_by_hand),
 		cmocka_unit_test(test_recompute_known),
+		cmocka_unit_test(test_recompute_prepared),
 		cmocka_unit_test(test_second_recompute_writes_nothing),
 		cmocka_unit_test(test_status_refresh),
 		cmocka_unit_test(test_status_command),

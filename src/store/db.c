@@ -125,6 +125,27 @@ int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
 	return rc;
 }
 
+int mde_db_prepared(PGconn *c, bool *prepared, const char *name,
+		    const char *sql, int n, const char *const *vals,
+		    ExecStatusType want, PGresult **out, mde_err *err)
+{
+	if (!*prepared) {
+		PGresult *p = PQprepare(c, name, sql, n, NULL);
+		int rc = mde_db_check(c, p, PGRES_COMMAND_OK, err);
+		PQclear(p);
+		if (rc)
+			return rc;
+		*prepared = true;
+	}
+	PGresult *r = PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
+	int rc = mde_db_check(c, r, want, err);
+	if (rc || !out)
+		PQclear(r);
+	else
+		*out = r;
+	return rc;
+}
+
 int mde_db_query_ms(PGconn *c, const char *sql, int n,
 		    const char *const *vals, int64_t *out, mde_err *err)
 {

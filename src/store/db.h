@@ -32,6 +32,16 @@ int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
 		  ExecStatusType want, PGresult **out,
 		  mde_err *err) MDE_MUSTCHECK;
 /*
+ * mde_db_params through a statement prepared on the connection as name
+ * (parsed once, and planned once the server finds its generic plan as
+ * good): prepared when !*prepared, then *prepared = true. The caller
+ * keeps *prepared with the connection, false again on a new one.
+ */
+int mde_db_prepared(PGconn *c, bool *prepared, const char *name,
+		    const char *sql, int n, const char *const *vals,
+		    ExecStatusType want, PGresult **out,
+		    mde_err *err) MDE_MUSTCHECK;
+/*
  * Runs a query of one value in epoch milliseconds (an int8): *out gets it,
  * or INT64_MIN when there is no row or the value is NULL.
  */

@@ -181,6 +181,20 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const mde_quality_known *known, int64_t now_ms,
 			  mde_err *err)
 {
+	return mde_quality_recompute_prepared(changed, c, NULL, symbol,
+					      timeframe, period_ms,
+					      asset_class, from_ms, to_ms, dups,
+					      ndups, known, now_ms, err);
+}
+
+int mde_quality_recompute_prepared(size_t *changed, PGconn *c,
+				   bool *prepared, const char *symbol,
+				   const char *timeframe, int64_t period_ms,
+				   int asset_class, int64_t from_ms,
+				   int64_t to_ms, const mde_day_dups *dups,
+				   size_t ndups, const mde_quality_known *known,
+				   int64_t now_ms, mde_err *err)
+{
 	char *days = NULL, *counts = NULL, *kdays = NULL, *kvalid = NULL,
 	     *ksusp = NULL;
 	PGresult *r = NULL;
@@ -226,8 +240,11 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 				  mde_asset_name(asset_class), p_lo, p_hi,
 				  p_closed, days, counts, p_klo, p_khi,
 				  kdays, kvalid, ksusp};
-	r = PQexecParams(c, recompute_sql, 14, NULL, params, NULL, NULL, 0);
-	rc = mde_db_check(c, r, PGRES_COMMAND_OK, err);
+	rc = prepared ? mde_db_prepared(c, prepared, "mde_quality",
+					recompute_sql, 14, params,
+					PGRES_COMMAND_OK, &r, err)
+		      : mde_db_params(c, recompute_sql, 14, params,
+				      PGRES_COMMAND_OK, &r, err);
 	if (rc == 0 && changed)
 		*changed = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
 done:

@@ -79,6 +79,15 @@ int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
 			  const mde_day_dups *dups, size_t ndups,
 			  const mde_quality_known *known, int64_t now_ms,
 			  mde_err *err) MDE_MUSTCHECK;
+/* The same through a statement prepared on c (mde_db_prepared; *prepared
+ * kept with the connection): a series' batches plan it once. */
+int mde_quality_recompute_prepared(size_t *changed, PGconn *c,
+				   bool *prepared, const char *symbol,
+				   const char *timeframe, int64_t period_ms,
+				   int asset_class, int64_t from_ms,
+				   int64_t to_ms, const mde_day_dups *dups,
+				   size_t ndups, const mde_quality_known *known,
+				   int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
 
 /*
  * Upserts the enrichment_status row of (symbol, timeframe): first and last

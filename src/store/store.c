@@ -29,6 +29,7 @@ struct mde_store {
 	bool stage_at_group; /* stage_ready when the group began */
 	mde_copybuf copy;    /* kept from batch to batch: its pages are
 				touched once, not once a batch */
+	bool quality_prepared; /* on this connection (mde_db_prepared) */
 };
 
 PGconn *mde_store_conn(mde_store *s)
@@ -61,6 +62,7 @@ int mde_store_reconnect(mde_store *s, mde_err *err)
 	s->c = NULL;
 	s->stage_ready = false;
 	s->group = false;
+	s->quality_prepared = false;
 	return mde_db_connect(&s->c, s->url, s->timeout_s, err);
 }
 
@@ -849,12 +851,11 @@ static int write_stmts(mde_store *s, const mde_store_batch *b, bool fast_ok,
 	if (quiet && qfrom < recent)
 		qfrom = recent;
 	if (qfrom < w.qual_to_ms && !b->audit.quality_later &&
-	    (rc = mde_quality_recompute(NULL, s->c, b->symbol, b->timeframe,
-					b->period_ms, b->asset, qfrom,
-					w.qual_to_ms, b->audit.dups,
-					b->audit.ndups,
-					known->days ? known : NULL, b->now_ms,
-					err)))
+	    (rc = mde_quality_recompute_prepared(
+		     NULL, s->c, &s->quality_prepared, b->symbol,
+		     b->timeframe, b->period_ms, b->asset, qfrom, w.qual_to_ms,
+		     b->audit.dups, b->audit.ndups, known->days ? known : NULL,
+		     b->now_ms, err)))
 		return rc;
 	if (b->cursor.job_id && (rc = advance_cursor(s, b, err)))
 		return rc;
