@@ -329,14 +329,17 @@ static void test_funding_all(void **st)
 	assert_int_equal(out[1].n, 1);
 	assert_int_equal(out[1].t[0], 100);
 	const char *bad[] = {
-		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
-		"\"fundingRate\":\"0.1\"},{\"symbol\":\"ETHUSDT\","
-		"\"fundingTime\":200,\"fundingRate\":\"0.1\"}]",
-		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
-		"\"fundingRate\":\"0.1\"},{\"fundingTime\":400,"
-		"\"fundingRate\":\"0.1\"}]",
-		"[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
-		"\"fundingRate\":\"1x\"}]",
+		/* out of time order */
+		("[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		 "\"fundingRate\":\"0.1\"},{\"symbol\":\"ETHUSDT\","
+		 "\"fundingTime\":200,\"fundingRate\":\"0.1\"}]"),
+		/* no symbol */
+		("[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		 "\"fundingRate\":\"0.1\"},{\"fundingTime\":400,"
+		 "\"fundingRate\":\"0.1\"}]"),
+		/* not a decimal */
+		("[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
+		 "\"fundingRate\":\"1x\"}]"),
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++) {
 		mde_err err = {0};
