@@ -329,8 +329,9 @@ static fx *funding_market(int needs_symbol, int64_t *from)
 /* A run of the 8 symbols' first 72 hours, then the hourly run after it
  * (the 24 hours since); the hourly run's funding requests of all symbols
  * (*all, and *all_ok of them answered) and of one symbol (*one). */
-static PGconn *hourly_into(const char *name, int needs_symbol, char *db,
-			   size_t len, long *all, long *all_ok, long *one)
+static PGconn *hourly_into(const char *name, int needs_symbol, bool hole,
+			   char *db, size_t len, long *all, long *all_ok,
+			   long *one)
 {
 	int64_t from;
 	fx *x = funding_market(needs_symbol, &from);
@@ -342,6 +343,20 @@ static PGconn *hourly_into(const char *name, int needs_symbol, char *db,
 		 "--timeframe 1h --since %s --until %s", fx_url(x), syms, t0,
 		 t1);
 	mde_cli_must(cfg, db, args);
+	if (hole) { /* a day of CCCUSDT's funding lost, 10 days back */
+		char sql[300];
+		snprintf(sql, sizeof sql, "DELETE FROM funding_rates WHERE "
+			 "symbol = 'CCCUSDT' AND funding_time >= timestamptz "
+			 "'epoch' + %lld * interval '1 millisecond' AND "
+			 "funding_time < timestamptz 'epoch' + %lld * interval "
+			 "'1 millisecond'", (long long)(from - 10 * MDE_DAY_MS),
+			 (long long)(from - 9 * MDE_DAY_MS));
+		assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+						     "funding_rates WHERE "
+						     "symbol = 'CCCUSDT'") > 0,
+				 1);
+		PQclear(PQexec(c, sql));
+	}
 	snprintf(args, sizeof args, "--binance-url %s run --symbols %s "
 		 "--timeframe 1h", fx_url(x), syms);
 	mde_cli_must(cfg, db, args);
@@ -368,42 +383,60 @@ static PGconn *hourly_into(const char *name, int needs_symbol, char *db,
 	return c;
 }
 
-/*
- * An hourly run over many symbols asks for the funding published since
- * the last run once, for all symbols (one page), instead of once a
- * symbol; and stores what asking per symbol stores: the reference is the
- * same runs against an exchange that refuses the request without a
- * symbol, where each symbol asks for its own.
- */
-static void test_hourly_run_shares_one_funding_request(void **state)
+/* The stored tables of a and b are the same: market_data_v2 and the
+ * funding events. */
+static void same_funding_tables(PGconn *a, PGconn *b, const char *what)
 {
-	char a[2048], b[2048], why[512], fa[64], fb[64];
-	long all, ok, one;
-	PGconn *ca = hourly_into("mdetest_fund_all", 0, a, sizeof a, &all, &ok,
-				 &one);
-	assert_int_equal(all, 1);
-	assert_int_equal(ok, 1);
-	assert_int_equal(one, 0);
-	PGconn *cb = hourly_into("mdetest_fund_one", 1, b, sizeof b, &all, &ok,
-				 &one);
-	assert_int_equal(all, 1); /* refused: 400, not retried */
-	assert_int_equal(ok, 0);
-	assert_int_equal(one, 8);
-	if (!mde_tables_equal(ca, cb, why, sizeof why)) {
-		fprintf(stderr, "funding shared: %s\n", why);
+	char why[512], fa[64], fb[64];
+	if (!mde_tables_equal(a, b, why, sizeof why)) {
+		fprintf(stderr, "%s: %s\n", what, why);
 		fail();
 	}
 	static const char fsum[] =
 		"SELECT count(*) || ' ' || md5(string_agg(symbol || funding_time "
 		"|| funding_rate, ',' ORDER BY symbol, funding_time)) FROM "
 		"funding_rates";
-	mde_testdb_value(ca, fsum, fa, sizeof fa);
-	mde_testdb_value(cb, fsum, fb, sizeof fb);
+	mde_testdb_value(a, fsum, fa, sizeof fa);
+	mde_testdb_value(b, fsum, fb, sizeof fb);
 	assert_string_equal(fa, fb);
+}
+
+/*
+ * An hourly run over many symbols asks for the funding published since
+ * the last run once, for all symbols (one page), instead of once a
+ * symbol; and stores what asking per symbol stores: the reference is the
+ * same runs against an exchange that refuses the request without a
+ * symbol, where each symbol asks for its own. A symbol whose stored
+ * funding has a hole in the range its first candles need asks for its
+ * own range again, and the hole is filled.
+ */
+static void test_hourly_run_shares_one_funding_request(void **state)
+{
+	char a[2048], b[2048], h[2048];
+	long all, ok, one;
+	PGconn *ca = hourly_into("mdetest_fund_all", 0, false, a, sizeof a,
+				 &all, &ok, &one);
+	assert_int_equal(all, 1);
+	assert_int_equal(ok, 1);
+	assert_int_equal(one, 0);
+	PGconn *cb = hourly_into("mdetest_fund_one", 1, false, b, sizeof b,
+				 &all, &ok, &one);
+	assert_int_equal(all, 1); /* refused: 400, not retried */
+	assert_int_equal(ok, 0);
+	assert_int_equal(one, 8);
+	same_funding_tables(ca, cb, "funding shared");
+	PGconn *ch = hourly_into("mdetest_fund_hole", 0, true, h, sizeof h,
+				 &all, &ok, &one);
+	assert_int_equal(all, 1);
+	assert_int_equal(ok, 1);
+	assert_int_equal(one, 1); /* CCCUSDT */
+	same_funding_tables(ch, cb, "funding with a hole");
 	PQfinish(ca);
 	PQfinish(cb);
+	PQfinish(ch);
 	mde_testdb_drop("mdetest_fund_all");
 	mde_testdb_drop("mdetest_fund_one");
+	mde_testdb_drop("mdetest_fund_hole");
 }
 
 /* ---- one chunk in parts -------------------------------------------- */

@@ -120,20 +120,25 @@ void mde_pl_share_free(mde_pipeline *p)
 	free(sh->symbols);
 	free(sh->from);
 	free(sh->last);
+	free(sh->run_from);
 	free(sh->lastsym);
 	memset(sh, 0, sizeof *sh);
 }
 
 /*
- * An hourly run's series each need the funding of the last 31 days; what
- * the store holds of it came from earlier runs, whose fetches covered the
- * 31 days before their own first candle (each fetch writes the whole
- * range it asked for), so only the events after the latest stored one
- * are new. For a set of symbols those are the last few hours of every
- * symbol: one request of all symbols' funding (a page of 1000 events)
- * instead of one a symbol, out of the 500 funding requests Binance allows
- * in 5 minutes.
+ * An hourly run's series each need the funding of the 31 days before
+ * their first candle. Where the store holds those events without a gap
+ * (no two stored events further apart than a funding interval can be,
+ * from one at or before the range's start to the latest), only the
+ * events after the latest stored one are new. For a set of symbols those
+ * are the last few hours of every symbol: one request of all symbols'
+ * funding (a page of 1000 events) instead of one a symbol, out of the 500
+ * funding requests Binance allows in 5 minutes.
  */
+#define SHARE_SCAN_DAYS 62 /* the stored events looked at: a 1d run's
+			      24-candle overlap and 31 days before it */
+#define SHARE_MAX_GAP (8 * MDE_HOUR_MS + MDE_MINUTE_MS) /* the longest
+			      funding interval, and its ms jitter */
 void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
 			size_t n)
 {
@@ -146,11 +151,15 @@ void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
 	if (!(sh->symbols = calloc(n, sizeof *sh->symbols)) ||
 	    !(sh->from = calloc(n, sizeof *sh->from)) ||
 	    !(sh->last = calloc(n, sizeof *sh->last)) ||
+	    !(sh->run_from = calloc(n, sizeof *sh->run_from)) ||
 	    !(sh->lastsym = calloc(n, sizeof *sh->lastsym))) {
 		mde_pl_share_free(p);
 		return;
 	}
-	if (mde_store_funding_last(p->store, symbols, n, sh->last, &err)) {
+	if (mde_store_funding_kept(p->store, symbols, n,
+				   mde_now_ms() - SHARE_SCAN_DAYS * MDE_DAY_MS,
+				   SHARE_MAX_GAP, sh->last, sh->run_from,
+				   &err)) {
 		mde_warn("funding.shared", "error=\"%s\" action=\"each symbol "
 			 "asks for its own funding\"", err.msg);
 		mde_pl_share_free(p);
@@ -169,11 +178,15 @@ bool mde_pl_share_add(mde_pipeline *p, const char *symbol, int64_t from,
 	struct mde_funding_share *sh = &p->share;
 	if (!sh->building || sh->n == sh->cap || share_find(sh, symbol) >= 0)
 		return false;
-	int64_t last = INT64_MIN;
+	int64_t last = INT64_MIN, run_from = INT64_MIN;
 	for (size_t k = 0; k < sh->nlast; k++)
-		if (strcmp(sh->lastsym[k], symbol) == 0)
+		if (strcmp(sh->lastsym[k], symbol) == 0) {
 			last = sh->last[k];
-	int64_t f = last != INT64_MIN && last >= from ? last + 1 : from;
+			run_from = sh->run_from[k];
+		}
+	/* kept without a gap from at or before from: only what is newer */
+	bool kept = last != INT64_MIN && last >= from && run_from <= from;
+	int64_t f = kept ? last + 1 : from;
 	char *dup;
 	if (until - f > MDE_PL_SHARE_DAYS * MDE_DAY_MS || !(dup = strdup(symbol)))
 		return false;
@@ -206,8 +219,9 @@ void mde_pl_share_end(mde_pipeline *p)
 		return;
 	sh->building = false;
 	free(sh->last);
+	free(sh->run_from);
 	free(sh->lastsym);
-	sh->last = NULL;
+	sh->last = sh->run_from = NULL;
 	sh->lastsym = NULL;
 	sh->nlast = 0;
 	mde_pf_req rq;

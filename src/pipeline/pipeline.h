@@ -66,8 +66,10 @@ typedef struct mde_pipeline {
 		int64_t *from;        /* each one's funding range start */
 		size_t n, cap;
 		int64_t from_ms, to_ms; /* what the one fetch asks for */
-		const char **lastsym; /* the set's symbols, and the latest */
-		int64_t *last;        /* funding event stored of each */
+		const char **lastsym; /* the set's symbols, the latest */
+		int64_t *last;        /* funding event stored of each, and */
+		int64_t *run_from;    /* the first of the gap-free run of
+					 events ending at it */
 		size_t nlast;
 		bool building;        /* between begin and end */
 		bool pending;         /* announced, not taken yet */

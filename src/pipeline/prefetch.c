@@ -360,7 +360,7 @@ static void join_parts(mde_prefetch *pf, size_t k, int np,
 	struct pf_item *first = pf->items[k];
 	*out = first->res;
 	memset(&first->res, 0, sizeof first->res);
-	out->to_ms = first->whole.to_ms;
+	out->to_ms = np > 1 ? first->whole.to_ms : first->rq.to_ms;
 	for (int i = 1; i < np; i++) {
 		mde_pf_result *r = &pf->items[k + (size_t)i]->res;
 		if (!out->rc) {

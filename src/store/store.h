@@ -212,10 +212,16 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 		       const char *period, int64_t since_ms,
 		       size_t events_before, int64_t until_ms, mde_aux *out,
 		       mde_err *err) MDE_MUSTCHECK;
-/* The time of the latest funding event stored from Binance of each of
- * the n symbols (no comma in them) into last_ms[k], INT64_MIN when none. */
-int mde_store_funding_last(mde_store *s, const char *const *symbols,
-			   size_t n, int64_t *last_ms,
+/*
+ * Of the funding events stored from Binance at or after since_ms, for
+ * each of the n symbols (no comma in them): the time of the latest into
+ * last_ms[k], and the first of the run of events ending at it in which no
+ * two are more than max_gap_ms apart into run_from_ms[k]; INT64_MIN when
+ * there are none.
+ */
+int mde_store_funding_kept(mde_store *s, const char *const *symbols,
+			   size_t n, int64_t since_ms, int64_t max_gap_ms,
+			   int64_t *last_ms, int64_t *run_from_ms,
 			   mde_err *err) MDE_MUSTCHECK;
 
 #endif

@@ -146,17 +146,25 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 	return rc;
 }
 
-int mde_store_funding_last(mde_store *s, const char *const *symbols,
-			   size_t n, int64_t *last_ms, mde_err *err)
+int mde_store_funding_kept(mde_store *s, const char *const *symbols,
+			   size_t n, int64_t since_ms, int64_t max_gap_ms,
+			   int64_t *last_ms, int64_t *run_from_ms,
+			   mde_err *err)
 {
+	/* each event with the one before it; the run ending at the last
+	 * event starts after the last gap wider than $3 */
 	static const char sql[] =
-		"SELECT symbol, (extract(epoch FROM max(funding_time)) * "
-		"1000)::int8 FROM funding_rates WHERE symbol = "
-		"ANY(string_to_array($1, ',')) AND source = 'binance' "
-		"GROUP BY symbol";
+		"WITH e AS (SELECT symbol, funding_time AS t, lag(funding_time) "
+		"OVER (PARTITION BY symbol ORDER BY funding_time) AS prev "
+		"FROM funding_rates WHERE symbol = ANY(string_to_array($1, ',')) "
+		"AND source = 'binance' AND funding_time >= " MS("$2") ") "
+		"SELECT symbol, (extract(epoch FROM max(t)) * 1000)::int8, "
+		"(extract(epoch FROM max(t) FILTER (WHERE prev IS NULL OR "
+		"t - prev > $3::int8 * interval '1 millisecond')) * 1000)::int8 "
+		"FROM e GROUP BY symbol";
 	size_t len = 1;
 	for (size_t k = 0; k < n; k++) {
-		last_ms[k] = INT64_MIN;
+		last_ms[k] = run_from_ms[k] = INT64_MIN;
 		len += strlen(symbols[k]) + 1;
 	}
 	char *list = malloc(len), *w = list;
@@ -165,18 +173,24 @@ int mde_store_funding_last(mde_store *s, const char *const *symbols,
 	*w = '\0';
 	for (size_t k = 0; k < n; k++)
 		w += sprintf(w, "%s%s", k ? "," : "", symbols[k]);
-	const char *v[] = {list};
+	char since[24], gap[24];
+	snprintf(since, sizeof since, "%lld", (long long)since_ms);
+	snprintf(gap, sizeof gap, "%lld", (long long)max_gap_ms);
+	const char *v[] = {list, since, gap};
 	PGresult *r;
-	int rc = mde_db_params(mde_store_conn(s), sql, 1, v, PGRES_TUPLES_OK,
+	int rc = mde_db_params(mde_store_conn(s), sql, 3, v, PGRES_TUPLES_OK,
 			       &r, err);
 	free(list);
 	if (rc)
 		return rc;
 	for (int i = 0; i < PQntuples(r); i++)
 		for (size_t k = 0; k < n; k++)
-			if (strcmp(PQgetvalue(r, i, 0), symbols[k]) == 0)
-				last_ms[k] = strtoll(PQgetvalue(r, i, 1),
-						     NULL, 10);
+			if (strcmp(PQgetvalue(r, i, 0), symbols[k]) == 0) {
+				last_ms[k] = strtoll(PQgetvalue(r, i, 1), NULL,
+						     10);
+				run_from_ms[k] = strtoll(PQgetvalue(r, i, 2),
+							 NULL, 10);
+			}
 	PQclear(r);
 	return 0;
 }
