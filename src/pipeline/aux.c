@@ -135,8 +135,9 @@ void mde_pl_share_free(mde_pipeline *p)
  * funding (a page of 1000 events) instead of one a symbol, out of the 500
  * funding requests Binance allows in 5 minutes.
  */
-#define SHARE_SCAN_DAYS 62 /* the stored events looked at: a 1d run's
-			      24-candle overlap and 31 days before it */
+#define SHARE_SCAN_DAYS 40 /* the stored events looked at: the 31 days
+			      before a 4h run's 24-candle overlap (a 1d
+			      run's reach further: they ask per symbol) */
 #define SHARE_MAX_GAP (8 * MDE_HOUR_MS + MDE_MINUTE_MS) /* the longest
 			      funding interval, and its ms jitter */
 void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,

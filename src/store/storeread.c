@@ -154,10 +154,12 @@ int mde_store_funding_kept(mde_store *s, const char *const *symbols,
 	/* each event with the one before it; the run ending at the last
 	 * event starts after the last gap wider than $3 */
 	static const char sql[] =
-		"WITH e AS (SELECT symbol, funding_time AS t, lag(funding_time) "
-		"OVER (PARTITION BY symbol ORDER BY funding_time) AS prev "
-		"FROM funding_rates WHERE symbol = ANY(string_to_array($1, ',')) "
-		"AND source = 'binance' AND funding_time >= " MS("$2") ") "
+		"WITH e AS (SELECT f.symbol, f.funding_time AS t, "
+		"lag(f.funding_time) OVER (PARTITION BY f.symbol ORDER BY "
+		"f.funding_time) AS prev FROM funding_rates f JOIN "
+		"unnest(string_to_array($1, ',')) AS u(symbol) ON "
+		"u.symbol = f.symbol WHERE f.source = 'binance' AND "
+		"f.funding_time >= " MS("$2") ") "
 		"SELECT symbol, (extract(epoch FROM max(t)) * 1000)::int8, "
 		"(extract(epoch FROM max(t) FILTER (WHERE prev IS NULL OR "
 		"t - prev > $3::int8 * interval '1 millisecond')) * 1000)::int8 "
