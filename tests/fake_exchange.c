@@ -182,7 +182,9 @@ static void kline_json(struct krow *w, int64_t p)
 	       (long long)w->trades, w->f[MDE_TAKER_BUY_BASE],
 	       w->f[MDE_TAKER_BUY_QUOTE]);
 	free(w->json);
-	w->json = t.p;
+	/* its own size, not the string's first 4 KiB */
+	char *q = t.p ? realloc(t.p, t.n + 1) : NULL;
+	w->json = q ? q : t.p;
 	w->jlen = t.n;
 }
 
