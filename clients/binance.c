@@ -207,7 +207,7 @@ static int parse_array(const char *body, size_t len, cJSON **out,
 }
 
 /* kline index of each mde_field */
-static const int idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
+static const int kline_idx[MDE_NFIELDS] = {1, 2, 3, 4, 5, 7, 9, 10};
 
 /*
  * Kline row i into in (texts in bufs): a row with no integer open time
@@ -244,7 +244,7 @@ static int kline_row(const cJSON *row, size_t i, int origin,
 	    mde_json_int(tr, &in->trades))
 		in->malformed = true;
 	for (int f = 0; f < MDE_NFIELDS; f++)
-		mde_json_field(el[idx[f]], true, in, f, bufs[f],
+		mde_json_field(el[kline_idx[f]], true, in, f, bufs[f],
 			       sizeof bufs[f]);
 	return 0;
 }
@@ -352,7 +352,7 @@ static bool klines_fast(const char *body, size_t len, int origin,
 		in.open_time_ms = num[0];
 		in.trades = num[8];
 		for (int f = 0; f < MDE_NFIELDS; f++) {
-			int e = idx[f];
+			int e = kline_idx[f];
 			in.txt[f] = slen[e] ? str[e] : NULL;
 			in.len[f] = slen[e];
 		}
@@ -449,54 +449,116 @@ static int push_aux(mde_aux *out, int64_t t, double v, mde_err *err)
 	return 0;
 }
 
+/* Which rows of a page parse_points drops as repeats. */
+enum repeats {
+	KEEP_ALL,     /* rows in any order, for the caller to sort */
+	IN_PAGE,      /* a row not after the one kept before it in the page */
+	IN_TABLE,     /* a row not after its table's last (a page boundary's
+			 repeat, whatever page it came in) */
+};
+
+/* Where parse_points puts rows: out[0], or, with symbols (nsym sorted
+ * names), out[k] for the rows whose "symbol" is symbols[k]; the rows of
+ * other symbols are checked and dropped, and rows must come in time
+ * order. */
+struct points_to {
+	mde_aux *out;
+	const char *const *symbols;
+	size_t nsym;
+};
+
+static int symcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The table of row, NULL for a symbol not asked for; MDE_EPARSE when
+ * the row has no symbol. */
+static int points_table(const struct points_to *to, const cJSON *row,
+			mde_aux **a)
+{
+	*a = to->out;
+	if (!to->nsym)
+		return 0;
+	const cJSON *sj = cJSON_GetObjectItemCaseSensitive(row, "symbol");
+	if (!cJSON_IsString(sj))
+		return MDE_EPARSE;
+	const char *key = sj->valuestring;
+	const char *const *hit = bsearch(&key, to->symbols, to->nsym,
+					 sizeof *to->symbols, symcmp);
+	*a = hit ? &to->out[hit - to->symbols] : NULL;
+	return 0;
+}
+
 /*
- * An array of objects {tkey: time, vkey: "decimal"}: the rows of [w) after
- * after_ms (a page boundary's repeat); with dedupe, a row not after the one
- * kept before it is dropped (a repeat inside the page), else rows are kept
- * in any order for the caller to sort. Any bad row rejects the whole page.
+ * An array of objects {tkey: time, vkey: "decimal"} into to: the rows of
+ * [w) after after_ms (a page boundary's repeat), repeats dropped as rep
+ * says. Any bad row rejects the whole page, and every table is left as it
+ * was.
  */
 static int parse_points(const char *body, size_t len, const char *tkey,
 			const char *vkey, const mde_window *w, int64_t after_ms,
-			bool dedupe, mde_aux *out, mde_page *pg, mde_err *err)
+			enum repeats rep, const struct points_to *to,
+			mde_page *pg, mde_err *err)
 {
-	size_t n0 = out->n, i = 0;
+	size_t ntab = to->nsym ? to->nsym : 1, one, *n0 = &one, i = 0;
 	cJSON *root = NULL;
 	mde_page_reset(pg);
 	mde_json_arena_begin();
 	int rc = parse_array(body, len, &root, err);
 	if (rc)
 		goto done;
+	if (ntab > 1 && !(n0 = malloc(ntab * sizeof *n0))) {
+		n0 = &one;
+		ntab = 0; /* nothing appended yet: nothing to undo */
+		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < ntab; k++)
+		n0[k] = to->out[k].n;
 	const cJSON *row;
 	cJSON_ArrayForEach(row, root)
 	{
 		int64_t t;
 		double v;
-		if (!cJSON_IsObject(row) ||
+		mde_aux *a;
+		if (!cJSON_IsObject(row) || points_table(to, row, &a) ||
 		    mde_json_int(cJSON_GetObjectItemCaseSensitive(row, tkey),
 				 &t) ||
 		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(row, vkey),
 				    &v)) {
 			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "row %zu: missing or bad %s/%s", i,
-					 tkey, vkey);
+					 "row %zu: missing or bad %s%s/%s", i,
+					 to->nsym ? "symbol/" : "", tkey, vkey);
+			goto done;
+		}
+		if (to->nsym && pg->rows && t < pg->last_ms) {
+			rc = mde_err_set(err, MDE_EPARSE, false,
+					 "row %zu: %s before the row above it "
+					 "(the pages of all symbols are read in "
+					 "time order)", i, tkey);
 			goto done;
 		}
 		pg->rows++;
 		mde_page_time(pg, t);
 		i++;
-		if (t < w->start_ms || t >= w->end_ms || t <= after_ms)
+		if (!a || t < w->start_ms || t >= w->end_ms || t <= after_ms)
 			continue;
-		if (dedupe && out->n > n0 && t <= out->t[out->n - 1])
-			continue; /* a repeat inside the page */
-		if ((rc = push_aux(out, t, v, err)))
+		size_t from = rep == IN_PAGE ? n0[a - to->out] : 0;
+		if (rep != KEEP_ALL && a->n > from && t <= a->t[a->n - 1])
+			continue; /* a repeat */
+		if ((rc = push_aux(a, t, v, err)))
 			goto done;
 		pg->kept++;
 	}
 done:
 	if (rc) {
-		out->n = n0;
+		for (size_t k = 0; k < ntab; k++)
+			to->out[k].n = n0[k];
 		pg->kept = 0;
 	}
+	if (n0 != &one)
+		free(n0);
 	mde_json_arena_end(); /* root's nodes with it */
 	return rc;
 }
@@ -505,13 +567,9 @@ int mde_binance_parse_funding(const char *body, size_t len,
 			      const mde_window *w, mde_aux *out,
 			      mde_page *pg, mde_err *err)
 {
+	struct points_to to = {.out = out};
 	return parse_points(body, len, "fundingTime", "fundingRate", w,
-			    INT64_MIN, false, out, pg, err);
-}
-
-static int symcmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+			    INT64_MIN, KEEP_ALL, &to, pg, err);
 }
 
 int mde_binance_parse_funding_all(const char *body, size_t len,
@@ -519,67 +577,10 @@ int mde_binance_parse_funding_all(const char *body, size_t len,
 				  const char *const *symbols, size_t nsymbols,
 				  mde_aux *out, mde_page *pg, mde_err *err)
 {
-	size_t i = 0, *n0 = NULL;
-	cJSON *root = NULL;
-	mde_page_reset(pg);
-	mde_json_arena_begin();
-	int rc = parse_array(body, len, &root, err);
-	if (rc)
-		goto done;
-	if (!(n0 = calloc(nsymbols ? nsymbols : 1, sizeof *n0))) {
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
-	}
-	for (size_t k = 0; k < nsymbols; k++)
-		n0[k] = out[k].n;
-	const cJSON *row;
-	cJSON_ArrayForEach(row, root)
-	{
-		int64_t t;
-		double v;
-		const cJSON *sj = cJSON_GetObjectItemCaseSensitive(row,
-								  "symbol");
-		if (!cJSON_IsObject(row) || !cJSON_IsString(sj) ||
-		    mde_json_int(cJSON_GetObjectItemCaseSensitive(
-					 row, "fundingTime"), &t) ||
-		    mde_json_decstr(cJSON_GetObjectItemCaseSensitive(
-					    row, "fundingRate"), &v)) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "row %zu: missing or bad "
-					 "symbol/fundingTime/fundingRate", i);
-			break;
-		}
-		if (pg->rows && t < pg->last_ms) {
-			rc = mde_err_set(err, MDE_EPARSE, false,
-					 "row %zu: fundingTime before the row "
-					 "above it (the pages of all symbols "
-					 "are read in time order)", i);
-			break;
-		}
-		pg->rows++;
-		mde_page_time(pg, t);
-		i++;
-		const char *key = sj->valuestring;
-		const char *const *hit = bsearch(&key, symbols, nsymbols,
-						 sizeof *symbols, symcmp);
-		if (!hit || t < w->start_ms || t >= w->end_ms)
-			continue;
-		mde_aux *a = &out[hit - symbols];
-		if (a->n && t <= a->t[a->n - 1])
-			continue; /* a page boundary's repeat */
-		if ((rc = push_aux(a, t, v, err)))
-			break;
-		pg->kept++;
-	}
-	if (rc) {
-		for (size_t k = 0; k < nsymbols; k++)
-			out[k].n = n0[k];
-		pg->kept = 0;
-	}
-done:
-	free(n0);
-	mde_json_arena_end(); /* root's nodes with it */
-	return rc;
+	struct points_to to = {.out = out, .symbols = symbols,
+			       .nsym = nsymbols};
+	return parse_points(body, len, "fundingTime", "fundingRate", w,
+			    INT64_MIN, IN_TABLE, &to, pg, err);
 }
 
 int mde_binance_parse_futdata(const char *body, size_t len, int kind,
@@ -592,6 +593,7 @@ int mde_binance_parse_futdata(const char *body, size_t len, int kind,
 		return mde_err_set(err, MDE_EINVAL, false, "bad aux kind %d",
 				   kind);
 	}
-	return parse_points(body, len, "timestamp", field, w, after_ms, true,
-			    out, pg, err);
+	struct points_to to = {.out = out};
+	return parse_points(body, len, "timestamp", field, w, after_ms, IN_PAGE,
+			    &to, pg, err);
 }
