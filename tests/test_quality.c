@@ -211,12 +211,12 @@ static void recompute_all(PGconn *c, size_t *btc, size_t *aapl,
 			  const mde_day_dups *dups, size_t ndups)
 {
 	mde_err e = {0};
-	if (mde_quality_recompute(btc, c, "BTCUSDT", "1h", MDE_HOUR_MS,
+	if (mde_quality_recompute(btc, c, NULL, "BTCUSDT", "1h", MDE_HOUR_MS,
 				  MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
 				  ms("2024-01-05T01:00:00Z"), dups, ndups,
 				  NULL, now_ms, &e))
 		fail_msg("recompute BTCUSDT: %s", e.msg);
-	if (mde_quality_recompute(aapl, c, "AAPL", "1d", MDE_DAY_MS,
+	if (mde_quality_recompute(aapl, c, NULL, "AAPL", "1d", MDE_DAY_MS,
 				  MDE_EQUITY, ms("2024-01-01"),
 				  ms("2024-01-10"), NULL, 0, NULL, now_ms, &e))
 		fail_msg("recompute AAPL: %s", e.msg);
@@ -267,7 +267,7 @@ static void test_recompute_known(void **state)
 	const mde_quality_day half[] = {{ms("2024-01-02"), 12, 0}};
 	const mde_quality_known k = {ms("2024-01-02T06:00:00Z"),
 				     ms("2024-01-02T17:00:00Z"), half, 1};
-	if (mde_quality_recompute(NULL, c, "BTCUSDT", "1h", MDE_HOUR_MS,
+	if (mde_quality_recompute(NULL, c, NULL, "BTCUSDT", "1h", MDE_HOUR_MS,
 				  MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
 				  ms("2024-01-05T01:00:00Z"), dups, 1, &k,
 				  now_ms, &e))
@@ -278,7 +278,7 @@ static void test_recompute_known(void **state)
 	 * read back. */
 	const mde_quality_day lie[] = {{ms("2024-01-02"), 11, 1}};
 	const mde_quality_known kl = {k.lo_ms, k.hi_ms, lie, 1};
-	if (mde_quality_recompute(NULL, c, "BTCUSDT", "1h", MDE_HOUR_MS,
+	if (mde_quality_recompute(NULL, c, NULL, "BTCUSDT", "1h", MDE_HOUR_MS,
 				  MDE_CRYPTO, ms("2024-01-02"),
 				  ms("2024-01-03"), NULL, 0, &kl, now_ms, &e))
 		fail_msg("recompute: %s", e.msg);
@@ -306,7 +306,7 @@ static void test_recompute_prepared(void **state)
 	mde_err e = {0};
 	bool prepared = false;
 	for (int i = 0; i < 7; i++) /* past the server's five custom plans */
-		if (mde_quality_recompute_prepared(
+		if (mde_quality_recompute(
 			    NULL, c, &prepared, "BTCUSDT", "1h", MDE_HOUR_MS,
 			    MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
 			    ms("2024-01-05T01:00:00Z"), dups, 1, NULL, now_ms,
@@ -315,14 +315,14 @@ static void test_recompute_prepared(void **state)
 	assert_true(prepared);
 	check_rows(c, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
 	PGconn *c2 = mde_testdb_connect(db);
-	assert_int_equal(mde_quality_recompute_prepared(
+	assert_int_equal(mde_quality_recompute(
 				 NULL, c2, &prepared, "BTCUSDT", "1h",
 				 MDE_HOUR_MS, MDE_CRYPTO, ms("2024-01-01"),
 				 ms("2024-01-02"), NULL, 0, NULL, now_ms, &e),
 			 MDE_EDB);
 	assert_string_equal(e.sqlstate, "26000");
 	prepared = false;
-	if (mde_quality_recompute_prepared(NULL, c2, &prepared, "BTCUSDT", "1h",
+	if (mde_quality_recompute(NULL, c2, &prepared, "BTCUSDT", "1h",
 					   MDE_HOUR_MS, MDE_CRYPTO,
 					   ms("2023-12-31T12:00:00Z"),
 					   ms("2024-01-05T01:00:00Z"), dups, 1,
@@ -387,16 +387,16 @@ static void test_recompute_arguments(void **state)
 	mde_err e = {0};
 	size_t n = 99;
 	/* An empty range touches nothing and needs no connection. */
-	assert_int_equal(mde_quality_recompute(&n, NULL, "X", "1h",
+	assert_int_equal(mde_quality_recompute(&n, NULL, NULL, "X", "1h",
 					       MDE_HOUR_MS, MDE_CRYPTO, 5, 5,
 					       NULL, 0, NULL, 0, &e),
 			 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(mde_quality_recompute(NULL, NULL, "X", "1h",
+	assert_int_equal(mde_quality_recompute(NULL, NULL, NULL, "X", "1h",
 					       7 * MDE_HOUR_MS, MDE_CRYPTO,
 					       0, 1, NULL, 0, NULL, 0, &e),
 			 MDE_EINVAL);
-	assert_int_equal(mde_quality_recompute(NULL, NULL, "X", "1h",
+	assert_int_equal(mde_quality_recompute(NULL, NULL, NULL, "X", "1h",
 					       MDE_HOUR_MS, 7, 0, 1, NULL, 0,
 					       NULL, 0, &e),
 			 MDE_EINVAL);

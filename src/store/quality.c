@@ -174,26 +174,12 @@ static char *known_array(const mde_quality_known *k, int which)
 	return s;
 }
 
-int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
-			  const char *timeframe, int64_t period_ms,
-			  int asset_class, int64_t from_ms, int64_t to_ms,
-			  const mde_day_dups *dups, size_t ndups,
+int mde_quality_recompute(size_t *changed, PGconn *c, bool *prepared,
+			  const char *symbol, const char *timeframe,
+			  int64_t period_ms, int asset_class, int64_t from_ms,
+			  int64_t to_ms, const mde_day_dups *dups, size_t ndups,
 			  const mde_quality_known *known, int64_t now_ms,
 			  mde_err *err)
-{
-	return mde_quality_recompute_prepared(changed, c, NULL, symbol,
-					      timeframe, period_ms,
-					      asset_class, from_ms, to_ms, dups,
-					      ndups, known, now_ms, err);
-}
-
-int mde_quality_recompute_prepared(size_t *changed, PGconn *c,
-				   bool *prepared, const char *symbol,
-				   const char *timeframe, int64_t period_ms,
-				   int asset_class, int64_t from_ms,
-				   int64_t to_ms, const mde_day_dups *dups,
-				   size_t ndups, const mde_quality_known *known,
-				   int64_t now_ms, mde_err *err)
 {
 	char *days = NULL, *counts = NULL, *kdays = NULL, *kvalid = NULL,
 	     *ksusp = NULL;

@@ -68,26 +68,20 @@ typedef struct mde_quality_known {
  * now_ms decides which crypto slots have closed. *changed (may be NULL)
  * receives the number of rows inserted or updated. known (may be NULL)
  * stands for the stored rows of its range (see mde_quality_known).
+ * prepared (may be NULL: an unnamed statement) is whether the statement
+ * is prepared on c (mde_db_prepared), kept by the caller with the
+ * connection: a series' batches parse it once.
  *
  * Returns 0, MDE_EINVAL (bad period or asset), MDE_ENOMEM or MDE_EDB (err
  * carries the SQLSTATE and whether it is retryable; the caller's
  * transaction is then aborted and must be rolled back).
  */
-int mde_quality_recompute(size_t *changed, PGconn *c, const char *symbol,
-			  const char *timeframe, int64_t period_ms,
-			  int asset_class, int64_t from_ms, int64_t to_ms,
-			  const mde_day_dups *dups, size_t ndups,
+int mde_quality_recompute(size_t *changed, PGconn *c, bool *prepared,
+			  const char *symbol, const char *timeframe,
+			  int64_t period_ms, int asset_class, int64_t from_ms,
+			  int64_t to_ms, const mde_day_dups *dups, size_t ndups,
 			  const mde_quality_known *known, int64_t now_ms,
 			  mde_err *err) MDE_MUSTCHECK;
-/* The same through a statement prepared on c (mde_db_prepared; *prepared
- * kept with the connection): a series' batches plan it once. */
-int mde_quality_recompute_prepared(size_t *changed, PGconn *c,
-				   bool *prepared, const char *symbol,
-				   const char *timeframe, int64_t period_ms,
-				   int asset_class, int64_t from_ms,
-				   int64_t to_ms, const mde_day_dups *dups,
-				   size_t ndups, const mde_quality_known *known,
-				   int64_t now_ms, mde_err *err) MDE_MUSTCHECK;
 
 /*
  * Upserts the enrichment_status row of (symbol, timeframe): first and last

@@ -851,7 +851,7 @@ static int write_stmts(mde_store *s, const mde_store_batch *b, bool fast_ok,
 	if (quiet && qfrom < recent)
 		qfrom = recent;
 	if (qfrom < w.qual_to_ms && !b->audit.quality_later &&
-	    (rc = mde_quality_recompute_prepared(
+	    (rc = mde_quality_recompute(
 		     NULL, s->c, &s->quality_prepared, b->symbol,
 		     b->timeframe, b->period_ms, b->asset, qfrom, w.qual_to_ms,
 		     b->audit.dups, b->audit.ndups, known->days ? known : NULL,
