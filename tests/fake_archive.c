@@ -94,39 +94,6 @@ static unsigned flags_of(const fx *x, const char *path)
 	return f;
 }
 
-/* ---- a growing buffer --------------------------------------------------- */
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...) MDE_PRINTF(2, 3);
-static void put(struct buf *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int k = vsnprintf(b->p ? b->p + b->n : NULL, b->cap - b->n, fmt,
-				  ap);
-		va_end(ap);
-		if (k < 0)
-			return;
-		if ((size_t)k < b->cap - b->n) {
-			b->n += (size_t)k;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 1 << 16;
-		while (cap < b->n + (size_t)k + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return;
-		b->p = q;
-		b->cap = cap;
-	}
-}
-
 /* ---- what a path names -------------------------------------------------- */
 
 struct file {
@@ -193,7 +160,7 @@ static bool parse_path(const char *url, struct file *F)
 /* ---- CSV bodies ----------------------------------------------------------- */
 
 struct kctx {
-	struct buf *b;
+	fx_buf *b;
 	unsigned flags;
 	int64_t period;
 	bool micros_from_2025;
@@ -208,7 +175,7 @@ static void kline_line(void *ud, int64_t t, const char *const *f,
 				(k->micros_from_2025 && t >= 1735689600000)
 			    ? 1000
 			    : 1;
-	put(k->b, "%lld,%s,%s,%s,%s,%s,%lld,%s,%lld,%s,%s,0%s",
+	fx_buf_add(k->b, "%lld,%s,%s,%s,%s,%s,%lld,%s,%lld,%s,%s,0%s",
 	    (long long)(t * m), f[MDE_OPEN], f[MDE_HIGH], f[MDE_LOW],
 	    f[MDE_CLOSE], f[MDE_VOLUME], (long long)((t + k->period) * m - 1),
 	    f[MDE_QUOTE_VOLUME], (long long)trades, f[MDE_TAKER_BUY_BASE],
@@ -217,7 +184,7 @@ static void kline_line(void *ud, int64_t t, const char *const *f,
 
 /* Reverses the lines after the header and repeats the (new) first data
  * line with another close before its real line: unsorted, repeated. */
-static void shuffle(struct buf *b, size_t body_at)
+static void shuffle(fx_buf *b, size_t body_at)
 {
 	size_t nl = 0;
 	for (size_t i = body_at; i < b->n; i++)
@@ -238,23 +205,23 @@ static void shuffle(struct buf *b, size_t body_at)
 		commas += *c == ',';
 	if (*c)
 		*c = *c == '9' ? '1' : '9';
-	put(b, "%s", w);
+	fx_buf_add(b, "%s", w);
 	free(w);
 	for (size_t i = nl; i-- > 0;) {
-		put(b, "%s", ln[i]);
+		fx_buf_add(b, "%s", ln[i]);
 		free(ln[i]);
 	}
 	free(ln);
 }
 
 static bool klines_csv(fx *x, const struct file *F, unsigned flags,
-		       struct buf *b)
+		       fx_buf *b)
 {
 	const char *eol = flags & FXA_CRLF ? "\r\n" : "\n";
 	bool header = flags & FXA_HEADER ||
 		      (!F->spot && !(flags & FXA_NOHEADER));
 	if (header)
-		put(b, "open_time,open,high,low,close,volume,close_time,"
+		fx_buf_add(b, "open_time,open,high,low,close,volume,close_time,"
 		       "quote_volume,count,taker_buy_volume,"
 		       "taker_buy_quote_volume,ignore%s", eol);
 	size_t body_at = b->n;
@@ -270,12 +237,12 @@ static bool klines_csv(fx *x, const struct file *F, unsigned flags,
 
 static void funding_line(void *ud, int64_t t, const char *v)
 {
-	put(ud, "%lld,8,%s\n", (long long)t, v);
+	fx_buf_add(ud, "%lld,8,%s\n", (long long)t, v);
 }
 
-static bool funding_csv(fx *x, const struct file *F, struct buf *b)
+static bool funding_csv(fx *x, const struct file *F, fx_buf *b)
 {
-	put(b, "calc_time,funding_interval_hours,last_funding_rate\n");
+	fx_buf_add(b, "calc_time,funding_interval_hours,last_funding_rate\n");
 	size_t at = b->n;
 	fx_each_aux(x, MDE_AUX_FUNDING, F->sym, F->from, F->to, funding_line,
 		    b);
@@ -316,7 +283,7 @@ static int by_t(const void *a, const void *b)
 	return x->t < y->t ? -1 : x->t > y->t;
 }
 
-static bool metrics_csv(fx *x, const struct file *F, struct buf *b)
+static bool metrics_csv(fx *x, const struct file *F, fx_buf *b)
 {
 	static const int kinds[3] = {MDE_AUX_OPEN_INTEREST, MDE_AUX_LONG_SHORT,
 				     MDE_AUX_TAKER};
@@ -327,7 +294,7 @@ static bool metrics_csv(fx *x, const struct file *F, struct buf *b)
 	if (m.n == 0)
 		return false;
 	qsort(m.r, m.n, sizeof *m.r, by_t);
-	put(b, "create_time,symbol,sum_open_interest,sum_open_interest_value,"
+	fx_buf_add(b, "create_time,symbol,sum_open_interest,sum_open_interest_value,"
 	       "count_toptrader_long_short_ratio,"
 	       "sum_toptrader_long_short_ratio,count_long_short_ratio,"
 	       "sum_taker_long_short_vol_ratio\n");
@@ -336,7 +303,7 @@ static bool metrics_csv(fx *x, const struct file *F, struct buf *b)
 		mde_time_format(m.r[i].t, ts, sizeof ts); /* ...T..:..:..Z */
 		ts[10] = ' ';
 		ts[19] = '\0';
-		put(b, "%s,%s,%s,,,,%s,%s\n", ts, F->sym, m.r[i].v[0],
+		fx_buf_add(b, "%s,%s,%s,,,,%s,%s\n", ts, F->sym, m.r[i].v[0],
 		    m.r[i].v[1], m.r[i].v[2]);
 	}
 	free(m.r);
@@ -345,7 +312,7 @@ static bool metrics_csv(fx *x, const struct file *F, struct buf *b)
 
 /* ---- zip and checksum ------------------------------------------------------ */
 
-static bool make_zip(const char *name, const struct buf *csv, char **out,
+static bool make_zip(const char *name, const fx_buf *csv, char **out,
 		     size_t *len)
 {
 	zip_error_t ze;
@@ -454,7 +421,7 @@ static bool zip_of(fx *x, const struct file *F, unsigned flags, char **zip,
 	unsigned content = flags & ~(unsigned)(FXA_BADSUM | FXA_TRUNC);
 	if (built_get(x, key, content, v, zip, zl, sha))
 		return true;
-	struct buf csv = {0};
+	fx_buf csv = {0};
 	char *z = NULL;
 	size_t len = 0;
 	bool have = strcmp(F->kind, "klines") == 0 ? klines_csv(x, F, flags,

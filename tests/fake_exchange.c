@@ -97,53 +97,31 @@ struct fx {
 
 /* ---- a growing string ------------------------------------------------ */
 
-struct sb {
-	char *p;
-	size_t n, cap;
-};
-
-static void sb_put(struct sb *b, const char *p, size_t n)
+void fx_buf_put(fx_buf *b, const char *p, size_t n)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return;
-		b->p = q;
-		b->cap = cap;
-	}
+	if (mde_grow_bytes((void **)&b->p, &b->cap, b->n + n + 1, 4096))
+		return;
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
 	b->p[b->n] = '\0';
 }
 
-static void sb_add(struct sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_add(struct sb *b, const char *fmt, ...)
+void fx_buf_add(fx_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	for (;;) {
-		size_t room = b->cap - b->n;
-		va_start(ap, fmt);
-		int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-		va_end(ap);
-		if (k < 0)
-			return;
-		if ((size_t)k < room) {
-			b->n += (size_t)k;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->n + (size_t)k + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return;
-		b->p = q;
-		b->cap = cap;
+	va_start(ap, fmt);
+	int k = vsnprintf(b->p ? b->p + b->n : NULL, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k < b->cap - b->n) {
+		b->n += k < 0 ? 0 : (size_t)k;
+		return;
 	}
+	if (mde_grow_bytes((void **)&b->p, &b->cap, b->n + (size_t)k + 1, 4096))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)k;
 }
 
 /* ---- data ------------------------------------------------------------ */
@@ -174,18 +152,17 @@ static struct kseries *kfind(fx *x, int market, const char *sym,
  * program it serves. */
 static void kline_json(struct krow *w, int64_t p)
 {
-	struct sb t = {0};
-	sb_add(&t, "[%lld,\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",%lld,\"%s\",%lld,"
-	       "\"%s\",\"%s\",\"0\"]", (long long)w->t, w->f[MDE_OPEN],
-	       w->f[MDE_HIGH], w->f[MDE_LOW], w->f[MDE_CLOSE], w->f[MDE_VOLUME],
-	       (long long)(w->t + p - 1), w->f[MDE_QUOTE_VOLUME],
-	       (long long)w->trades, w->f[MDE_TAKER_BUY_BASE],
-	       w->f[MDE_TAKER_BUY_QUOTE]);
+	char t[512];
+	int n = snprintf(t, sizeof t, "[%lld,\"%s\",\"%s\",\"%s\",\"%s\",\"%s\","
+			 "%lld,\"%s\",%lld,\"%s\",\"%s\",\"0\"]",
+			 (long long)w->t, w->f[MDE_OPEN], w->f[MDE_HIGH],
+			 w->f[MDE_LOW], w->f[MDE_CLOSE], w->f[MDE_VOLUME],
+			 (long long)(w->t + p - 1), w->f[MDE_QUOTE_VOLUME],
+			 (long long)w->trades, w->f[MDE_TAKER_BUY_BASE],
+			 w->f[MDE_TAKER_BUY_QUOTE]);
 	free(w->json);
-	/* its own size, not the string's first 4 KiB */
-	char *q = t.p ? realloc(t.p, t.n + 1) : NULL;
-	w->json = q ? q : t.p;
-	w->jlen = t.n;
+	w->json = strdup(t); /* 9 fields of TXT bytes: it fits */
+	w->jlen = w->json ? (size_t)n : 0;
 }
 
 static int kput(struct kseries *s, const struct krow *row)
@@ -549,7 +526,7 @@ int fx_load_dir(fx *x, const char *dir)
 
 struct reply {
 	int status;
-	struct sb body;
+	fx_buf body;
 	const char *ctype;
 	int retry_after;          /* seconds, -1 = none */
 	bool reset;
@@ -584,7 +561,7 @@ static void binance_err(struct reply *r, int status, int code,
 {
 	r->status = status;
 	r->body.n = 0;
-	sb_add(&r->body, "{\"code\":%d,\"msg\":\"%s\"}", code, msg);
+	fx_buf_add(&r->body, "{\"code\":%d,\"msg\":\"%s\"}", code, msg);
 }
 
 /* First index with t >= v. */
@@ -642,7 +619,7 @@ static void serve_klines(fx *x, struct MHD_Connection *c, bool spot,
 		   &b);
 	if (fault == FX_EMPTY)
 		b = a;
-	sb_add(&r->body, "[");
+	fx_buf_add(&r->body, "[");
 	bool row_fault = fault == FX_WRONG_TYPES || fault == FX_GARBAGE_NUM ||
 			 fault == FX_MISSING || fault == FX_WRONG_LEN;
 	for (size_t i = a; i < b; i++) {
@@ -650,31 +627,31 @@ static void serve_klines(fx *x, struct MHD_Connection *c, bool spot,
 		const char *open = w->f[MDE_OPEN];
 		bool first = i == a;
 		if (i > a)
-			sb_put(&r->body, ",", 1);
+			fx_buf_put(&r->body, ",", 1);
 		if (!(first && row_fault)) {
-			sb_put(&r->body, w->json, w->jlen);
+			fx_buf_put(&r->body, w->json, w->jlen);
 			continue;
 		}
 		/* the first row, broken */
-		sb_add(&r->body, "[%lld,", (long long)w->t);
+		fx_buf_add(&r->body, "[%lld,", (long long)w->t);
 		if (fault == FX_WRONG_TYPES)
-			sb_add(&r->body, "%s,", open);
+			fx_buf_add(&r->body, "%s,", open);
 		else if (fault == FX_GARBAGE_NUM)
-			sb_add(&r->body, "\"93x48.80\",");
+			fx_buf_add(&r->body, "\"93x48.80\",");
 		else
-			sb_add(&r->body, "\"%s\",", open);
-		sb_add(&r->body, "\"%s\",\"%s\",", w->f[MDE_HIGH], w->f[MDE_LOW]);
+			fx_buf_add(&r->body, "\"%s\",", open);
+		fx_buf_add(&r->body, "\"%s\",\"%s\",", w->f[MDE_HIGH], w->f[MDE_LOW]);
 		if (fault != FX_MISSING)
-			sb_add(&r->body, "\"%s\",", w->f[MDE_CLOSE]);
-		sb_add(&r->body, "\"%s\",%lld,\"%s\",%lld,\"%s\",\"%s\"",
+			fx_buf_add(&r->body, "\"%s\",", w->f[MDE_CLOSE]);
+		fx_buf_add(&r->body, "\"%s\",%lld,\"%s\",%lld,\"%s\",\"%s\"",
 		       w->f[MDE_VOLUME], (long long)(w->t + p - 1),
 		       w->f[MDE_QUOTE_VOLUME], (long long)w->trades,
 		       w->f[MDE_TAKER_BUY_BASE], w->f[MDE_TAKER_BUY_QUOTE]);
 		if (fault != FX_WRONG_LEN)
-			sb_add(&r->body, ",\"0\"");
-		sb_add(&r->body, "]");
+			fx_buf_add(&r->body, ",\"0\"");
+		fx_buf_add(&r->body, "]");
 	}
-	sb_add(&r->body, "]");
+	fx_buf_add(&r->body, "]");
 }
 
 static struct aseries *afind(fx *x, int kind, const char *sym, int64_t p)
@@ -744,13 +721,13 @@ static void serve_funding_all(fx *x, bool hs, int64_t s, bool he, int64_t e,
 	}
 	if (fault == FX_EMPTY)
 		i1 = i0;
-	sb_add(&r->body, "[");
+	fx_buf_add(&r->body, "[");
 	for (size_t i = i0; i < i1; i++)
-		sb_add(&r->body, "%s{\"symbol\":\"%s\",\"fundingTime\":%lld,"
+		fx_buf_add(&r->body, "%s{\"symbol\":\"%s\",\"fundingTime\":%lld,"
 		       "\"fundingRate\":\"%s\",\"markPrice\":\"\"}",
 		       i > i0 ? "," : "", v[i].a->sym, (long long)v[i].t,
 		       v[i].a->r[v[i].i].v);
-	sb_add(&r->body, "]");
+	fx_buf_add(&r->body, "]");
 	free(v);
 }
 
@@ -787,9 +764,9 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 		return binance_err(r, 400, -1130, "Invalid limit.");
 	}
 	struct aseries *a = afind(x, kind, sym, p);
-	sb_add(&r->body, "[");
+	fx_buf_add(&r->body, "[");
 	if (!a || fault == FX_EMPTY) {
-		sb_add(&r->body, "]");
+		fx_buf_add(&r->body, "]");
 		return;
 	}
 	int64_t upto = xnow(x) + 1;
@@ -801,30 +778,30 @@ static void serve_aux(fx *x, struct MHD_Connection *c, int kind,
 	for (size_t i = i0; i < i1; i++) {
 		bool first = i == i0;
 		const char *v = a->r[i].v;
-		sb_add(&r->body, "%s{", i > i0 ? "," : "");
+		fx_buf_add(&r->body, "%s{", i > i0 ? "," : "");
 		if (kind != MDE_AUX_TAKER)
-			sb_add(&r->body, "\"symbol\":\"%s\",", sym);
+			fx_buf_add(&r->body, "\"symbol\":\"%s\",", sym);
 		const char *name = kind == MDE_AUX_FUNDING ? "fundingRate"
 							   : field[kind];
 		if (first && fault == FX_MISSING)
 			;
 		else if (first && fault == FX_WRONG_TYPES)
-			sb_add(&r->body, "\"%s\":%s,", name, v);
+			fx_buf_add(&r->body, "\"%s\":%s,", name, v);
 		else if (first && fault == FX_GARBAGE_NUM)
-			sb_add(&r->body, "\"%s\":\"1x5\",", name);
+			fx_buf_add(&r->body, "\"%s\":\"1x5\",", name);
 		else
-			sb_add(&r->body, "\"%s\":\"%s\",", name, v);
+			fx_buf_add(&r->body, "\"%s\":\"%s\",", name, v);
 		if (kind == MDE_AUX_FUNDING)
-			sb_add(&r->body, "\"fundingTime\":%lld,\"markPrice\":\"\"}",
+			fx_buf_add(&r->body, "\"fundingTime\":%lld,\"markPrice\":\"\"}",
 			       (long long)a->r[i].t);
 		else if (x->o.ts_as_string)
-			sb_add(&r->body, "\"timestamp\":\"%lld\"}",
+			fx_buf_add(&r->body, "\"timestamp\":\"%lld\"}",
 			       (long long)a->r[i].t);
 		else
-			sb_add(&r->body, "\"timestamp\":%lld}",
+			fx_buf_add(&r->body, "\"timestamp\":%lld}",
 			       (long long)a->r[i].t);
 	}
-	sb_add(&r->body, "]");
+	fx_buf_add(&r->body, "]");
 }
 
 static struct eseries *efind(fx *x, const char *sym)
@@ -846,7 +823,7 @@ static void serve_yahoo(fx *x, struct MHD_Connection *c, const char *sym,
 	struct eseries *s = efind(x, sym);
 	if (!s) {
 		r->status = 404;
-		sb_add(&r->body, "{\"chart\":{\"result\":null,\"error\":{\"code\":"
+		fx_buf_add(&r->body, "{\"chart\":{\"result\":null,\"error\":{\"code\":"
 				 "\"Not Found\",\"description\":\"No data found, "
 				 "symbol may be delisted\"}}}");
 		return;
@@ -858,31 +835,31 @@ static void serve_yahoo(fx *x, struct MHD_Connection *c, const char *sym,
 		if (st >= p1 && st < p2 && fault != FX_EMPTY)
 			idx[n++] = i;
 	}
-	sb_add(&r->body, "{\"chart\":{\"result\":[{\"meta\":{\"currency\":"
+	fx_buf_add(&r->body, "{\"chart\":{\"result\":[{\"meta\":{\"currency\":"
 			 "\"USD\",\"symbol\":\"%s\",\"exchangeTimezoneName\":"
 			 "\"America/New_York\"}", sym);
 	if (n) {
-		sb_add(&r->body, ",\"timestamp\":[");
+		fx_buf_add(&r->body, ",\"timestamp\":[");
 		for (size_t i = 0; i < n; i++)
-			sb_add(&r->body, "%s%lld", i ? "," : "",
+			fx_buf_add(&r->body, "%s%lld", i ? "," : "",
 			       (long long)(s->r[idx[i]].day / 1000 + 48600));
-		sb_add(&r->body, "],\"indicators\":{\"quote\":[{");
+		fx_buf_add(&r->body, "],\"indicators\":{\"quote\":[{");
 		for (int k = 4; k >= 0; k--) { /* any key order will do */
-			sb_add(&r->body, "\"%s\":[", q[k]);
+			fx_buf_add(&r->body, "\"%s\":[", q[k]);
 			for (size_t i = 0; i < n; i++) {
 				if (i == 0 && k == 0 && fault == FX_WRONG_TYPES)
-					sb_add(&r->body, "\"x\"");
+					fx_buf_add(&r->body, "\"x\"");
 				else
-					sb_add(&r->body, "%s%.17g", i ? "," : "",
+					fx_buf_add(&r->body, "%s%.17g", i ? "," : "",
 					       s->r[idx[i]].v[k]);
 			}
-			sb_add(&r->body, "]%s", k ? "," : "");
+			fx_buf_add(&r->body, "]%s", k ? "," : "");
 		}
-		sb_add(&r->body, "}]}");
+		fx_buf_add(&r->body, "}]}");
 	} else {
-		sb_add(&r->body, ",\"indicators\":{\"quote\":[{}]}");
+		fx_buf_add(&r->body, ",\"indicators\":{\"quote\":[{}]}");
 	}
-	sb_add(&r->body, "}],\"error\":null}}");
+	fx_buf_add(&r->body, "}],\"error\":null}}");
 }
 
 static int64_t parse_day(const char *s)
@@ -906,7 +883,7 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 	snprintf(want, sizeof want, "Bearer %s", x->polygon_key);
 	if (!auth || strcmp(auth, want) != 0) {
 		r->status = 401;
-		sb_add(&r->body, "{\"status\":\"ERROR\",\"request_id\":\"x\","
+		fx_buf_add(&r->body, "{\"status\":\"ERROR\",\"request_id\":\"x\","
 				 "\"error\":\"API Key was not provided\"}");
 		return;
 	}
@@ -914,7 +891,7 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 		   sym, &mult, unit, from, to) != 5 ||
 	    strcmp(unit, "day") != 0) {
 		r->status = 400;
-		sb_add(&r->body, "{\"status\":\"ERROR\",\"error\":\"bad path\"}");
+		fx_buf_add(&r->body, "{\"status\":\"ERROR\",\"error\":\"bad path\"}");
 		return;
 	}
 	int64_t a = parse_day(from), b = parse_day(to), cur = 0;
@@ -923,7 +900,7 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 		b += MDE_DAY_MS - 1; /* a date "to" is inclusive */
 	struct eseries *s = efind(x, sym);
 	size_t page = x->o.polygon_page ? x->o.polygon_page : 50000, k = 0;
-	sb_add(&r->body, "{\"ticker\":\"%s\",\"adjusted\":true", sym);
+	fx_buf_add(&r->body, "{\"ticker\":\"%s\",\"adjusted\":true", sym);
 	bool more = false;
 	size_t i = (size_t)cur;
 	if (s && fault != FX_EMPTY) {
@@ -935,7 +912,7 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 				more = true;
 				break;
 			}
-			sb_add(&r->body, "%s{\"v\":%.6e,\"o\":%.17g,\"c\":%.17g,"
+			fx_buf_add(&r->body, "%s{\"v\":%.6e,\"o\":%.17g,\"c\":%.17g,"
 					 "\"h\":%.17g,\"l\":%.17g,\"t\":%lld,"
 					 "\"n\":%zu}",
 			       k ? "," : ",\"results\":[", s->r[i].v[4],
@@ -945,14 +922,14 @@ static void serve_polygon(fx *x, struct MHD_Connection *c, const char *url,
 		}
 	}
 	if (k)
-		sb_add(&r->body, "]");
-	sb_add(&r->body, ",\"resultsCount\":%zu,\"status\":\"OK\","
+		fx_buf_add(&r->body, "]");
+	fx_buf_add(&r->body, ",\"resultsCount\":%zu,\"status\":\"OK\","
 			 "\"request_id\":\"r%zu\"", k, k);
 	if (more)
-		sb_add(&r->body, ",\"next_url\":\"%s%s?cursor=%zu&adjusted=true"
+		fx_buf_add(&r->body, ",\"next_url\":\"%s%s?cursor=%zu&adjusted=true"
 				 "&sort=asc&limit=50000\"",
 		       x->next_base[0] ? x->next_base : x->url, url, i);
-	sb_add(&r->body, "}");
+	fx_buf_add(&r->body, "}");
 }
 
 static int weight_of(const char *url, struct MHD_Connection *c)
@@ -971,8 +948,8 @@ static int weight_of(const char *url, struct MHD_Connection *c)
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind,
 			       const char *k, const char *v)
 {
-	struct sb *b = cls;
-	sb_add(b, "%s%s=%s", b->n ? "&" : "", k, v ? v : "");
+	fx_buf *b = cls;
+	fx_buf_add(b, "%s%s=%s", b->n ? "&" : "", k, v ? v : "");
 	return MHD_YES;
 }
 
@@ -990,7 +967,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	struct reply r = {.status = 200, .ctype = "application/json",
 			  .retry_after = -1};
 	fx_req rec = {.mono_ms = mde_mono_ms(), .wall_ms = mde_now_ms()};
-	struct sb q = {0};
+	fx_buf q = {0};
 	int fault = 0, farg = 0;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &q);
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -1072,12 +1049,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	case FX_500:
 		r.status = 500;
 		r.ctype = "text/html";
-		sb_add(&r.body, "<html><body>Internal Server Error</body></html>");
+		fx_buf_add(&r.body, "<html><body>Internal Server Error</body></html>");
 		break;
 	case FX_503:
 		r.status = 503;
 		r.ctype = "text/plain";
-		sb_add(&r.body, "Service Unavailable.");
+		fx_buf_add(&r.body, "Service Unavailable.");
 		break;
 	case FX_1001:
 		binance_err(&r, 400, -1001, "Internal error; unable to process "
@@ -1097,16 +1074,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		r.reset = true;
 		break;
 	case FX_MALFORMED:
-		sb_add(&r.body, "[[1735689600000,\"93548.80\",,]");
+		fx_buf_add(&r.body, "[[1735689600000,\"93548.80\",,]");
 		break;
 	case FX_HTML:
 		r.ctype = "text/html";
-		sb_add(&r.body, "<html><body>Will be right back...</body></html>");
+		fx_buf_add(&r.body, "<html><body>Will be right back...</body></html>");
 		break;
 	case FX_TEXT429:
 		r.status = 429;
 		r.ctype = "text/plain";
-		sb_add(&r.body, "Too Many Requests");
+		fx_buf_add(&r.body, "Too Many Requests");
 		r.retry_after = farg;
 		break;
 	case FX_SLOW: {
@@ -1144,7 +1121,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			serve_polygon(x, c, url, fault, &r);
 		else {
 			r.status = 404;
-			sb_add(&r.body, "{\"code\":-1,\"msg\":\"no such path\"}");
+			fx_buf_add(&r.body, "{\"code\":-1,\"msg\":\"no such path\"}");
 		}
 		pthread_mutex_unlock(&x->mu);
 		if (fault == FX_TRUNCATED && r.body.n > 1)
@@ -1153,7 +1130,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		char *t = fx_transform(fault, farg, r.body.p, r.body.n, &tn);
 		if (t) {
 			free(r.body.p);
-			r.body = (struct sb){t, tn, tn + 1};
+			r.body = (fx_buf){t, tn, tn + 1};
 		}
 	}
 

@@ -175,6 +175,15 @@ void fxa_set(fx *x, const char *prefix, unsigned flags);
 void fxa_clear(fx *x);
 /* Requests for archive paths so far (zips and CHECKSUMs). */
 size_t fxa_requests(fx *x);
+/* A growing NUL-terminated string, the fake's bodies: add appends
+ * printf's text, put n bytes (doubling; out of memory: unchanged). */
+typedef struct fx_buf {
+	char *p;
+	size_t n, cap;
+} fx_buf;
+void fx_buf_add(fx_buf *b, const char *fmt, ...) MDE_PRINTF(2, 3);
+void fx_buf_put(fx_buf *b, const char *p, size_t n);
+
 /* Serves an archive path: returns the status, *body (malloc'd, *len). */
 int fxa_serve(fx *x, const char *url, char **body, size_t *len,
 	      const char **ctype);
