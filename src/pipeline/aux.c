@@ -51,14 +51,46 @@ int64_t mde_pl_funding_until(int64_t from, int64_t to)
 	return until < to ? to : until;
 }
 
-bool mde_pl_funding_memo_covers(const mde_pipeline *p, const char *symbol,
-				int64_t from, int64_t to)
+static struct mde_funding_memo *memo_find(const mde_pipeline *p,
+					  const char *symbol)
 {
 	for (size_t i = 0; i < p->nfunding; i++)
 		if (strcmp(p->funding[i].symbol, symbol) == 0)
-			return p->funding[i].from_ms <= from &&
-			       p->funding[i].to_ms >= to;
-	return false;
+			return &p->funding[i];
+	return NULL;
+}
+
+/* Remembers *data (taken: it is zeroed) as symbol's events of
+ * [from, to); MDE_ENOMEM (data freed) when there is no room. */
+static int memo_set(mde_pipeline *p, const char *symbol, mde_aux *data,
+		    int64_t from, int64_t to)
+{
+	struct mde_funding_memo *m = memo_find(p, symbol);
+	if (!m) {
+		void *q = realloc(p->funding,
+				  (p->nfunding + 1) * sizeof *p->funding);
+		if (!q) {
+			mde_aux_free(data);
+			return MDE_ENOMEM;
+		}
+		p->funding = q;
+		m = &p->funding[p->nfunding++];
+		memset(m, 0, sizeof *m);
+		snprintf(m->symbol, sizeof m->symbol, "%s", symbol);
+	}
+	mde_aux_free(&m->data);
+	m->data = *data;
+	memset(data, 0, sizeof *data);
+	m->from_ms = from;
+	m->to_ms = to;
+	return 0;
+}
+
+bool mde_pl_funding_memo_covers(const mde_pipeline *p, const char *symbol,
+				int64_t from, int64_t to)
+{
+	const struct mde_funding_memo *m = memo_find(p, symbol);
+	return m && m->from_ms <= from && m->to_ms >= to;
 }
 
 /*
@@ -97,19 +129,17 @@ static int strp_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static ptrdiff_t share_find(const struct mde_funding_share *sh,
-			    const char *symbol)
+static bool share_find(const struct mde_funding_share *sh,
+		       const char *symbol)
 {
-	char *const *hit = sh->n ? bsearch(&symbol, sh->symbols, sh->n,
-					    sizeof *sh->symbols, strp_cmp)
-				 : NULL;
-	return hit ? hit - sh->symbols : -1;
+	return sh->n && bsearch(&symbol, sh->symbols, sh->n,
+				sizeof *sh->symbols, strp_cmp);
 }
 
 bool mde_pl_share_has(const mde_pipeline *p, const char *symbol)
 {
 	return (p->share.pending || p->share.building) &&
-	       share_find(&p->share, symbol) >= 0;
+	       share_find(&p->share, symbol);
 }
 
 void mde_pl_share_free(mde_pipeline *p)
@@ -121,7 +151,6 @@ void mde_pl_share_free(mde_pipeline *p)
 	free(sh->from);
 	free(sh->last);
 	free(sh->run_from);
-	free(sh->lastsym);
 	memset(sh, 0, sizeof *sh);
 }
 
@@ -140,20 +169,18 @@ void mde_pl_share_free(mde_pipeline *p)
 			      run's reach further: they ask per symbol) */
 #define SHARE_MAX_GAP (8 * MDE_HOUR_MS + MDE_MINUTE_MS) /* the longest
 			      funding interval, and its ms jitter */
-void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
-			size_t n)
+void mde_pl_share_begin(mde_pipeline *p, const char *symbols, size_t n)
 {
 	struct mde_funding_share *sh = &p->share;
 	mde_pl_share_free(p);
 	mde_err err = {0};
-	if (!p->pf || n < 2)
-		return;
-	sh->cap = n;
+	const char *archive = p->cfg->archive;
+	if (!p->pf || n < 2 || (archive && strcmp(archive, "only") == 0))
+		return; /* --archive only: REST is not asked at all */
 	if (!(sh->symbols = calloc(n, sizeof *sh->symbols)) ||
 	    !(sh->from = calloc(n, sizeof *sh->from)) ||
 	    !(sh->last = calloc(n, sizeof *sh->last)) ||
-	    !(sh->run_from = calloc(n, sizeof *sh->run_from)) ||
-	    !(sh->lastsym = calloc(n, sizeof *sh->lastsym))) {
+	    !(sh->run_from = calloc(n, sizeof *sh->run_from))) {
 		mde_pl_share_free(p);
 		return;
 	}
@@ -166,39 +193,34 @@ void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
 		mde_pl_share_free(p);
 		return;
 	}
-	memcpy(sh->lastsym, symbols, n * sizeof *symbols);
-	sh->nlast = n;
+	sh->nset = n;
 	sh->from_ms = INT64_MAX;
 	sh->to_ms = INT64_MIN;
 	sh->building = true;
 }
 
-bool mde_pl_share_add(mde_pipeline *p, const char *symbol, int64_t from,
-		      int64_t until)
+bool mde_pl_share_add(mde_pipeline *p, size_t k, const char *symbol,
+		      int64_t from, int64_t until)
 {
 	struct mde_funding_share *sh = &p->share;
-	if (!sh->building || sh->n == sh->cap || share_find(sh, symbol) >= 0)
+	if (!sh->building || k >= sh->nset || share_find(sh, symbol))
 		return false;
-	int64_t last = INT64_MIN, run_from = INT64_MIN;
-	for (size_t k = 0; k < sh->nlast; k++)
-		if (strcmp(sh->lastsym[k], symbol) == 0) {
-			last = sh->last[k];
-			run_from = sh->run_from[k];
-		}
 	/* kept without a gap from at or before from: only what is newer */
-	bool kept = last != INT64_MIN && last >= from && run_from <= from;
+	int64_t last = sh->last[k];
+	bool kept = last != INT64_MIN && last >= from &&
+		    sh->run_from[k] <= from;
 	int64_t f = kept ? last + 1 : from;
 	char *dup;
 	if (until - f > MDE_PL_SHARE_DAYS * MDE_DAY_MS || !(dup = strdup(symbol)))
 		return false;
-	size_t k = sh->n++; /* kept sorted: bsearch while it grows */
-	while (k && strcmp(sh->symbols[k - 1], dup) > 0) {
-		sh->symbols[k] = sh->symbols[k - 1];
-		sh->from[k] = sh->from[k - 1];
-		k--;
+	size_t i = sh->n++; /* kept sorted: bsearch while it grows */
+	while (i && strcmp(sh->symbols[i - 1], dup) > 0) {
+		sh->symbols[i] = sh->symbols[i - 1];
+		sh->from[i] = sh->from[i - 1];
+		i--;
 	}
-	sh->symbols[k] = dup;
-	sh->from[k] = from;
+	sh->symbols[i] = dup;
+	sh->from[i] = from;
 	sh->from_ms = f < sh->from_ms ? f : sh->from_ms;
 	sh->to_ms = until > sh->to_ms ? until : sh->to_ms;
 	return true;
@@ -219,12 +241,6 @@ void mde_pl_share_end(mde_pipeline *p)
 	if (!sh->building)
 		return;
 	sh->building = false;
-	free(sh->last);
-	free(sh->run_from);
-	free(sh->lastsym);
-	sh->last = sh->run_from = NULL;
-	sh->lastsym = NULL;
-	sh->nlast = 0;
 	mde_pf_req rq;
 	share_req(sh, &rq);
 	sh->pending = sh->n && mde_pf_add(p, &rq) == 0;
@@ -235,50 +251,22 @@ void mde_pl_share_end(mde_pipeline *p)
 }
 
 /* The shared fetch into the memo of each of its symbols, covering the
- * symbol's own range: false when it failed (each asks on its own). */
-static bool share_take(mde_pipeline *p)
+ * symbol's own range; when it failed, each asks on its own. */
+static void share_take(mde_pipeline *p)
 {
 	struct mde_funding_share *sh = &p->share;
 	mde_pf_req rq;
 	share_req(sh, &rq);
 	sh->pending = false;
 	mde_pf_result r = {0};
-	if (!mde_pf_take(p, &rq, false, &r)) { /* withdrawn: fetch it here */
-		r.per = calloc(sh->n, sizeof *r.per);
-		r.nper = r.per ? sh->n : 0;
-		r.rc = !r.per ? mde_err_set(&r.err, MDE_ENOMEM, false,
-					    "out of memory")
-		       : mde_fetch_funding_all(p->fetcher,
-					       (const char *const *)sh->symbols,
-					       sh->n, sh->from_ms, sh->to_ms,
-					       r.per, &r.err);
-	}
+	if (!mde_pf_take(p, &rq, false, &r)) /* withdrawn: fetch it here */
+		mde_pf_fetch(p->fetcher, &rq, &r);
 	size_t k = 0;
-	for (; !r.rc && k < sh->n; k++) {
-		struct mde_funding_memo *m = NULL;
-		for (size_t i = 0; i < p->nfunding && !m; i++)
-			if (strcmp(p->funding[i].symbol, sh->symbols[k]) == 0)
-				m = &p->funding[i];
-		if (!m) {
-			void *q = realloc(p->funding, (p->nfunding + 1) *
-							      sizeof *p->funding);
-			if (!q) {
-				r.rc = mde_err_set(&r.err, MDE_ENOMEM, false,
-						   "out of memory");
-				break;
-			}
-			p->funding = q;
-			m = &p->funding[p->nfunding++];
-			memset(m, 0, sizeof *m);
-			snprintf(m->symbol, sizeof m->symbol, "%s",
-				 sh->symbols[k]);
-		}
-		mde_aux_free(&m->data);
-		m->data = r.per[k];
-		memset(&r.per[k], 0, sizeof r.per[k]);
-		m->from_ms = sh->from[k];
-		m->to_ms = sh->to_ms;
-	}
+	for (; !r.rc && k < sh->n; k++)
+		if (memo_set(p, sh->symbols[k], &r.per[k], sh->from[k],
+			     sh->to_ms))
+			r.rc = mde_err_set(&r.err, MDE_ENOMEM, false,
+					   "out of memory");
 	if (r.rc) {
 		mde_warn("funding.shared", "symbols=%zu error=\"%s\" "
 			 "action=\"each symbol asks for its own funding\"",
@@ -286,12 +274,7 @@ static bool share_take(mde_pipeline *p)
 		for (size_t i = 0; i < k; i++) /* none of it serves */
 			mde_pl_forget_funding(p, sh->symbols[i]);
 	}
-	for (size_t i = 0; i < r.nper; i++)
-		mde_aux_free(&r.per[i]);
-	free(r.per);
-	mde_candles_free(&r.candles);
-	mde_aux_free(&r.aux);
-	return r.rc == 0;
+	mde_pf_result_free(&r);
 }
 
 /*
@@ -303,13 +286,9 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 			 int64_t from, int64_t to, mde_aux *out,
 			 int64_t *hole_end, mde_err *err)
 {
-	struct mde_funding_memo *m = NULL;
 	if (mde_pl_share_has(p, symbol))
 		share_take(p);
-	for (size_t i = 0; i < p->nfunding; i++)
-		if (strcmp(p->funding[i].symbol, symbol) == 0)
-			m = &p->funding[i];
-	if (!m || m->from_ms > from || m->to_ms < to) {
+	if (!mde_pl_funding_memo_covers(p, symbol, from, to)) {
 		int64_t until = mde_pl_funding_until(from, to);
 		mde_aux got = {0};
 		int rc = fetch_aux(p, src, MDE_AUX_FUNDING, symbol, 0, from,
@@ -318,24 +297,11 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 			mde_aux_free(&got);
 			return rc;
 		}
-		if (!m) {
-			void *q = realloc(p->funding,
-					  (p->nfunding + 1) * sizeof *p->funding);
-			if (!q) {
-				mde_aux_free(&got);
-				return mde_err_set(err, MDE_ENOMEM, false,
-						   "out of memory");
-			}
-			p->funding = q;
-			m = &p->funding[p->nfunding++];
-			memset(m, 0, sizeof *m);
-			snprintf(m->symbol, sizeof m->symbol, "%s", symbol);
-		}
-		mde_aux_free(&m->data);
-		m->data = got;
-		m->from_ms = from;
-		m->to_ms = until;
+		if (memo_set(p, symbol, &got, from, until))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
 	}
+	const struct mde_funding_memo *m = memo_find(p, symbol);
 	for (size_t i = 0; i < m->data.n; i++)
 		if (m->data.t[i] >= from && m->data.t[i] < to &&
 		    mde_aux_push(out, m->data.t[i], m->data.v[i]))
@@ -346,11 +312,11 @@ static int fetch_funding(mde_pipeline *p, const char *src, const char *symbol,
 
 void mde_pl_forget_funding(mde_pipeline *p, const char *symbol)
 {
-	for (size_t i = 0; i < p->nfunding; i++)
-		if (strcmp(p->funding[i].symbol, symbol) == 0) {
-			p->funding[i].from_ms = INT64_MAX;
-			p->funding[i].to_ms = INT64_MIN;
-		}
+	struct mde_funding_memo *m = memo_find(p, symbol);
+	if (m) {
+		m->from_ms = INT64_MAX;
+		m->to_ms = INT64_MIN;
+	}
 }
 
 /*

@@ -64,13 +64,13 @@ typedef struct mde_pipeline {
 	struct mde_funding_share {
 		char **symbols;       /* sorted by strcmp */
 		int64_t *from;        /* each one's funding range start */
-		size_t n, cap;
+		size_t n;
 		int64_t from_ms, to_ms; /* what the one fetch asks for */
-		const char **lastsym; /* the set's symbols, the latest */
-		int64_t *last;        /* funding event stored of each, and */
+		int64_t *last;        /* of the set's k-th symbol: the latest
+					 funding event stored, and */
 		int64_t *run_from;    /* the first of the gap-free run of
 					 events ending at it */
-		size_t nlast;
+		size_t nset;          /* symbols in the set */
 		bool building;        /* between begin and end */
 		bool pending;         /* announced, not taken yet */
 	} share;

@@ -56,7 +56,7 @@ struct mde_prefetch {
 	struct pf_thread *t;
 };
 
-static void result_free(mde_pf_result *r)
+void mde_pf_result_free(mde_pf_result *r)
 {
 	mde_candles_free(&r->candles);
 	mde_aux_free(&r->aux);
@@ -67,11 +67,8 @@ static void result_free(mde_pf_result *r)
 	r->nper = 0;
 }
 
-static void fetch_item(mde_fetcher *f, struct pf_item *it)
+void mde_pf_fetch(mde_fetcher *f, const mde_pf_req *q, mde_pf_result *r)
 {
-	const mde_pf_req *q = &it->rq;
-	mde_pf_result *r = &it->res;
-	mde_fetcher_set_log(f, mde_fetch_logbuf_add, &it->log);
 	r->to_ms = q->to_ms;
 	if (q->kind == MDE_PF_CANDLES) {
 		r->rc = mde_fetch_candles(f, q->source, q->asset, q->symbol,
@@ -92,6 +89,12 @@ static void fetch_item(mde_fetcher *f, struct pf_item *it)
 		r->rc = mde_fetch_aux(f, q->source, q->kind, q->symbol,
 				      q->period_ms, q->from_ms, q->to_ms,
 				      &r->aux, &r->hole_end_ms, &r->err);
+}
+
+static void fetch_item(mde_fetcher *f, struct pf_item *it)
+{
+	mde_fetcher_set_log(f, mde_fetch_logbuf_add, &it->log);
+	mde_pf_fetch(f, &it->rq, &it->res);
 	mde_fetcher_set_log(f, NULL, NULL);
 }
 
@@ -124,7 +127,7 @@ static void drop(mde_prefetch *pf, struct pf_item *it)
 	if (it->state == PF_DONE)
 		pf->busy--;
 	mde_fetch_logbuf_take(&pf->orphans, &it->log);
-	result_free(&it->res);
+	mde_pf_result_free(&it->res);
 	it->state = PF_GONE;
 }
 
@@ -220,7 +223,7 @@ void mde_pf_close(mde_pipeline *p)
 		struct pf_item *it = pf->items[i];
 		mde_fetch_logbuf_take(&pf->orphans, &it->log);
 		mde_fetch_logbuf_free(&it->log);
-		result_free(&it->res);
+		mde_pf_result_free(&it->res);
 		free(it);
 	}
 	mde_fetch_logbuf_take(&p->logbuf, &pf->orphans);
@@ -372,7 +375,7 @@ static void join_parts(mde_prefetch *pf, size_t k, int np,
 				out->err = r->err;
 			}
 		}
-		result_free(r);
+		mde_pf_result_free(r);
 	}
 }
 

@@ -50,6 +50,12 @@ typedef struct mde_pf_result {
 	mde_err err;
 } mde_pf_result;
 
+/* Frees a result's tables. */
+void mde_pf_result_free(mde_pf_result *r);
+/* Fetches rq with f into *r (zeroed), as a fetch thread does; what the
+ * caller of a take that returned false may do itself. */
+void mde_pf_fetch(mde_fetcher *f, const mde_pf_req *rq, mde_pf_result *r);
+
 typedef struct mde_prefetch mde_prefetch;
 
 /* Starts nthreads fetch threads (p->fetcher's children); at most ahead

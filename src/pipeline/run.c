@@ -202,42 +202,42 @@ static int plan_set(const mde_series_set *set, int64_t since_ms,
 static void announce(mde_pipeline *p, const plan *set_plan, char *list)
 {
 	plan pl = *set_plan;
-	size_t n = 0, cap = 1;
+	size_t n = 1;
 	for (const char *c = list; *c; c++)
-		cap += *c == ',';
-	const char **syms = calloc(cap, sizeof *syms);
-	if (!syms)
-		return; /* out of memory: each fetches when needed */
-	char *save = NULL;
-	for (char *sym = strtok_r(list, ",", &save); sym;
-	     sym = strtok_r(NULL, ",", &save))
-		syms[n++] = sym;
+		n += *c == ',';
 	/* the funding of all symbols at once from the exchange (Binance's,
 	 * not a replay folder's) */
 	if (pl.asset == MDE_CRYPTO &&
 	    strcmp(mde_pl_aux_source(pl.source), "binance") == 0)
-		mde_pl_share_begin(p, syms, n);
+		mde_pl_share_begin(p, list, n);
 	int64_t step = window_ms(p, pl.period_ms);
-	for (size_t k = 0; k < n; k++) {
-		pl.symbol = syms[k];
+	/* item k of the list is the store's k-th (empty items too) */
+	char *next = list;
+	for (size_t k = 0; next; k++) {
+		char *sym = next, *comma = strchr(next, ',');
+		next = comma ? comma + 1 : NULL;
+		if (comma)
+			*comma = '\0';
+		if (!*sym)
+			continue;
+		pl.symbol = sym;
 		int64_t start, stale, since, from;
 		mde_err err = {0};
 		if (plan_start(p, &pl, &start, &stale, &err) || start >= pl.end)
 			continue;
 		mde_series_job j = {
-			.symbol = syms[k], .timeframe = pl.timeframe,
+			.symbol = sym, .timeframe = pl.timeframe,
 			.period_ms = pl.period_ms, .asset = pl.asset,
 			.source = pl.source, .start_ms = start,
 			.end_ms = pl.end - start > step ? start + step : pl.end,
 		};
 		mde_pl_aux_from(&j, 0, start, &since, &from);
-		mde_pl_share_add(p, syms[k], from,
+		mde_pl_share_add(p, k, sym, from,
 				 mde_pl_funding_until(from, j.end_ms));
 		if (mde_pf_add_series(p, &j))
 			break; /* out of memory: the rest fetch when needed */
 	}
 	mde_pl_share_end(p);
-	free(syms);
 }
 
 /* Starts the fetch threads for a set of more than one series (one at

@@ -80,19 +80,19 @@ int mde_pl_load_aux(mde_pipeline *p, const mde_series_job *j, mde_pl_work *w,
 
 /*
  * One fetch of every symbol's funding for the series of a run set: begin
- * with the set's n symbols (it reads the latest funding event the store
- * holds of each); add each series' funding range [from, until) as
- * mde_pl_aux_from and mde_pl_funding_until give it: true when it is
- * shared (what the range spans after the latest stored event is at most
- * MDE_PL_SHARE_DAYS), and then no fetch of its own is announced; end
- * announces the shared fetch. Nothing is shared when any of it fails:
- * each series fetches its own.
+ * with the set's comma list of n symbols (it reads what the store holds
+ * of each one's funding); add the k-th symbol's funding range
+ * [from, until) as mde_pl_aux_from and mde_pl_funding_until give it: true
+ * when it is shared (the store holds the range without a gap up to its
+ * latest event, and what is newer spans at most MDE_PL_SHARE_DAYS), and
+ * then no fetch of its own is announced; end announces the shared fetch.
+ * Nothing is shared when any of it fails, or with --archive only: each
+ * series fetches its own.
  */
 #define MDE_PL_SHARE_DAYS 3
-void mde_pl_share_begin(mde_pipeline *p, const char *const *symbols,
-			size_t n);
-bool mde_pl_share_add(mde_pipeline *p, const char *symbol, int64_t from,
-		      int64_t until);
+void mde_pl_share_begin(mde_pipeline *p, const char *symbols, size_t n);
+bool mde_pl_share_add(mde_pipeline *p, size_t k, const char *symbol,
+		      int64_t from, int64_t until);
 void mde_pl_share_end(mde_pipeline *p);
 /* Whether symbol's funding comes from the planned shared fetch. */
 bool mde_pl_share_has(const mde_pipeline *p, const char *symbol);

@@ -214,13 +214,13 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 		       mde_err *err) MDE_MUSTCHECK;
 /*
  * Of the funding events stored from Binance at or after since_ms, for
- * each of the n symbols (no comma in them): the time of the latest into
- * last_ms[k], and the first of the run of events ending at it in which no
- * two are more than max_gap_ms apart into run_from_ms[k]; INT64_MIN when
- * there are none.
+ * the k-th of the n symbols of the comma list symbols: the time of the
+ * latest into last_ms[k], and the first of the run of events ending at
+ * it in which no two are more than max_gap_ms apart into run_from_ms[k];
+ * INT64_MIN when there are none.
  */
-int mde_store_funding_kept(mde_store *s, const char *const *symbols,
-			   size_t n, int64_t since_ms, int64_t max_gap_ms,
+int mde_store_funding_kept(mde_store *s, const char *symbols, size_t n,
+			   int64_t since_ms, int64_t max_gap_ms,
 			   int64_t *last_ms, int64_t *run_from_ms,
 			   mde_err *err) MDE_MUSTCHECK;
 

@@ -146,53 +146,43 @@ int mde_store_load_aux(mde_store *s, int kind, const char *symbol,
 	return rc;
 }
 
-int mde_store_funding_kept(mde_store *s, const char *const *symbols,
-			   size_t n, int64_t since_ms, int64_t max_gap_ms,
+int mde_store_funding_kept(mde_store *s, const char *symbols, size_t n,
+			   int64_t since_ms, int64_t max_gap_ms,
 			   int64_t *last_ms, int64_t *run_from_ms,
 			   mde_err *err)
 {
 	/* each event with the one before it; the run ending at the last
-	 * event starts after the last gap wider than $3 */
+	 * event starts after the last gap wider than $3. The symbols travel
+	 * as their comma list, and come back by position. */
 	static const char sql[] =
-		"WITH e AS (SELECT f.symbol, f.funding_time AS t, "
-		"lag(f.funding_time) OVER (PARTITION BY f.symbol ORDER BY "
+		"WITH e AS (SELECT u.ord, f.funding_time AS t, "
+		"lag(f.funding_time) OVER (PARTITION BY u.ord ORDER BY "
 		"f.funding_time) AS prev FROM funding_rates f JOIN "
-		"unnest(string_to_array($1, ',')) AS u(symbol) ON "
-		"u.symbol = f.symbol WHERE f.source = 'binance' AND "
-		"f.funding_time >= " MS("$2") ") "
-		"SELECT symbol, (extract(epoch FROM max(t)) * 1000)::int8, "
+		"unnest(string_to_array($1, ',')) WITH ORDINALITY AS "
+		"u(symbol, ord) ON u.symbol = f.symbol WHERE f.source = "
+		"'binance' AND f.funding_time >= " MS("$2") ") "
+		"SELECT ord, (extract(epoch FROM max(t)) * 1000)::int8, "
 		"(extract(epoch FROM max(t) FILTER (WHERE prev IS NULL OR "
 		"t - prev > $3::int8 * interval '1 millisecond')) * 1000)::int8 "
-		"FROM e GROUP BY symbol";
-	size_t len = 1;
-	for (size_t k = 0; k < n; k++) {
-		last_ms[k] = run_from_ms[k] = INT64_MIN;
-		len += strlen(symbols[k]) + 1;
-	}
-	char *list = malloc(len), *w = list;
-	if (!list)
-		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-	*w = '\0';
+		"FROM e GROUP BY ord";
 	for (size_t k = 0; k < n; k++)
-		w += sprintf(w, "%s%s", k ? "," : "", symbols[k]);
+		last_ms[k] = run_from_ms[k] = INT64_MIN;
 	char since[24], gap[24];
 	snprintf(since, sizeof since, "%lld", (long long)since_ms);
 	snprintf(gap, sizeof gap, "%lld", (long long)max_gap_ms);
-	const char *v[] = {list, since, gap};
+	const char *v[] = {symbols, since, gap};
 	PGresult *r;
 	int rc = mde_db_params(mde_store_conn(s), sql, 3, v, PGRES_TUPLES_OK,
 			       &r, err);
-	free(list);
 	if (rc)
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++)
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(PQgetvalue(r, i, 0), symbols[k]) == 0) {
-				last_ms[k] = strtoll(PQgetvalue(r, i, 1), NULL,
-						     10);
-				run_from_ms[k] = strtoll(PQgetvalue(r, i, 2),
-							 NULL, 10);
-			}
+	for (int i = 0; i < PQntuples(r); i++) {
+		long long k = strtoll(PQgetvalue(r, i, 0), NULL, 10) - 1;
+		if (k < 0 || (size_t)k >= n)
+			continue;
+		last_ms[k] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		run_from_ms[k] = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+	}
 	PQclear(r);
 	return 0;
 }
