@@ -362,6 +362,10 @@ static PGconn *hourly_into(const char *name, int needs_symbol, bool hole,
 	mde_cli_must(cfg, db, args);
 	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
 					     "market_data_v2"), 8 * 96);
+	/* every request the server saw has its row, the refused one too */
+	assert_int_equal(mde_testdb_count(c, "SELECT count(*) FROM "
+					     "enrichment_fetch_log"),
+			 (long)fx_nreq(x));
 	static const char q[] =
 		"SELECT count(*) FROM enrichment_fetch_log WHERE run_id = "
 		"(SELECT max(run_id) FROM enrichment_fetch_log) AND endpoint = "
