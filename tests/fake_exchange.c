@@ -28,7 +28,7 @@ struct krow {
 	int64_t t;
 	char f[MDE_NFIELDS][TXT];
 	int64_t trades;
-	char *json;        /* the row as served, made once (NULL: not yet) */
+	char *json;        /* the row as served, made when put or amended */
 	size_t jlen;
 };
 
