@@ -502,6 +502,7 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 			mde_page *pg, mde_err *err)
 {
 	size_t ntab = to->nsym ? to->nsym : 1, one, *n0 = &one, i = 0;
+	size_t nsaved = 0; /* tables whose size n0 holds: those to undo */
 	cJSON *root = NULL;
 	mde_page_reset(pg);
 	mde_json_arena_begin();
@@ -510,12 +511,11 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 		goto done;
 	if (ntab > 1 && !(n0 = malloc(ntab * sizeof *n0))) {
 		n0 = &one;
-		ntab = 0; /* nothing appended yet: nothing to undo */
 		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 		goto done;
 	}
-	for (size_t k = 0; k < ntab; k++)
-		n0[k] = to->out[k].n;
+	for (; nsaved < ntab; nsaved++)
+		n0[nsaved] = to->out[nsaved].n;
 	const cJSON *row;
 	cJSON_ArrayForEach(row, root)
 	{
@@ -553,7 +553,7 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 	}
 done:
 	if (rc) {
-		for (size_t k = 0; k < ntab; k++)
+		for (size_t k = 0; k < nsaved; k++)
 			to->out[k].n = n0[k];
 		pg->kept = 0;
 	}

@@ -340,6 +340,8 @@ static void test_funding_all(void **st)
 		/* not a decimal */
 		("[{\"symbol\":\"BTCUSDT\",\"fundingTime\":300,"
 		 "\"fundingRate\":\"1x\"}]"),
+		/* not JSON, not an array, nothing at all */
+		"[{", "{}", "",
 	};
 	for (size_t i = 0; i < MDE_ARRAY_LEN(bad); i++) {
 		mde_err err = {0};
