@@ -123,53 +123,71 @@ static void write_header(mde_csv_writer *w, const char *buf,
 }
 
 /*
- * The text of a column's last value: a feature that keeps its value over
- * many rows (the funding rate for 8 hours, open interest and long/short
- * for 5 minutes, the quality score) is formatted once per change.
+ * The text of a column's value when it repeats: a feature that keeps its
+ * value over many rows (the funding rate for 8 hours, open interest and
+ * long/short for 5 minutes, the quality score) is formatted once per
+ * change. Other values are formatted straight into the output.
  */
 typedef struct memo {
-	uint64_t bits;
-	int len; /* 0: none yet */
+	uint64_t bits; /* the last value's */
+	int len;       /* of txt, the text of bits; 0: not made */
 	char txt[MDE_NUM_TEXT_MAX];
 } memo;
 
-static void put_memo(mde_csv_writer *w, memo *m, double v)
+/* Writes v's text at p (room for MDE_NUM_TEXT_MAX bytes, which it may all
+ * overwrite), nothing for NaN; returns the end of the text. */
+static char *put_num(char *p, memo *m, double v)
 {
 	if (isnan(v))
-		return;
+		return p;
 	uint64_t b;
 	memcpy(&b, &v, sizeof b);
-	if (!m->len || b != m->bits) {
-		m->len = mde_num_shortest(m->txt, v);
+	if (b != m->bits) {
 		m->bits = b;
+		m->len = 0;
+		return p + mde_num_shortest(p, v);
 	}
-	mde_csv_put(w, m->txt, (size_t)m->len);
+	if (!m->len)
+		m->len = mde_num_shortest(m->txt, v);
+	memcpy(p, m->txt, 32); /* every text is shorter */
+	return p + m->len;
 }
 
+/* Room for a row past its echoed input line: the features, the flags, the
+ * quality score, each with its comma, and the newline. */
+#define ROW_ROOM ((MDE_NFEATURES + 2) * (MDE_NUM_TEXT_MAX + 1) + 1)
+
 /* The valid slots of s; map (NULL = identity) takes s's rows to cc's. */
-static void write_rows(mde_csv_writer *w, const char *buf,
-		       const mde_csv_candles *cc, const uint32_t *map,
-		       const mde_series *s, const mde_frame *fr)
+static int write_rows(mde_csv_writer *w, const char *buf,
+		      const mde_csv_candles *cc, const uint32_t *map,
+		      const mde_series *s, const mde_frame *fr)
 {
 	memo last[MDE_NFEATURES + 1] = {0};
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->valid[i])
 			continue;
 		uint32_t row = map ? map[s->row[i]] : s->row[i];
-		mde_csv_put(w, buf + cc->off[row], cc->len[row]);
+		char *p = mde_csv_room(w, cc->len[row] + ROW_ROOM);
+		if (!p)
+			return MDE_ENOMEM;
+		memcpy(p, buf + cc->off[row], cc->len[row]);
+		p += cc->len[row];
 		for (int k = 0; k < MDE_NFEATURES; k++) {
-			mde_csv_putc(w, ',');
-			if (mde_column_int2(k))
-				mde_csv_put_intval(w, fr->col[k][i]);
-			else
-				put_memo(w, &last[k], fr->col[k][i]);
+			double v = fr->col[k][i];
+			*p++ = ',';
+			if (!mde_column_int2(k))
+				p = put_num(p, &last[k], v);
+			else if (!isnan(v))
+				p += mde_num_int(p, (int64_t)v);
 		}
-		mde_csv_putc(w, ',');
-		mde_csv_put_int(w, fr->flags[i]);
-		mde_csv_putc(w, ',');
-		put_memo(w, &last[MDE_NFEATURES], fr->quality[i]);
-		mde_csv_putc(w, '\n');
+		*p++ = ',';
+		p += mde_num_int(p, fr->flags[i]);
+		*p++ = ',';
+		p = put_num(p, &last[MDE_NFEATURES], fr->quality[i]);
+		*p++ = '\n';
+		mde_csv_commit(w, p);
 	}
+	return 0;
 }
 
 /* The rows of every segment, computed one after the other. */
@@ -181,7 +199,9 @@ static int write_segments(mde_offline *o, mde_csv_writer *w, const char *buf,
 		int rc = mde_offline_segment(o, k, err);
 		if (rc)
 			return rc;
-		write_rows(w, buf, cc, o->map, o->series, o->frame);
+		if ((rc = write_rows(w, buf, cc, o->map, o->series,
+				     o->frame)))
+			return mde_err_set(err, rc, false, "out of memory");
 	}
 	return 0;
 }
@@ -241,8 +261,7 @@ int mde_compute_run(const mde_compute_args *a)
 {
 	int code = MDE_EXIT_OK, asset = MDE_CRYPTO;
 	int64_t period = 0;
-	char *buf = NULL;
-	size_t len = 0;
+	mde_file in = {0};
 	mde_csv_candles cc = {0};
 	mde_auxset aux;
 	mde_offline o;
@@ -262,13 +281,13 @@ int mde_compute_run(const mde_compute_args *a)
 		code = MDE_EXIT_USAGE;
 		goto done;
 	}
-	int rc = mde_read_file(a->input, 0, &buf, &len, &err);
+	int rc = mde_file_load(&in, a->input, &err);
 	if (rc) {
 		fprintf(stderr, "mdenrich compute: %s\n", err.msg);
 		code = MDE_EXIT_FATAL;
 		goto done;
 	}
-	rc = mde_csv_read_candles(&cc, buf, len, &err);
+	rc = mde_csv_read_candles(&cc, in.buf, in.len, &err);
 	if (rc) {
 		fprintf(stderr, "mdenrich compute: %s: %s\n",
 			a->input && strcmp(a->input, "-") ? a->input : "stdin",
@@ -288,11 +307,12 @@ int mde_compute_run(const mde_compute_args *a)
 	code = read_aux(a, &aux);
 	if (code)
 		goto done;
-	code = compute(a, buf, &cc, period, (enum mde_asset)asset, &aux, &o);
+	code = compute(a, in.buf, &cc, period, (enum mde_asset)asset, &aux,
+		       &o);
 done:
 	mde_offline_free(&o);
 	mde_auxset_free(&aux);
 	mde_csv_candles_free(&cc);
-	free(buf);
+	mde_file_release(&in);
 	return code;
 }

@@ -282,7 +282,8 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 		if (check_count(nf, ncol, line, err))
 			return MDE_EPARSE;
 		mde_candle_in in = {.trades = MDE_NULL_TRADES,
-				    .origin = MDE_SRC_CSV};
+				    .origin = MDE_SRC_CSV,
+				    .no_text = true};
 		for (int k = 0; k < ncol; k++) {
 			if (map[k] == COL_TIME) {
 				if (mde_time_parse_n(f[k].p, f[k].n,
@@ -387,6 +388,21 @@ int mde_csv_writer_close(mde_csv_writer *w)
 	free(w->buf);
 	w->buf = NULL;
 	return w->failed ? MDE_EIO : 0;
+}
+
+char *mde_csv_room(mde_csv_writer *w, size_t need)
+{
+	if (w->cap - w->n >= need)
+		return w->buf + w->n;
+	flush(w);
+	if (need > w->cap) {
+		char *b = realloc(w->buf, need);
+		if (!b)
+			return NULL;
+		w->buf = b;
+		w->cap = need;
+	}
+	return w->buf;
 }
 
 void mde_csv_put(mde_csv_writer *w, const char *s, size_t len)

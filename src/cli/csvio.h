@@ -16,7 +16,9 @@
 
 /* Candles read from a CSV buffer. Owns c and the arrays, not the buffer. */
 typedef struct mde_csv_candles {
-	mde_candles c;        /* row i = i-th data row of the file */
+	mde_candles c;        /* row i = i-th data row of the file; a
+				 header-named file's fields keep no text
+				 (they read as ""): the line is the text */
 	size_t *off;          /* row i's text: buf + off[i], len[i] bytes */
 	uint32_t *len;        /* (without the line end) */
 	uint32_t *line;       /* row i's 1-based line number in the file */
@@ -73,6 +75,16 @@ static inline void mde_csv_putc(mde_csv_writer *w, char ch)
 		mde_csv_put(w, &ch, 1);
 	else
 		w->buf[w->n++] = ch;
+}
+/*
+ * Room for need bytes at the buffer's end, written before or grown into:
+ * the caller formats into it in place and hands the end of what it wrote
+ * to mde_csv_commit. NULL when the buffer cannot grow (out of memory).
+ */
+char *mde_csv_room(mde_csv_writer *w, size_t need) MDE_MUSTCHECK;
+static inline void mde_csv_commit(mde_csv_writer *w, const char *end)
+{
+	w->n = (size_t)(end - w->buf);
 }
 /* A double as the shortest text that parses back to it (numtext.h);
  * NaN writes nothing. */

@@ -234,10 +234,18 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 	if (mde_candles_reserve(c, c->n + 1))
 		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	size_t i = c->n, text_mark = c->text_len;
+	uint32_t none = MDE_NULL_TXT; /* the row's "", for no_text */
 	for (int f = 0; f < MDE_NFIELDS; f++) {
 		c->val[f][i] = v[f];
 		c->txt[f][i] = MDE_NULL_TXT;
-		if (len[f] && text_append(c, in->txt[f], len[f], &c->txt[f][i])) {
+		if (len[f] && in->no_text && none == MDE_NULL_TXT &&
+		    text_append(c, "", 0, &none))
+			return mde_err_set(err, MDE_ENOMEM, false,
+					   "out of memory");
+		if (len[f] && in->no_text)
+			c->txt[f][i] = none;
+		else if (len[f] &&
+			 text_append(c, in->txt[f], len[f], &c->txt[f][i])) {
 			c->text_len = text_mark;
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
@@ -280,14 +288,26 @@ int mde_candles_push_num(mde_candles *c, int64_t open_time_ms,
 
 int mde_candles_copy_row(mde_candles *dst, const mde_candles *src, size_t i)
 {
-	mde_candle_in in = {.open_time_ms = src->open_time_ms[i],
-			    .trades = src->trades[i],
-			    .origin = src->origin[i],
-			    .lenient = true,
-			    .malformed = src->malformed[i]};
-	for (int f = 0; f < MDE_NFIELDS; f++)
-		in.txt[f] = mde_candles_text(src, i, f);
-	return mde_candles_push(dst, &in, NULL);
+	if (mde_candles_reserve(dst, dst->n + 1))
+		return MDE_ENOMEM;
+	size_t k = dst->n, text_mark = dst->text_len;
+	for (int f = 0; f < MDE_NFIELDS; f++) {
+		/* the value as it is, not parsed again: a table read without
+		 * its texts (no_text) has "" for them */
+		const char *t = mde_candles_text(src, i, f);
+		dst->val[f][k] = src->val[f][i];
+		dst->txt[f][k] = MDE_NULL_TXT;
+		if (t && text_append(dst, t, strlen(t), &dst->txt[f][k])) {
+			dst->text_len = text_mark;
+			return MDE_ENOMEM;
+		}
+	}
+	dst->open_time_ms[k] = src->open_time_ms[i];
+	dst->trades[k] = src->trades[i];
+	dst->origin[k] = src->origin[i];
+	dst->malformed[k] = src->malformed[i];
+	dst->n++;
+	return 0;
 }
 
 /* The first text offset of the rows from `from` on: rows are appended in

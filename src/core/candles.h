@@ -92,6 +92,9 @@ typedef struct mde_candle_in {
 				    raw (value NaN) and the row marked
 				    malformed, instead of an error */
 	bool malformed;          /* the parser saw a wrong type or shape */
+	bool no_text;            /* keep the values, not the texts: a field
+				    given reads as "" (a caller that keeps
+				    its source lines itself, like compute) */
 } mde_candle_in;
 
 /* Zeroed struct is an empty, valid table. */

@@ -2,10 +2,14 @@
 #include "mde.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int mde_err_set(mde_err *err, int code, bool retryable, const char *fmt, ...)
 {
@@ -124,3 +128,43 @@ done:
 	return rc;
 }
 
+
+int mde_file_load(mde_file *f, const char *path, mde_err *err)
+{
+	memset(f, 0, sizeof *f);
+	if (path && strcmp(path, "-") != 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		long page = sysconf(_SC_PAGESIZE);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > 0 && page > 0 && st.st_size % page != 0) {
+			size_t len = (size_t)st.st_size;
+			/* read ahead into the mapping in one go rather
+			 * than a fault a page */
+			void *m = mmap(NULL, len, PROT_READ,
+				       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			if (m != MAP_FAILED) {
+				close(fd);
+				f->buf = m;
+				f->len = len;
+				f->mapped = len;
+				return 0;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	char *buf;
+	int rc = mde_read_file(path, 0, &buf, &f->len, err);
+	f->buf = rc ? NULL : buf;
+	return rc;
+}
+
+void mde_file_release(mde_file *f)
+{
+	if (f->mapped)
+		munmap((void *)f->buf, f->mapped);
+	else
+		free((void *)f->buf);
+	memset(f, 0, sizeof *f);
+}

@@ -75,4 +75,20 @@ int mde_grow_bytes(void **p, size_t *cap, size_t need,
 int mde_read_file(const char *path, size_t max_bytes, char **out,
 		  size_t *len, mde_err *err) MDE_MUSTCHECK;
 
+/* A whole file's bytes, read-only and NUL-terminated (mde_file_load). */
+typedef struct mde_file {
+	const char *buf;
+	size_t len;
+	size_t mapped; /* bytes mapped; 0: buf is a malloc'd copy */
+} mde_file;
+
+/*
+ * A whole file, as mde_read_file reads it, without a copy where it can: a
+ * regular file whose size is not a multiple of the page size is mapped
+ * (the page's zero fill after its end is the NUL), anything else (stdin, a
+ * pipe, an empty file) is read. Release it with mde_file_release.
+ */
+int mde_file_load(mde_file *f, const char *path, mde_err *err) MDE_MUSTCHECK;
+void mde_file_release(mde_file *f);
+
 #endif

@@ -63,14 +63,20 @@ static int seg_split(const mde_candles *c, int64_t period_ms,
 {
 	*out = NULL;
 	*n = 0;
-	size_t rows = c->n;
-	int64_t *t = malloc((rows ? rows : 1) * sizeof *t);
+	size_t rows = c->n, k = 1;
+	while (k < rows && c->open_time_ms[k - 1] <= c->open_time_ms[k])
+		k++;
+	/* the times in order: the table's own when they are (a file in
+	 * order, the common case), else a sorted copy */
+	int64_t *copy = NULL;
+	const int64_t *t = c->open_time_ms;
 	seg_t *s = malloc(sizeof *s);
-	if (!t || !s)
+	if (!s || (k < rows && !(copy = malloc(rows * sizeof *copy))))
 		goto nomem;
-	if (rows) {
-		memcpy(t, c->open_time_ms, rows * sizeof *t);
-		qsort(t, rows, sizeof *t, cmp_i64);
+	if (copy) {
+		memcpy(copy, c->open_time_ms, rows * sizeof *copy);
+		qsort(copy, rows, sizeof *copy, cmp_i64);
+		t = copy;
 	}
 	size_t ns = 0, cap = 1;
 	/* Differences as unsigned: any two int64 times are apart by less
@@ -96,12 +102,12 @@ static int seg_split(const mde_candles *c, int64_t period_ms,
 	}
 	if (ns == 0)
 		s[ns++] = (seg_t){0, -1, 0};
-	free(t);
+	free(copy);
 	*out = s;
 	*n = ns;
 	return 0;
 nomem:
-	free(t);
+	free(copy);
 	free(s);
 	return MDE_ENOMEM;
 }
