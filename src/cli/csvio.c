@@ -110,6 +110,8 @@ static int grow_rows(mde_csv_candles *cc, size_t need, size_t *cap)
 	if (need <= *cap)
 		return 0;
 	size_t nc = *cap ? *cap * 2 : 1024;
+	if (nc < need)
+		nc = need;
 	size_t *off = realloc(cc->off, nc * sizeof *off);
 	if (!off)
 		return MDE_ENOMEM;
@@ -195,12 +197,11 @@ enum { COL_TIME = -1, COL_TRADES = -2, COL_NONE = -3 };
 
 /* A Binance kline CSV (klinecsv.h), rows in file order for the echo. */
 static int read_binance(mde_csv_candles *out, const char *buf, size_t len,
-			size_t pos, mde_err *err)
+			size_t pos, size_t *cap, mde_err *err)
 {
 	mde_csv_line ln = {0};
 	mde_kline_csv_info info;
 	mde_kline_csv_info_init(&info);
-	size_t cap = 0;
 	bool first = true;
 	out->header_txt = mde_kline_csv_header;
 	out->header_len = (uint32_t)strlen(mde_kline_csv_header);
@@ -218,11 +219,32 @@ static int read_binance(mde_csv_candles *out, const char *buf, size_t len,
 		first = false;
 		int rc = mde_kline_csv_line(&ln, MDE_SRC_CSV, &out->c, &info,
 					    err);
-		if (rc || (rc = keep_line(out, &cap, ls, le,
+		if (rc || (rc = keep_line(out, cap, ls, le,
 					  (uint32_t)ln.lineno, err)))
 			return rc;
 	}
 	out->period_ms = info.period_ms;
+	return 0;
+}
+
+/* The lines of buf (an upper bound of its rows). */
+static size_t count_lines(const char *p, size_t n)
+{
+	size_t k = 1;
+	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p)));
+	     p++)
+		k++;
+	return k;
+}
+
+/* Room for every row of the file at once: growing by doubling would copy
+ * the columns and touch their pages twice. */
+static int reserve_rows(mde_csv_candles *out, size_t *cap, const char *buf,
+			size_t len, mde_err *err)
+{
+	size_t rows = count_lines(buf, len);
+	if (mde_candles_reserve(&out->c, rows) || grow_rows(out, rows, cap))
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
 	return 0;
 }
 
@@ -232,8 +254,11 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 	memset(out, 0, sizeof *out);
 	mde_candles_init(&out->c);
 	size_t pos = bom(buf, len), ls, le, cap = 0;
+	int rc = reserve_rows(out, &cap, buf + pos, len - pos, err);
+	if (rc)
+		return rc;
 	if (mde_kline_csv_sniff(buf + pos, len - pos))
-		return read_binance(out, buf, len, pos, err);
+		return read_binance(out, buf, len, pos, &cap, err);
 	uint32_t line = 0;
 	fld f[MAX_FIELDS];
 	int map[MAX_FIELDS];
@@ -308,7 +333,7 @@ int mde_csv_read_candles(mde_csv_candles *out, const char *buf, size_t len,
 			}
 		}
 		mde_err e2 = {0};
-		int rc = mde_candles_push(&out->c, &in, &e2);
+		rc = mde_candles_push(&out->c, &in, &e2);
 		if (rc)
 			return mde_err_set(err, rc, false, "line %u: %s", line,
 					   e2.msg);
