@@ -294,9 +294,25 @@ static void test_recompute_known(void **state)
 	PQfinish(c);
 }
 
-/* Through the statement prepared on the connection: the same rows; the
- * flag belongs to the connection (a new one must prepare it again, which
- * is why the store resets it when it reconnects). */
+/* How often the server planned the prepared statement generically and
+ * for its values. */
+static void plans(PGconn *c, long *generic, long *custom)
+{
+	PGresult *r = PQexec(c, "SELECT generic_plans, custom_plans FROM "
+				"pg_prepared_statements WHERE name = "
+				"'mde_quality'");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(r), 1);
+	*generic = atol(PQgetvalue(r, 0, 0));
+	*custom = atol(PQgetvalue(r, 0, 1));
+	PQclear(r);
+}
+
+/* Through the statement prepared on the connection, in the caller's
+ * transactions as the store runs it: the same rows, on a generic plan
+ * (never planned for each batch's values); the flag belongs to the
+ * connection (a new one must prepare it again, which is why the store
+ * resets it when it reconnects). */
 static void test_recompute_prepared(void **state)
 {
 	PGconn *c = fresh_db();
@@ -305,29 +321,44 @@ static void test_recompute_prepared(void **state)
 	const mde_day_dups dups[] = {{ms("2024-01-01"), 3}};
 	mde_err e = {0};
 	bool prepared = false;
-	for (int i = 0; i < 7; i++) /* past the server's five custom plans */
+	for (int i = 0; i < 7; i++) { /* past the server's five custom plans */
+		sql(c, "BEGIN");
 		if (mde_quality_recompute(
 			    NULL, c, &prepared, "BTCUSDT", "1h", MDE_HOUR_MS,
 			    MDE_CRYPTO, ms("2023-12-31T12:00:00Z"),
 			    ms("2024-01-05T01:00:00Z"), dups, 1, NULL, now_ms,
 			    &e))
 			fail_msg("recompute %d: %s", i, e.msg);
+		sql(c, "COMMIT");
+	}
 	assert_true(prepared);
+	long generic, custom;
+	plans(c, &generic, &custom);
+	assert_int_equal(custom, 0);
+	assert_int_equal(generic, 7);
+	/* the plan mode was the transactions' own */
+	PGresult *r = PQexec(c, "SHOW plan_cache_mode");
+	assert_string_equal(PQgetvalue(r, 0, 0), "auto");
+	PQclear(r);
 	check_rows(c, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
 	PGconn *c2 = mde_testdb_connect(db);
+	sql(c2, "BEGIN");
 	assert_int_equal(mde_quality_recompute(
 				 NULL, c2, &prepared, "BTCUSDT", "1h",
 				 MDE_HOUR_MS, MDE_CRYPTO, ms("2024-01-01"),
 				 ms("2024-01-02"), NULL, 0, NULL, now_ms, &e),
 			 MDE_EDB);
 	assert_string_equal(e.sqlstate, "26000");
+	sql(c2, "ROLLBACK");
 	prepared = false;
+	sql(c2, "BEGIN");
 	if (mde_quality_recompute(NULL, c2, &prepared, "BTCUSDT", "1h",
 					   MDE_HOUR_MS, MDE_CRYPTO,
 					   ms("2023-12-31T12:00:00Z"),
 					   ms("2024-01-05T01:00:00Z"), dups, 1,
 					   NULL, now_ms, &e))
 		fail_msg("recompute on a new connection: %s", e.msg);
+	sql(c2, "COMMIT");
 	check_rows(c2, "BTCUSDT", btc_want, MDE_ARRAY_LEN(btc_want));
 	PQfinish(c2);
 	PQfinish(c);

@@ -226,6 +226,15 @@ int mde_quality_recompute(size_t *changed, PGconn *c, bool *prepared,
 				  mde_asset_name(asset_class), p_lo, p_hi,
 				  p_closed, days, counts, p_klo, p_khi,
 				  kdays, kvalid, ksusp};
+	/* A prepared statement runs on its generic plan, made once per
+	 * connection: the server kept planning it for each batch's values
+	 * (2.3 ms a batch, more than the 1 ms of running it, in the statement
+	 * log of a 200,000-candle backfill), though its bounds are index
+	 * conditions either way. SET LOCAL: for the caller's transaction. */
+	if (prepared &&
+	    (rc = mde_db_exec(c, "SET LOCAL plan_cache_mode = "
+				 "force_generic_plan", err)))
+		goto done;
 	rc = prepared ? mde_db_prepared(c, prepared, "mde_quality",
 					recompute_sql, 14, params,
 					PGRES_COMMAND_OK, &r, err)

@@ -70,7 +70,8 @@ typedef struct mde_quality_known {
  * stands for the stored rows of its range (see mde_quality_known).
  * prepared (may be NULL: an unnamed statement) is whether the statement
  * is prepared on c (mde_db_prepared), kept by the caller with the
- * connection: a series' batches parse it once.
+ * connection: a series' batches parse and plan it once. Prepared, it must
+ * run inside the caller's transaction (its plan mode is SET LOCAL).
  *
  * Returns 0, MDE_EINVAL (bad period or asset), MDE_ENOMEM or MDE_EDB (err
  * carries the SQLSTATE and whether it is retryable; the caller's
