@@ -23,12 +23,20 @@
 
 enum pf_state { PF_QUEUED, PF_RUNNING, PF_DONE, PF_GONE };
 
+/* Pages a part of a cut fetch has at least, and the most parts. */
+#define PF_PART_PAGES 4
+#define PF_MAX_PARTS 16
+
 struct pf_item {
 	mde_pf_req rq;
 	mde_pf_req whole;        /* a part's whole fetch (nparts > 1) */
 	int part, nparts;        /* a part of a fetch cut at page bounds */
 	enum pf_state state;
-	bool dropped;            /* running when a later item was taken */
+	bool dropped;            /* running (or joining) when a later item
+				    was taken */
+	bool joining, joined;    /* part 0: a fetch thread is joining the
+				    parts into it, has joined them */
+	struct pf_item *head;    /* a part's part 0 */
 	mde_pf_result res;
 	mde_fetch_logbuf log;
 };
@@ -120,8 +128,8 @@ static struct pf_item *next_item(mde_prefetch *pf)
 /* Frees a dropped item's data; its log records wait for the next take. */
 static void drop(mde_prefetch *pf, struct pf_item *it)
 {
-	if (it->state == PF_RUNNING) {
-		it->dropped = true;
+	if (it->state == PF_RUNNING || (it->head && it->head->joining)) {
+		it->dropped = true; /* freed by the thread when it is done */
 		return;
 	}
 	if (it->state == PF_DONE)
@@ -129,6 +137,73 @@ static void drop(mde_prefetch *pf, struct pf_item *it)
 	mde_fetch_logbuf_take(&pf->orphans, &it->log);
 	mde_pf_result_free(&it->res);
 	it->state = PF_GONE;
+}
+
+/*
+ * The parts of a cut fetch appended into out (part 0's result), in order,
+ * as one fetch would have ended: up to the first part that failed (its
+ * rows and its error), nothing of the parts after it, whose results are
+ * freed.
+ */
+static void join_into(mde_pf_result *out, struct pf_item *const *parts,
+		      int np)
+{
+	size_t rows = out->candles.n, text = out->candles.text_len;
+	for (int i = 0; i < np; i++) {
+		rows += parts[i]->res.candles.n;
+		text += parts[i]->res.candles.text_len;
+	}
+	/* room for all at once: growing by doubling would copy the first
+	 * part's columns again and again */
+	if (!out->rc && (mde_candles_reserve(&out->candles, rows) ||
+			 mde_candles_reserve_text(&out->candles, text)))
+		out->rc = mde_err_set(&out->err, MDE_ENOMEM, false,
+				      "out of memory");
+	for (int i = 0; i < np; i++) {
+		mde_pf_result *r = &parts[i]->res;
+		if (!out->rc) {
+			if (mde_candles_append(&out->candles, &r->candles))
+				out->rc = mde_err_set(&out->err, MDE_ENOMEM,
+						      false, "out of memory");
+			else if (r->rc) {
+				out->rc = r->rc;
+				out->err = r->err;
+			}
+		}
+		mde_pf_result_free(r);
+		*r = (mde_pf_result){0};
+	}
+}
+
+/*
+ * When it was the last of its fetch's parts to be done, the thread joins
+ * them into part 0 (with the mutex released), so that the pipeline takes
+ * one result at once instead of appending the parts while it waits.
+ */
+static void join_if_last(mde_prefetch *pf, struct pf_item *it)
+{
+	struct pf_item *head = it->head, *parts[PF_MAX_PARTS];
+	if (!head || head->joining || head->joined)
+		return;
+	size_t k = pf->first;
+	while (k < pf->n && pf->items[k] != head)
+		k++;
+	if (k + (size_t)head->nparts > pf->n)
+		return;
+	for (int i = 0; i < head->nparts; i++) {
+		parts[i] = pf->items[k + (size_t)i];
+		if (parts[i]->state != PF_DONE || parts[i]->dropped)
+			return;
+	}
+	head->joining = true;
+	pthread_mutex_unlock(&pf->mu);
+	join_into(&head->res, parts + 1, head->nparts - 1);
+	pthread_mutex_lock(&pf->mu);
+	head->joining = false;
+	head->joined = true;
+	for (int i = 0; i < head->nparts; i++)
+		if (parts[i]->dropped) /* dropped while it was joining */
+			drop(pf, parts[i]);
 }
 
 /* How much lower a fetch thread's CPU priority is than the pipeline's:
@@ -163,6 +238,8 @@ static void *thread_main(void *arg)
 		if (it->dropped) {
 			drop(pf, it);
 			pthread_cond_broadcast(&pf->work);
+		} else {
+			join_if_last(pf, it);
 		}
 		pthread_cond_broadcast(&pf->done);
 	}
@@ -237,9 +314,6 @@ void mde_pf_close(mde_pipeline *p)
 	p->pf = NULL;
 }
 
-/* Pages a part of a cut fetch has at least, and the most parts. */
-#define PF_PART_PAGES 4
-#define PF_MAX_PARTS 16
 
 /*
  * How many parts rq is fetched in, and their span: candles the fetcher
@@ -289,6 +363,7 @@ int mde_pf_add(mde_pipeline *p, const mde_pf_req *rq)
 			it[k]->whole = *rq;
 			it[k]->part = k;
 			it[k]->nparts = np;
+			it[k]->head = it[0];
 			it[k]->rq.from_ms = rq->from_ms + k * span;
 			if (k + 1 < np)
 				it[k]->rq.to_ms = it[k]->rq.from_ms + span;
@@ -329,13 +404,14 @@ static bool matches(const struct pf_item *it, const mde_pf_req *rq,
 	return same(&it->rq, rq, cover);
 }
 
-/* Waits until the parts [k, k + np) are done; false when stopping leaves
- * one that no thread will start. */
+/* Waits until the parts [k, k + np) are done, and joined when a thread
+ * is joining them; false when stopping leaves one that no thread will
+ * start. */
 static bool wait_parts(mde_prefetch *pf, size_t k, int np)
 {
 	for (int i = 0; i < np; i++) {
 		struct pf_item *it = pf->items[k + (size_t)i];
-		while (it->state != PF_DONE) {
+		while (it->state != PF_DONE || (it->head && it->head->joining)) {
 			if (it->state == PF_QUEUED &&
 			    (mde_stop_requested || pf->stop))
 				return false;
@@ -361,22 +437,11 @@ static void join_parts(mde_prefetch *pf, size_t k, int np,
 		       mde_pf_result *out)
 {
 	struct pf_item *first = pf->items[k];
+	if (np > 1 && !first->joined)
+		join_into(&first->res, pf->items + k + 1, np - 1);
 	*out = first->res;
 	memset(&first->res, 0, sizeof first->res);
 	out->to_ms = np > 1 ? first->whole.to_ms : first->rq.to_ms;
-	for (int i = 1; i < np; i++) {
-		mde_pf_result *r = &pf->items[k + (size_t)i]->res;
-		if (!out->rc) {
-			if (mde_candles_append(&out->candles, &r->candles))
-				out->rc = mde_err_set(&out->err, MDE_ENOMEM,
-						      false, "out of memory");
-			else if (r->rc) {
-				out->rc = r->rc;
-				out->err = r->err;
-			}
-		}
-		mde_pf_result_free(r);
-	}
 }
 
 bool mde_pf_take(mde_pipeline *p, const mde_pf_req *rq, bool cover,
