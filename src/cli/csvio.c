@@ -5,11 +5,9 @@
  */
 #include "csvio.h"
 #include "klinecsv.h"
-#include "numtext.h"
 #include "timeutil.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,26 +439,4 @@ void mde_csv_put(mde_csv_writer *w, const char *s, size_t len)
 		s += k;
 		len -= k;
 	}
-}
-
-void mde_csv_put_double(mde_csv_writer *w, double v)
-{
-	if (isnan(v))
-		return;
-	if (w->cap - w->n < MDE_NUM_TEXT_MAX)
-		flush(w);
-	w->n += (size_t)mde_num_shortest(w->buf + w->n, v);
-}
-
-void mde_csv_put_int(mde_csv_writer *w, int64_t v)
-{
-	if (w->cap - w->n < MDE_INT_TEXT_MAX)
-		flush(w);
-	w->n += (size_t)mde_num_int(w->buf + w->n, v);
-}
-
-void mde_csv_put_intval(mde_csv_writer *w, double v)
-{
-	if (!isnan(v))
-		mde_csv_put_int(w, (int64_t)v);
 }

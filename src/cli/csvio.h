@@ -86,11 +86,5 @@ static inline void mde_csv_commit(mde_csv_writer *w, const char *end)
 {
 	w->n = (size_t)(end - w->buf);
 }
-/* A double as the shortest text that parses back to it (numtext.h);
- * NaN writes nothing. */
-void mde_csv_put_double(mde_csv_writer *w, double v);
-/* An integer-valued double (int2 features) as an integer; NaN: nothing. */
-void mde_csv_put_intval(mde_csv_writer *w, double v);
-void mde_csv_put_int(mde_csv_writer *w, int64_t v);
 
 #endif
