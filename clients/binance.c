@@ -501,21 +501,19 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 			enum repeats rep, const struct points_to *to,
 			mde_page *pg, mde_err *err)
 {
-	size_t ntab = to->nsym ? to->nsym : 1, one, *n0 = &one, i = 0;
-	size_t nsaved = 0; /* tables whose size n0 holds: those to undo */
+	size_t ntab = to->nsym ? to->nsym : 1, i = 0;
 	cJSON *root = NULL;
 	mde_page_reset(pg);
+	/* each table's size before the page: what a bad page goes back to */
+	size_t *n0 = malloc(ntab * sizeof *n0);
+	if (!n0)
+		return mde_err_set(err, MDE_ENOMEM, false, "out of memory");
+	for (size_t k = 0; k < ntab; k++)
+		n0[k] = to->out[k].n;
 	mde_json_arena_begin();
 	int rc = parse_array(body, len, &root, err);
 	if (rc)
 		goto done;
-	if (ntab > 1 && !(n0 = malloc(ntab * sizeof *n0))) {
-		n0 = &one;
-		rc = mde_err_set(err, MDE_ENOMEM, false, "out of memory");
-		goto done;
-	}
-	for (; nsaved < ntab; nsaved++)
-		n0[nsaved] = to->out[nsaved].n;
 	const cJSON *row;
 	cJSON_ArrayForEach(row, root)
 	{
@@ -553,12 +551,11 @@ static int parse_points(const char *body, size_t len, const char *tkey,
 	}
 done:
 	if (rc) {
-		for (size_t k = 0; k < nsaved; k++)
+		for (size_t k = 0; k < ntab; k++)
 			to->out[k].n = n0[k];
 		pg->kept = 0;
 	}
-	if (n0 != &one)
-		free(n0);
+	free(n0);
 	mde_json_arena_end(); /* root's nodes with it */
 	return rc;
 }
