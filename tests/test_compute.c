@@ -382,6 +382,71 @@ static void test_snapshot(void **state)
 	free(want);
 }
 
+/* The same candles give the same output whichever way the input comes:
+ * a file mapped (its size not a multiple of the page size), a file read
+ * (padded with blank lines to a multiple of it) and standard input, the
+ * default (CLI.md). */
+static void test_input_mapped_read_or_stdin(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	assert_true(page > 0);
+	FILE *f = fopen(path("walk.csv"), "wb");
+	assert_non_null(f);
+	fputs("open_time,open,high,low,close,volume\n", f);
+	double p = 100;
+	for (int i = 0; i < 300; i++, p *= 1.001)
+		fprintf(f, "%lld,%.2f,%.2f,%.2f,%.2f,%d\n",
+			1704067200000LL + i * 3600000LL, p, p * 1.002,
+			p * 0.998, p * 1.001, 5 + i % 7);
+	long size = ftell(f);
+	fclose(f);
+	assert_true(size % page != 0);
+	char *in = tu_slurp(path("walk.csv"), NULL);
+	assert_non_null(in);
+	f = fopen(path("padded.csv"), "wb");
+	assert_non_null(f);
+	fputs(in, f);
+	for (long k = size; k % page; k++)
+		fputc('\n', f);
+	fclose(f);
+	free(in);
+
+	char *err, *want, *got;
+	mde_compute_args a = {.timeframe = "1h", .input = path("walk.csv"),
+			      .output = path("mapped.out")};
+	assert_int_equal(run(&a, &err), 0);
+	free(err);
+	want = tu_slurp(path("mapped.out"), NULL);
+	assert_non_null(want);
+	assert_int_equal(lines(want), 301);
+
+	a.input = path("padded.csv");
+	a.output = path("read.out");
+	assert_int_equal(run(&a, &err), 0);
+	free(err);
+	got = tu_slurp(path("read.out"), NULL);
+	assert_string_equal(got, want);
+	free(got);
+
+	int saved = dup(0);
+	FILE *src = fopen(path("walk.csv"), "rb");
+	assert_non_null(src);
+	dup2(fileno(src), 0);
+	a.input = NULL;
+	a.output = path("stdin.out");
+	int code = run(&a, &err);
+	dup2(saved, 0);
+	close(saved);
+	fclose(src);
+	clearerr(stdin);
+	assert_int_equal(code, 0);
+	free(err);
+	got = tu_slurp(path("stdin.out"), NULL);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
 /* A random double of the kinds the features produce, and any bit pattern. */
 static double any_double(uint64_t r, long i)
 {
@@ -543,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_sample_round_trip),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_number_text_round_trip),
+		cmocka_unit_test(test_input_mapped_read_or_stdin),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
