@@ -238,18 +238,19 @@ int mde_candles_push(mde_candles *c, const mde_candle_in *in, mde_err *err)
 	for (int f = 0; f < MDE_NFIELDS; f++) {
 		c->val[f][i] = v[f];
 		c->txt[f][i] = MDE_NULL_TXT;
-		if (len[f] && in->no_text && none == MDE_NULL_TXT &&
-		    text_append(c, "", 0, &none))
-			return mde_err_set(err, MDE_ENOMEM, false,
-					   "out of memory");
-		if (len[f] && in->no_text)
-			c->txt[f][i] = none;
-		else if (len[f] &&
-			 text_append(c, in->txt[f], len[f], &c->txt[f][i])) {
+		if (!len[f])
+			continue;
+		int rc = !in->no_text ? text_append(c, in->txt[f], len[f],
+						    &c->txt[f][i])
+			 : none == MDE_NULL_TXT ? text_append(c, "", 0, &none)
+						: 0;
+		if (rc) {
 			c->text_len = text_mark;
 			return mde_err_set(err, MDE_ENOMEM, false,
 					   "out of memory");
 		}
+		if (in->no_text)
+			c->txt[f][i] = none;
 	}
 	c->open_time_ms[i] = in->open_time_ms;
 	c->trades[i] = in->trades;

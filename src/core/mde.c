@@ -128,7 +128,6 @@ done:
 	return rc;
 }
 
-
 int mde_file_load(mde_file *f, const char *path, mde_err *err)
 {
 	memset(f, 0, sizeof *f);
@@ -147,7 +146,7 @@ int mde_file_load(mde_file *f, const char *path, mde_err *err)
 				close(fd);
 				f->buf = m;
 				f->len = len;
-				f->mapped = len;
+				f->mapped = true;
 				return 0;
 			}
 		}
@@ -163,7 +162,7 @@ int mde_file_load(mde_file *f, const char *path, mde_err *err)
 void mde_file_release(mde_file *f)
 {
 	if (f->mapped)
-		munmap((void *)f->buf, f->mapped);
+		munmap((void *)f->buf, f->len);
 	else
 		free((void *)f->buf);
 	memset(f, 0, sizeof *f);

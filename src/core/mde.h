@@ -79,7 +79,7 @@ int mde_read_file(const char *path, size_t max_bytes, char **out,
 typedef struct mde_file {
 	const char *buf;
 	size_t len;
-	size_t mapped; /* bytes mapped; 0: buf is a malloc'd copy */
+	bool mapped; /* the file's len bytes mapped; else a malloc'd copy */
 } mde_file;
 
 /*

@@ -314,7 +314,6 @@ void mde_pf_close(mde_pipeline *p)
 	p->pf = NULL;
 }
 
-
 /*
  * How many parts rq is fetched in, and their span: candles the fetcher
  * reads page by page from REST are cut at page bounds (every part but the

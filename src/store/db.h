@@ -33,8 +33,9 @@ int mde_db_params(PGconn *c, const char *sql, int n, const char *const *vals,
 		  mde_err *err) MDE_MUSTCHECK;
 /*
  * mde_db_params through a statement prepared on the connection as name
- * (parsed once, and planned once the server finds its generic plan as
- * good): prepared when !*prepared, then *prepared = true. The caller
+ * (parsed once; planned for each call's values unless the server's
+ * plan_cache_mode or its own choice makes a generic plan, see
+ * quality.c): prepared when !*prepared, then *prepared = true. The caller
  * keeps *prepared with the connection, false again on a new one.
  */
 int mde_db_prepared(PGconn *c, bool *prepared, const char *name,
